@@ -1,0 +1,43 @@
+using Amphora.Model;
+
+namespace Amphora.Storage;
+
+/// <summary>The outcome of appending one sample. Expected outcomes are values that get counted, not exceptions.</summary>
+public enum AppendStatus : byte
+{
+    Ok = 0,
+    /// <summary>Older than the series' newest sample and outside the out-of-order window.</summary>
+    OutOfOrder,
+    /// <summary>Older than what the head still accepts (before the current block's start).</summary>
+    TooOld,
+    /// <summary>Same timestamp as a stored sample but a different value.</summary>
+    DuplicateTimestamp,
+    /// <summary>A per-workspace series limit refused a new series.</summary>
+    SeriesLimit,
+}
+
+/// <summary>Metric metadata as remote write carries it.</summary>
+public sealed record MetricMetadata(string MetricFamilyName, string Type, string Help, string Unit);
+
+/// <summary>
+/// Appends samples to one workspace as a transaction: nothing is visible or durable until <see cref="CommitAsync"/>,
+/// which writes the write-ahead log first and then changes memory. <see cref="Rollback"/> discards everything.
+/// Not thread-safe; one appender per request. An appender is finished by exactly one Commit or Rollback.
+/// </summary>
+public interface IAppender
+{
+    /// <summary>Adds a float sample. <paramref name="seriesRef"/> caches the series between calls of the same request (0 = unknown).</summary>
+    AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v);
+
+    void UpdateMetadata(MetricMetadata metadata);
+
+    ValueTask CommitAsync(CancellationToken ct = default);
+
+    void Rollback();
+}
+
+/// <summary>Opens appenders per workspace.</summary>
+public interface IWorkspaceAppendable
+{
+    IAppender Appender(string workspace);
+}

@@ -1,0 +1,80 @@
+using Amphora.Model;
+
+namespace Amphora.Storage;
+
+/// <summary>What an iterator is positioned on. Native histograms have room here; only floats exist today.</summary>
+public enum ValueType : byte { None = 0, Float = 1, Histogram = 2, FloatHistogram = 3 }
+
+/// <summary>
+/// A pull iterator over one series' samples in timestamp order (milliseconds since the epoch).
+/// Reusable: a caller may hand an old iterator back to <see cref="ISeries.Iterator"/>.
+/// Not thread-safe. Errors are sticky: once <see cref="Err"/> is set, <see cref="Next"/> returns <see cref="ValueType.None"/>.
+/// </summary>
+public interface ISampleIterator
+{
+    /// <summary>Advances to the next sample; <see cref="ValueType.None"/> at the end or on error.</summary>
+    ValueType Next();
+
+    /// <summary>Advances to the first sample with timestamp &gt;= <paramref name="t"/>; never moves backwards (if already there, stays).</summary>
+    ValueType Seek(long t);
+
+    /// <summary>The current float sample. Only valid after Next/Seek returned <see cref="ValueType.Float"/>.</summary>
+    (long T, double V) At();
+
+    /// <summary>The current sample's timestamp.</summary>
+    long AtT();
+
+    Exception? Err { get; }
+}
+
+/// <summary>A series: its labels and a way to iterate its samples. Implementations may be lazy.</summary>
+public interface ISeries
+{
+    Labels Labels { get; }
+
+    /// <summary>Returns an iterator over the series; may reuse <paramref name="reuse"/> when it is of the right kind.</summary>
+    ISampleIterator Iterator(ISampleIterator? reuse = null);
+}
+
+/// <summary>
+/// A pull iterator over series, sorted by labels when asked for. Not thread-safe. <see cref="At"/> is valid until the next
+/// <see cref="Next"/>. Errors are sticky; <see cref="Warnings"/> carries non-fatal annotations (e.g. a skipped corrupt block).
+/// </summary>
+public interface ISeriesSet
+{
+    bool Next();
+    ISeries At();
+    Exception? Err { get; }
+    IReadOnlyList<string> Warnings { get; }
+}
+
+/// <summary>Hints for a select, as PromQL knows them; storage may use them to load less. All times in ms.</summary>
+public sealed record SelectHints(long Start, long End, long Step = 0, long Range = 0, string? Function = null);
+
+/// <summary>
+/// Reads one workspace over a fixed time range [MinT, MaxT]. Disposing releases what it holds (block readers, locks).
+/// Select may be called several times and concurrently with appends; returned sets see a consistent snapshot.
+/// </summary>
+public interface IQuerier : IDisposable
+{
+    /// <summary>Selects the series matching all <paramref name="matchers"/>. Sorted by labels when <paramref name="sorted"/>.</summary>
+    ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default);
+
+    /// <summary>Sorted distinct values of label <paramref name="name"/> over series matching <paramref name="matchers"/> (all series when empty).</summary>
+    ValueTask<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default);
+
+    /// <summary>Sorted distinct label names over series matching <paramref name="matchers"/> (all series when empty).</summary>
+    ValueTask<IReadOnlyList<string>> LabelNamesAsync(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default);
+}
+
+/// <summary>Opens queriers on one workspace's data.</summary>
+public interface IQueryable
+{
+    IQuerier Querier(long minT, long maxT);
+}
+
+/// <summary>Opens a queryable per workspace. The querier service receives this, never storage internals.</summary>
+public interface IWorkspaceQueryable
+{
+    IQueryable ForWorkspace(string workspace);
+}
