@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
+
+namespace Amphora.Metrics;
+
+public sealed partial class MetricsExporter
+{
+    private enum Kind { Counter, Gauge, Histogram }
+
+    /// <summary>One instrument: its series keyed by the rendered label text.</summary>
+    private sealed class Family
+    {
+        private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
+        private readonly Instrument _instrument;
+        public string Name { get; }
+        public Kind Kind { get; }
+
+        public Family(Instrument instrument)
+        {
+            _instrument = instrument;
+            string name = SanitizeName(instrument.Name);
+            Kind = instrument switch
+            {
+                Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<double> => Kind.Counter,
+                Histogram<double> or Histogram<long> or Histogram<int> => Kind.Histogram,
+                _ => Kind.Gauge,
+            };
+            if (Kind == Kind.Counter && !name.EndsWith("_total", StringComparison.Ordinal)) name += "_total";
+            Name = name;
+        }
+
+        private bool IsObservable => _instrument.IsObservable;
+
+        public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string key = RenderLabels(tags);
+            var cell = _cells.GetOrAdd(key, static _ => new Cell());
+            lock (cell)
+            {
+                switch (Kind)
+                {
+                    case Kind.Histogram:
+                        cell.Buckets ??= new long[HistogramBuckets.Length];
+                        for (int i = 0; i < HistogramBuckets.Length; i++)
+                            if (value <= HistogramBuckets[i]) cell.Buckets[i]++;
+                        cell.Count++;
+                        cell.Value += value;
+                        break;
+                    case Kind.Counter when !IsObservable:
+                        cell.Value += value;
+                        break;
+                    case Kind.Gauge when _instrument is UpDownCounter<long> or UpDownCounter<int> or UpDownCounter<double>:
+                        cell.Value += value;
+                        break;
+                    default:
+                        cell.Value = value;
+                        break;
+                }
+            }
+        }
+
+        public void WriteTo(StringBuilder sb, List<Family> sameName)
+        {
+            string type = Kind switch { Kind.Counter => "counter", Kind.Histogram => "histogram", _ => "gauge" };
+            string help = _instrument.Description ?? Name;
+            sb.Append("# HELP ").Append(Name).Append(' ').Append(help.Replace("\\", "\\\\").Replace("\n", "\\n")).Append('\n');
+            sb.Append("# TYPE ").Append(Name).Append(' ').Append(type).Append('\n');
+            foreach (var family in sameName)
+            {
+                foreach (var (labels, cell) in family._cells.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                {
+                    lock (cell)
+                    {
+                        if (Kind != Kind.Histogram)
+                        {
+                            sb.Append(Name);
+                            if (labels.Length > 0) sb.Append('{').Append(labels).Append('}');
+                            sb.Append(' ').Append(FormatValue(cell.Value)).Append('\n');
+                            continue;
+                        }
+                        string sep = labels.Length > 0 ? "," : "";
+                        for (int i = 0; i < HistogramBuckets.Length; i++)
+                        {
+                            sb.Append(Name).Append("_bucket{").Append(labels).Append(sep).Append("le=\"")
+                              .Append(FormatValue(HistogramBuckets[i])).Append("\"} ").Append(cell.Buckets![i]).Append('\n');
+                        }
+                        sb.Append(Name).Append("_bucket{").Append(labels).Append(sep).Append("le=\"+Inf\"} ").Append(cell.Count).Append('\n');
+                        sb.Append(Name).Append("_sum");
+                        if (labels.Length > 0) sb.Append('{').Append(labels).Append('}');
+                        sb.Append(' ').Append(FormatValue(cell.Value)).Append('\n');
+                        sb.Append(Name).Append("_count");
+                        if (labels.Length > 0) sb.Append('{').Append(labels).Append('}');
+                        sb.Append(' ').Append(cell.Count).Append('\n');
+                    }
+                }
+            }
+        }
+
+        private static string RenderLabels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.Length == 0) return "";
+            var pairs = new KeyValuePair<string, object?>[tags.Length];
+            tags.CopyTo(pairs);
+            Array.Sort(pairs, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+            var sb = new StringBuilder();
+            foreach (var (k, v) in pairs)
+            {
+                if (sb.Length > 0) sb.Append(',');
+                sb.Append(SanitizeName(k)).Append("=\"");
+                foreach (char c in v?.ToString() ?? "")
+                {
+                    if (c == '\\') sb.Append("\\\\");
+                    else if (c == '"') sb.Append("\\\"");
+                    else if (c == '\n') sb.Append("\\n");
+                    else sb.Append(c);
+                }
+                sb.Append('"');
+            }
+            return sb.ToString();
+        }
+    }
+
+    private sealed class Cell
+    {
+        public double Value;
+        public long Count;
+        public long[]? Buckets;
+    }
+}
