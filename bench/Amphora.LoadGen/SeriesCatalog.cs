@@ -1,0 +1,142 @@
+namespace Amphora.LoadGen;
+
+/// <summary>How a series' value evolves from one scrape to the next.</summary>
+public enum SeriesKind { Counter, Gauge, BucketCounter }
+
+/// <summary>One generated series: its labels (sorted, <c>__name__</c> first as remote write sends them) and value model.</summary>
+public sealed class GeneratedSeries(string[] names, string[] values, SeriesKind kind, double rate)
+{
+    public string[] Names { get; } = names;
+    public string[] Values { get; } = values;
+    public SeriesKind Kind { get; } = kind;
+    /// <summary>Mean increase per second (counters) or scale of the random walk (gauges).</summary>
+    public double Rate { get; } = rate;
+    public double Value;
+}
+
+/// <summary>
+/// A deterministic fleet of node-exporter-like targets: per instance, CPU seconds by cpu and mode, memory and filesystem
+/// gauges by device, network counters by device, and an HTTP latency histogram with classic buckets. Instances are added
+/// until the requested number of series is reached; churn replaces whole instances, as a redeployment does.
+/// </summary>
+public sealed class SeriesCatalog
+{
+    private static readonly string[] CpuModes = ["idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"];
+    private static readonly string[] Devices = ["eth0", "eth1", "lo", "docker0"];
+    private static readonly string[] Disks = ["sda", "sdb", "nvme0n1"];
+    private static readonly string[] Mounts = ["/", "/boot", "/var", "/home"];
+    private static readonly string[] Buckets = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
+    private static readonly string[] Handlers = ["/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/metrics"];
+
+    private readonly Random _random;
+    private readonly List<GeneratedSeries[]> _instances = new();
+    private int _nextInstance;
+
+    public SeriesCatalog(int targetSeries, int seed)
+    {
+        _random = new Random(seed);
+        int total = 0;
+        while (total < targetSeries)
+        {
+            var instance = NewInstance();
+            if (total + instance.Length > targetSeries) instance = instance[..(targetSeries - total)];
+            _instances.Add(instance);
+            total += instance.Length;
+        }
+        Count = total;
+    }
+
+    public int Count { get; }
+
+    public IEnumerable<GeneratedSeries> All()
+    {
+        foreach (var instance in _instances)
+            foreach (var s in instance)
+                yield return s;
+    }
+
+    /// <summary>Replaces about <paramref name="fraction"/> of the series with new instances (new label values).</summary>
+    public void Churn(double fraction)
+    {
+        int replace = (int)Math.Round(_instances.Count * fraction);
+        for (int i = 0; i < replace; i++)
+        {
+            int victim = _random.Next(_instances.Count);
+            int length = _instances[victim].Length;
+            var fresh = NewInstance();
+            _instances[victim] = fresh.Length > length ? fresh[..length] : fresh;
+        }
+    }
+
+    /// <summary>Advances every series by one scrape interval.</summary>
+    public void Advance(double intervalSeconds)
+    {
+        foreach (var instance in _instances)
+        {
+            foreach (var s in instance)
+            {
+                switch (s.Kind)
+                {
+                    case SeriesKind.Counter:
+                        s.Value += s.Rate * intervalSeconds * (0.5 + _random.NextDouble());
+                        break;
+                    case SeriesKind.Gauge:
+                        s.Value = Math.Max(0, s.Value + s.Rate * (_random.NextDouble() - 0.5));
+                        break;
+                    case SeriesKind.BucketCounter:
+                        // Buckets of one histogram grow together; higher buckets never grow slower, which keeps them cumulative.
+                        s.Value += Math.Floor(s.Rate * intervalSeconds * (0.8 + 0.4 * _random.NextDouble()));
+                        break;
+                }
+            }
+        }
+    }
+
+    private GeneratedSeries[] NewInstance()
+    {
+        int id = _nextInstance++;
+        string instance = $"10.{id / 65536 % 256}.{id / 256 % 256}.{id % 256}:9100";
+        string job = id % 10 == 0 ? "api" : "node";
+        var list = new List<GeneratedSeries>();
+        int cpus = 2 + _random.Next(7);
+        for (int cpu = 0; cpu < cpus; cpu++)
+            foreach (var mode in CpuModes)
+                list.Add(Make("node_cpu_seconds_total", SeriesKind.Counter, mode == "idle" ? 0.9 : 0.02 * _random.NextDouble(),
+                    ("cpu", cpu.ToString()), ("instance", instance), ("job", job), ("mode", mode)));
+        foreach (var name in (string[])["node_memory_MemAvailable_bytes", "node_memory_MemFree_bytes", "node_memory_Cached_bytes", "node_load1", "node_load5"])
+            list.Add(Make(name, SeriesKind.Gauge, name.StartsWith("node_load") ? 0.2 : 5e7, ("instance", instance), ("job", job)));
+        foreach (var device in Devices)
+        {
+            list.Add(Make("node_network_receive_bytes_total", SeriesKind.Counter, 1e5 * _random.NextDouble(), ("device", device), ("instance", instance), ("job", job)));
+            list.Add(Make("node_network_transmit_bytes_total", SeriesKind.Counter, 1e5 * _random.NextDouble(), ("device", device), ("instance", instance), ("job", job)));
+        }
+        foreach (var disk in Disks)
+            list.Add(Make("node_disk_io_time_seconds_total", SeriesKind.Counter, 0.05, ("device", disk), ("instance", instance), ("job", job)));
+        foreach (var mount in Mounts)
+            list.Add(Make("node_filesystem_avail_bytes", SeriesKind.Gauge, 1e6, ("device", "/dev/sda1"), ("fstype", "ext4"), ("instance", instance), ("job", job), ("mountpoint", mount)));
+        foreach (var handler in Handlers)
+        {
+            double requests = 5 + 20 * _random.NextDouble();
+            for (int b = 0; b < Buckets.Length; b++)
+                list.Add(Make("http_request_duration_seconds_bucket", SeriesKind.BucketCounter, requests * (b + 1) / Buckets.Length,
+                    ("handler", handler), ("instance", instance), ("job", job), ("le", Buckets[b])));
+            list.Add(Make("http_request_duration_seconds_sum", SeriesKind.Counter, requests * 0.2, ("handler", handler), ("instance", instance), ("job", job)));
+            list.Add(Make("http_request_duration_seconds_count", SeriesKind.BucketCounter, requests, ("handler", handler), ("instance", instance), ("job", job)));
+        }
+        return list.ToArray();
+    }
+
+    private GeneratedSeries Make(string name, SeriesKind kind, double rate, params (string Name, string Value)[] labels)
+    {
+        var names = new string[labels.Length + 1];
+        var values = new string[labels.Length + 1];
+        names[0] = "__name__";
+        values[0] = name;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            names[i + 1] = labels[i].Name;
+            values[i + 1] = labels[i].Value;
+        }
+        return new GeneratedSeries(names, values, kind, rate) { Value = kind == SeriesKind.Gauge ? rate * 10 : 0 };
+    }
+}
