@@ -17,6 +17,9 @@ public sealed record LoadOptions
     /// <summary>For replay: how much history to send, ending now.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromMinutes(30);
     public int Seed { get; init; } = 1;
+    /// <summary>Replay: explicit first and last sample timestamps (ms); when unset, <see cref="Duration"/> ending now.</summary>
+    public long? StartMs { get; init; }
+    public long? EndMs { get; init; }
 
     public const string Help = """
         amphora-loadgen: sends Prometheus remote write 1.0 like a fleet of Prometheus servers scraping node exporters.

@@ -16,7 +16,7 @@ public sealed record LoadResult(long SamplesSent, long SamplesAccepted, long Req
 /// batches in time order, so every series' samples arrive in order even though connections run concurrently. A request
 /// answered 5xx or 429 is retried with backoff, as Prometheus's queue manager does; 4xx is counted and dropped.
 /// </summary>
-public sealed class LoadRunner(LoadOptions options)
+public sealed class LoadRunner(LoadOptions options) : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = options.Connections })
     {
@@ -25,17 +25,20 @@ public sealed class LoadRunner(LoadOptions options)
     private long _sent, _accepted, _requests, _failed;
     private readonly Dictionary<int, long> _statuses = new();
 
-    public async Task<LoadResult> RunAsync(CancellationToken ct)
+    public Task<LoadResult> RunAsync(CancellationToken ct) => RunAsync(new SeriesCatalog(options.Series, options.Seed), ct);
+
+    /// <summary>Runs over a given catalog, so a caller can continue the same series (and their values) in several phases.</summary>
+    public async Task<LoadResult> RunAsync(SeriesCatalog catalog, CancellationToken ct)
     {
-        var catalog = new SeriesCatalog(options.Series, options.Seed);
         var stopwatch = Stopwatch.StartNew();
         long intervalMs = (long)options.Interval.TotalMilliseconds;
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (options.Mode == "replay")
         {
-            long start = now - (long)options.Duration.TotalMilliseconds;
+            long end = options.EndMs ?? now;
+            long start = options.StartMs ?? end - (long)options.Duration.TotalMilliseconds;
             start -= start % intervalMs;
-            for (long t = start; t <= now && !ct.IsCancellationRequested; t += intervalMs)
+            for (long t = start; t <= end && !ct.IsCancellationRequested; t += intervalMs)
             {
                 await SendScrapeAsync(catalog, t, ct);
                 catalog.Advance(options.Interval.TotalSeconds);
@@ -88,6 +91,8 @@ public sealed class LoadRunner(LoadOptions options)
         }
         await Task.WhenAll(tasks);
     }
+
+    public void Dispose() => _http.Dispose();
 
     private async Task SendAsync(byte[] body, int samples, CancellationToken ct)
     {

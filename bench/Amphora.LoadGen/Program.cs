@@ -20,7 +20,8 @@ catch (Exception e) when (e is ArgumentException or FormatException or UriFormat
 
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-var result = await new LoadRunner(options).RunAsync(cts.Token);
+using var runner = new LoadRunner(options);
+var result = await runner.RunAsync(cts.Token);
 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"sent {result.SamplesSent} samples in {result.Requests} requests, accepted {result.SamplesAccepted}, " +
     $"failed requests {result.FailedRequests}, {result.Elapsed.TotalSeconds:F1} s, {result.SamplesPerSecond:F0} samples/s"));

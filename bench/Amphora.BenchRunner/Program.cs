@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Amphora.BenchRunner;
+
+// amphora-bench: runs Amphora all-in-one and Debian's Prometheus one after the other under the same conditions (same cores,
+// same data, same protocol), prints one table with both and the ratios, and writes it to docs/benchmarks.md.
+var settings = new BenchSettings();
+string? amphoraDll = null, output = null;
+foreach (var arg in args)
+{
+    var (name, value) = arg.Contains('=') ? (arg[..arg.IndexOf('=')], arg[(arg.IndexOf('=') + 1)..]) : (arg, "");
+    settings = name switch
+    {
+        "--series" => settings with { SeriesSteps = value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray() },
+        "--scrapes-per-step" => settings with { ScrapesPerStep = int.Parse(value, CultureInfo.InvariantCulture) },
+        "--disk-series" => settings with { DiskSeries = int.Parse(value, CultureInfo.InvariantCulture) },
+        "--disk-hours" => settings with { DiskHistory = TimeSpan.FromHours(double.Parse(value, CultureInfo.InvariantCulture)) },
+        "--query-repetitions" => settings with { QueryRepetitions = int.Parse(value, CultureInfo.InvariantCulture) },
+        "--connections" => settings with { Connections = int.Parse(value, CultureInfo.InvariantCulture) },
+        "--server-cores" => settings with { ServerCores = value },
+        "--amphora-dll" => Set(ref amphoraDll, value, settings),
+        "--output" => Set(ref output, value, settings),
+        _ => throw new ArgumentException($"unknown option {arg}; see bench/README.md"),
+    };
+}
+if (amphoraDll is null || !File.Exists(amphoraDll))
+{
+    Console.Error.WriteLine("amphora-bench: --amphora-dll=PATH to the built amphora.dll is required (bench/run.sh passes it)");
+    return 2;
+}
+
+string work = Path.Combine(Path.GetTempPath(), "amphora-bench-" + Guid.NewGuid().ToString("N")[..8]);
+Directory.CreateDirectory(work);
+try
+{
+    var results = new Dictionary<string, SystemFigures>();
+    foreach (string system in new[] { "prometheus", "amphora" })
+    {
+        var figures = new SystemFigures { Name = system };
+        Console.Error.WriteLine($"{system}: ingest and memory");
+        using (var sut = Create(system, "mem"))
+        {
+            figures.Version = sut.Version;
+            await Scenarios.IngestAndMemoryAsync(sut, settings, figures);
+        }
+        Console.Error.WriteLine($"{system}: blocks on disk and dashboard queries");
+        using (var sut = Create(system, "disk"))
+            await Scenarios.DiskAndQueriesAsync(sut, settings, figures);
+        results[system] = figures;
+    }
+
+    string table = Report.Markdown(results["amphora"], results["prometheus"], settings);
+    Console.Out.WriteLine(table);
+    string machine = $"{Environment.ProcessorCount} cores ({RuntimeInformation.ProcessArchitecture}), " +
+                     $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 30} GiB, {RuntimeInformation.OSDescription}";
+    string settingsText = $"series steps {string.Join(", ", settings.SeriesSteps)} × {settings.ScrapesPerStep} scrapes; disk run " +
+                          $"{settings.DiskSeries} series × {settings.DiskHistory.TotalHours} h at 15 s; {settings.Connections} connections, " +
+                          $"batches of 2000; servers pinned to core(s) {settings.ServerCores}; {settings.QueryRepetitions} repetitions per query";
+    if (output is not null)
+    {
+        await File.WriteAllTextAsync(output, Docs.Render(table, machine, settingsText, results["amphora"].Version, results["prometheus"].Version));
+        Console.Error.WriteLine($"written to {output}");
+    }
+    return 0;
+}
+finally
+{
+    try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+}
+
+SystemUnderTest Create(string system, string phase)
+{
+    string dir = Path.Combine(work, $"{system}-{phase}", "data");
+    Directory.CreateDirectory(dir);
+    int port = FreePort();
+    return system == "amphora"
+        ? new AmphoraSystem(amphoraDll!, dir, port, settings.ServerCores, "2h")
+        : new PrometheusSystem(dir, port, settings.ServerCores);
+}
+
+static int FreePort()
+{
+    using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+    l.Start();
+    return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+}
+
+static BenchSettings Set(ref string? target, string value, BenchSettings s)
+{
+    target = value;
+    return s;
+}
