@@ -3,6 +3,9 @@ namespace Amphora.Model;
 /// <summary>The legacy Prometheus name rules: label names <c>[a-zA-Z_][a-zA-Z0-9_]*</c>, metric names also allow ':'.</summary>
 public static class LabelNames
 {
+    /// <summary>The label that carries a series' metric name.</summary>
+    public const string MetricName = "__name__";
+
     public static bool IsValid(ReadOnlySpan<char> name)
     {
         if (name.IsEmpty) return false;

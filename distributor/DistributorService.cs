@@ -1,0 +1,120 @@
+using System.Diagnostics.Metrics;
+using Amphora.Distributor.Prompb;
+using Amphora.Services;
+using Amphora.Storage;
+using MetricMetadata = Amphora.Storage.MetricMetadata;
+using Microsoft.Extensions.Logging;
+
+namespace Amphora.Distributor;
+
+/// <summary>The distributor's options, mapped from flags by the executable.</summary>
+public sealed record DistributorOptions
+{
+    /// <summary>Largest request accepted after snappy decompression (distributor.max-recv-msg-size).</summary>
+    public long MaxRecvMsgSize { get; init; } = 10 << 20;
+    public ValidationOptions Validation { get; init; } = new();
+}
+
+/// <summary>The result of one remote-write request, ready to be turned into an HTTP answer.</summary>
+public sealed record PushResult(int StatusCode, string? Message);
+
+/// <summary>
+/// The distributor: validates each series of a remote-write request, keeps the valid ones (partial accept, as Prometheus and
+/// Mimir do) and pushes them to the ingesters; answers 400 naming the first refused series when anything was refused.
+/// </summary>
+public sealed partial class DistributorService : ServiceBase
+{
+    private static readonly Meter Meter = new("Amphora.Distributor");
+    private static readonly Counter<long> ReceivedSamples = Meter.CreateCounter<long>("amphora_distributor_received_samples",
+        description: "Samples received in remote-write requests, by workspace, before validation.");
+    private static readonly Counter<long> DiscardedSamples = Meter.CreateCounter<long>("amphora_distributor_discarded_samples",
+        description: "Samples refused, by workspace and reason (a stable error id).");
+    private static readonly Counter<long> ReceivedMetadata = Meter.CreateCounter<long>("amphora_distributor_received_metadata",
+        description: "Metric metadata entries received, by workspace.");
+
+    private readonly IIngesterPush _push;
+    private readonly SeriesValidator _validator;
+    private readonly ILogger _logger;
+
+    public DistributorService(IIngesterPush push, DistributorOptions options, ILogger<DistributorService> logger)
+    {
+        _push = push;
+        Options = options;
+        _validator = new SeriesValidator(options.Validation);
+        _logger = logger;
+    }
+
+    public override string Name => "distributor";
+    public DistributorOptions Options { get; }
+
+    public async Task<PushResult> PushAsync(string workspace, WriteRequest request, CancellationToken ct)
+    {
+        var valid = new List<ValidSeries>(request.Timeseries.Count);
+        ValidationError? firstInvalid = null;
+        long received = 0;
+        foreach (var ts in request.Timeseries)
+        {
+            received += ts.Samples.Count;
+            if (!_validator.TryValidate(ts, out var labels, out var error))
+            {
+                firstInvalid ??= error;
+                Discard(workspace, error!.Id, ts.Samples.Count);
+                continue;
+            }
+            if (ts.Samples.Count == 0) continue;
+            var t = new long[ts.Samples.Count];
+            var v = new double[ts.Samples.Count];
+            for (int i = 0; i < t.Length; i++)
+            {
+                t[i] = ts.Samples[i].Timestamp;
+                v[i] = ts.Samples[i].Value;
+            }
+            valid.Add(new ValidSeries(labels, t, v));
+        }
+        ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
+
+        var metadata = new List<MetricMetadata>(request.Metadata.Count);
+        foreach (var m in request.Metadata)
+        {
+            if (m.MetricFamilyName.Length == 0) continue;
+            metadata.Add(new MetricMetadata(m.MetricFamilyName, TypeName(m.Type), m.Help, m.Unit));
+        }
+        if (metadata.Count > 0) ReceivedMetadata.Add(metadata.Count, new KeyValuePair<string, object?>("workspace", workspace));
+
+        if (valid.Count > 0 || metadata.Count > 0)
+        {
+            var outcome = await _push.PushAsync(workspace, valid, metadata, ct);
+            foreach (var (reason, count) in outcome.RejectedByReason) Discard(workspace, reason, count);
+            if (firstInvalid is null && outcome.FirstRejection is not null)
+            {
+                LogRejected(workspace, outcome.FirstRejection);
+                return new PushResult(400, outcome.FirstRejection);
+            }
+        }
+        if (firstInvalid is not null)
+        {
+            LogRejected(workspace, firstInvalid.Message);
+            return new PushResult(400, firstInvalid.Message);
+        }
+        return new PushResult(204, null);
+    }
+
+    private static void Discard(string workspace, string reason, long count) =>
+        DiscardedSamples.Add(count, new KeyValuePair<string, object?>("workspace", workspace), new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>The metadata type names of the Prometheus HTTP API.</summary>
+    private static string TypeName(Prompb.MetricMetadata.Types.MetricType type) => type switch
+    {
+        Prompb.MetricMetadata.Types.MetricType.Counter => "counter",
+        Prompb.MetricMetadata.Types.MetricType.Gauge => "gauge",
+        Prompb.MetricMetadata.Types.MetricType.Histogram => "histogram",
+        Prompb.MetricMetadata.Types.MetricType.Gaugehistogram => "gaugehistogram",
+        Prompb.MetricMetadata.Types.MetricType.Summary => "summary",
+        Prompb.MetricMetadata.Types.MetricType.Info => "info",
+        Prompb.MetricMetadata.Types.MetricType.Stateset => "stateset",
+        _ => "unknown",
+    };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "remote write to {Workspace} partly refused: {Reason}")]
+    private partial void LogRejected(string workspace, string reason);
+}

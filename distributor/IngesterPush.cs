@@ -1,0 +1,96 @@
+using Amphora.Model;
+using Amphora.Storage;
+
+namespace Amphora.Distributor;
+
+/// <summary>A validated series and its samples, ready for the ingesters.</summary>
+public readonly record struct ValidSeries(Labels Labels, long[] Timestamps, double[] Values);
+
+/// <summary>What the ingesters did with a push: samples accepted, samples refused by reason, and the first refusal's message.</summary>
+public sealed class PushOutcome
+{
+    public long Accepted { get; set; }
+    public Dictionary<string, long> RejectedByReason { get; } = new(StringComparer.Ordinal);
+    public string? FirstRejection { get; set; }
+
+    public void Reject(string reason, string message, long count = 1)
+    {
+        RejectedByReason[reason] = RejectedByReason.GetValueOrDefault(reason) + count;
+        FirstRejection ??= message;
+    }
+}
+
+/// <summary>
+/// Where the distributor sends validated series: the local storage in <c>--target=all</c>, the ring's ingesters over gRPC in
+/// a cluster. Throws when the write could not be made durable (the sender retries on the resulting 5xx).
+/// </summary>
+public interface IIngesterPush
+{
+    Task<PushOutcome> PushAsync(string workspace, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata,
+        CancellationToken ct);
+}
+
+/// <summary>
+/// Pushes into an in-process <see cref="IWorkspaceAppendable"/>: one appender per request, every sample appended, the
+/// refused ones reported, and the accepted ones committed (WAL first) even when others were refused.
+/// </summary>
+public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterPush
+{
+    public async Task<PushOutcome> PushAsync(string workspace, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata,
+        CancellationToken ct)
+    {
+        var outcome = new PushOutcome();
+        var appender = storage.Appender(workspace);
+        try
+        {
+            foreach (var s in series)
+            {
+                ulong seriesRef = 0;
+                for (int i = 0; i < s.Timestamps.Length; i++)
+                {
+                    var status = appender.Append(ref seriesRef, s.Labels, s.Timestamps[i], s.Values[i]);
+                    if (status == AppendStatus.Ok) outcome.Accepted++;
+                    else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, s.Timestamps[i]));
+                }
+            }
+            foreach (var m in metadata) appender.UpdateMetadata(m);
+        }
+        catch
+        {
+            appender.Rollback();
+            throw;
+        }
+        await appender.CommitAsync(ct);
+        return outcome;
+    }
+}
+
+/// <summary>The stable reasons and user-facing messages for samples the storage refused.</summary>
+public static class SampleRejections
+{
+    public static string Reason(AppendStatus status) => status switch
+    {
+        AppendStatus.OutOfOrder => "err-amphora-sample-out-of-order",
+        AppendStatus.TooOld => "err-amphora-sample-too-old",
+        AppendStatus.DuplicateTimestamp => "err-amphora-sample-duplicate-timestamp",
+        AppendStatus.SeriesLimit => "err-amphora-max-series",
+        _ => "err-amphora-unknown",
+    };
+
+    public static string Message(AppendStatus status, Labels labels, long t)
+    {
+        string series = SeriesValidator.Describe(labels);
+        string when = DateTimeOffset.FromUnixTimeMilliseconds(t).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
+        string what = status switch
+        {
+            AppendStatus.OutOfOrder =>
+                $"the sample at {when} is older than the series' newest sample by more than the out-of-order window " +
+                "(set by ingester.out-of-order-window)",
+            AppendStatus.TooOld => $"the sample at {when} is older than the oldest time the ingester still accepts",
+            AppendStatus.DuplicateTimestamp => $"the sample at {when} has the timestamp of a stored sample but a different value",
+            AppendStatus.SeriesLimit => "the series would exceed the workspace's active series limit",
+            _ => $"the sample at {when} was refused",
+        };
+        return $"{Reason(status)}: {what}. series: '{series}'";
+    }
+}

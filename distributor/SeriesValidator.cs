@@ -1,0 +1,174 @@
+using System.Text;
+using Amphora.Distributor.Prompb;
+using Label = Amphora.Model.Label;
+using Amphora.Model;
+
+namespace Amphora.Distributor;
+
+/// <summary>Limits the validator applies, with the settings users change them with.</summary>
+public sealed record ValidationOptions
+{
+    public int MaxLabelNamesPerSeries { get; init; } = 70;
+    public int MaxLabelNameLength { get; init; } = 1024;
+    public int MaxLabelValueLength { get; init; } = 2048;
+}
+
+/// <summary>Why a series was refused: a stable id (counted in metrics as the reason) and a message naming the series.</summary>
+public sealed record ValidationError(string Id, string Message);
+
+/// <summary>
+/// Checks a remote-write series before anything is stored, in the order a user would fix them: UTF-8, metric name, label
+/// count, then each label (name length, name syntax, the reserved <c>__</c> prefix, value length, order, duplicates).
+/// Labels with empty values are dropped, as Prometheus treats them as absent.
+/// </summary>
+public sealed class SeriesValidator(ValidationOptions options)
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public ValidationOptions Options => options;
+
+    public bool TryValidate(TimeSeries series, out Labels labels, out ValidationError? error)
+    {
+        labels = Labels.Empty;
+        var names = new string[series.Labels.Count];
+        var values = new string[series.Labels.Count];
+        for (int i = 0; i < names.Length; i++)
+        {
+            var l = series.Labels[i];
+            if (!TryDecode(l.Name.Span, out names[i]))
+            {
+                error = Error(series, "err-amphora-invalid-label", "received a series with a label name that is not valid UTF-8");
+                return false;
+            }
+            if (!TryDecode(l.Value.Span, out values[i]))
+            {
+                error = Error(series, "err-amphora-invalid-utf8",
+                    $"received a series whose value of label \"{Truncate(names[i])}\" is not valid UTF-8");
+                return false;
+            }
+        }
+
+        string metricName = "";
+        for (int i = 0; i < names.Length; i++)
+            if (names[i] == LabelNames.MetricName) metricName = values[i];
+        if (metricName.Length == 0)
+        {
+            error = Error(series, "err-amphora-missing-metric-name", "received a series without a metric name");
+            return false;
+        }
+        if (!LabelNames.IsValidMetricName(metricName))
+        {
+            error = Error(series, "err-amphora-invalid-metric-name",
+                $"received a series with an invalid metric name \"{Truncate(metricName)}\": it must match [a-zA-Z_:][a-zA-Z0-9_:]*");
+            return false;
+        }
+        if (names.Length > options.MaxLabelNamesPerSeries)
+        {
+            error = Error(series, "err-amphora-max-label-names-per-series",
+                $"received a series with {names.Length} labels, more than the limit of {options.MaxLabelNamesPerSeries} " +
+                "(set by validation.max-label-names-per-series)");
+            return false;
+        }
+
+        var kept = new List<Label>(names.Length);
+        for (int i = 0; i < names.Length; i++)
+        {
+            string name = names[i], value = values[i];
+            if (Encoding.UTF8.GetByteCount(name) > options.MaxLabelNameLength)
+            {
+                error = Error(series, "err-amphora-label-name-too-long",
+                    $"received a series with a label name of {Encoding.UTF8.GetByteCount(name)} bytes, longer than the limit of " +
+                    $"{options.MaxLabelNameLength} (set by validation.max-label-name-length): \"{Truncate(name)}\"");
+                return false;
+            }
+            if (!LabelNames.IsValid(name))
+            {
+                error = Error(series, "err-amphora-invalid-label",
+                    $"received a series with an invalid label name \"{Truncate(name)}\": it must match [a-zA-Z_][a-zA-Z0-9_]*");
+                return false;
+            }
+            if (name.StartsWith("__", StringComparison.Ordinal) && name != LabelNames.MetricName)
+            {
+                error = Error(series, "err-amphora-invalid-label",
+                    $"received a series with the label name \"{Truncate(name)}\": names starting with __ are reserved for internal use");
+                return false;
+            }
+            if (Encoding.UTF8.GetByteCount(value) > options.MaxLabelValueLength)
+            {
+                error = Error(series, "err-amphora-label-value-too-long",
+                    $"received a series whose value of label \"{Truncate(name)}\" is {Encoding.UTF8.GetByteCount(value)} bytes, longer " +
+                    $"than the limit of {options.MaxLabelValueLength} (set by validation.max-label-value-length)");
+                return false;
+            }
+            if (i > 0)
+            {
+                int order = string.CompareOrdinal(names[i - 1], name);
+                if (order == 0)
+                {
+                    error = Error(series, "err-amphora-duplicate-label-names",
+                        $"received a series with the label name \"{Truncate(name)}\" more than once");
+                    return false;
+                }
+                if (order > 0)
+                {
+                    error = Error(series, "err-amphora-labels-not-sorted",
+                        $"received a series whose labels are not sorted by name: \"{Truncate(names[i - 1])}\" comes before \"{Truncate(name)}\"");
+                    return false;
+                }
+            }
+            if (value.Length > 0) kept.Add(new Label(name, value));
+        }
+        labels = Labels.FromSorted(kept.ToArray());
+        error = null;
+        return true;
+    }
+
+    private static bool TryDecode(ReadOnlySpan<byte> bytes, out string text)
+    {
+        try
+        {
+            text = StrictUtf8.GetString(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            text = Encoding.UTF8.GetString(bytes);
+            return false;
+        }
+    }
+
+    private static ValidationError Error(TimeSeries series, string id, string what) =>
+        new(id, $"{id}: {what}. series: '{Describe(series)}'");
+
+    /// <summary>The series as received, <c>name{a="b", ...}</c>, with invalid UTF-8 replaced and long text cut.</summary>
+    public static string Describe(TimeSeries series)
+    {
+        string name = "";
+        var sb = new StringBuilder();
+        foreach (var l in series.Labels)
+        {
+            string n = Encoding.UTF8.GetString(l.Name.Span), v = Encoding.UTF8.GetString(l.Value.Span);
+            if (n == LabelNames.MetricName && name.Length == 0) { name = v; continue; }
+            if (sb.Length > 0) sb.Append(", ");
+            sb.Append(Truncate(n)).Append("=\"").Append(Truncate(v).Replace("\\", "\\\\").Replace("\"", "\\\"")).Append('"');
+            if (sb.Length > 512) { sb.Append(", …"); break; }
+        }
+        return Truncate(name) + "{" + sb + "}";
+    }
+
+    public static string Describe(Labels labels)
+    {
+        var sb = new StringBuilder(Truncate(labels.Get(LabelNames.MetricName))).Append('{');
+        bool first = true;
+        foreach (var l in labels)
+        {
+            if (l.Name == LabelNames.MetricName) continue;
+            if (!first) sb.Append(", ");
+            first = false;
+            sb.Append(l.Name).Append("=\"").Append(Truncate(l.Value).Replace("\\", "\\\\").Replace("\"", "\\\"")).Append('"');
+        }
+        return sb.Append('}').ToString();
+    }
+
+    private static string Truncate(string s) => s.Length > 120 ? s[..120] + "…" : s;
+}
