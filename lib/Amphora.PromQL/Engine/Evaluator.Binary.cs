@@ -1,0 +1,201 @@
+using Amphora.Model;
+using Amphora.PromQL.Parser;
+
+namespace Amphora.PromQL.Engine;
+
+internal sealed partial class Evaluator
+{
+    private EvalResult EvalBinary(BinaryExpr b)
+    {
+        var lhs = Eval(b.Lhs);
+        var rhs = Eval(b.Rhs);
+        if (lhs is ScalarSteps ls && rhs is ScalarSteps rs)
+        {
+            var values = new double[ls.Values.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                var (v, keep) = ElementOp(b.Op, ls.Values[i], rs.Values[i]);
+                values[i] = Tokens.IsComparison(b.Op) ? (keep ? 1 : 0) : v;
+            }
+            return new ScalarSteps(values);
+        }
+        var output = new SeriesAccumulator();
+        var lv = new List<Sample>();
+        var rv = new List<Sample>();
+        var lc = lhs is SeriesResult l ? new StepCursor(l.Series) : null;
+        var rc = rhs is SeriesResult r ? new StepCursor(r.Series) : null;
+        var result = new List<Sample>();
+        for (int i = 0; i < StepCount; i++)
+        {
+            long ts = StepTime(i);
+            result.Clear();
+            if (lc is not null && rc is not null)
+            {
+                lc.At(ts, lv);
+                rc.At(ts, rv);
+                if (Tokens.IsSetOperator(b.Op)) SetOp(b, lv, rv, result);
+                else VectorOp(b, lv, rv, result);
+            }
+            else if (lc is not null)
+            {
+                lc.At(ts, lv);
+                ScalarOp(b, lv, ((ScalarSteps)rhs).Values[i], scalarOnLeft: false, result);
+            }
+            else
+            {
+                rc!.At(ts, rv);
+                ScalarOp(b, rv, ((ScalarSteps)lhs).Values[i], scalarOnLeft: true, result);
+            }
+            foreach (var s in result) output.Add(s.Metric, ts, s.F);
+        }
+        return output.Result();
+    }
+
+    /// <summary>The arithmetic or comparison of two floats; comparisons return the left value and whether it holds.</summary>
+    internal static (double Value, bool Keep) ElementOp(TokenKind op, double l, double r) => op switch
+    {
+        TokenKind.Add => (l + r, true),
+        TokenKind.Sub => (l - r, true),
+        TokenKind.Mul => (l * r, true),
+        TokenKind.Div => (l / r, true),
+        TokenKind.Pow => (Math.Pow(l, r), true),
+        TokenKind.Mod => (l % r, true),
+        TokenKind.Atan2 => (Math.Atan2(l, r), true),
+        TokenKind.Eql => (l, l == r),
+        TokenKind.Neq => (l, l != r),
+        TokenKind.Gtr => (l, l > r),
+        TokenKind.Lss => (l, l < r),
+        TokenKind.Gte => (l, l >= r),
+        TokenKind.Lte => (l, l <= r),
+        _ => throw new PromQLException(PromQLErrorType.Internal, "operator " + op + " not allowed for float operations"),
+    };
+
+    private static void ScalarOp(BinaryExpr b, List<Sample> vector, double scalar, bool scalarOnLeft, List<Sample> result)
+    {
+        bool comparison = Tokens.IsComparison(b.Op);
+        foreach (var s in vector)
+        {
+            double l = scalarOnLeft ? scalar : s.F, r = scalarOnLeft ? s.F : scalar;
+            var (value, keep) = ElementOp(b.Op, l, r);
+            // A comparison keeps the vector's value even when the scalar is on the left.
+            if (comparison && scalarOnLeft) value = s.F;
+            if (b.ReturnBool)
+            {
+                value = keep ? 1 : 0;
+                keep = true;
+            }
+            if (!keep) continue;
+            var metric = !comparison || b.ReturnBool ? DropName(s.Metric) : s.Metric;
+            result.Add(new Sample(metric, s.T, value));
+        }
+    }
+
+    private static Labels Signature(Labels metric, VectorMatching? m)
+    {
+        if (m is { On: true }) return metric.Keep(m.MatchingLabels.ToArray());
+        var drop = new List<string>(m?.MatchingLabels ?? []) { LabelNames.MetricName };
+        return metric.Without(drop.ToArray());
+    }
+
+    private static void SetOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result)
+    {
+        var m = b.Matching;
+        switch (b.Op)
+        {
+            case TokenKind.And:
+            {
+                var right = new HashSet<Labels>(rhs.Select(s => Signature(s.Metric, m)));
+                foreach (var s in lhs) if (right.Contains(Signature(s.Metric, m))) result.Add(s);
+                break;
+            }
+            case TokenKind.Or:
+            {
+                var left = new HashSet<Labels>();
+                foreach (var s in lhs) { left.Add(Signature(s.Metric, m)); result.Add(s); }
+                foreach (var s in rhs) if (!left.Contains(Signature(s.Metric, m))) result.Add(s);
+                break;
+            }
+            case TokenKind.Unless:
+            {
+                var right = new HashSet<Labels>(rhs.Select(s => Signature(s.Metric, m)));
+                foreach (var s in lhs) if (!right.Contains(Signature(s.Metric, m))) result.Add(s);
+                break;
+            }
+        }
+    }
+
+    private static void VectorOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result)
+    {
+        var m = b.Matching ?? new VectorMatching();
+        bool swapped = m.Card == VectorMatchCardinality.OneToMany;
+        if (swapped) (lhs, rhs) = (rhs, lhs);
+        var right = new Dictionary<Labels, Sample>();
+        foreach (var s in rhs)
+        {
+            var sig = Signature(s.Metric, m);
+            if (right.TryGetValue(sig, out var dup))
+                throw new PromQLException(PromQLErrorType.Execution,
+                    $"found duplicate series for the match group {sig} on the {(swapped ? "left" : "right")} hand-side of the operation: " +
+                    $"[{dup.Metric}, {s.Metric}];many-to-many matching not allowed: matching labels must be unique on one side");
+            right[sig] = s;
+        }
+        var matchedSigs = m.Card == VectorMatchCardinality.OneToOne ? new Dictionary<Labels, bool>() : null;
+        var outputs = m.Card != VectorMatchCardinality.OneToOne ? new HashSet<Labels>() : null;
+        foreach (var ls in lhs)
+        {
+            var sig = Signature(ls.Metric, m);
+            if (!right.TryGetValue(sig, out var rs)) continue;
+            double vl = ls.F, vr = rs.F;
+            if (swapped) (vl, vr) = (vr, vl);
+            var (value, keep) = ElementOp(b.Op, vl, vr);
+            if (b.ReturnBool)
+            {
+                value = keep ? 1 : 0;
+                keep = true;
+            }
+            else if (!keep)
+            {
+                continue;
+            }
+            var metric = ResultMetric(ls.Metric, rs.Metric, b.Op, m);
+            if (b.ReturnBool) metric = DropName(metric);
+            if (matchedSigs is not null)
+            {
+                if (matchedSigs.ContainsKey(sig))
+                    throw new PromQLException(PromQLErrorType.Execution,
+                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+                matchedSigs[sig] = true;
+            }
+            else if (!outputs!.Add(metric))
+            {
+                throw new PromQLException(PromQLErrorType.Execution, "multiple matches for labels: grouping labels must ensure unique matches");
+            }
+            result.Add(new Sample(metric, ls.T, value));
+        }
+    }
+
+    private static Labels ResultMetric(Labels lhs, Labels rhs, TokenKind op, VectorMatching m)
+    {
+        var builder = new LabelsBuilder(lhs);
+        if (!Tokens.IsComparison(op)) builder.Delete(LabelNames.MetricName);
+        if (m.Card == VectorMatchCardinality.OneToOne)
+        {
+            if (m.On)
+            {
+                foreach (var l in lhs)
+                    if (!m.MatchingLabels.Contains(l.Name)) builder.Delete(l.Name);
+            }
+            else
+            {
+                builder.Delete(m.MatchingLabels.ToArray());
+            }
+        }
+        foreach (var name in m.Include)
+        {
+            string v = rhs.Get(name);
+            if (v.Length > 0) builder.Set(name, v);
+            else builder.Delete(name);
+        }
+        return builder.Build();
+    }
+}

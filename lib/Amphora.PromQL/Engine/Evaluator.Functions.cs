@@ -1,0 +1,238 @@
+using Amphora.Model;
+using Amphora.PromQL.Parser;
+using Amphora.Storage;
+
+namespace Amphora.PromQL.Engine;
+
+internal sealed partial class Evaluator
+{
+    /// <summary>Functions whose result keeps the input's metric name.</summary>
+    private static readonly HashSet<string> KeepsName = ["last_over_time", "first_over_time", "sort", "sort_desc", "sort_by_label",
+        "sort_by_label_desc", "label_replace", "label_join"];
+
+    private EvalResult EvalCall(Call call)
+    {
+        string name = call.Function.Name;
+        int matrixArg = -1;
+        for (int i = 0; i < call.Args.Count; i++)
+            if (call.Args[i].Type == PromValueType.Matrix) matrixArg = i;
+        if (name == "absent_over_time") return EvalAbsentOverTime(call);
+        if (matrixArg >= 0) return EvalRangeFunction(call, matrixArg);
+
+        switch (name)
+        {
+            case "time": return new ScalarSteps(Enumerable.Range(0, StepCount).Select(i => StepTime(i) / 1000.0).ToArray());
+            case "pi": return Fill(Math.PI);
+            case "vector":
+            {
+                var s = (ScalarSteps)Eval(call.Args[0]);
+                var output = new SeriesAccumulator();
+                for (int i = 0; i < StepCount; i++) output.Add(Labels.Empty, StepTime(i), s.Values[i]);
+                return output.Result();
+            }
+            case "scalar":
+            {
+                var input = (SeriesResult)Eval(call.Args[0]);
+                var cursor = new StepCursor(input.Series);
+                var vector = new List<Sample>();
+                var values = new double[StepCount];
+                for (int i = 0; i < StepCount; i++)
+                {
+                    cursor.At(StepTime(i), vector);
+                    values[i] = vector.Count == 1 ? vector[0].F : double.NaN;
+                }
+                return new ScalarSteps(values);
+            }
+            case "timestamp":
+            {
+                var arg = Unwrap(call.Args[0]);
+                if (arg is VectorSelector vs)
+                {
+                    var r = EvalVectorSelector(vs, timestamps: true);
+                    foreach (var s in r.Series) s.Metric = DropName(s.Metric);
+                    return new SeriesResult(MergeSameLabels(r.Series));
+                }
+                return MapVector(call, (metric, ts, _, _) => (DropName(metric), ts / 1000.0));
+            }
+            case "absent": return EvalAbsent(call);
+            case "label_replace": return EvalLabelReplace(call);
+            case "label_join": return EvalLabelJoin(call);
+            case "histogram_quantile": return EvalHistogramQuantile(call);
+            case "histogram_fraction": return EvalHistogramFraction(call);
+            case "sort" or "sort_desc" or "sort_by_label" or "sort_by_label_desc": return EvalSort(call);
+            case "info": throw new PromQLException(PromQLErrorType.Execution, "info() is not supported yet");
+            case "histogram_avg" or "histogram_count" or "histogram_sum" or "histogram_stddev" or "histogram_stdvar":
+                // Only native histograms have these; float samples yield nothing.
+                return new SeriesResult([]);
+        }
+        if (TimeFunctions.Get(name) is { } timeFunction)
+        {
+            if (call.Args.Count == 0)
+            {
+                var output = new SeriesAccumulator();
+                for (int i = 0; i < StepCount; i++) output.Add(Labels.Empty, StepTime(i), timeFunction(StepTime(i) / 1000.0));
+                return output.Result();
+            }
+            return MapVector(call, (metric, _, v, _) => (DropName(metric), timeFunction(v)));
+        }
+        if (MathFunctions.Get(name) is { } math)
+            return MapVector(call, (metric, _, v, args) => (DropName(metric), math(v, args)));
+        throw new PromQLException(PromQLErrorType.Execution, $"function \"{name}\" is not supported yet");
+    }
+
+    private static Expr Unwrap(Expr e) => e is ParenExpr p ? Unwrap(p.Expr) : e;
+
+    /// <summary>Applies a per-sample function to the first (vector) argument; other arguments are scalars per step.</summary>
+    private SeriesResult MapVector(Call call, Func<Labels, long, double, double[], (Labels, double)> map)
+    {
+        var input = (SeriesResult)Eval(call.Args[0]);
+        var scalars = call.Args.Skip(1).Select(a => ((ScalarSteps)Eval(a)).Values).ToArray();
+        var cursor = new StepCursor(input.Series);
+        var vector = new List<Sample>();
+        var output = new SeriesAccumulator();
+        var args = new double[scalars.Length];
+        for (int i = 0; i < StepCount; i++)
+        {
+            long ts = StepTime(i);
+            cursor.At(ts, vector);
+            for (int a = 0; a < scalars.Length; a++) args[a] = scalars[a][i];
+            foreach (var s in vector)
+            {
+                var (metric, value) = map(s.Metric, ts, s.F, args);
+                output.Add(metric, ts, value);
+            }
+        }
+        return output.Result();
+    }
+
+    /// <summary>A function over a range vector: each series' samples are read once and a window slides over the steps.</summary>
+    private SeriesResult EvalRangeFunction(Call call, int matrixArg)
+    {
+        string name = call.Function.Name;
+        var function = RangeFunctions.Get(name) ?? throw new PromQLException(PromQLErrorType.Execution, $"function \"{name}\" is not supported yet");
+        double[]? arg1 = null, arg2 = null;
+        var scalarArgs = call.Args.Where((_, i) => i != matrixArg).Select(a => ((ScalarSteps)Eval(a)).Values).ToList();
+        if (scalarArgs.Count > 0) arg1 = scalarArgs[0];
+        if (scalarArgs.Count > 1) arg2 = scalarArgs[1];
+        if (name == "double_exponential_smoothing") CheckSmoothingFactors(arg1!, arg2!);
+        if (name == "quantile_over_time" && arg1 is not null && arg1.Any(q => q < 0 || q > 1))
+            _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(arg1.First(q => q < 0 || q > 1))}");
+        bool keepName = KeepsName.Contains(name);
+        var output = new SeriesAccumulator();
+        var matrix = Unwrap(call.Args[matrixArg]);
+
+        long range, offset;
+        long? at;
+        IEnumerable<(Labels Labels, Func<(long[] T, double[] V, int N)> Load)> inputs;
+        long[] tb = new long[256];
+        double[] vb = new double[256];
+        if (matrix is MatrixSelector ms)
+        {
+            range = ms.RangeMs;
+            offset = ms.Selector.Modifiers.OffsetMs;
+            at = ms.Selector.Modifiers.AtMs;
+            long from = (at ?? _start) - offset - range, to = (at ?? _end) - offset;
+            ISampleIterator? reuse = null;
+            inputs = _selected[ms.Selector].Select(s => (s.Labels, (Func<(long[], double[], int)>)(() =>
+            {
+                int n = LoadSamples(s, from + 1, to, ref tb, ref vb, ref reuse);
+                return (tb, vb, n);
+            })));
+        }
+        else
+        {
+            var sq = (SubqueryExpr)matrix;
+            range = sq.RangeMs;
+            offset = sq.Modifiers.OffsetMs;
+            at = sq.Modifiers.AtMs;
+            var sub = EvalSubquery(sq, out _);
+            inputs = sub.Series.Select(s => (s.Metric, (Func<(long[], double[], int)>)(() =>
+            {
+                var t = s.Points.Select(p => p.T).ToArray();
+                var v = s.Points.Select(p => p.F).ToArray();
+                return (t, v, t.Length);
+            })));
+        }
+
+        foreach (var (labels, load) in inputs)
+        {
+            _ct.ThrowIfCancellationRequested();
+            var (t, v, n) = load();
+            if (n == 0) continue;
+            var points = new List<FPoint>();
+            int lo = 0, hi = 0;
+            for (int i = 0; i < StepCount; i++)
+            {
+                long ts = StepTime(i);
+                long end = (at ?? ts) - offset, start = end - range;
+                if (at is not null) { lo = 0; hi = 0; }
+                while (hi < n && t[hi] <= end) hi++;
+                while (lo < hi && t[lo] <= start) lo++;
+                if (hi <= lo) continue;
+                var value = function(t.AsSpan(lo, hi - lo), v.AsSpan(lo, hi - lo), start, end,
+                    arg1?[i] ?? 0, arg2?[i] ?? 0);
+                if (value is { } f) points.Add(new FPoint(ts, f));
+            }
+            output.AddSeries(keepName ? labels : DropName(labels), points);
+            if (output.PointCount > _options.MaxSamples) throw PromQLException.TooManySamples();
+        }
+        return output.Result();
+    }
+
+    private static void CheckSmoothingFactors(double[] sf, double[] tf)
+    {
+        foreach (double s in sf)
+            if (s <= 0 || s >= 1) throw new PromQLException(PromQLErrorType.Execution, $"invalid smoothing factor. Expected: 0 < sf < 1, got: {FormatValue(s)}");
+        foreach (double t in tf)
+            if (t <= 0 || t >= 1) throw new PromQLException(PromQLErrorType.Execution, $"invalid trend factor. Expected: 0 < tf < 1, got: {FormatValue(t)}");
+    }
+
+    /// <summary>absent(): 1 when the argument has no sample at a step, labelled from the selector's equality matchers.</summary>
+    private SeriesResult EvalAbsent(Call call)
+    {
+        var input = (SeriesResult)Eval(call.Args[0]);
+        var labels = AbsentLabels(call.Args[0]);
+        var cursor = new StepCursor(input.Series);
+        var vector = new List<Sample>();
+        var output = new SeriesAccumulator();
+        for (int i = 0; i < StepCount; i++)
+        {
+            cursor.At(StepTime(i), vector);
+            if (vector.Count == 0) output.Add(labels, StepTime(i), 1);
+        }
+        return output.Result();
+    }
+
+    private SeriesResult EvalAbsentOverTime(Call call)
+    {
+        var matrix = Unwrap(call.Args[0]);
+        // present_over_time gives a sample per step where any series has one; absent is its complement.
+        var present = EvalRangeFunction(new Call(Functions.TryGet("present_over_time", out var f) ? f : throw new InvalidOperationException(), [matrix]), 0);
+        var anyAt = new HashSet<long>(present.Series.SelectMany(s => s.Points.Select(p => p.T)));
+        var vs = matrix is MatrixSelector ms ? ms.Selector : null;
+        var labels = vs is null ? Labels.Empty : AbsentLabels(vs);
+        var output = new SeriesAccumulator();
+        for (int i = 0; i < StepCount; i++)
+            if (!anyAt.Contains(StepTime(i))) output.Add(labels, StepTime(i), 1);
+        return output.Result();
+    }
+
+    private static Labels AbsentLabels(Expr arg)
+    {
+        var e = Unwrap(arg);
+        if (e is MatrixSelector m) e = m.Selector;
+        if (e is not VectorSelector vs) return Labels.Empty;
+        var builder = new LabelsBuilder();
+        var seen = new HashSet<string>();
+        var duplicate = new HashSet<string>();
+        foreach (var matcher in vs.Matchers)
+        {
+            if (matcher.Name == LabelNames.MetricName) continue;
+            if (!seen.Add(matcher.Name)) duplicate.Add(matcher.Name);
+        }
+        foreach (var matcher in vs.Matchers)
+            if (matcher.Type == MatchType.Equal && matcher.Name != LabelNames.MetricName && !duplicate.Contains(matcher.Name))
+                builder.Set(matcher.Name, matcher.Value);
+        return builder.Build();
+    }
+}

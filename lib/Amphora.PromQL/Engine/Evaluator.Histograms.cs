@@ -1,0 +1,163 @@
+using System.Globalization;
+using Amphora.Model;
+using Amphora.PromQL.Parser;
+
+namespace Amphora.PromQL.Engine;
+
+internal sealed partial class Evaluator
+{
+    private readonly record struct Bucket(double UpperBound, double Count);
+
+    /// <summary>Groups a step's classic-histogram buckets by their labels without <c>le</c> (and the metric name).</summary>
+    private Dictionary<Labels, List<Bucket>> GroupBuckets(List<Sample> vector, List<Labels> order)
+    {
+        var groups = new Dictionary<Labels, List<Bucket>>();
+        foreach (var s in vector)
+        {
+            string le = s.Metric.Get("le");
+            if (le.Length == 0 || !TryParseBound(le, out double bound))
+            {
+                _warnings.Add($"PromQL warning: bucket label \"le\" is missing or has a malformed value of \"{le}\" for metric name \"{s.Metric.Get(LabelNames.MetricName)}\"");
+                continue;
+            }
+            var key = s.Metric.Without("le", LabelNames.MetricName);
+            if (!groups.TryGetValue(key, out var list))
+            {
+                groups[key] = list = new List<Bucket>();
+                order.Add(key);
+            }
+            list.Add(new Bucket(bound, s.F));
+        }
+        return groups;
+    }
+
+    private static bool TryParseBound(string le, out double bound)
+    {
+        if (le is "+Inf" or "Inf" or "+inf" or "inf") { bound = double.PositiveInfinity; return true; }
+        if (le is "-Inf" or "-inf") { bound = double.NegativeInfinity; return true; }
+        return double.TryParse(le, NumberStyles.Float, CultureInfo.InvariantCulture, out bound);
+    }
+
+    private SeriesResult EvalHistogramQuantile(Call call)
+    {
+        var q = ((ScalarSteps)Eval(call.Args[0])).Values;
+        var input = (SeriesResult)Eval(call.Args[1]);
+        var cursor = new StepCursor(input.Series);
+        var vector = new List<Sample>();
+        var output = new SeriesAccumulator();
+        for (int i = 0; i < StepCount; i++)
+        {
+            long ts = StepTime(i);
+            cursor.At(ts, vector);
+            if (vector.Count == 0) continue;
+            if (q[i] < 0 || q[i] > 1)
+                _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(q[i])}");
+            var order = new List<Labels>();
+            var groups = GroupBuckets(vector, order);
+            foreach (var key in order)
+            {
+                double value = BucketQuantile(q[i], groups[key], out bool fixedMonotonicity);
+                if (fixedMonotonicity)
+                    _infos.Add($"PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"{input.Series.FirstOrDefault()?.Metric.Get(LabelNames.MetricName)}\"");
+                output.Add(key, ts, value);
+            }
+        }
+        return output.Result();
+    }
+
+    /// <summary>The quantile of classic buckets, interpolating linearly inside the bucket that holds the rank.</summary>
+    private static double BucketQuantile(double q, List<Bucket> buckets, out bool fixedMonotonicity)
+    {
+        fixedMonotonicity = false;
+        if (double.IsNaN(q)) return double.NaN;
+        if (q < 0) return double.NegativeInfinity;
+        if (q > 1) return double.PositiveInfinity;
+        buckets.Sort(static (a, b) => a.UpperBound.CompareTo(b.UpperBound));
+        if (buckets.Count == 0 || !double.IsPositiveInfinity(buckets[^1].UpperBound)) return double.NaN;
+        // Buckets with the same upper bound (e.g. "1" and "1.0") are merged.
+        var merged = new List<Bucket>(buckets.Count);
+        foreach (var b in buckets)
+        {
+            if (merged.Count > 0 && merged[^1].UpperBound == b.UpperBound) merged[^1] = merged[^1] with { Count = merged[^1].Count + b.Count };
+            else merged.Add(b);
+        }
+        double max = double.NegativeInfinity;
+        for (int i = 0; i < merged.Count; i++)
+        {
+            if (merged[i].Count < max)
+            {
+                merged[i] = merged[i] with { Count = max };
+                fixedMonotonicity = true;
+            }
+            else
+            {
+                max = merged[i].Count;
+            }
+        }
+        if (merged.Count < 2) return double.NaN;
+        double observations = merged[^1].Count;
+        if (observations == 0) return double.NaN;
+        double rank = q * observations;
+        int index = 0;
+        while (index < merged.Count - 1 && merged[index].Count < rank) index++;
+        if (index == merged.Count - 1) return merged[^2].UpperBound;
+        if (index == 0 && merged[0].UpperBound <= 0) return merged[0].UpperBound;
+        double bucketStart = 0, bucketEnd = merged[index].UpperBound, count = merged[index].Count;
+        if (index > 0)
+        {
+            bucketStart = merged[index - 1].UpperBound;
+            count -= merged[index - 1].Count;
+            rank -= merged[index - 1].Count;
+        }
+        return bucketStart + (bucketEnd - bucketStart) * (rank / count);
+    }
+
+    private SeriesResult EvalHistogramFraction(Call call)
+    {
+        var lower = ((ScalarSteps)Eval(call.Args[0])).Values;
+        var upper = ((ScalarSteps)Eval(call.Args[1])).Values;
+        var input = (SeriesResult)Eval(call.Args[2]);
+        var cursor = new StepCursor(input.Series);
+        var vector = new List<Sample>();
+        var output = new SeriesAccumulator();
+        for (int i = 0; i < StepCount; i++)
+        {
+            long ts = StepTime(i);
+            cursor.At(ts, vector);
+            var order = new List<Labels>();
+            var groups = GroupBuckets(vector, order);
+            foreach (var key in order) output.Add(key, ts, BucketFraction(lower[i], upper[i], groups[key]));
+        }
+        return output.Result();
+    }
+
+    /// <summary>The fraction of observations between two values, interpolating linearly inside buckets.</summary>
+    private static double BucketFraction(double lower, double upper, List<Bucket> buckets)
+    {
+        buckets.Sort(static (a, b) => a.UpperBound.CompareTo(b.UpperBound));
+        if (buckets.Count < 2 || !double.IsPositiveInfinity(buckets[^1].UpperBound)) return double.NaN;
+        double total = buckets[^1].Count;
+        if (total == 0 || double.IsNaN(lower) || double.IsNaN(upper)) return double.NaN;
+        if (lower >= upper) return 0;
+        double Rank(double x)
+        {
+            double previousBound = 0, previousCount = 0;
+            foreach (var b in buckets)
+            {
+                if (x <= b.UpperBound)
+                {
+                    if (double.IsPositiveInfinity(b.UpperBound)) return previousCount;
+                    double start = previousBound;
+                    if (previousBound == 0 && b.UpperBound <= 0) start = b.UpperBound;
+                    double width = b.UpperBound - start;
+                    double share = width <= 0 ? 1 : Math.Clamp((x - start) / width, 0, 1);
+                    return previousCount + (b.Count - previousCount) * share;
+                }
+                previousBound = b.UpperBound;
+                previousCount = b.Count;
+            }
+            return total;
+        }
+        return (Rank(upper) - Rank(lower)) / total;
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Amphora.Model;
+using Amphora.PromQL.Parser;
+
+namespace Amphora.PromQL.Engine;
+
+internal sealed partial class Evaluator
+{
+    private string StringArg(Call call, int i) => ((StringResult)Eval(call.Args[i])).Value;
+
+    private SeriesResult EvalLabelReplace(Call call)
+    {
+        string dst = StringArg(call, 1), replacement = StringArg(call, 2), src = StringArg(call, 3), pattern = StringArg(call, 4);
+        Regex regex;
+        try
+        {
+            regex = Re2.Compile(pattern);
+        }
+        catch (ArgumentException)
+        {
+            throw new PromQLException(PromQLErrorType.Execution, $"invalid regular expression in label_replace(): {pattern}");
+        }
+        if (!LabelNames.IsValid(dst))
+            throw new PromQLException(PromQLErrorType.Execution, $"invalid destination label name in label_replace(): {dst}");
+        var cache = new Dictionary<Labels, Labels>();
+        return MapVector(call.Args[0], metric =>
+        {
+            if (cache.TryGetValue(metric, out var cached)) return cached;
+            var match = regex.Match(metric.Get(src));
+            var result = metric;
+            if (match.Success)
+            {
+                string value = Expand(match, regex, replacement);
+                result = value.Length == 0 ? metric.Without(dst) : new LabelsBuilder(metric).Set(dst, value).Build();
+            }
+            cache[metric] = result;
+            return result;
+        });
+    }
+
+    /// <summary>Expands $1, ${1}, $name and ${name} as Go's Regexp.Expand does; unknown groups expand to nothing.</summary>
+    private static string Expand(Match match, Regex regex, string template)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < template.Length; i++)
+        {
+            char c = template[i];
+            if (c != '$' || i + 1 >= template.Length) { sb.Append(c); continue; }
+            char next = template[i + 1];
+            if (next == '$') { sb.Append('$'); i++; continue; }
+            string name;
+            int end;
+            if (next == '{')
+            {
+                int close = template.IndexOf('}', i + 2);
+                if (close < 0) { sb.Append(c); continue; }
+                name = template[(i + 2)..close];
+                end = close;
+            }
+            else
+            {
+                int j = i + 1;
+                while (j < template.Length && (char.IsAsciiLetterOrDigit(template[j]) || template[j] == '_')) j++;
+                if (j == i + 1) { sb.Append(c); continue; }
+                name = template[(i + 1)..j];
+                end = j - 1;
+            }
+            if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_')) { sb.Append(c); continue; }
+            Group? group = int.TryParse(name, out int number) ? (number < match.Groups.Count ? match.Groups[number] : null)
+                : regex.GroupNumberFromName(name) >= 0 ? match.Groups[name] : null;
+            if (group is { Success: true }) sb.Append(group.Value);
+            i = end;
+        }
+        return sb.ToString();
+    }
+
+    private SeriesResult EvalLabelJoin(Call call)
+    {
+        string dst = StringArg(call, 1), separator = StringArg(call, 2);
+        var sources = Enumerable.Range(3, call.Args.Count - 3).Select(i => StringArg(call, i)).ToArray();
+        if (!LabelNames.IsValid(dst))
+            throw new PromQLException(PromQLErrorType.Execution, $"invalid destination label name in label_join(): {dst}");
+        foreach (var s in sources)
+            if (!LabelNames.IsValid(s))
+                throw new PromQLException(PromQLErrorType.Execution, $"invalid source label name in label_join(): {s}");
+        return MapVector(call.Args[0], metric =>
+        {
+            string value = string.Join(separator, sources.Select(metric.Get));
+            return value.Length == 0 ? metric.Without(dst) : new LabelsBuilder(metric).Set(dst, value).Build();
+        });
+    }
+
+    /// <summary>Relabels every sample of a vector expression; values unchanged.</summary>
+    private SeriesResult MapVector(Expr arg, Func<Labels, Labels> relabel)
+    {
+        var input = (SeriesResult)Eval(arg);
+        var output = new SeriesAccumulator();
+        var cursor = new StepCursor(input.Series);
+        var vector = new List<Sample>();
+        for (int i = 0; i < StepCount; i++)
+        {
+            cursor.At(StepTime(i), vector);
+            foreach (var s in vector) output.Add(relabel(s.Metric), StepTime(i), s.F);
+        }
+        return output.Result();
+    }
+
+    /// <summary>sort, sort_desc and sort_by_label(_desc) only order an instant query's result; range results are sorted by labels.</summary>
+    private SeriesResult EvalSort(Call call)
+    {
+        var input = (SeriesResult)Eval(call.Args[0]);
+        string name = call.Function.Name;
+        var list = input.Series.Where(s => s.Points.Count > 0).ToList();
+        if (name is "sort" or "sort_desc")
+        {
+            bool desc = name == "sort_desc";
+            list.Sort((a, b) =>
+            {
+                double x = a.Points[0].F, y = b.Points[0].F;
+                if (double.IsNaN(x)) return double.IsNaN(y) ? 0 : 1;
+                if (double.IsNaN(y)) return -1;
+                return desc ? y.CompareTo(x) : x.CompareTo(y);
+            });
+        }
+        else
+        {
+            var labels = Enumerable.Range(1, call.Args.Count - 1).Select(i => StringArg(call, i)).ToArray();
+            bool desc = name == "sort_by_label_desc";
+            list.Sort((a, b) =>
+            {
+                foreach (var l in labels)
+                {
+                    int c = NaturalCompare(a.Metric.Get(l), b.Metric.Get(l));
+                    if (c != 0) return desc ? -c : c;
+                }
+                int all = a.Metric.CompareTo(b.Metric);
+                return desc ? -all : all;
+            });
+        }
+        return new SeriesResult(list);
+    }
+
+    /// <summary>Compares strings with runs of digits compared as numbers ("a2" before "a10").</summary>
+    private static int NaturalCompare(string a, string b)
+    {
+        int i = 0, j = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            if (char.IsAsciiDigit(a[i]) && char.IsAsciiDigit(b[j]))
+            {
+                int si = i, sj = j;
+                while (i < a.Length && char.IsAsciiDigit(a[i])) i++;
+                while (j < b.Length && char.IsAsciiDigit(b[j])) j++;
+                string na = a[si..i].TrimStart('0'), nb = b[sj..j].TrimStart('0');
+                if (na.Length != nb.Length) return na.Length.CompareTo(nb.Length);
+                int c = string.CompareOrdinal(na, nb);
+                if (c != 0) return c;
+                continue;
+            }
+            if (a[i] != b[j]) return a[i].CompareTo(b[j]);
+            i++;
+            j++;
+        }
+        return (a.Length - i).CompareTo(b.Length - j);
+    }
+}

@@ -1,0 +1,374 @@
+using Amphora.Model;
+using Amphora.PromQL.Parser;
+using Amphora.Storage;
+using ValueType = Amphora.Storage.ValueType;
+
+namespace Amphora.PromQL.Engine;
+
+/// <summary>An intermediate result over all steps of an evaluation.</summary>
+internal abstract class EvalResult;
+
+/// <summary>A scalar per step.</summary>
+internal sealed class ScalarSteps(double[] values) : EvalResult
+{
+    public double[] Values { get; } = values;
+}
+
+internal sealed class StringResult(string value) : EvalResult
+{
+    public string Value { get; } = value;
+}
+
+/// <summary>Series with points at step timestamps (an instant vector per step) or raw points (a range vector).</summary>
+internal sealed class SeriesResult(List<Series> series) : EvalResult
+{
+    public List<Series> Series { get; } = series;
+}
+
+/// <summary>
+/// Evaluates an expression over the steps start, start+interval, ..., end, node by node: each node yields its result for
+/// all steps, as Prometheus's evaluator does, so selectors read each series once and range functions walk one series'
+/// samples at a time with a sliding window instead of loading every raw sample of the query.
+/// </summary>
+internal sealed partial class Evaluator
+{
+    private readonly EngineOptions _options;
+    private readonly long _start, _end, _interval;
+    private readonly long _queryStart, _queryEnd;
+    private readonly CancellationToken _ct;
+    private readonly long _lookback;
+    private Dictionary<VectorSelector, List<ISeries>> _selected = new(ReferenceEqualityComparer.Instance);
+    private Dictionary<VectorSelector, (long MinT, long MaxT)> _ranges = new(ReferenceEqualityComparer.Instance);
+    private readonly List<string> _warnings;
+    private readonly List<string> _infos;
+
+    public Evaluator(EngineOptions options, long start, long end, long interval, CancellationToken ct)
+        : this(options, start, end, interval, start, end, ct, new List<string>(), new List<string>()) { }
+
+    private Evaluator(EngineOptions options, long start, long end, long interval, long queryStart, long queryEnd, CancellationToken ct,
+        List<string> warnings, List<string> infos)
+    {
+        _options = options;
+        _start = start;
+        _end = end;
+        _interval = interval;
+        _queryStart = queryStart;
+        _queryEnd = queryEnd;
+        _ct = ct;
+        _lookback = (long)options.LookbackDelta.TotalMilliseconds;
+        _warnings = warnings;
+        _infos = infos;
+    }
+
+    public IReadOnlyList<string> Warnings => _warnings.Distinct().ToList();
+    public IReadOnlyList<string> Infos => _infos.Distinct().ToList();
+
+    private int StepCount => (int)((_end - _start) / _interval) + 1;
+    private long StepTime(int i) => _start + i * _interval;
+
+    private Evaluator Nested(long start, long end, long interval) =>
+        new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos) { _selected = _selected, _ranges = _ranges };
+
+    /// <summary>Resolves @ start()/end() and computes the time range each selector needs; returns the overall range.</summary>
+    public (long MinT, long MaxT) PrepareTimes(Expr expr)
+    {
+        long min = long.MaxValue, max = long.MinValue;
+        void Visit(Expr e, long from, long to)
+        {
+            switch (e)
+            {
+                case VectorSelector vs:
+                    Record(vs, from, to, _lookback);
+                    break;
+                case MatrixSelector ms:
+                    Record(ms.Selector, from, to, ms.RangeMs);
+                    break;
+                case SubqueryExpr sq:
+                {
+                    Resolve(sq.Modifiers);
+                    long a = sq.Modifiers.AtMs ?? from, b = sq.Modifiers.AtMs ?? to;
+                    Visit(sq.Expr, a - sq.Modifiers.OffsetMs - sq.RangeMs, b - sq.Modifiers.OffsetMs);
+                    break;
+                }
+                case ParenExpr p: Visit(p.Expr, from, to); break;
+                case UnaryExpr u: Visit(u.Expr, from, to); break;
+                case BinaryExpr b: Visit(b.Lhs, from, to); Visit(b.Rhs, from, to); break;
+                case AggregateExpr a: Visit(a.Expr, from, to); if (a.Param is not null) Visit(a.Param, from, to); break;
+                case Call c: foreach (var arg in c.Args) Visit(arg, from, to); break;
+            }
+        }
+        void Record(VectorSelector vs, long from, long to, long range)
+        {
+            Resolve(vs.Modifiers);
+            long a = (vs.Modifiers.AtMs ?? from) - vs.Modifiers.OffsetMs - range;
+            long b = (vs.Modifiers.AtMs ?? to) - vs.Modifiers.OffsetMs;
+            if (_ranges.TryGetValue(vs, out var old)) { a = Math.Min(a, old.MinT); b = Math.Max(b, old.MaxT); }
+            _ranges[vs] = (a, b);
+            min = Math.Min(min, a);
+            max = Math.Max(max, b);
+        }
+        Visit(expr, _start, _end);
+        return min == long.MaxValue ? (_start, _end) : (min, max);
+    }
+
+    private void Resolve(TimeModifiers m)
+    {
+        if (m.At == AtModifier.Start) m.AtMs = _queryStart;
+        else if (m.At == AtModifier.End) m.AtMs = _queryEnd;
+    }
+
+    /// <summary>Selects the series of every selector before evaluation starts.</summary>
+    public async Task SelectAllAsync(IQuerier querier, Expr expr)
+    {
+        foreach (var node in PromQLEngine.Walk(expr))
+        {
+            VectorSelector? vs = node as VectorSelector ?? (node as MatrixSelector)?.Selector;
+            if (vs is null || _selected.ContainsKey(vs)) continue;
+            var (minT, maxT) = _ranges[vs];
+            var hints = new SelectHints(minT, maxT, _interval, (node as MatrixSelector)?.RangeMs ?? 0);
+            var set = await querier.SelectAsync(true, hints, vs.Matchers, _ct);
+            var list = new List<ISeries>();
+            while (set.Next()) list.Add(set.At());
+            if (set.Err is { } err) throw new PromQLException(PromQLErrorType.Execution, err.Message);
+            _warnings.AddRange(set.Warnings);
+            _selected[vs] = list;
+        }
+    }
+
+    /// <summary>Evaluates the whole query and shapes the result as the API returns it.</summary>
+    public QueryValue Run(Expr expr, bool instant)
+    {
+        var result = Eval(expr);
+        switch (result)
+        {
+            case ScalarSteps s when instant:
+                return new ScalarValue(_start, s.Values[0]);
+            case ScalarSteps s:
+            {
+                var points = new List<FPoint>(s.Values.Length);
+                for (int i = 0; i < s.Values.Length; i++) points.Add(new FPoint(StepTime(i), s.Values[i]));
+                return new MatrixValue([new Series(Labels.Empty, points)]);
+            }
+            case StringResult str:
+                return new StringValue(_start, str.Value);
+            case SeriesResult sr when instant && expr.Type == PromValueType.Matrix:
+                return new MatrixValue(sr.Series.Where(s => s.Points.Count > 0).ToList());
+            case SeriesResult sr when instant:
+            {
+                var samples = new List<Sample>(sr.Series.Count);
+                foreach (var s in sr.Series)
+                    if (s.Points.Count > 0) samples.Add(new Sample(s.Metric, s.Points[0].T, s.Points[0].F));
+                return new VectorValue(samples);
+            }
+            case SeriesResult sr:
+            {
+                var list = sr.Series.Where(s => s.Points.Count > 0).ToList();
+                list.Sort(static (a, b) => a.Metric.CompareTo(b.Metric));
+                return new MatrixValue(list);
+            }
+        }
+        throw new PromQLException(PromQLErrorType.Internal, "unexpected result of type " + result.GetType().Name);
+    }
+
+    private EvalResult Eval(Expr expr)
+    {
+        _ct.ThrowIfCancellationRequested();
+        switch (expr)
+        {
+            case NumberLiteral n:
+                return Fill(n.Value);
+            case StringLiteral s:
+                return new StringResult(s.Value);
+            case ParenExpr p:
+                return Eval(p.Expr);
+            case UnaryExpr u:
+                return EvalUnary(u);
+            case VectorSelector vs:
+                return EvalVectorSelector(vs, timestamps: false);
+            case MatrixSelector ms:
+                return EvalMatrixAtInstant(ms);
+            case SubqueryExpr sq:
+                return EvalSubqueryAtInstant(sq);
+            case BinaryExpr b:
+                return EvalBinary(b);
+            case AggregateExpr a:
+                return EvalAggregate(a);
+            case Call c:
+                return EvalCall(c);
+        }
+        throw new PromQLException(PromQLErrorType.Internal, "unknown expression " + expr.GetType().Name);
+    }
+
+    private ScalarSteps Fill(double v)
+    {
+        var values = new double[StepCount];
+        Array.Fill(values, v);
+        return new ScalarSteps(values);
+    }
+
+    private EvalResult EvalUnary(UnaryExpr u)
+    {
+        var inner = Eval(u.Expr);
+        if (u.Op == TokenKind.Add) return inner;
+        if (inner is ScalarSteps s) return new ScalarSteps(s.Values.Select(v => -v).ToArray());
+        var series = ((SeriesResult)inner).Series;
+        foreach (var s2 in series)
+        {
+            s2.Metric = DropName(s2.Metric);
+            for (int i = 0; i < s2.Points.Count; i++) s2.Points[i] = s2.Points[i] with { F = -s2.Points[i].F };
+        }
+        return new SeriesResult(MergeSameLabels(series));
+    }
+
+    /// <summary>Series whose labels became equal (after dropping the name) must not overlap in time.</summary>
+    private static List<Series> MergeSameLabels(List<Series> series)
+    {
+        var byLabels = new Dictionary<Labels, Series>();
+        var result = new List<Series>(series.Count);
+        foreach (var s in series)
+        {
+            if (byLabels.TryGetValue(s.Metric, out var existing))
+            {
+                var seen = new HashSet<long>(existing.Points.Select(p => p.T));
+                foreach (var p in s.Points)
+                    if (!seen.Add(p.T)) throw new PromQLException(PromQLErrorType.Execution, "vector cannot contain metrics with the same labelset");
+                existing.Points.AddRange(s.Points);
+                existing.Points.Sort(static (a, b) => a.T.CompareTo(b.T));
+                continue;
+            }
+            byLabels[s.Metric] = s;
+            result.Add(s);
+        }
+        return result;
+    }
+
+    internal static Labels DropName(Labels l) => l.Has(LabelNames.MetricName) ? l.Without(LabelNames.MetricName) : l;
+
+    /// <summary>An instant vector per step: for each series the newest sample in (t - lookback, t], unless it is a stale marker.</summary>
+    private SeriesResult EvalVectorSelector(VectorSelector vs, bool timestamps)
+    {
+        var result = new List<Series>();
+        ISampleIterator? reuse = null;
+        long offset = vs.Modifiers.OffsetMs;
+        long? at = vs.Modifiers.AtMs;
+        int steps = StepCount;
+        foreach (var series in _selected[vs])
+        {
+            var it = series.Iterator(reuse);
+            reuse = it;
+            var state = it.Next();
+            bool have = false;
+            long lastT = 0;
+            double lastV = 0;
+            List<FPoint>? points = null;
+            for (int i = 0; i < steps; i++)
+            {
+                long ts = StepTime(i);
+                long refT = (at ?? ts) - offset;
+                while (state == ValueType.Float && it.AtT() <= refT)
+                {
+                    (lastT, lastV) = it.At();
+                    have = true;
+                    state = it.Next();
+                }
+                if (have && lastT > refT - _lookback && !StaleNaN.Is(lastV))
+                    (points ??= new List<FPoint>()).Add(new FPoint(ts, timestamps ? lastT / 1000.0 : lastV));
+            }
+            if (it.Err is { } err) throw new PromQLException(PromQLErrorType.Execution, err.Message);
+            if (points is not null) result.Add(new Series(series.Labels, points));
+        }
+        CheckSamples(result);
+        return new SeriesResult(result);
+    }
+
+    private void CheckSamples(List<Series> series)
+    {
+        long total = 0;
+        foreach (var s in series) total += s.Points.Count;
+        if (total > _options.MaxSamples) throw PromQLException.TooManySamples();
+    }
+
+    /// <summary>Reads a series' samples in [minT, maxT], stale markers removed, into reusable buffers.</summary>
+    private int LoadSamples(ISeries series, long minT, long maxT, ref long[] t, ref double[] v, ref ISampleIterator? reuse)
+    {
+        var it = series.Iterator(reuse);
+        reuse = it;
+        int n = 0;
+        for (var state = it.Seek(minT); state == ValueType.Float; state = it.Next())
+        {
+            var (st, sv) = it.At();
+            if (st > maxT) break;
+            if (st < minT || StaleNaN.Is(sv)) continue;
+            if (n == t.Length)
+            {
+                Array.Resize(ref t, t.Length * 2);
+                Array.Resize(ref v, v.Length * 2);
+            }
+            t[n] = st;
+            v[n] = sv;
+            n++;
+        }
+        if (it.Err is { } err) throw new PromQLException(PromQLErrorType.Execution, err.Message);
+        if (n > _options.MaxSamples) throw PromQLException.TooManySamples();
+        return n;
+    }
+
+    /// <summary>A range selector in an instant query: the raw samples in (t - range, t].</summary>
+    private SeriesResult EvalMatrixAtInstant(MatrixSelector ms)
+    {
+        var vs = ms.Selector;
+        long refT = (vs.Modifiers.AtMs ?? _start) - vs.Modifiers.OffsetMs;
+        var result = new List<Series>();
+        long[] t = new long[64];
+        double[] v = new double[64];
+        ISampleIterator? reuse = null;
+        foreach (var series in _selected[vs])
+        {
+            int n = LoadSamples(series, refT - ms.RangeMs + 1, refT, ref t, ref v, ref reuse);
+            if (n == 0) continue;
+            var points = new List<FPoint>(n);
+            for (int i = 0; i < n; i++) points.Add(new FPoint(t[i], v[i]));
+            result.Add(new Series(series.Labels, points));
+        }
+        CheckSamples(result);
+        return new SeriesResult(result);
+    }
+
+    /// <summary>Evaluates a subquery's inner expression over its own steps; the points are the subquery's samples.</summary>
+    private SeriesResult EvalSubquery(SubqueryExpr sq, out long rangeEndShift)
+    {
+        long step = sq.StepMs > 0 ? sq.StepMs : (long)_options.DefaultEvaluationInterval.TotalMilliseconds;
+        long offset = sq.Modifiers.OffsetMs;
+        long from = (sq.Modifiers.AtMs ?? _start) - offset - sq.RangeMs;
+        long to = (sq.Modifiers.AtMs ?? _end) - offset;
+        // Steps are aligned to multiples of the step (absolute time), starting after the left-open range start.
+        long first = from - Mod(from, step);
+        if (first <= from) first += step;
+        rangeEndShift = offset;
+        if (first > to) return new SeriesResult([]);
+        var nested = Nested(first, to, step);
+        var inner = nested.Eval(sq.Expr);
+        if (inner is ScalarSteps s)
+        {
+            var points = new List<FPoint>(s.Values.Length);
+            for (int i = 0; i < s.Values.Length; i++) points.Add(new FPoint(first + i * step, s.Values[i]));
+            return new SeriesResult([new Series(Labels.Empty, points)]);
+        }
+        return (SeriesResult)inner;
+    }
+
+    private static long Mod(long a, long b) => ((a % b) + b) % b;
+
+    private SeriesResult EvalSubqueryAtInstant(SubqueryExpr sq)
+    {
+        var all = EvalSubquery(sq, out _);
+        long refT = (sq.Modifiers.AtMs ?? _start) - sq.Modifiers.OffsetMs;
+        var result = new List<Series>();
+        foreach (var s in all.Series)
+        {
+            var points = s.Points.Where(p => p.T > refT - sq.RangeMs && p.T <= refT).ToList();
+            if (points.Count > 0) result.Add(new Series(s.Metric, points));
+        }
+        return new SeriesResult(result);
+    }
+}

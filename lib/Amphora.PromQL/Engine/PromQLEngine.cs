@@ -1,0 +1,116 @@
+using Amphora.PromQL.Parser;
+using Amphora.Storage;
+
+namespace Amphora.PromQL.Engine;
+
+/// <summary>Settings of the PromQL engine; defaults are Prometheus's.</summary>
+public sealed record EngineOptions
+{
+    public TimeSpan LookbackDelta { get; init; } = TimeSpan.FromMinutes(5);
+    public long MaxSamples { get; init; } = 50_000_000;
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+    public bool EnableExperimentalFunctions { get; init; }
+    /// <summary>The step of a subquery written without one (<c>x[5m:]</c>): the global evaluation interval.</summary>
+    public TimeSpan DefaultEvaluationInterval { get; init; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>Parses queries and prepares them for evaluation over a workspace's storage.</summary>
+public sealed class PromQLEngine(EngineOptions options)
+{
+    public EngineOptions Options => options;
+
+    /// <summary>An instant query at <paramref name="timeMs"/>. Parse errors throw <see cref="ParseException"/> here.</summary>
+    public PromQLQuery InstantQuery(IQueryable storage, string query, long timeMs) =>
+        new(options, storage, Parse(query), timeMs, timeMs, 0);
+
+    /// <summary>A range query; the expression must be a scalar or an instant vector.</summary>
+    public PromQLQuery RangeQuery(IQueryable storage, string query, long startMs, long endMs, long stepMs)
+    {
+        var expr = Parse(query);
+        if (expr.Type is not (PromValueType.Scalar or PromValueType.Vector))
+            throw new PromQLException(PromQLErrorType.BadData,
+                $"invalid expression type \"{PromQLParser.TypeName(expr.Type)}\" for range query, must be Scalar or instant Vector");
+        return new PromQLQuery(options, storage, expr, startMs, endMs, stepMs);
+    }
+
+    private Expr Parse(string query)
+    {
+        var expr = PromQLParser.ParseExpr(query);
+        if (!options.EnableExperimentalFunctions)
+        {
+            foreach (var node in Walk(expr))
+            {
+                if (node is Call { Function.Experimental: true } c)
+                    throw new ParseException(c.Position.Start, c.Position.End, $"function \"{c.Function.Name}\" is not enabled").WithInputPublic(query);
+                if (node is AggregateExpr { Op: TokenKind.Limitk or TokenKind.LimitRatio } a)
+                    throw new ParseException(a.Position.Start, a.Position.End, $"limitk() and limit_ratio() are experimental and must be enabled with --enable-feature=promql-experimental-functions").WithInputPublic(query);
+            }
+        }
+        return expr;
+    }
+
+    /// <summary>Every node of an expression, parents before children.</summary>
+    public static IEnumerable<Expr> Walk(Expr expr)
+    {
+        var stack = new Stack<Expr>();
+        stack.Push(expr);
+        while (stack.Count > 0)
+        {
+            var e = stack.Pop();
+            yield return e;
+            switch (e)
+            {
+                case ParenExpr p: stack.Push(p.Expr); break;
+                case UnaryExpr u: stack.Push(u.Expr); break;
+                case BinaryExpr b: stack.Push(b.Rhs); stack.Push(b.Lhs); break;
+                case AggregateExpr a: stack.Push(a.Expr); if (a.Param is not null) stack.Push(a.Param); break;
+                case Call c: for (int i = c.Args.Count - 1; i >= 0; i--) stack.Push(c.Args[i]); break;
+                case SubqueryExpr s: stack.Push(s.Expr); break;
+                case MatrixSelector m: stack.Push(m.Selector); break;
+            }
+        }
+    }
+}
+
+/// <summary>A parsed query bound to its storage and time range, ready to run once.</summary>
+public sealed class PromQLQuery
+{
+    private readonly EngineOptions _options;
+    private readonly IQueryable _storage;
+    private readonly long _start, _end, _step;
+
+    internal PromQLQuery(EngineOptions options, IQueryable storage, Expr expr, long start, long end, long step)
+    {
+        _options = options;
+        _storage = storage;
+        Expr = expr;
+        _start = start;
+        _end = end;
+        _step = step;
+    }
+
+    public Expr Expr { get; }
+
+    public async Task<QueryResult> ExecAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.Timeout);
+        try
+        {
+            var evaluator = new Evaluator(_options, _start, _end, _step == 0 ? 1 : _step, timeout.Token);
+            var (minT, maxT) = evaluator.PrepareTimes(Expr);
+            using var querier = _storage.Querier(minT, maxT);
+            await evaluator.SelectAllAsync(querier, Expr);
+            var value = await Task.Run(() => evaluator.Run(Expr, instant: _step == 0), timeout.Token);
+            return new QueryResult(value, evaluator.Warnings, evaluator.Infos);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new PromQLException(PromQLErrorType.Timeout, "query timed out in expression evaluation");
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PromQLException(PromQLErrorType.Canceled, "query was canceled in expression evaluation");
+        }
+    }
+}

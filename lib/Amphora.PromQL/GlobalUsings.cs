@@ -1,0 +1,2 @@
+global using MatchType = Amphora.Model.MatchType;
+global using IQueryable = Amphora.Storage.IQueryable;

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text;
+using Amphora.Model;
+
+namespace Amphora.PromQL.Parser;
+
+/// <summary>The four PromQL value types (native histograms are samples of an instant vector, not a type of their own).</summary>
+public enum PromValueType { None, Scalar, Vector, Matrix, String }
+
+/// <summary>Start and end (exclusive) character offsets of a node in the query text.</summary>
+public readonly record struct PositionRange(int Start, int End);
+
+/// <summary>Which end of the query range an <c>@ start()</c> / <c>@ end()</c> modifier refers to.</summary>
+public enum AtModifier { None, Timestamp, Start, End }
+
+/// <summary>A node of a parsed PromQL expression.</summary>
+public abstract class Expr
+{
+    public PositionRange Position { get; init; }
+    public abstract PromValueType Type { get; }
+    public abstract override string ToString();
+
+    internal static string Quote(string s)
+    {
+        var sb = new StringBuilder("\"");
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\r': sb.Append("\\r"); break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+}
+
+public sealed class NumberLiteral(double value) : Expr
+{
+    public double Value { get; } = value;
+    public override PromValueType Type => PromValueType.Scalar;
+    public override string ToString() => double.IsPositiveInfinity(Value) ? "Inf" : double.IsNegativeInfinity(Value) ? "-Inf"
+        : double.IsNaN(Value) ? "NaN" : Value.ToString("R", CultureInfo.InvariantCulture);
+}
+
+public sealed class StringLiteral(string value) : Expr
+{
+    public string Value { get; } = value;
+    public override PromValueType Type => PromValueType.String;
+    public override string ToString() => Quote(Value);
+}
+
+/// <summary>Offset and <c>@</c> modifiers shared by vector selectors and subqueries.</summary>
+public sealed class TimeModifiers
+{
+    /// <summary>The offset in milliseconds (negative looks ahead).</summary>
+    public long OffsetMs { get; set; }
+    public AtModifier At { get; set; }
+    /// <summary>The <c>@</c> timestamp in ms, or the resolved start/end once the engine knows them.</summary>
+    public long? AtMs { get; set; }
+    public bool HasOffset { get; set; }
+
+    public void Append(StringBuilder sb)
+    {
+        switch (At)
+        {
+            case AtModifier.Timestamp: sb.Append(" @ ").Append((AtMs!.Value / 1000.0).ToString("0.000", CultureInfo.InvariantCulture)); break;
+            case AtModifier.Start: sb.Append(" @ start()"); break;
+            case AtModifier.End: sb.Append(" @ end()"); break;
+        }
+        if (HasOffset && OffsetMs != 0)
+            sb.Append(" offset ").Append(OffsetMs < 0 ? "-" + Durations.Format(-OffsetMs) : Durations.Format(OffsetMs));
+    }
+}
+
+public sealed class VectorSelector(string? name, IReadOnlyList<LabelMatcher> matchers) : Expr
+{
+    /// <summary>The metric name when given outside braces; the matchers always include its <c>__name__</c> matcher.</summary>
+    public string? Name { get; } = name;
+    public IReadOnlyList<LabelMatcher> Matchers { get; } = matchers;
+    public TimeModifiers Modifiers { get; } = new();
+    public override PromValueType Type => PromValueType.Vector;
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder(Name ?? "");
+        var rest = Matchers.Where(m => !(Name is not null && m.Name == LabelNames.MetricName && m.Type == MatchType.Equal)).ToList();
+        if (rest.Count > 0 || Name is null) sb.Append('{').Append(string.Join(", ", rest.Select(FormatMatcher))).Append('}');
+        Modifiers.Append(sb);
+        return sb.ToString();
+    }
+
+    private static string FormatMatcher(LabelMatcher m) => m.Name + LabelMatcher.OperatorText(m.Type) + Quote(m.Value);
+}
+
+public sealed class MatrixSelector(VectorSelector selector, long rangeMs) : Expr
+{
+    public VectorSelector Selector { get; } = selector;
+    public long RangeMs { get; } = rangeMs;
+    public override PromValueType Type => PromValueType.Matrix;
+
+    public override string ToString()
+    {
+        var inner = new VectorSelector(Selector.Name, Selector.Matchers).ToString();
+        var sb = new StringBuilder(inner).Append('[').Append(Durations.Format(RangeMs)).Append(']');
+        Selector.Modifiers.Append(sb);
+        return sb.ToString();
+    }
+}
+
+public sealed class SubqueryExpr(Expr expr, long rangeMs, long stepMs) : Expr
+{
+    public Expr Expr { get; } = expr;
+    public long RangeMs { get; } = rangeMs;
+    /// <summary>The resolution; 0 means the engine's default evaluation interval.</summary>
+    public long StepMs { get; } = stepMs;
+    public TimeModifiers Modifiers { get; } = new();
+    public override PromValueType Type => PromValueType.Matrix;
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder(Expr.ToString()).Append('[').Append(Durations.Format(RangeMs)).Append(':');
+        if (StepMs > 0) sb.Append(Durations.Format(StepMs));
+        sb.Append(']');
+        Modifiers.Append(sb);
+        return sb.ToString();
+    }
+}
+
+public sealed class ParenExpr(Expr expr) : Expr
+{
+    public Expr Expr { get; } = expr;
+    public override PromValueType Type => Expr.Type;
+    public override string ToString() => $"({Expr})";
+}
+
+public sealed class UnaryExpr(TokenKind op, Expr expr) : Expr
+{
+    public TokenKind Op { get; } = op;
+    public Expr Expr { get; } = expr;
+    public override PromValueType Type => Expr.Type;
+    public override string ToString() => Tokens.Text(Op) + Expr;
+}
+
+/// <summary>How the series of two vectors are paired in a binary operation.</summary>
+public enum VectorMatchCardinality { OneToOne, ManyToOne, OneToMany, ManyToMany }
+
+public sealed class VectorMatching
+{
+    public VectorMatchCardinality Card { get; set; }
+    /// <summary>True for <c>on(...)</c>, false for <c>ignoring(...)</c> (or no clause).</summary>
+    public bool On { get; set; }
+    public IReadOnlyList<string> MatchingLabels { get; set; } = [];
+    /// <summary>Labels copied from the "one" side with group_left/group_right.</summary>
+    public IReadOnlyList<string> Include { get; set; } = [];
+}
+
+public sealed class BinaryExpr(TokenKind op, Expr lhs, Expr rhs, VectorMatching? matching, bool returnBool) : Expr
+{
+    public TokenKind Op { get; } = op;
+    public Expr Lhs { get; } = lhs;
+    public Expr Rhs { get; } = rhs;
+    public VectorMatching? Matching { get; } = matching;
+    public bool ReturnBool { get; } = returnBool;
+
+    public override PromValueType Type =>
+        Lhs.Type == PromValueType.Scalar && Rhs.Type == PromValueType.Scalar ? PromValueType.Scalar : PromValueType.Vector;
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder().Append(Lhs).Append(' ').Append(Tokens.Text(Op));
+        if (ReturnBool) sb.Append(" bool");
+        if (Matching is { } m && (m.On || m.MatchingLabels.Count > 0))
+            sb.Append(m.On ? " on(" : " ignoring(").Append(string.Join(", ", m.MatchingLabels)).Append(')');
+        if (Matching is { Card: VectorMatchCardinality.ManyToOne or VectorMatchCardinality.OneToMany } g)
+            sb.Append(g.Card == VectorMatchCardinality.ManyToOne ? " group_left(" : " group_right(").Append(string.Join(", ", g.Include)).Append(')');
+        return sb.Append(' ').Append(Rhs).ToString();
+    }
+}
+
+public sealed class AggregateExpr(TokenKind op, Expr expr, Expr? param, IReadOnlyList<string> grouping, bool without) : Expr
+{
+    public TokenKind Op { get; } = op;
+    public Expr Expr { get; } = expr;
+    public Expr? Param { get; } = param;
+    public IReadOnlyList<string> Grouping { get; } = grouping;
+    public bool Without { get; } = without;
+    /// <summary>True when a by/without clause was written (even an empty one).</summary>
+    public bool HasGrouping { get; init; }
+    public override PromValueType Type => PromValueType.Vector;
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder(Tokens.Text(Op));
+        if (Without || Grouping.Count > 0) sb.Append(Without ? " without (" : " by (").Append(string.Join(", ", Grouping)).Append(") ");
+        sb.Append('(');
+        if (Param is not null) sb.Append(Param).Append(", ");
+        return sb.Append(Expr).Append(')').ToString();
+    }
+}
+
+public sealed class Call(FunctionDef function, IReadOnlyList<Expr> args) : Expr
+{
+    public FunctionDef Function { get; } = function;
+    public IReadOnlyList<Expr> Args { get; } = args;
+    public override PromValueType Type => Function.ReturnType;
+    public override string ToString() => $"{Function.Name}({string.Join(", ", Args)})";
+}

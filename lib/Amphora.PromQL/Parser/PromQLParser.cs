@@ -1,0 +1,180 @@
+using Amphora.Model;
+
+namespace Amphora.PromQL.Parser;
+
+/// <summary>
+/// A hand-written precedence-climbing parser for the whole PromQL grammar, with Prometheus's type checks and error
+/// messages (<c>line:column: parse error: ...</c>).
+/// </summary>
+public sealed partial class PromQLParser
+{
+    private readonly string _input;
+    private readonly List<Token> _tokens;
+    private int _i;
+
+    private PromQLParser(string input)
+    {
+        _input = input;
+        _tokens = new Lexer(input).Tokenize();
+    }
+
+    /// <summary>Parses and type-checks a query. Throws <see cref="ParseException"/> with Prometheus's message.</summary>
+    public static Expr ParseExpr(string input)
+    {
+        try
+        {
+            var p = new PromQLParser(input);
+            if (p.Peek.Kind == TokenKind.Eof) throw new ParseException(0, 0, "no expression found in input");
+            var expr = p.ParseBinary(1);
+            if (p.Peek.Kind != TokenKind.Eof) throw p.Unexpected(p.Peek);
+            return expr;
+        }
+        catch (ParseException e)
+        {
+            throw e.WithInput(input);
+        }
+    }
+
+    /// <summary>Parses a series selector as the series, labels and label-values APIs take it (<c>match[]</c>).</summary>
+    public static IReadOnlyList<LabelMatcher> ParseMetricSelector(string input)
+    {
+        var expr = ParseExpr(input);
+        if (expr is VectorSelector { Modifiers: { HasOffset: false, At: AtModifier.None } } vs) return vs.Matchers;
+        throw new ParseException(0, input.Length, "expected vector selector, got " + TypeName(expr.Type)).WithInput(input);
+    }
+
+    /// <summary>Parses a PromQL duration (<c>5m</c>, <c>1h30m</c>) into milliseconds.</summary>
+    public static long ParseDuration(string text) =>
+        Durations.TryParse(text, out long ms) ? ms : throw new FormatException($"not a valid duration string: \"{text}\"");
+
+    private Token Peek => _tokens[_i];
+    private Token PeekAt(int ahead) => _tokens[Math.Min(_i + ahead, _tokens.Count - 1)];
+    private Token Advance() => _tokens[_i++];
+
+    private bool Accept(TokenKind kind)
+    {
+        if (Peek.Kind != kind) return false;
+        _i++;
+        return true;
+    }
+
+    private ParseException Unexpected(Token t, string? context = null, string? expected = null)
+    {
+        string what = t.Kind switch
+        {
+            TokenKind.Eof => "end of input",
+            TokenKind.RightParen => "right parenthesis ')'",
+            TokenKind.RightBracket => "right bracket ']'",
+            TokenKind.RightBrace => "right brace '}'",
+            _ => t.Describe(),
+        };
+        string message = "unexpected " + what + (context is null ? "" : " " + context) + (expected is null ? "" : ", expected " + expected);
+        int pos = t.Kind is TokenKind.RightParen or TokenKind.RightBracket ? t.Pos + 1 : t.Pos;
+        return new ParseException(pos, pos + Math.Max(1, t.Text.Length), message);
+    }
+
+    internal static string TypeName(PromValueType t) => t switch
+    {
+        PromValueType.Scalar => "scalar",
+        PromValueType.Vector => "instant vector",
+        PromValueType.Matrix => "range vector",
+        PromValueType.String => "string",
+        _ => "none",
+    };
+
+    private static ParseException Error(Expr at, string message) => new(at.Position.Start, at.Position.End, message);
+
+    /// <summary>Precedence climbing over binary operators; <paramref name="minPrecedence"/> 1 parses a whole expression.</summary>
+    private Expr ParseBinary(int minPrecedence)
+    {
+        var lhs = ParseUnary();
+        while (true)
+        {
+            var op = Peek;
+            int precedence = Tokens.Precedence(op.Kind);
+            if (precedence == 0 || precedence < minPrecedence) return lhs;
+            Advance();
+            bool returnBool = false;
+            if (Peek.Kind == TokenKind.Bool)
+            {
+                if (!Tokens.IsComparison(op.Kind)) throw new ParseException(Peek.Pos, Peek.Pos + 4, "bool modifier can only be used on comparison operators");
+                Advance();
+                returnBool = true;
+            }
+            var matching = ParseVectorMatching(op);
+            int next = Tokens.IsRightAssociative(op.Kind) ? precedence : precedence + 1;
+            var rhs = ParseBinary(next);
+            lhs = CheckBinary(new BinaryExpr(op.Kind, lhs, rhs, matching, returnBool)
+            {
+                Position = new PositionRange(lhs.Position.Start, rhs.Position.End),
+            }, op);
+        }
+    }
+
+    private VectorMatching? ParseVectorMatching(Token op)
+    {
+        VectorMatching? matching = null;
+        if (Peek.Kind is TokenKind.On or TokenKind.Ignoring)
+        {
+            bool on = Advance().Kind == TokenKind.On;
+            matching = new VectorMatching { On = on, MatchingLabels = ParseLabelList(), Card = VectorMatchCardinality.OneToOne };
+        }
+        if (Peek.Kind is TokenKind.GroupLeft or TokenKind.GroupRight)
+        {
+            var g = Advance();
+            matching ??= new VectorMatching();
+            matching.Card = g.Kind == TokenKind.GroupLeft ? VectorMatchCardinality.ManyToOne : VectorMatchCardinality.OneToMany;
+            matching.Include = Peek.Kind == TokenKind.LeftParen ? ParseLabelList() : [];
+        }
+        if (Tokens.IsSetOperator(op.Kind))
+        {
+            matching ??= new VectorMatching();
+            if (matching.Card is VectorMatchCardinality.OneToOne) matching.Card = VectorMatchCardinality.ManyToMany;
+        }
+        return matching;
+    }
+
+    /// <summary>Parses <c>(a, b, ...)</c>: label names, keywords allowed, trailing comma allowed.</summary>
+    private List<string> ParseLabelList()
+    {
+        var open = Peek;
+        if (!Accept(TokenKind.LeftParen)) throw Unexpected(Peek, "in grouping opts", "\"(\"");
+        var names = new List<string>();
+        while (true)
+        {
+            var t = Peek;
+            if (t.Kind == TokenKind.RightParen) { Advance(); return names; }
+            if (t.Kind == TokenKind.Eof) throw new ParseException(t.Pos, t.Pos, "unclosed left parenthesis");
+            if (!IsLabelNameToken(t)) throw Unexpected(t, "in grouping opts", "label");
+            Advance();
+            if (!LabelNames.IsValid(t.Text)) throw new ParseException(t.Pos, t.Pos + t.Text.Length, $"invalid label name \"{t.Text}\"");
+            names.Add(t.Text);
+            if (Peek.Kind == TokenKind.Comma) { Advance(); continue; }
+            if (Peek.Kind == TokenKind.RightParen) continue;
+            if (Peek.Kind == TokenKind.Eof) throw new ParseException(Peek.Pos, Peek.Pos, "unclosed left parenthesis");
+            throw Unexpected(Peek, "in grouping opts", "\",\" or \")\"");
+        }
+    }
+
+    private static bool IsLabelNameToken(Token t) =>
+        t.Kind == TokenKind.Identifier || (Tokens.IsKeyword(t.Kind) && t.Text.Length > 0 && char.IsAsciiLetter(t.Text[0])) ||
+        (t.Kind == TokenKind.Number && char.IsAsciiLetter(t.Text[0]));
+
+    private Expr ParseUnary()
+    {
+        var t = Peek;
+        if (t.Kind is TokenKind.Add or TokenKind.Sub)
+        {
+            Advance();
+            // Unary operators bind tighter than every binary operator except ^: -2^2 is -(2^2).
+            var operand = ParseBinary(Tokens.Precedence(TokenKind.Pow));
+            if (operand.Type is not (PromValueType.Scalar or PromValueType.Vector))
+                throw Error(operand, $"unary expression only allowed on expressions of type scalar or instant vector, got \"{TypeName(operand.Type)}\"");
+            var range = new PositionRange(t.Pos, operand.Position.End);
+            if (t.Kind == TokenKind.Sub && operand is NumberLiteral n) return new NumberLiteral(-n.Value) { Position = range };
+            if (t.Kind == TokenKind.Add && operand is NumberLiteral) return operand;
+            return new UnaryExpr(t.Kind, operand) { Position = range };
+        }
+        return ParsePostfix(ParsePrimary());
+    }
+}
