@@ -1,0 +1,179 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Amphora.Model;
+
+namespace Amphora.Querier.Api;
+
+/// <summary>
+/// Writes JSON byte-for-byte as Prometheus's API does: Go's string escaping (HTML characters as \u003c, \u003e, \u0026),
+/// sample values as strings in Go's shortest 'f' format ("+Inf", "-Inf", "NaN"), timestamps as seconds with a
+/// millisecond fraction ("1700000000.05"; trailing zeros of the fraction are dropped). Not thread-safe; one per response.
+/// </summary>
+public sealed class PromJsonWriter
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private static readonly byte[] Hex = "0123456789abcdef"u8.ToArray();
+
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.WrittenMemory;
+
+    public PromJsonWriter Raw(ReadOnlySpan<byte> utf8)
+    {
+        _buffer.Write(utf8);
+        return this;
+    }
+
+    public PromJsonWriter Raw(char c)
+    {
+        var span = _buffer.GetSpan(1);
+        span[0] = (byte)c;
+        _buffer.Advance(1);
+        return this;
+    }
+
+    private void Ascii(string s)
+    {
+        var span = _buffer.GetSpan(s.Length);
+        for (int i = 0; i < s.Length; i++) span[i] = (byte)s[i];
+        _buffer.Advance(s.Length);
+    }
+
+    public PromJsonWriter String(string s)
+    {
+        Raw('"');
+        int start = 0;
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            string? escape = c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                '<' or '>' or '&' or '\u2028' or '\u2029' or < ' ' => null,
+                _ => "",
+            };
+            if (escape is { Length: 0 }) continue;
+            Utf8(s.AsSpan(start, i - start));
+            if (escape is not null) Ascii(escape);
+            else
+            {
+                Raw("\\u"u8);
+                var span = _buffer.GetSpan(4);
+                span[0] = Hex[(c >> 12) & 0xF];
+                span[1] = Hex[(c >> 8) & 0xF];
+                span[2] = Hex[(c >> 4) & 0xF];
+                span[3] = Hex[c & 0xF];
+                _buffer.Advance(4);
+            }
+            start = i + 1;
+        }
+        Utf8(s.AsSpan(start));
+        Raw('"');
+        return this;
+    }
+
+    private void Utf8(ReadOnlySpan<char> chars)
+    {
+        if (chars.IsEmpty) return;
+        int max = Encoding.UTF8.GetMaxByteCount(chars.Length);
+        int n = Encoding.UTF8.GetBytes(chars, _buffer.GetSpan(max));
+        _buffer.Advance(n);
+    }
+
+    /// <summary>
+    /// A Prometheus sample pair: <c>[seconds,"value"]</c>. Vector and matrix samples print the milliseconds as three digits
+    /// (<c>1.570</c>); scalars and strings print the time as a float, trailing zeros dropped (<c>1.57</c>).
+    /// </summary>
+    public PromJsonWriter Point(long timestampMs, double value, bool asFloat = false)
+    {
+        Raw('[');
+        if (asFloat) Timestamp(timestampMs); else SampleTimestamp(timestampMs);
+        Raw(',').Raw('"');
+        Ascii(FormatFloat(value));
+        Raw('"').Raw(']');
+        return this;
+    }
+
+    /// <summary>Seconds with a three-digit millisecond fraction when it is not zero.</summary>
+    public PromJsonWriter SampleTimestamp(long ms)
+    {
+        if (ms < 0) { Raw('-'); ms = -ms; }
+        Ascii((ms / 1000).ToString(CultureInfo.InvariantCulture));
+        long fraction = ms % 1000;
+        if (fraction != 0)
+        {
+            Raw('.');
+            Ascii(fraction.ToString("000", CultureInfo.InvariantCulture));
+        }
+        return this;
+    }
+
+    /// <summary>Seconds as a float: the fraction without trailing zeros.</summary>
+    public PromJsonWriter Timestamp(long ms)
+    {
+        if (ms < 0) { Raw('-'); ms = -ms; }
+        Ascii((ms / 1000).ToString(CultureInfo.InvariantCulture));
+        long fraction = ms % 1000;
+        if (fraction != 0)
+        {
+            Raw('.');
+            Ascii(fraction.ToString("000", CultureInfo.InvariantCulture).TrimEnd('0'));
+        }
+        return this;
+    }
+
+    /// <summary>A label set as a JSON object in label order: <c>{"__name__":"up","job":"x"}</c>.</summary>
+    public PromJsonWriter LabelsObject(Labels labels)
+    {
+        Raw('{');
+        bool first = true;
+        foreach (var l in labels.AsSpan())
+        {
+            if (!first) Raw(',');
+            first = false;
+            String(l.Name).Raw(':').String(l.Value);
+        }
+        Raw('}');
+        return this;
+    }
+
+    public PromJsonWriter StringArray(IEnumerable<string> values)
+    {
+        Raw('[');
+        bool first = true;
+        foreach (var v in values)
+        {
+            if (!first) Raw(',');
+            first = false;
+            String(v);
+        }
+        Raw(']');
+        return this;
+    }
+
+    /// <summary>Go's <c>strconv.FormatFloat(v, 'f', -1, 64)</c> with Prometheus's spellings of infinities and NaN.</summary>
+    public static string FormatFloat(double v)
+    {
+        if (double.IsNaN(v)) return "NaN";
+        if (double.IsPositiveInfinity(v)) return "+Inf";
+        if (double.IsNegativeInfinity(v)) return "-Inf";
+        string r = v.ToString("R", CultureInfo.InvariantCulture);
+        int e = r.IndexOfAny(['E', 'e']);
+        if (e < 0) return r;
+        // Expand d.dddE±x into positional notation: Go's 'f' format never uses an exponent.
+        bool negative = r[0] == '-';
+        string mantissa = r[(negative ? 1 : 0)..e];
+        int exponent = int.Parse(r.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        int dot = mantissa.IndexOf('.');
+        string digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
+        int pointPos = (dot < 0 ? mantissa.Length : dot) + exponent;
+        string result;
+        if (pointPos <= 0) result = "0." + new string('0', -pointPos) + digits;
+        else if (pointPos >= digits.Length) result = digits + new string('0', pointPos - digits.Length);
+        else result = digits[..pointPos] + "." + digits[pointPos..];
+        return negative ? "-" + result : result;
+    }
+}

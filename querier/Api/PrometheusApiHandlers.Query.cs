@@ -1,0 +1,114 @@
+using Amphora.Model;
+using Amphora.PromQL.Engine;
+using Amphora.PromQL.Parser;
+
+namespace Amphora.Querier.Api;
+
+internal sealed partial class PrometheusApiHandlers
+{
+    private const int MaxPointsPerSeries = 11_000;
+
+    public async Task<PromJsonWriter> QueryAsync(ApiRequest r)
+    {
+        long time = r.Get("time") is { Length: > 0 } t ? ParseQueryTime(t) : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var timeout = ParseTimeout(r);
+        string query = r.Get("query") ?? "";
+        var result = await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted);
+        return Render(result);
+    }
+
+    public async Task<PromJsonWriter> QueryRangeAsync(ApiRequest r)
+    {
+        long start = ApiParams.ParseTime("start", r.Get("start") ?? "");
+        long end = ApiParams.ParseTime("end", r.Get("end") ?? "");
+        if (end < start) throw ApiException.InvalidParam("end", "end timestamp must not be before start time");
+        long step = ApiParams.ParseDurationMs("step", r.Get("step") ?? "");
+        if (step <= 0)
+            throw ApiException.InvalidParam("step", "zero or negative query resolution step widths are not accepted. Try a positive integer");
+        if ((end - start) / step > MaxPointsPerSeries)
+            throw new ApiException(ApiErrorType.BadData,
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+        var timeout = ParseTimeout(r);
+        string query = r.Get("query") ?? "";
+        var result = await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted);
+        return Render(result);
+    }
+
+    /// <summary>The query API's <c>time</c> error text differs from the other time parameters' in Prometheus.</summary>
+    private static long ParseQueryTime(string text)
+    {
+        try
+        {
+            return ApiParams.ParseTime("time", text);
+        }
+        catch (ApiException)
+        {
+            throw ApiException.InvalidParam("time", $"Invalid time value for 'time': cannot parse \"{text}\" to a valid timestamp");
+        }
+    }
+
+    private static TimeSpan? ParseTimeout(ApiRequest r) =>
+        r.Get("timeout") is { Length: > 0 } t ? TimeSpan.FromMilliseconds(ApiParams.ParseDurationMs("timeout", t)) : null;
+
+    private static PromJsonWriter Render(QueryResult result)
+    {
+        var w = Success();
+        switch (result.Value)
+        {
+            case ScalarValue s:
+                w.Raw("{\"resultType\":\"scalar\",\"result\":"u8).Point(s.T, s.V, asFloat: true).Raw('}');
+                break;
+            case StringValue s:
+                w.Raw("{\"resultType\":\"string\",\"result\":["u8).Timestamp(s.T).Raw(',').String(s.V).Raw("]}"u8);
+                break;
+            case VectorValue v:
+                w.Raw("{\"resultType\":\"vector\",\"result\":["u8);
+                for (int i = 0; i < v.Samples.Count; i++)
+                {
+                    if (i > 0) w.Raw(',');
+                    w.Raw("{\"metric\":"u8).LabelsObject(v.Samples[i].Metric).Raw(",\"value\":"u8)
+                     .Point(v.Samples[i].T, v.Samples[i].F).Raw('}');
+                }
+                w.Raw("]}"u8);
+                break;
+            case MatrixValue m:
+                w.Raw("{\"resultType\":\"matrix\",\"result\":["u8);
+                for (int i = 0; i < m.Series.Count; i++)
+                {
+                    if (i > 0) w.Raw(',');
+                    w.Raw("{\"metric\":"u8).LabelsObject(m.Series[i].Metric).Raw(",\"values\":["u8);
+                    var points = m.Series[i].Points;
+                    for (int p = 0; p < points.Count; p++)
+                    {
+                        if (p > 0) w.Raw(',');
+                        w.Point(points[p].T, points[p].F);
+                    }
+                    w.Raw("]}"u8);
+                }
+                w.Raw("]}"u8);
+                break;
+        }
+        return End(w, result.Warnings, result.Infos);
+    }
+
+    /// <summary>The <c>match[]</c> selectors of the series and label APIs.</summary>
+    private static List<IReadOnlyList<LabelMatcher>> ParseMatchSets(ApiRequest r, bool required)
+    {
+        var raw = r.GetAll("match[]");
+        if (required && raw.Count == 0) throw new ApiException(ApiErrorType.BadData, "no match[] parameter provided");
+        var sets = new List<IReadOnlyList<LabelMatcher>>(raw.Count);
+        foreach (var text in raw)
+        {
+            try
+            {
+                sets.Add(PromQLParser.ParseMetricSelector(text));
+            }
+            catch (ParseException e)
+            {
+                // Prometheus prefixes the parameter name for the series API only.
+                throw required ? ApiException.InvalidParam("match[]", e.Message) : new ApiException(ApiErrorType.BadData, e.Message);
+            }
+        }
+        return sets;
+    }
+}

@@ -1,0 +1,159 @@
+using Amphora.Model;
+using Amphora.PromQL.Engine;
+using Amphora.PromQL.Parser;
+using Amphora.Querier.Api;
+using Amphora.Services;
+using Amphora.Storage;
+
+namespace Amphora.Querier;
+
+/// <summary>
+/// The querier: answers PromQL and the metadata APIs for a workspace over an <see cref="IWorkspaceQueryable"/> (local heads in
+/// <c>--target=all</c>; ingesters and bucket blocks in a cluster). Limits the number of queries evaluated at once.
+/// </summary>
+public sealed partial class QuerierService : ServiceBase
+{
+    private readonly IWorkspaceQueryable _storage;
+    private readonly IWorkspaceMetadata _metadata;
+    private readonly QuerierOptions _options;
+    private readonly SemaphoreSlim _concurrency;
+    private readonly PromQLEngine _engine;
+
+    public QuerierService(IWorkspaceQueryable storage, IWorkspaceMetadata metadata, QuerierOptions options)
+    {
+        _storage = storage;
+        _metadata = metadata;
+        _options = options;
+        _concurrency = new SemaphoreSlim(options.MaxConcurrent);
+        _engine = CreateEngine(options);
+    }
+
+    public override string Name => "querier";
+    public QuerierOptions Options => _options;
+
+    public async Task<IReadOnlyList<Labels>> SeriesAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,
+        long start, long end, int limit, CancellationToken ct)
+    {
+        using var querier = _storage.ForWorkspace(workspace).Querier(start, end);
+        var seen = new HashSet<Labels>();
+        var result = new List<Labels>();
+        foreach (var matchers in matchSets)
+        {
+            var set = await querier.SelectAsync(true, new SelectHints(start, end, Function: "series"), matchers, ct);
+            while (set.Next())
+            {
+                var labels = set.At().Labels;
+                if (seen.Add(labels)) result.Add(labels);
+            }
+            if (set.Err is { } err) throw new ApiException(ApiErrorType.Internal, err.Message);
+        }
+        result.Sort();
+        if (limit > 0 && result.Count > limit) result.RemoveRange(limit, result.Count - limit);
+        return result;
+    }
+
+    public async Task<IReadOnlyList<string>> LabelNamesAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,
+        long start, long end, int limit, CancellationToken ct)
+    {
+        using var querier = _storage.ForWorkspace(workspace).Querier(start, end);
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        if (matchSets.Count == 0) names.UnionWith(await querier.LabelNamesAsync([], ct));
+        foreach (var matchers in matchSets)
+            names.UnionWith(await querier.LabelNamesAsync(matchers, ct));
+        return Limit(names, limit);
+    }
+
+    public async Task<IReadOnlyList<string>> LabelValuesAsync(string workspace, string name,
+        IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets, long start, long end, int limit, CancellationToken ct)
+    {
+        using var querier = _storage.ForWorkspace(workspace).Querier(start, end);
+        var values = new SortedSet<string>(StringComparer.Ordinal);
+        if (matchSets.Count == 0) values.UnionWith(await querier.LabelValuesAsync(name, [], ct));
+        foreach (var matchers in matchSets)
+            values.UnionWith(await querier.LabelValuesAsync(name, matchers, ct));
+        return Limit(values, limit);
+    }
+
+    public Task<QueryResult> InstantQueryAsync(string workspace, string query, long time, TimeSpan? timeout, CancellationToken ct) =>
+        RunAsync(workspace, storage => _engine.InstantQuery(storage, query, time), timeout, ct);
+
+    public Task<QueryResult> RangeQueryAsync(string workspace, string query, long start, long end, long step, TimeSpan? timeout,
+        CancellationToken ct) =>
+        RunAsync(workspace, storage => _engine.RangeQuery(storage, query, start, end, step), timeout, ct);
+
+    /// <summary>Parses (errors are bad_data on the query parameter), waits for a concurrency slot, evaluates, maps engine errors.</summary>
+    private async Task<QueryResult> RunAsync(string workspace, Func<Amphora.Storage.IQueryable, PromQLQuery> prepare, TimeSpan? timeout,
+        CancellationToken ct)
+    {
+        PromQLQuery query;
+        try
+        {
+            query = prepare(_storage.ForWorkspace(workspace));
+        }
+        catch (ParseException e)
+        {
+            throw ApiException.InvalidParam("query", e.Message);
+        }
+        catch (PromQLException e)
+        {
+            throw new ApiException(Map(e.ErrorType), e.Message);
+        }
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (timeout is { } t && t < _options.Timeout) deadline.CancelAfter(t);
+        await _concurrency.WaitAsync(deadline.Token);
+        try
+        {
+            return await query.ExecAsync(deadline.Token);
+        }
+        catch (PromQLException e) when (e.ErrorType == PromQLErrorType.Canceled && deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new ApiException(ApiErrorType.Timeout, "query timed out in expression evaluation");
+        }
+        catch (PromQLException e)
+        {
+            throw new ApiException(Map(e.ErrorType), e.Message);
+        }
+        finally
+        {
+            _concurrency.Release();
+        }
+    }
+
+    private static ApiErrorType Map(PromQLErrorType type) => type switch
+    {
+        PromQLErrorType.BadData => ApiErrorType.BadData,
+        PromQLErrorType.Execution => ApiErrorType.Execution,
+        PromQLErrorType.Timeout => ApiErrorType.Timeout,
+        PromQLErrorType.Canceled => ApiErrorType.Canceled,
+        _ => ApiErrorType.Internal,
+    };
+
+    private static PromQLEngine CreateEngine(QuerierOptions options) => new(new EngineOptions
+    {
+        LookbackDelta = options.LookbackDelta,
+        MaxSamples = options.MaxSamples,
+        Timeout = options.Timeout,
+        EnableExperimentalFunctions = options.EnableExperimentalFunctions,
+    });
+
+    public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
+        int limit, int limitPerMetric, CancellationToken ct) =>
+        _metadata.MetadataAsync(workspace, metric, limit, limitPerMetric, ct);
+
+    private static List<string> Limit(SortedSet<string> items, int limit)
+    {
+        var list = new List<string>(items);
+        if (limit > 0 && list.Count > limit) list.RemoveRange(limit, list.Count - limit);
+        return list;
+    }
+}
+
+/// <summary>The querier's options, mapped from flags by the executable.</summary>
+public sealed record QuerierOptions
+{
+    public TimeSpan LookbackDelta { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+    public long MaxSamples { get; init; } = 50_000_000;
+    public int MaxConcurrent { get; init; } = 20;
+    public bool EnableExperimentalFunctions { get; init; }
+}
