@@ -1,0 +1,54 @@
+using Amphora.Metrics;
+using Amphora.Server.Config;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Amphora.Server;
+
+/// <summary>Builds the web host for one process: Kestrel on --listen, logging, the modules of the target, and the routes they serve.</summary>
+public static partial class AmphoraHost
+{
+    public static async Task<int> RunAsync(AmphoraConfig config, CancellationToken ct = default)
+    {
+        var app = Build(config);
+        try
+        {
+            await app.RunAsync(ct);
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("amphora").LogCritical(e, "amphora stopped: {Reason}", e.Message);
+            return 1;
+        }
+    }
+
+    public static WebApplication Build(AmphoraConfig config)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        ListenAddress.TryParse(config.Listen, out var endpoint, out _);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(endpoint, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            k.Limits.MaxRequestBodySize = null;
+            k.AddServerHeader = false;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.ShutdownTimeout);
+        ConfigureLogging(builder.Logging, config);
+
+        var exporter = new MetricsExporter();
+        builder.Services.AddSingleton(exporter);
+        builder.Services.AddSingleton(sp => Modules.Create(config, sp));
+        builder.Services.AddHostedService(sp => new ModuleHost(sp.GetRequiredService<Modules>(), sp.GetRequiredService<ILogger<ModuleHost>>()));
+
+        var app = builder.Build();
+        var modules = app.Services.GetRequiredService<Modules>();
+        var http = new HttpMetricsMiddleware();
+        app.Use(http.InvokeAsync);
+        app.MapGet("/ready", (HttpContext ctx) => modules.IsReady
+            ? Results.Text("ready\n")
+            : Results.Text("not ready: " + modules.NotReadyReason + "\n", statusCode: 503));
+        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        modules.MapRoutes(app);
+        return app;
+    }
+}

@@ -1,0 +1,69 @@
+namespace Amphora.Server.Config;
+
+public enum AuthMode { None, Keys }
+
+/// <summary>
+/// The whole configuration of one amphora process, filled from defaults, then the YAML file (<c>--config</c>), then flags.
+/// Components never see this type: <see cref="Program"/> maps its sections onto each component's own options.
+/// </summary>
+public sealed class AmphoraConfig
+{
+    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "compactor"];
+
+    public string Target { get; set; } = "all";
+    public string Listen { get; set; } = "127.0.0.1:9009";
+    public string DataDir { get; set; } = "./data";
+    public string? ConfigFile { get; set; }
+    public AuthMode Auth { get; set; } = AuthMode.None;
+    public string LogLevel { get; set; } = "info";
+    public string LogFormat { get; set; } = "text";
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public long MaxRequestBodyBytes { get; set; } = 10 << 20;
+
+    public int MaxLabelNamesPerSeries { get; set; } = 70;
+    public int MaxLabelNameLength { get; set; } = 1024;
+    public int MaxLabelValueLength { get; set; } = 2048;
+    public TimeSpan OutOfOrderWindow { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan BlockRange { get; set; } = TimeSpan.FromHours(2);
+    public string WalFsync { get; set; } = "always";
+    public bool WalRepair { get; set; }
+    public long WalSegmentSize { get; set; } = 128L << 20;
+
+    public TimeSpan LookbackDelta { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    public long QueryMaxSamples { get; set; } = 50_000_000;
+    public int QueryMaxConcurrent { get; set; } = 20;
+    public bool QueryExperimentalFunctions { get; set; }
+
+    /// <summary>Checks cross-option rules; returns the problems in the words a user needs to fix them.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Targets.Contains(Target))
+            errors.Add($"invalid --target \"{Target}\": must be one of {string.Join(", ", Targets)}");
+        if (!ListenAddress.TryParse(Listen, out var endpoint, out var listenError))
+            errors.Add($"invalid --listen \"{Listen}\": {listenError}");
+        else if (Auth == AuthMode.None && !ListenAddress.IsLoopback(endpoint))
+            errors.Add($"--auth=none serves every workspace without credentials, so it only listens on a loopback address; " +
+                       $"--listen={Listen} is not loopback. Use --listen=127.0.0.1:PORT, or --auth=keys to serve other hosts.");
+        if (Auth == AuthMode.Keys)
+            errors.Add("--auth=keys is not available yet (access keys arrive with the workspaces feature); use --auth=none on a loopback address");
+        if (WalFsync is not ("always" or "batch" or "never"))
+            errors.Add($"invalid --wal.fsync \"{WalFsync}\": must be always, batch or never");
+        if (LogLevel is not ("debug" or "info" or "warn" or "error"))
+            errors.Add($"invalid --log.level \"{LogLevel}\": must be debug, info, warn or error");
+        if (LogFormat is not ("text" or "json"))
+            errors.Add($"invalid --log.format \"{LogFormat}\": must be text or json");
+        if (MaxLabelNamesPerSeries <= 0) errors.Add("--validation.max-label-names-per-series must be positive");
+        if (MaxLabelNameLength <= 0) errors.Add("--validation.max-label-name-length must be positive");
+        if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");
+        if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
+        if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
+        if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
+        if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
+        if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
+        return errors;
+    }
+}

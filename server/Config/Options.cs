@@ -1,0 +1,72 @@
+using static Amphora.Server.Config.ValueParsers;
+
+namespace Amphora.Server.Config;
+
+/// <summary>Every option amphora accepts, in the order <c>--help</c> lists them.</summary>
+public static class Options
+{
+    public static readonly IReadOnlyList<OptionSpec> All =
+    [
+        new("target", "all", "Which component(s) this process runs: all, distributor, ingester, querier or compactor.",
+            (c, v) => c.Target = v),
+        new("listen", "127.0.0.1:9009", "HOST:PORT of the HTTP listener (remote write, Prometheus query API, /metrics, /ready).",
+            (c, v) => c.Listen = v),
+        new("data-dir", "./data", "Directory for the write-ahead log, blocks and the local bucket.",
+            (c, v) => c.DataDir = v),
+        new("config", "", "YAML file with any of these options; flags given on the command line override it.",
+            (c, v) => c.ConfigFile = v),
+        new("auth", "none", "How requests prove who they are: none (workspace from the URL or X-Scope-OrgID; loopback only) or keys.",
+            (c, v) => c.Auth = v switch
+            {
+                "none" => AuthMode.None,
+                "keys" => AuthMode.Keys,
+                _ => throw new FormatException($"\"{v}\" is not none or keys"),
+            }),
+        new("log.level", "info", "Lowest log level written: debug, info, warn or error.", (c, v) => c.LogLevel = v),
+        new("log.format", "text", "Log line format: text or json.", (c, v) => c.LogFormat = v),
+        new("shutdown-timeout", "30s", "How long SIGTERM waits for in-flight requests before closing the WAL and exiting.",
+            (c, v) => c.ShutdownTimeout = Duration(v)),
+        new("distributor.max-recv-msg-size", "10MiB", "Largest remote-write request accepted, after snappy decompression (larger: 413).",
+            (c, v) => c.MaxRequestBodyBytes = Bytes(v)),
+        new("validation.max-label-names-per-series", "70", "Most labels a series may have, the metric name included.",
+            (c, v) => c.MaxLabelNamesPerSeries = Int(v)),
+        new("validation.max-label-name-length", "1024", "Longest label name accepted, in bytes.",
+            (c, v) => c.MaxLabelNameLength = Int(v)),
+        new("validation.max-label-value-length", "2048", "Longest label value accepted, in bytes.",
+            (c, v) => c.MaxLabelValueLength = Int(v)),
+        new("ingester.out-of-order-window", "60s", "How far behind a series' newest sample an older sample is still accepted (0 disables).",
+            (c, v) => c.OutOfOrderWindow = Duration(v)),
+        new("tsdb.block-range", "2h", "Time range of the blocks the ingester cuts from its head.",
+            (c, v) => c.BlockRange = Duration(v)),
+        new("wal.fsync", "always", "When the WAL is fsynced: always (before each write is acknowledged), batch (every second) or never.",
+            (c, v) => c.WalFsync = v),
+        new("wal.repair", "false", "On start, truncate a WAL corrupted in the middle at the corruption instead of refusing to start.",
+            (c, v) => c.WalRepair = Bool(v), IsSwitch: true),
+        new("wal.segment-size", "128MiB", "Size at which the WAL starts a new segment file.",
+            (c, v) => c.WalSegmentSize = Bytes(v)),
+        new("query.lookback-delta", "5m", "How far back an instant vector selector looks for the latest sample.",
+            (c, v) => c.LookbackDelta = Duration(v)),
+        new("query.timeout", "2m", "Longest a query may run before it is cancelled (503 timeout).",
+            (c, v) => c.QueryTimeout = Duration(v)),
+        new("query.max-samples", "50000000", "Most samples one query may hold in memory at once (422 execution error beyond).",
+            (c, v) => c.QueryMaxSamples = Long(v)),
+        new("query.max-concurrent", "20", "Most queries evaluated at the same time; more wait.",
+            (c, v) => c.QueryMaxConcurrent = Int(v)),
+        new("query.experimental-functions", "false", "Enables PromQL's experimental functions and aggregations (sort_by_label, limitk, ...).",
+            (c, v) => c.QueryExperimentalFunctions = Bool(v), IsSwitch: true),
+    ];
+
+    public static OptionSpec? Find(string flag)
+    {
+        foreach (var o in All)
+            if (o.Flag == flag) return o;
+        return null;
+    }
+
+    public static OptionSpec? FindByYamlPath(string path)
+    {
+        foreach (var o in All)
+            if (o.YamlPath == path) return o;
+        return null;
+    }
+}

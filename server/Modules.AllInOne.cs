@@ -1,0 +1,45 @@
+using Amphora.Distributor;
+using Amphora.Ingester;
+using Amphora.Querier;
+using Amphora.Querier.Api;
+using Amphora.Server.Config;
+
+namespace Amphora.Server;
+
+public sealed partial class Modules
+{
+    /// <summary>Every component in one process: the distributor pushes into the local ingester, the querier reads it directly.</summary>
+    private void AddAllInOne(AmphoraConfig config, IServiceProvider services)
+    {
+        var ingester = new IngesterService(config.OutOfOrderWindow);
+        _services.Add(ingester);
+
+        var distributorOptions = new DistributorOptions
+        {
+            MaxRecvMsgSize = config.MaxRequestBodyBytes,
+            Validation = new ValidationOptions
+            {
+                MaxLabelNamesPerSeries = config.MaxLabelNamesPerSeries,
+                MaxLabelNameLength = config.MaxLabelNameLength,
+                MaxLabelValueLength = config.MaxLabelValueLength,
+            },
+        };
+        var querier = new QuerierService(ingester, ingester, new QuerierOptions
+        {
+            LookbackDelta = config.LookbackDelta,
+            Timeout = config.QueryTimeout,
+            MaxSamples = config.QueryMaxSamples,
+            MaxConcurrent = config.QueryMaxConcurrent,
+            EnableExperimentalFunctions = config.QueryExperimentalFunctions,
+        });
+        var distributor = new DistributorService(new LocalIngesterPush(ingester), distributorOptions,
+            services.GetRequiredService<ILogger<DistributorService>>());
+        _services.Add(distributor);
+        _services.Add(querier);
+        _routes.Add(app =>
+        {
+            app.MapRemoteWrite(distributor);
+            app.MapPrometheusApi(querier);
+        });
+    }
+}

@@ -1,0 +1,70 @@
+namespace Amphora.EndToEnd.Tests.Harness;
+
+/// <summary>Debian's Prometheus (2.42) in its own temp dir on a free loopback port, with a config the test writes.</summary>
+public sealed class PrometheusProcess : ChildProcess
+{
+    public int Port { get; }
+    public string Dir { get; }
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+
+    private PrometheusProcess(string dir, int port, IEnumerable<string> args) : base(RepoPaths.RequireProgram("prometheus", "prometheus"), args, dir)
+    {
+        Dir = dir;
+        Port = port;
+    }
+
+    /// <summary>Starts Prometheus with <paramref name="configYaml"/>; <paramref name="extraArgs"/> adds flags such as the remote-write receiver.</summary>
+    public static PrometheusProcess Start(string configYaml, int? port = null, params string[] extraArgs)
+    {
+        string dir = RepoPaths.NewTempDir("prom-e2e");
+        File.WriteAllText(Path.Combine(dir, "prometheus.yml"), configYaml);
+        port ??= FreePort.Next();
+        var args = new List<string>
+        {
+            $"--config.file={Path.Combine(dir, "prometheus.yml")}",
+            $"--storage.tsdb.path={Path.Combine(dir, "data")}",
+            $"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        };
+        args.AddRange(extraArgs);
+        return new PrometheusProcess(dir, port.Value, args);
+    }
+
+    public async Task WaitReadyAsync(TimeSpan? timeout = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (HasExited) throw new InvalidOperationException($"prometheus exited with {ExitCode}:\n{Output}");
+            try
+            {
+                if ((await http.GetAsync(new Uri(BaseAddress, "/-/ready"))).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"prometheus not ready in time:\n{Output}");
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Debian's prometheus-node-exporter on a free loopback port.</summary>
+public sealed class NodeExporterProcess : ChildProcess
+{
+    public int Port { get; }
+
+    private NodeExporterProcess(int port) : base(RepoPaths.RequireProgram("prometheus-node-exporter", "prometheus-node-exporter"),
+        [$"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
+    {
+        Port = port;
+    }
+
+    public static NodeExporterProcess Start() => new(FreePort.Next());
+}

@@ -1,0 +1,120 @@
+using Amphora.Server.Config;
+using Xunit;
+
+namespace Amphora.Server.Tests;
+
+public sealed class ConfigTests
+{
+    [Fact]
+    public void Defaults_are_the_documented_ones()
+    {
+        var c = ConfigLoader.Load([], out bool help);
+        Assert.False(help);
+        Assert.Equal("all", c.Target);
+        Assert.Equal("127.0.0.1:9009", c.Listen);
+        Assert.Equal("./data", c.DataDir);
+        Assert.Equal(AuthMode.None, c.Auth);
+        Assert.Empty(c.Validate());
+    }
+
+    [Fact]
+    public void Help_lists_every_option_with_its_default_and_help()
+    {
+        string help = ConfigLoader.HelpText();
+        foreach (var o in Options.All)
+        {
+            Assert.Contains("--" + o.Flag, help);
+            Assert.Contains(o.Help, help);
+            if (o.Default.Length > 0) Assert.Contains($"(default: {o.Default})", help);
+        }
+    }
+
+    [Fact]
+    public void Flags_override_the_yaml_file_and_every_flag_has_a_yaml_key()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"amphora-config-{Guid.NewGuid():N}.yml");
+        File.WriteAllText(file, """
+            target: all
+            listen: 127.0.0.1:9100
+            data_dir: /var/lib/amphora
+            wal:
+              fsync: batch
+            query:
+              lookback_delta: 2m
+            validation:
+              max_label_names_per_series: 40
+            """);
+        try
+        {
+            var c = ConfigLoader.Load([$"--config={file}", "--listen", "127.0.0.1:9200"], out _);
+            Assert.Equal("127.0.0.1:9200", c.Listen);
+            Assert.Equal("/var/lib/amphora", c.DataDir);
+            Assert.Equal("batch", c.WalFsync);
+            Assert.Equal(TimeSpan.FromMinutes(2), c.LookbackDelta);
+            Assert.Equal(40, c.MaxLabelNamesPerSeries);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        foreach (var o in Options.All)
+            Assert.Same(o, Options.FindByYamlPath(o.YamlPath));
+    }
+
+    [Fact]
+    public void An_unknown_yaml_key_is_an_error_naming_the_key()
+    {
+        var c = new AmphoraConfig();
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.ApplyYaml(c, "wal:\n  fsink: always\n", "amphora.yml"));
+        Assert.Contains("unknown configuration key \"wal.fsink\"", e.Message);
+        e = Assert.Throws<ConfigException>(() => ConfigLoader.ApplyYaml(c, "listn: 1\n", "amphora.yml"));
+        Assert.Contains("\"listn\"", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_flag_or_a_bad_value_is_an_error_naming_it()
+    {
+        Assert.Contains("--lisen", Assert.Throws<ConfigException>(() => ConfigLoader.Load(["--lisen=1"], out _)).Message);
+        Assert.Contains("--query.timeout", Assert.Throws<ConfigException>(() => ConfigLoader.Load(["--query.timeout=soon"], out _)).Message);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:9009")]
+    [InlineData("10.1.2.3:9009")]
+    [InlineData("[::]:9009")]
+    public void Auth_none_refuses_a_non_loopback_listen_address(string listen)
+    {
+        var c = ConfigLoader.Load(["--auth=none", $"--listen={listen}"], out _);
+        var problem = Assert.Single(c.Validate());
+        Assert.Contains("--auth=none", problem);
+        Assert.Contains("loopback", problem);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:9009")]
+    [InlineData("localhost:0")]
+    [InlineData("[::1]:9009")]
+    public void Auth_none_accepts_loopback_addresses(string listen) =>
+        Assert.Empty(ConfigLoader.Load([$"--listen={listen}"], out _).Validate());
+
+    [Fact]
+    public void An_unknown_target_is_rejected_with_the_list_of_targets()
+    {
+        var problem = Assert.Single(ConfigLoader.Load(["--target=ruler2"], out _).Validate());
+        Assert.Contains("all, distributor, ingester, querier, compactor", problem);
+    }
+
+    [Theory]
+    [InlineData("1h30m", 90 * 60)]
+    [InlineData("15s", 15)]
+    [InlineData("0", 0)]
+    [InlineData("2d", 2 * 86400)]
+    public void Durations_use_prometheus_syntax(string text, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), ValueParsers.Duration(text));
+
+    [Theory]
+    [InlineData("10MiB", 10L << 20)]
+    [InlineData("512KiB", 512L << 10)]
+    [InlineData("1000", 1000)]
+    public void Sizes_accept_units(string text, long bytes) => Assert.Equal(bytes, ValueParsers.Bytes(text));
+}
