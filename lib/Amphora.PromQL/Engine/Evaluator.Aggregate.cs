@@ -19,6 +19,19 @@ internal sealed partial class Evaluator
         }
         if (a.Op == TokenKind.CountValues && !LabelNames.IsValid(labelParam!))
             throw new PromQLException(PromQLErrorType.Execution, $"invalid label name \"{labelParam}\"");
+        if (param is not null)
+        {
+            foreach (double p in param)
+            {
+                if (!double.IsNaN(p)) continue;
+                if (a.Op is TokenKind.Topk or TokenKind.Bottomk or TokenKind.Limitk)
+                    throw new PromQLException(PromQLErrorType.Execution, "Parameter value is NaN");
+                if (a.Op == TokenKind.LimitRatio) throw new PromQLException(PromQLErrorType.Execution, "Ratio value is NaN");
+            }
+            if (a.Op == TokenKind.Quantile && param.FirstOrDefault(q => double.IsNaN(q) || q < 0 || q > 1) is var bad &&
+                param.Any(q => double.IsNaN(q) || q < 0 || q > 1))
+                _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(bad)}");
+        }
 
         var cursor = new StepCursor(input.Series);
         var vector = new List<Sample>();

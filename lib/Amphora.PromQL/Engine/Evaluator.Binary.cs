@@ -145,6 +145,14 @@ internal sealed partial class Evaluator
         {
             var sig = Signature(ls.Metric, m);
             if (!right.TryGetValue(sig, out var rs)) continue;
+            // Several left series for one right series need group_left, whether or not a comparison keeps them.
+            if (matchedSigs is not null)
+            {
+                if (matchedSigs.ContainsKey(sig))
+                    throw new PromQLException(PromQLErrorType.Execution,
+                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+                matchedSigs[sig] = true;
+            }
             double vl = ls.F, vr = rs.F;
             if (swapped) (vl, vr) = (vr, vl);
             var (value, keep) = ElementOp(b.Op, vl, vr);
@@ -159,14 +167,7 @@ internal sealed partial class Evaluator
             }
             var metric = ResultMetric(ls.Metric, rs.Metric, b.Op, m);
             if (b.ReturnBool) metric = DropName(metric);
-            if (matchedSigs is not null)
-            {
-                if (matchedSigs.ContainsKey(sig))
-                    throw new PromQLException(PromQLErrorType.Execution,
-                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
-                matchedSigs[sig] = true;
-            }
-            else if (!outputs!.Add(metric))
+            if (outputs is not null && !outputs.Add(metric))
             {
                 throw new PromQLException(PromQLErrorType.Execution, "multiple matches for labels: grouping labels must ensure unique matches");
             }

@@ -23,6 +23,19 @@ internal sealed partial class Evaluator
         {
             case "time": return new ScalarSteps(Enumerable.Range(0, StepCount).Select(i => StepTime(i) / 1000.0).ToArray());
             case "pi": return Fill(Math.PI);
+            case "step": return Fill(_queryStep / 1000.0);
+            case "range": return Fill((_queryEnd - _queryStart) / 1000.0);
+            case "start": return Fill(_queryStart / 1000.0);
+            case "end": return Fill(_queryEnd / 1000.0);
+            case "min_of" or "max_of":
+            {
+                var a = ((ScalarSteps)Eval(call.Args[0])).Values;
+                var b = ((ScalarSteps)Eval(call.Args[1])).Values;
+                var values = new double[a.Length];
+                for (int i = 0; i < a.Length; i++)
+                    values[i] = double.IsNaN(a[i]) || double.IsNaN(b[i]) ? double.NaN : name == "min_of" ? Math.Min(a[i], b[i]) : Math.Max(a[i], b[i]);
+                return new ScalarSteps(values);
+            }
             case "vector":
             {
                 var s = (ScalarSteps)Eval(call.Args[0]);
@@ -59,6 +72,7 @@ internal sealed partial class Evaluator
             case "label_join": return EvalLabelJoin(call);
             case "histogram_quantile": return EvalHistogramQuantile(call);
             case "histogram_fraction": return EvalHistogramFraction(call);
+            case "histogram_quantiles": return EvalHistogramQuantiles(call);
             case "sort" or "sort_desc" or "sort_by_label" or "sort_by_label_desc": return EvalSort(call);
             case "info": throw new PromQLException(PromQLErrorType.Execution, "info() is not supported yet");
             case "histogram_avg" or "histogram_count" or "histogram_sum" or "histogram_stddev" or "histogram_stdvar":
@@ -169,7 +183,7 @@ internal sealed partial class Evaluator
                 while (hi < n && t[hi] <= end) hi++;
                 while (lo < hi && t[lo] <= start) lo++;
                 if (hi <= lo) continue;
-                var value = function(t.AsSpan(lo, hi - lo), v.AsSpan(lo, hi - lo), start, end,
+                var value = function(t.AsSpan(lo, hi - lo), v.AsSpan(lo, hi - lo), start, end, ts,
                     arg1?[i] ?? 0, arg2?[i] ?? 0);
                 if (value is { } f) points.Add(new FPoint(ts, f));
             }

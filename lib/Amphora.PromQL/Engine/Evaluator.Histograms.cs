@@ -20,7 +20,8 @@ internal sealed partial class Evaluator
                 _warnings.Add($"PromQL warning: bucket label \"le\" is missing or has a malformed value of \"{le}\" for metric name \"{s.Metric.Get(LabelNames.MetricName)}\"");
                 continue;
             }
-            var key = s.Metric.Without("le", LabelNames.MetricName);
+            // Grouped with the metric name (two histograms never merge); the name is dropped from the result.
+            var key = s.Metric.Without("le");
             if (!groups.TryGetValue(key, out var list))
             {
                 groups[key] = list = new List<Bucket>();
@@ -49,9 +50,9 @@ internal sealed partial class Evaluator
         {
             long ts = StepTime(i);
             cursor.At(ts, vector);
-            if (vector.Count == 0) continue;
-            if (q[i] < 0 || q[i] > 1)
+            if (double.IsNaN(q[i]) || q[i] < 0 || q[i] > 1)
                 _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(q[i])}");
+            if (vector.Count == 0) continue;
             var order = new List<Labels>();
             var groups = GroupBuckets(vector, order);
             foreach (var key in order)
@@ -59,10 +60,52 @@ internal sealed partial class Evaluator
                 double value = BucketQuantile(q[i], groups[key], out bool fixedMonotonicity);
                 if (fixedMonotonicity)
                     _infos.Add($"PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"{input.Series.FirstOrDefault()?.Metric.Get(LabelNames.MetricName)}\"");
-                output.Add(key, ts, value);
+                output.Add(DropName(key), ts, value);
             }
         }
         return output.Result();
+    }
+
+    /// <summary>histogram_quantiles(v, "label", q...): one result series per quantile, told apart by the given label.</summary>
+    private SeriesResult EvalHistogramQuantiles(Call call)
+    {
+        var input = (SeriesResult)Eval(call.Args[0]);
+        string label = StringArg(call, 1);
+        if (!LabelNames.IsValid(label)) throw new PromQLException(PromQLErrorType.Execution, $"invalid label name \"{label}\"");
+        var qs = Enumerable.Range(2, call.Args.Count - 2).Select(a => ((ScalarSteps)Eval(call.Args[a])).Values).ToList();
+        var cursor = new StepCursor(input.Series);
+        var vector = new List<Sample>();
+        var output = new SeriesAccumulator();
+        for (int i = 0; i < StepCount; i++)
+        {
+            long ts = StepTime(i);
+            cursor.At(ts, vector);
+            foreach (var q in qs)
+                if (double.IsNaN(q[i]) || q[i] < 0 || q[i] > 1)
+                    _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(q[i])}");
+            if (vector.Count == 0) continue;
+            var order = new List<Labels>();
+            var groups = GroupBuckets(vector, order);
+            foreach (var key in order)
+            {
+                foreach (var q in qs)
+                {
+                    double value = BucketQuantile(q[i], groups[key].ToList(), out bool fixedMonotonicity);
+                    if (fixedMonotonicity)
+                        _infos.Add($"PromQL info: input to histogram_quantiles needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"{key.Get(LabelNames.MetricName)}\"");
+                    var metric = new LabelsBuilder(DropName(key)).Set(label, FormatOpenMetricsFloat(q[i])).Build();
+                    output.Add(metric, ts, value);
+                }
+            }
+        }
+        return output.Result();
+    }
+
+    /// <summary>Floats as OpenMetrics writes them: integral values keep a ".0" (1.0, 0.0), others their shortest form.</summary>
+    private static string FormatOpenMetricsFloat(double f)
+    {
+        string s = FormatValue(f);
+        return double.IsFinite(f) && !s.Contains('.') && !s.Contains('e') ? s + ".0" : s;
     }
 
     /// <summary>The quantile of classic buckets, interpolating linearly inside the bucket that holds the rank.</summary>
@@ -126,35 +169,39 @@ internal sealed partial class Evaluator
             cursor.At(ts, vector);
             var order = new List<Labels>();
             var groups = GroupBuckets(vector, order);
-            foreach (var key in order) output.Add(key, ts, BucketFraction(lower[i], upper[i], groups[key]));
+            foreach (var key in order) output.Add(DropName(key), ts, BucketFraction(lower[i], upper[i], groups[key]));
         }
         return output.Result();
     }
 
-    /// <summary>The fraction of observations between two values, interpolating linearly inside buckets.</summary>
+    /// <summary>
+    /// The fraction of observations between two values: ranks interpolate linearly inside a bucket, except in the infinitely
+    /// wide lowest (from -Inf) and highest (to +Inf) buckets, which count only at their edges.
+    /// </summary>
     private static double BucketFraction(double lower, double upper, List<Bucket> buckets)
     {
         buckets.Sort(static (a, b) => a.UpperBound.CompareTo(b.UpperBound));
-        if (buckets.Count < 2 || !double.IsPositiveInfinity(buckets[^1].UpperBound)) return double.NaN;
+        if (buckets.Count == 0 || !double.IsPositiveInfinity(buckets[^1].UpperBound)) return double.NaN;
+        for (int i = 1; i < buckets.Count; i++)
+            if (buckets[i].Count < buckets[i - 1].Count) buckets[i] = buckets[i] with { Count = buckets[i - 1].Count };
         double total = buckets[^1].Count;
-        if (total == 0 || double.IsNaN(lower) || double.IsNaN(upper)) return double.NaN;
+        if (total == 0 || double.IsNaN(lower) || double.IsNaN(upper) || double.IsNaN(total)) return double.NaN;
         if (lower >= upper) return 0;
         double Rank(double x)
         {
-            double previousBound = 0, previousCount = 0;
-            foreach (var b in buckets)
+            if (double.IsNegativeInfinity(x)) return 0;
+            if (double.IsPositiveInfinity(x)) return total;
+            for (int i = 0; i < buckets.Count; i++)
             {
-                if (x <= b.UpperBound)
-                {
-                    if (double.IsPositiveInfinity(b.UpperBound)) return previousCount;
-                    double start = previousBound;
-                    if (previousBound == 0 && b.UpperBound <= 0) start = b.UpperBound;
-                    double width = b.UpperBound - start;
-                    double share = width <= 0 ? 1 : Math.Clamp((x - start) / width, 0, 1);
-                    return previousCount + (b.Count - previousCount) * share;
-                }
-                previousBound = b.UpperBound;
-                previousCount = b.Count;
+                var b = buckets[i];
+                if (x > b.UpperBound) continue;
+                double previousCount = i == 0 ? 0 : buckets[i - 1].Count;
+                double start = i > 0 ? buckets[i - 1].UpperBound : b.UpperBound > 0 ? 0 : double.NegativeInfinity;
+                // No interpolation inside an infinitely wide bucket: all of the lowest one lies below x, none of the highest.
+                if (double.IsNegativeInfinity(start)) return b.Count;
+                if (double.IsPositiveInfinity(b.UpperBound)) return previousCount;
+                if (x <= start) return previousCount;
+                return previousCount + (b.Count - previousCount) * (x - start) / (b.UpperBound - start);
             }
             return total;
         }

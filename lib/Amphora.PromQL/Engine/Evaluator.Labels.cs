@@ -111,6 +111,8 @@ internal sealed partial class Evaluator
     {
         var input = (SeriesResult)Eval(call.Args[0]);
         string name = call.Function.Name;
+        if (_queryStep > 0)
+            _warnings.Add("PromQL warning: sort is ineffective for range queries since results are always ordered by labels");
         var list = input.Series.Where(s => s.Points.Count > 0).ToList();
         if (name is "sort" or "sort_desc")
         {

@@ -35,6 +35,8 @@ internal sealed partial class Evaluator
     private readonly EngineOptions _options;
     private readonly long _start, _end, _interval;
     private readonly long _queryStart, _queryEnd;
+    /// <summary>The top-level query's step (0 for an instant query), for step() and the sort warning.</summary>
+    private long _queryStep;
     private readonly CancellationToken _ct;
     private readonly long _lookback;
     private Dictionary<VectorSelector, List<ISeries>> _selected = new(ReferenceEqualityComparer.Instance);
@@ -67,7 +69,10 @@ internal sealed partial class Evaluator
     private long StepTime(int i) => _start + i * _interval;
 
     private Evaluator Nested(long start, long end, long interval) =>
-        new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos) { _selected = _selected, _ranges = _ranges };
+        new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos)
+        {
+            _selected = _selected, _ranges = _ranges, _queryStep = _queryStep,
+        };
 
     /// <summary>Resolves @ start()/end() and computes the time range each selector needs; returns the overall range.</summary>
     public (long MinT, long MaxT) PrepareTimes(Expr expr)
@@ -138,6 +143,7 @@ internal sealed partial class Evaluator
     /// <summary>Evaluates the whole query and shapes the result as the API returns it.</summary>
     public QueryValue Run(Expr expr, bool instant)
     {
+        _queryStep = instant ? 0 : _interval;
         var result = Eval(expr);
         switch (result)
         {

@@ -6,48 +6,49 @@ namespace Amphora.PromQL.Engine;
 /// </summary>
 internal static class RangeFunctions
 {
-    public delegate double? WindowFunction(ReadOnlySpan<long> t, ReadOnlySpan<double> v, long rangeStart, long rangeEnd, double arg1, double arg2);
+    public delegate double? WindowFunction(ReadOnlySpan<long> t, ReadOnlySpan<double> v, long rangeStart, long rangeEnd, long stepTime, double arg1, double arg2);
 
     public static WindowFunction? Get(string name) => name switch
     {
-        "rate" => (t, v, s, e, _, _) => ExtrapolatedRate(t, v, s, e, isCounter: true, isRate: true),
-        "increase" => (t, v, s, e, _, _) => ExtrapolatedRate(t, v, s, e, isCounter: true, isRate: false),
-        "delta" => (t, v, s, e, _, _) => ExtrapolatedRate(t, v, s, e, isCounter: false, isRate: false),
-        "irate" => (t, v, _, _, _, _) => InstantDelta(t, v, isRate: true),
-        "idelta" => (t, v, _, _, _, _) => InstantDelta(t, v, isRate: false),
-        "deriv" => (t, v, _, _, _, _) => t.Length < 2 ? null : LinearRegression(t, v, t[0]).Slope,
-        "predict_linear" => (t, v, _, e, a, _) =>
+        "rate" => (t, v, s, e, _, _, _) => ExtrapolatedRate(t, v, s, e, isCounter: true, isRate: true),
+        "increase" => (t, v, s, e, _, _, _) => ExtrapolatedRate(t, v, s, e, isCounter: true, isRate: false),
+        "delta" => (t, v, s, e, _, _, _) => ExtrapolatedRate(t, v, s, e, isCounter: false, isRate: false),
+        "irate" => (t, v, _, _, _, _, _) => InstantDelta(t, v, isRate: true),
+        "idelta" => (t, v, _, _, _, _, _) => InstantDelta(t, v, isRate: false),
+        "deriv" => (t, v, _, _, _, _, _) => t.Length < 2 ? null : LinearRegression(t, v, t[0]).Slope,
+        "predict_linear" => (t, v, _, _, ts, a, _) =>
         {
             if (t.Length < 2) return null;
-            var (slope, intercept) = LinearRegression(t, v, e);
+            var (slope, intercept) = LinearRegression(t, v, ts);
             return intercept + slope * a;
         },
-        "changes" => (t, v, _, _, _, _) => Count(v, static (prev, cur) => cur != prev && !(double.IsNaN(cur) && double.IsNaN(prev))),
-        "resets" => (t, v, _, _, _, _) => Count(v, static (prev, cur) => cur < prev),
-        "avg_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : Evaluator.Average(v.ToArray()),
-        "sum_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : KahanSum(v),
-        "count_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : v.Length,
-        "min_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : MinMax(v, max: false),
-        "max_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : MinMax(v, max: true),
-        "last_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : v[^1],
-        "first_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : v[0],
-        "ts_of_last_over_time" => (t, v, _, _, _, _) => t.Length == 0 ? null : t[^1] / 1000.0,
-        "ts_of_first_over_time" => (t, v, _, _, _, _) => t.Length == 0 ? null : t[0] / 1000.0,
-        "ts_of_max_over_time" => (t, v, _, _, _, _) => t.Length == 0 ? null : t[IndexOfExtreme(v, max: true)] / 1000.0,
-        "ts_of_min_over_time" => (t, v, _, _, _, _) => t.Length == 0 ? null : t[IndexOfExtreme(v, max: false)] / 1000.0,
-        "present_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : 1,
-        "stddev_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : Math.Sqrt(Evaluator.Variance(v.ToArray())),
-        "stdvar_over_time" => (t, v, _, _, _, _) => v.Length == 0 ? null : Evaluator.Variance(v.ToArray()),
-        "quantile_over_time" => (t, v, _, _, a, _) => v.Length == 0 ? null : Evaluator.Quantile(a, v.ToArray().ToList()),
-        "mad_over_time" => (t, v, _, _, _, _) =>
+        "changes" => (t, v, _, _, _, _, _) => Count(v, static (prev, cur) => cur != prev && !(double.IsNaN(cur) && double.IsNaN(prev))),
+        "resets" => (t, v, _, _, _, _, _) => Count(v, static (prev, cur) => cur < prev),
+        "avg_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : Evaluator.Average(v.ToArray()),
+        "sum_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : KahanSum(v),
+        "count_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : v.Length,
+        "min_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : MinMax(v, max: false),
+        "max_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : MinMax(v, max: true),
+        "last_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : v[^1],
+        "first_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : v[0],
+        "ts_of_last_over_time" => (t, v, _, _, _, _, _) => t.Length == 0 ? null : t[^1] / 1000.0,
+        "ts_of_first_over_time" => (t, v, _, _, _, _, _) => t.Length == 0 ? null : t[0] / 1000.0,
+        "ts_of_max_over_time" => (t, v, _, _, _, _, _) => t.Length == 0 ? null : t[IndexOfExtreme(v, max: true)] / 1000.0,
+        "ts_of_min_over_time" => (t, v, _, _, _, _, _) => t.Length == 0 ? null : t[IndexOfExtreme(v, max: false)] / 1000.0,
+        "present_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : 1,
+        "stddev_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : Math.Sqrt(Evaluator.Variance(v.ToArray())),
+        "stdvar_over_time" => (t, v, _, _, _, _, _) => v.Length == 0 ? null : Evaluator.Variance(v.ToArray()),
+        "quantile_over_time" => (t, v, _, _, _, a, _) => v.Length == 0 ? null : Evaluator.Quantile(a, v.ToArray().ToList()),
+        "mad_over_time" => (t, v, _, _, _, _, _) =>
         {
             if (v.Length == 0) return null;
+            foreach (double x in v) if (double.IsNaN(x)) return double.NaN;
             double median = Evaluator.Quantile(0.5, v.ToArray().ToList());
             var deviations = new List<double>(v.Length);
             foreach (double x in v) deviations.Add(Math.Abs(x - median));
             return Evaluator.Quantile(0.5, deviations);
         },
-        "double_exponential_smoothing" => (t, v, _, _, sf, tf) => DoubleExponentialSmoothing(v, sf, tf),
+        "double_exponential_smoothing" => (t, v, _, _, _, sf, tf) => DoubleExponentialSmoothing(v, sf, tf),
         _ => null,
     };
 

@@ -30,7 +30,7 @@ public static class Functions
         new("exp", [V], 0, V), new("floor", [V], 0, V),
         new("first_over_time", [M], 0, V, Experimental: true),
         new("histogram_avg", [V], 0, V), new("histogram_count", [V], 0, V), new("histogram_fraction", [S, S, V], 0, V),
-        new("histogram_quantile", [S, V], 0, V), new("histogram_stddev", [V], 0, V), new("histogram_stdvar", [V], 0, V),
+        new("histogram_quantile", [S, V], 0, V), new("histogram_quantiles", [V, Str, S], -1, V, Experimental: true), new("histogram_stddev", [V], 0, V), new("histogram_stdvar", [V], 0, V),
         new("histogram_sum", [V], 0, V), new("hour", [V], 1, V), new("idelta", [M], 0, V), new("increase", [M], 0, V),
         new("info", [V, V], 1, V, Experimental: true), new("irate", [M], 0, V),
         new("label_join", [V, Str, Str, Str], -1, V), new("label_replace", [V, Str, Str, Str, Str], 0, V),
@@ -46,6 +46,8 @@ public static class Functions
         new("timestamp", [V], 0, V), new("ts_of_first_over_time", [M], 0, V, Experimental: true),
         new("ts_of_last_over_time", [M], 0, V, Experimental: true), new("ts_of_max_over_time", [M], 0, V, Experimental: true),
         new("ts_of_min_over_time", [M], 0, V, Experimental: true), new("vector", [S], 0, V), new("year", [V], 1, V),
+        new("step", [], 0, S), new("range", [], 0, S), new("start", [], 0, S), new("end", [], 0, S),
+        new("min_of", [S, S], 0, S), new("max_of", [S, S], 0, S),
     ];
 
     private static readonly Dictionary<string, FunctionDef> ByName = All.ToDictionary(f => f.Name, StringComparer.Ordinal);

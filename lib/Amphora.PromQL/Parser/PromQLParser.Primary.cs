@@ -31,6 +31,10 @@ public sealed partial class PromQLParser
                 Advance();
                 if (Peek.Kind == TokenKind.LeftParen && t.Kind == TokenKind.Identifier) return ParseCall(t);
                 return ParseVectorSelector(t.Text, t.Pos);
+            case TokenKind.Duration when Durations.TryParse(t.Text, out long durationMs):
+                // Prometheus 3 reads a duration where a number is expected as that many seconds.
+                Advance();
+                return new NumberLiteral(durationMs / 1000.0) { Position = new(t.Pos, t.Pos + t.Text.Length) };
             case TokenKind.Duration:
                 throw Unexpected(t);
             case TokenKind.Eof:
@@ -41,6 +45,11 @@ public sealed partial class PromQLParser
             Advance();
             if (Peek.Kind is TokenKind.LeftParen or TokenKind.By or TokenKind.Without) return ParseAggregate(t);
             return ParseVectorSelector(t.Text, t.Pos);
+        }
+        if (t.Kind is TokenKind.Start or TokenKind.End && PeekAt(1).Kind == TokenKind.LeftParen)
+        {
+            Advance();
+            return ParseCall(t);
         }
         // Keywords that are not operators may be metric names (e.g. a metric called "start" or "offset"... as Prometheus allows some).
         if (t.Kind is TokenKind.Start or TokenKind.End or TokenKind.By or TokenKind.Without or TokenKind.On or TokenKind.Ignoring
@@ -137,6 +146,12 @@ public sealed partial class PromQLParser
         var t = Peek;
         long ms;
         if (t.Kind == TokenKind.Duration && Durations.TryParse(t.Text, out ms)) Advance();
+        else if (t.Kind == TokenKind.Number && double.TryParse(t.Text, System.Globalization.NumberStyles.Float,
+                     System.Globalization.CultureInfo.InvariantCulture, out double seconds) && double.IsFinite(seconds))
+        {
+            ms = (long)Math.Round(seconds * 1000);
+            Advance();
+        }
         else throw Unexpected(t, "in offset", "duration");
         if (negative) ms = -ms;
         var modifiers = ModifiersOf(expr, offsetToken, "offset");
@@ -164,9 +179,11 @@ public sealed partial class PromQLParser
             negative = Advance().Kind == TokenKind.Sub;
             t = Peek;
         }
-        if (t.Kind != TokenKind.Number) throw Unexpected(t, "in @", "timestamp");
+        double seconds;
+        if (t.Kind == TokenKind.Number) seconds = Lexer.ParseNumber(t.Text);
+        else if (t.Kind == TokenKind.Duration && Durations.TryParse(t.Text, out long atMs)) seconds = atMs / 1000.0;
+        else throw Unexpected(t, "in @", "timestamp");
         Advance();
-        double seconds = Lexer.ParseNumber(t.Text);
         if (negative) seconds = -seconds;
         if (!double.IsFinite(seconds) || Math.Abs(seconds * 1000) > long.MaxValue / 2.0)
             throw new ParseException(t.Pos, t.Pos + t.Text.Length, $"timestamp out of bounds for @ modifier: {t.Text}");
