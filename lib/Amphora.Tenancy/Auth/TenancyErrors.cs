@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Amphora.Tenancy.Auth;
+
+/// <summary>Error bodies in the shape each API uses: AMP's <c>{"message"}</c>, Prometheus's JSON, or plain text for remote write.</summary>
+public static class TenancyErrors
+{
+    public static Task WriteAsync(HttpContext ctx, ApiPlane plane, int status, string message)
+    {
+        var response = ctx.Response;
+        response.StatusCode = status;
+        switch (plane)
+        {
+            case ApiPlane.RemoteWrite:
+                response.ContentType = "text/plain; charset=utf-8";
+                return response.WriteAsync(message + "\n", ctx.RequestAborted);
+            case ApiPlane.Query:
+                response.ContentType = "application/json";
+                return response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string>
+                {
+                    ["status"] = "error",
+                    ["errorType"] = PrometheusErrorType(status),
+                    ["error"] = message,
+                }), ctx.RequestAborted);
+            default:
+                return WriteAmpAsync(ctx, status, AmpErrorType(status), message);
+        }
+    }
+
+    public static Task WriteAmpAsync(HttpContext ctx, int status, string errorType, string message)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.Headers["x-amzn-ErrorType"] = errorType;
+        return ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["message"] = message }), ctx.RequestAborted);
+    }
+
+    public static string AmpErrorType(int status) => status switch
+    {
+        401 => "UnrecognizedClientException",
+        403 => "AccessDeniedException",
+        404 => "ResourceNotFoundException",
+        409 => "ConflictException",
+        413 or 400 => "ValidationException",
+        429 => "ThrottlingException",
+        _ => "InternalServerException",
+    };
+
+    public static string PrometheusErrorType(int status) => status switch
+    {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        413 or 400 => "bad_data",
+        429 => "too_many_requests",
+        _ => "internal",
+    };
+}

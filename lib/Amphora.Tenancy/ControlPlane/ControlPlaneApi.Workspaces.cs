@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Amphora.Tenancy.Auth;
+using Amphora.Tenancy.Workspaces;
+using Microsoft.AspNetCore.Http;
+
+namespace Amphora.Tenancy.ControlPlane;
+
+// CreateWorkspace, DescribeWorkspace, ListWorkspaces, UpdateWorkspaceAlias, DeleteWorkspace and the configuration.
+public static partial class ControlPlaneApi
+{
+    internal sealed partial class Handlers
+    {
+        public async Task<Reply> CreateWorkspaceAsync(HttpContext ctx)
+        {
+            var body = ctx.Request.ContentLength is null or > 0 ? await ReadBodyAsync<CreateWorkspaceBody>(ctx) : new CreateWorkspaceBody(null, null, null, null);
+            if (body.KmsKeyArn is not null) throw TenancyException.Validation("kmsKeyArn: customer managed keys are not supported");
+            var ws = await registry.CreateAsync(body.Alias, body.Tags, body.ClientToken, ct: ctx.RequestAborted);
+            return new Reply(202, new JsonObject
+            {
+                ["arn"] = ws.Arn,
+                ["status"] = ControlPlaneJson.Status(ws.Status),
+                ["tags"] = ControlPlaneJson.Tags(ws.Tags),
+                ["workspaceId"] = ws.WorkspaceId,
+            });
+        }
+
+        public Task<Reply> DescribeWorkspaceAsync(HttpContext ctx)
+        {
+            var ws = registry.Describe(RouteValue(ctx, "workspaceId"));
+            return Task.FromResult(new Reply(200, new JsonObject
+            {
+                ["workspace"] = ControlPlaneJson.Description(ws, registry.PrometheusEndpoint(ws.WorkspaceId)),
+            }));
+        }
+
+        public Task<Reply> ListWorkspacesAsync(HttpContext ctx)
+        {
+            var query = ctx.Request.Query;
+            int? maxResults = null;
+            if (query.TryGetValue("maxResults", out var mr))
+            {
+                if (!int.TryParse(mr.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out int m))
+                    throw TenancyException.Validation($"maxResults: \"{mr}\" is not a number");
+                maxResults = m;
+            }
+            string? alias = query.TryGetValue("alias", out var a) ? a.ToString() : null;
+            string? token = query.TryGetValue("nextToken", out var t) ? t.ToString() : null;
+            var array = new JsonArray();
+            string? next;
+            var key = TenancyHttp.GetKey(ctx);
+            if (key?.WorkspaceId is { } own)
+            {
+                // A workspace-bound key sees only its own workspace.
+                var ws = registry.Find(own);
+                if (token is null && ws is not null && (alias is null || ws.Alias?.StartsWith(alias, StringComparison.Ordinal) == true))
+                    array.Add(ControlPlaneJson.Summary(ws));
+                next = null;
+            }
+            else
+            {
+                var (page, nextToken) = registry.List(alias, maxResults, token);
+                foreach (var ws in page) array.Add(ControlPlaneJson.Summary(ws));
+                next = nextToken;
+            }
+            var body = new JsonObject { ["workspaces"] = array };
+            if (next is not null) body["nextToken"] = next;
+            return Task.FromResult(new Reply(200, body));
+        }
+
+        public async Task<Reply> UpdateAliasAsync(HttpContext ctx)
+        {
+            var body = await ReadBodyAsync<UpdateAliasBody>(ctx);
+            WorkspaceValidation.ClientToken(body.ClientToken);
+            registry.UpdateAlias(RouteValue(ctx, "workspaceId"), body.Alias);
+            return new Reply(204);
+        }
+
+        public Task<Reply> DeleteWorkspaceAsync(HttpContext ctx)
+        {
+            string id = RouteValue(ctx, "workspaceId");
+            registry.BeginDelete(id);
+            keys.DeleteForWorkspace(id);
+            return Task.FromResult(new Reply(202));
+        }
+
+        public Task<Reply> DescribeConfigurationAsync(HttpContext ctx)
+        {
+            var config = registry.DescribeConfiguration(RouteValue(ctx, "workspaceId"));
+            return Task.FromResult(new Reply(200, new JsonObject { ["workspaceConfiguration"] = ControlPlaneJson.Configuration(config) }));
+        }
+
+        public async Task<Reply> UpdateConfigurationAsync(HttpContext ctx)
+        {
+            var body = await ReadBodyAsync<UpdateConfigurationBody>(ctx);
+            WorkspaceValidation.ClientToken(body.ClientToken);
+            registry.UpdateConfiguration(RouteValue(ctx, "workspaceId"), body.RetentionPeriodInDays, body.LimitsPerLabelSet,
+                body.OutOfOrderTimeWindowInSeconds);
+            return new Reply(202, new JsonObject { ["status"] = ControlPlaneJson.Status(WorkspaceStatusCode.Updating) });
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+
+namespace Amphora.Tenancy.Limits;
+
+/// <summary>
+/// Per-workspace token buckets of samples: refilled at <see cref="Limits.IngestionRate"/> per second up to
+/// <see cref="Limits.IngestionBurstSize"/>. A request is admitted whole or refused whole (nothing is consumed when refused),
+/// with how long to wait before the same request fits (for <c>Retry-After</c>). Rate changes in the overrides apply at once.
+/// Thread-safe.
+/// </summary>
+public sealed class IngestionRateLimiter(Overrides overrides, LimitMetrics? metrics = null, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+
+    private sealed class Bucket
+    {
+        public double Tokens;
+        public long LastTimestamp;
+    }
+
+    /// <summary>Null when admitted; otherwise a 429 violation with the retry-after duration.</summary>
+    public LimitViolation? Admit(string workspace, long samples)
+    {
+        var limits = overrides.For(workspace);
+        long now = _time.GetTimestamp();
+        var bucket = _buckets.GetOrAdd(workspace, _ => new Bucket { Tokens = limits.IngestionBurstSize, LastTimestamp = now });
+        lock (bucket)
+        {
+            double elapsed = _time.GetElapsedTime(bucket.LastTimestamp, now).TotalSeconds;
+            if (elapsed > 0)
+            {
+                bucket.Tokens = Math.Min(limits.IngestionBurstSize, bucket.Tokens + elapsed * limits.IngestionRate);
+                bucket.LastTimestamp = now;
+            }
+            bucket.Tokens = Math.Min(bucket.Tokens, limits.IngestionBurstSize);
+            if (samples > limits.IngestionBurstSize)
+            {
+                metrics?.Rejected(workspace, LimitErrors.IngestionBurst, samples);
+                return new LimitViolation(LimitErrors.IngestionBurst,
+                    $"the request has {samples} samples, more than the ingestion burst size of {limits.IngestionBurstSize}; send smaller requests or raise ingestion_burst_size in the overrides ({LimitErrors.IngestionBurst})",
+                    429, TimeSpan.FromSeconds(1));
+            }
+            if (bucket.Tokens >= samples)
+            {
+                bucket.Tokens -= samples;
+                return null;
+            }
+            var wait = TimeSpan.FromSeconds(Math.Max((samples - bucket.Tokens) / limits.IngestionRate, 0.001));
+            metrics?.Rejected(workspace, LimitErrors.IngestionRate, samples);
+            return new LimitViolation(LimitErrors.IngestionRate,
+                $"the ingestion rate limit of {limits.IngestionRate} samples/s with burst {limits.IngestionBurstSize} is reached; the request of {samples} samples fits again in {wait.TotalSeconds:0.###} s; raise ingestion_rate in the overrides ({LimitErrors.IngestionRate})",
+                429, wait);
+        }
+    }
+
+    /// <summary>Seconds to put in a <c>Retry-After</c> header (whole seconds, at least 1).</summary>
+    public static string RetryAfterHeader(TimeSpan wait) => ((long)Math.Ceiling(Math.Max(wait.TotalSeconds, 1))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

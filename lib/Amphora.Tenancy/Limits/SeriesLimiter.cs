@@ -1,0 +1,132 @@
+using Amphora.Model;
+using Amphora.Tenancy.Workspaces;
+
+namespace Amphora.Tenancy.Limits;
+
+/// <summary>
+/// Active-series limits of each workspace: in total, per metric name, and per label set of the workspace configuration's
+/// <c>limitsPerLabelSet</c> (a series counts against every label set whose pairs it carries; one that matches none counts
+/// against the empty label set, AMP's default bucket, when there is one). The ingester calls <see cref="TryAdd"/> when it is
+/// about to create a NEW series and <see cref="Remove"/> when a series goes away; existing series are never refused.
+/// Thread-safe (one lock per workspace).
+/// </summary>
+public sealed class SeriesLimiter(Overrides overrides, Func<string, WorkspaceConfiguration?> configuration, LimitMetrics? metrics = null)
+{
+    private readonly Dictionary<string, Counts> _byWorkspace = new(StringComparer.Ordinal);
+
+    private sealed class Counts
+    {
+        public long Total;
+        public readonly Dictionary<string, long> PerMetric = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, long> PerLabelSet = new(StringComparer.Ordinal);
+    }
+
+    public SeriesLimiter(Overrides overrides, WorkspaceRegistry registry, LimitMetrics? metrics = null)
+        : this(overrides, ws => registry.Find(ws)?.Configuration, metrics)
+    {
+    }
+
+    /// <summary>Counts a new series, or returns the limit it would break (400) and counts nothing.</summary>
+    public LimitViolation? TryAdd(string workspace, Labels series)
+    {
+        var limits = overrides.For(workspace);
+        var labelSets = MatchingLabelSets(workspace, series);
+        string metric = series.MetricName;
+        var counts = CountsOf(workspace);
+        lock (counts)
+        {
+            if (counts.Total >= limits.MaxSeriesPerWorkspace)
+                return Violation(workspace, LimitErrors.MaxSeriesPerWorkspace,
+                    $"the per-workspace series limit of {limits.MaxSeriesPerWorkspace} is reached; raise max_series_per_workspace in the overrides ({LimitErrors.MaxSeriesPerWorkspace})");
+            long perMetric = counts.PerMetric.GetValueOrDefault(metric);
+            if (perMetric >= limits.MaxSeriesPerMetric)
+                return Violation(workspace, LimitErrors.MaxSeriesPerMetric,
+                    $"the per-metric series limit of {limits.MaxSeriesPerMetric} is reached for metric {metric}; raise max_series_per_metric in the overrides ({LimitErrors.MaxSeriesPerMetric})");
+            foreach (var (key, max) in labelSets)
+            {
+                if (counts.PerLabelSet.GetValueOrDefault(key) >= max)
+                    return Violation(workspace, LimitErrors.MaxSeriesPerLabelSet,
+                        $"the series limit of {max} for label set {key} is reached; raise maxSeries of this label set in the workspace configuration's limitsPerLabelSet ({LimitErrors.MaxSeriesPerLabelSet})");
+            }
+            counts.Total++;
+            counts.PerMetric[metric] = perMetric + 1;
+            foreach (var (key, _) in labelSets) counts.PerLabelSet[key] = counts.PerLabelSet.GetValueOrDefault(key) + 1;
+            return null;
+        }
+    }
+
+    /// <summary>Releases a series counted by <see cref="TryAdd"/> (it was removed from the head).</summary>
+    public void Remove(string workspace, Labels series)
+    {
+        var labelSets = MatchingLabelSets(workspace, series);
+        string metric = series.MetricName;
+        var counts = CountsOf(workspace);
+        lock (counts)
+        {
+            if (counts.Total > 0) counts.Total--;
+            Decrement(counts.PerMetric, metric);
+            foreach (var (key, _) in labelSets) Decrement(counts.PerLabelSet, key);
+        }
+    }
+
+    /// <summary>Replaces a workspace's counts by counting its active series again (after a restart or a configuration change).</summary>
+    public void Recount(string workspace, IEnumerable<Labels> activeSeries)
+    {
+        var fresh = new Counts();
+        foreach (var s in activeSeries)
+        {
+            fresh.Total++;
+            fresh.PerMetric[s.MetricName] = fresh.PerMetric.GetValueOrDefault(s.MetricName) + 1;
+            foreach (var (key, _) in MatchingLabelSets(workspace, s)) fresh.PerLabelSet[key] = fresh.PerLabelSet.GetValueOrDefault(key) + 1;
+        }
+        lock (_byWorkspace) _byWorkspace[workspace] = fresh;
+    }
+
+    public long ActiveSeries(string workspace)
+    {
+        var counts = CountsOf(workspace);
+        lock (counts) return counts.Total;
+    }
+
+    private Counts CountsOf(string workspace)
+    {
+        lock (_byWorkspace)
+        {
+            if (!_byWorkspace.TryGetValue(workspace, out var c)) _byWorkspace[workspace] = c = new Counts();
+            return c;
+        }
+    }
+
+    private List<(string Key, long Max)> MatchingLabelSets(string workspace, Labels series)
+    {
+        var result = new List<(string, long)>();
+        var entries = configuration(workspace)?.LimitsPerLabelSet;
+        if (entries is null || entries.Count == 0) return result;
+        LimitsPerLabelSet? defaultBucket = null;
+        foreach (var entry in entries)
+        {
+            if (entry.LabelSet.Count == 0) { defaultBucket = entry; continue; }
+            bool all = true;
+            foreach (var (name, value) in entry.LabelSet)
+            {
+                if (series.Get(name) != value) { all = false; break; }
+            }
+            if (all) result.Add((WorkspaceValidation.LabelSetKey(entry.LabelSet), entry.Limits.MaxSeries));
+        }
+        if (result.Count == 0 && defaultBucket is not null) result.Add(("{}", defaultBucket.Limits.MaxSeries));
+        return result;
+    }
+
+    private LimitViolation Violation(string workspace, string id, string message)
+    {
+        metrics?.Rejected(workspace, id);
+        return new LimitViolation(id, message, 400);
+    }
+
+    private static void Decrement(Dictionary<string, long> d, string key)
+    {
+        if (!d.TryGetValue(key, out long n)) return;
+        if (n <= 1) d.Remove(key);
+        else d[key] = n - 1;
+    }
+}

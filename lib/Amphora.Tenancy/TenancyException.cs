@@ -1,0 +1,37 @@
+namespace Amphora.Tenancy;
+
+/// <summary>The AMP error types the control plane answers with.</summary>
+public enum TenancyErrorKind { Validation, NotFound, Conflict, AccessDenied, Unauthorized, ServiceQuotaExceeded }
+
+/// <summary>
+/// A user-facing control-plane error: its <see cref="Kind"/> decides the HTTP status and the AMP error type
+/// (<c>x-amzn-ErrorType</c>); the message is returned as <c>{"message": "..."}</c>.
+/// </summary>
+public sealed class TenancyException(TenancyErrorKind kind, string message) : Exception(message)
+{
+    public TenancyErrorKind Kind { get; } = kind;
+
+    public int HttpStatus => Kind switch
+    {
+        TenancyErrorKind.Validation => 400,
+        TenancyErrorKind.NotFound => 404,
+        TenancyErrorKind.Conflict => 409,
+        TenancyErrorKind.AccessDenied => 403,
+        TenancyErrorKind.Unauthorized => 401,
+        _ => 402,
+    };
+
+    public string TypeName => Kind switch
+    {
+        TenancyErrorKind.Validation => "ValidationException",
+        TenancyErrorKind.NotFound => "ResourceNotFoundException",
+        TenancyErrorKind.Conflict => "ConflictException",
+        TenancyErrorKind.AccessDenied => "AccessDeniedException",
+        TenancyErrorKind.Unauthorized => "UnrecognizedClientException",
+        _ => "ServiceQuotaExceededException",
+    };
+
+    public static TenancyException Validation(string message) => new(TenancyErrorKind.Validation, message);
+    public static TenancyException NotFound(string message) => new(TenancyErrorKind.NotFound, message);
+    public static TenancyException Conflict(string message) => new(TenancyErrorKind.Conflict, message);
+}

@@ -1,0 +1,60 @@
+namespace Amphora.Tenancy;
+
+/// <summary>
+/// Options of the tenancy layer (workspaces, access keys, authentication, limits, audit). Every option has a stable YAML/flag
+/// name chosen by the executable; <see cref="Validate"/> reports the first problem as a sentence naming the option.
+/// </summary>
+public sealed class TenancyOptions
+{
+    /// <summary>Directory holding <c>workspaces.json</c>, <c>access-keys.json</c> and the bootstrap credentials file.</summary>
+    public string DataDir { get; set; } = "./data";
+
+    /// <summary>Region used in workspace ARNs (<c>arn:aws:aps:&lt;region&gt;:&lt;account&gt;:workspace/&lt;id&gt;</c>).</summary>
+    public string Region { get; set; } = "local";
+
+    /// <summary>Account id used in workspace ARNs.</summary>
+    public string Account { get; set; } = "000000000000";
+
+    /// <summary>Base URL advertised as a workspace's <c>prometheusEndpoint</c> (<c>{base}/workspaces/{id}/</c>).</summary>
+    public string EndpointBaseUrl { get; set; } = "http://127.0.0.1:9009";
+
+    /// <summary>File with the 32-byte master key that encrypts access-key secrets at rest (<c>--auth.master-key-file</c>).</summary>
+    public string? MasterKeyFile { get; set; }
+
+    /// <summary>Create the master key file (mode 0600) with a random key when it does not exist.</summary>
+    public bool CreateMasterKeyIfMissing { get; set; } = true;
+
+    /// <summary>SigV4 regions accepted in a credential scope; empty accepts any region.</summary>
+    public List<string> SigV4Regions { get; set; } = [];
+
+    /// <summary>How far <c>x-amz-date</c> may differ from the server clock (AWS uses 5 minutes).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Largest request body buffered to compute a SigV4 payload hash.</summary>
+    public long MaxSignedBodyBytes { get; set; } = 64L << 20;
+
+    /// <summary>Audit log file (JSON lines, appended); null writes no file.</summary>
+    public string? AuditLogFile { get; set; }
+
+    /// <summary>Also write audit lines to standard output.</summary>
+    public bool AuditLogToStdout { get; set; }
+
+    /// <summary>YAML file with per-workspace limit overrides, reloaded when it changes; null uses the defaults only.</summary>
+    public string? OverridesFile { get; set; }
+
+    /// <summary>How often the workspace registry and the overrides file are checked for changes made by another writer.</summary>
+    public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public string ResolvedMasterKeyFile => MasterKeyFile ?? Path.Combine(DataDir, "master.key");
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDir)) throw new ArgumentException("auth: the data directory must be set");
+        if (string.IsNullOrWhiteSpace(Region)) throw new ArgumentException("auth: the workspace ARN region must not be empty");
+        if (Account.Length == 0 || !Account.All(char.IsAsciiDigit)) throw new ArgumentException($"auth: the account id \"{Account}\" must be digits");
+        if (MaxClockSkew <= TimeSpan.Zero) throw new ArgumentException("auth: the SigV4 clock skew must be positive");
+        if (ReloadInterval <= TimeSpan.Zero) throw new ArgumentException("auth: the reload interval must be positive");
+    }
+
+    public string WorkspaceArn(string workspaceId) => $"arn:aws:aps:{Region}:{Account}:workspace/{workspaceId}";
+}

@@ -1,0 +1,70 @@
+using Amphora.Services;
+using Amphora.Tenancy.Audit;
+using Amphora.Tenancy.Auth;
+using Amphora.Tenancy.ControlPlane;
+using Amphora.Tenancy.Keys;
+using Amphora.Tenancy.Limits;
+using Amphora.Tenancy.Workspaces;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Amphora.Tenancy;
+
+/// <summary>
+/// Everything the tenancy layer provides, built from <see cref="TenancyOptions"/>: the registry, the key store, the
+/// authenticator, the audit log and the per-workspace limits. <see cref="Services"/> lists the lifecycle services (file
+/// reloaders) the executable starts and stops with its other components.
+/// </summary>
+public sealed class TenancyServices : IDisposable
+{
+    public TenancyOptions Options { get; }
+    public MasterKey MasterKey { get; }
+    public WorkspaceRegistry Registry { get; }
+    public KeyStore Keys { get; }
+    public Authenticator Authenticator { get; }
+    public AuditLog Audit { get; }
+    public Overrides Overrides { get; }
+    public LimitMetrics LimitMetrics { get; } = new();
+    public IngestionRateLimiter IngestionRate { get; }
+    public SeriesLimiter Series { get; }
+    public QueryLimiter Queries { get; }
+    public RequestLimits Requests { get; }
+    public TimeProvider Time { get; }
+
+    public TenancyServices(TenancyOptions options, IWorkspaceLifecycleHooks? hooks = null, Limits.Limits? defaultLimits = null,
+        ILoggerFactory? loggers = null, TimeProvider? time = null)
+    {
+        options.Validate();
+        Options = options;
+        Time = time ?? TimeProvider.System;
+        MasterKey = MasterKey.Load(options.ResolvedMasterKeyFile, options.CreateMasterKeyIfMissing);
+        Registry = new WorkspaceRegistry(options, hooks, Time, loggers?.CreateLogger<WorkspaceRegistry>());
+        Keys = new KeyStore(options, MasterKey, Time, loggers?.CreateLogger<KeyStore>());
+        Authenticator = new Authenticator(Keys, options, null, Time);
+        Audit = AuditLog.FromOptions(options);
+        Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>());
+        IngestionRate = new IngestionRateLimiter(Overrides, LimitMetrics, Time);
+        Series = new SeriesLimiter(Overrides, Registry, LimitMetrics);
+        Queries = new QueryLimiter(Overrides, LimitMetrics);
+        Requests = new RequestLimits(Overrides, LimitMetrics);
+    }
+
+    /// <summary>The services that poll their files for changes by other writers.</summary>
+    public IReadOnlyList<IService> Services => [Registry, Keys, Overrides];
+
+    /// <summary>First start: the <c>default</c> workspace and an admin key, or null when keys already exist.</summary>
+    public Task<BootstrapCredentials?> BootstrapAsync(CancellationToken ct = default) => TenancyBootstrap.EnsureAsync(Options, Registry, Keys, ct);
+
+    /// <summary>Adds authentication and authorization for every request (call before the endpoints run).</summary>
+    public IApplicationBuilder UseAuth(IApplicationBuilder app) => app.UseAmphoraAuth(Authenticator, Audit, Options, Registry, Time);
+
+    public void MapControlPlane(IEndpointRouteBuilder routes) => routes.MapControlPlane(Registry, Keys, Audit, Time);
+
+    public void Dispose()
+    {
+        Audit.Dispose();
+        LimitMetrics.Dispose();
+        MasterKey.Dispose();
+    }
+}

@@ -1,0 +1,180 @@
+using Amphora.Model;
+using Amphora.Services;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Amphora.Tenancy.Workspaces;
+
+/// <summary>
+/// The source of truth for workspaces: AMP's workspace operations over records persisted in <c>workspaces.json</c> in the
+/// data directory. The file is written atomically and re-read when another writer (an operator, a ConfigMap) changes it;
+/// as a service, the registry polls the file every <see cref="TenancyOptions.ReloadInterval"/>. Thread-safe; records are
+/// immutable snapshots.
+/// </summary>
+public sealed partial class WorkspaceRegistry : ServiceBase
+{
+    public const int DefaultMaxResults = 100;
+    public const int MaxMaxResults = 1000;
+
+    private readonly TenancyOptions _options;
+    private readonly IWorkspaceLifecycleHooks _hooks;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private Dictionary<string, WorkspaceRecord> _byId = new(StringComparer.Ordinal);
+    private readonly List<Task> _deletions = [];
+
+    public WorkspaceRegistry(TenancyOptions options, IWorkspaceLifecycleHooks? hooks = null, TimeProvider? time = null, ILogger? logger = null)
+    {
+        _options = options;
+        _hooks = hooks ?? NoWorkspaceLifecycleHooks.Instance;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        FilePath = Path.Combine(options.DataDir, "workspaces.json");
+        Directory.CreateDirectory(options.DataDir);
+        lock (_lock) LoadLocked(throwOnError: true);
+    }
+
+    public override string Name => "workspace-registry";
+
+    /// <summary>Raised after any change, local or reloaded from disk (outside the registry's lock).</summary>
+    public event Action? Changed;
+
+    public WorkspaceRecord? Find(string workspaceId)
+    {
+        lock (_lock) return _byId.GetValueOrDefault(workspaceId);
+    }
+
+    /// <summary>True when the workspace exists and accepts data (ACTIVE or UPDATING).</summary>
+    public bool AcceptsData(string workspaceId)
+    {
+        var ws = Find(workspaceId);
+        return ws is not null && ws.Status is WorkspaceStatusCode.Active or WorkspaceStatusCode.Updating;
+    }
+
+    public IReadOnlyList<WorkspaceRecord> All()
+    {
+        lock (_lock)
+        {
+            var list = new List<WorkspaceRecord>(_byId.Values);
+            list.Sort(static (a, b) => string.CompareOrdinal(a.WorkspaceId, b.WorkspaceId));
+            return list;
+        }
+    }
+
+    public string PrometheusEndpoint(string workspaceId) => $"{_options.EndpointBaseUrl.TrimEnd('/')}/workspaces/{workspaceId}/";
+
+    /// <summary>
+    /// Creates a workspace (CREATING), runs the provisioning hook and makes it ACTIVE. Returns the record as first stored
+    /// (CREATING), as AMP's 202 answer does. A retry with the same client token returns the first workspace; the same token with
+    /// different parameters is a conflict. <paramref name="workspaceId"/> lets the bootstrap create <c>default</c>.
+    /// </summary>
+    public async Task<WorkspaceRecord> CreateAsync(string? alias, IReadOnlyDictionary<string, string>? tags, string? clientToken,
+        string? workspaceId = null, CancellationToken ct = default)
+    {
+        WorkspaceValidation.Alias(alias);
+        WorkspaceValidation.Tags(tags);
+        WorkspaceValidation.ClientToken(clientToken);
+        if (workspaceId is not null && !WorkspaceIds.IsValid(workspaceId, out string reason))
+            throw TenancyException.Validation("workspaceId: " + reason);
+        WorkspaceRecord created;
+        lock (_lock)
+        {
+            ReloadIfChangedLocked();
+            if (clientToken is not null)
+            {
+                foreach (var existing in _byId.Values)
+                {
+                    if (existing.ClientToken != clientToken) continue;
+                    if (existing.Alias == alias && SameTags(existing.Tags, tags) && (workspaceId is null || workspaceId == existing.WorkspaceId))
+                        return existing;
+                    throw TenancyException.Conflict($"the client token \"{clientToken}\" was already used to create {existing.WorkspaceId} with different parameters");
+                }
+            }
+            string id = workspaceId ?? "ws-" + Guid.NewGuid().ToString("D");
+            if (_byId.ContainsKey(id)) throw TenancyException.Conflict($"workspace {id} already exists");
+            created = new WorkspaceRecord
+            {
+                WorkspaceId = id,
+                Arn = _options.WorkspaceArn(id),
+                Alias = alias,
+                Tags = tags is null ? new Dictionary<string, string>() : new Dictionary<string, string>(tags),
+                CreatedAt = TruncateToMillis(_time.GetUtcNow()),
+                Status = WorkspaceStatusCode.Creating,
+                ClientToken = clientToken,
+            };
+            _byId[id] = created;
+            SaveLocked();
+        }
+        OnChanged();
+        string finalStatus = WorkspaceStatusCode.Active;
+        try
+        {
+            await _hooks.ProvisionAsync(created, ct).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogProvisionFailed(_logger, created.WorkspaceId, e);
+            finalStatus = WorkspaceStatusCode.CreationFailed;
+        }
+        Mutate(created.WorkspaceId, ws => ws.Status == WorkspaceStatusCode.Creating ? ws with { Status = finalStatus } : ws, requireActive: false);
+        return created;
+    }
+
+    public WorkspaceRecord Describe(string workspaceId) =>
+        Find(workspaceId) ?? throw NotFound(workspaceId);
+
+    /// <summary>Workspaces ordered by id, optionally only those whose alias starts with <paramref name="aliasPrefix"/>.</summary>
+    public (IReadOnlyList<WorkspaceRecord> Page, string? NextToken) List(string? aliasPrefix, int? maxResults, string? nextToken)
+    {
+        int max = maxResults ?? DefaultMaxResults;
+        if (max is < 1 or > MaxMaxResults) throw TenancyException.Validation($"maxResults: {max} is outside 1..{MaxMaxResults}");
+        string? after = nextToken is null ? null : PageTokens.Decode(nextToken);
+        var page = new List<WorkspaceRecord>(Math.Min(max, 64));
+        string? next = null;
+        foreach (var ws in All())
+        {
+            if (after is not null && string.CompareOrdinal(ws.WorkspaceId, after) <= 0) continue;
+            if (aliasPrefix is not null && (ws.Alias is null || !ws.Alias.StartsWith(aliasPrefix, StringComparison.Ordinal))) continue;
+            if (page.Count == max)
+            {
+                next = PageTokens.Encode(page[^1].WorkspaceId);
+                break;
+            }
+            page.Add(ws);
+        }
+        return (page, next);
+    }
+
+    public void UpdateAlias(string workspaceId, string? alias)
+    {
+        WorkspaceValidation.Alias(alias);
+        Mutate(workspaceId, ws => ws with { Alias = alias }, requireActive: true);
+    }
+
+    private static bool SameTags(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string>? b)
+    {
+        b ??= new Dictionary<string, string>();
+        if (a.Count != b.Count) return false;
+        foreach (var (k, v) in a)
+            if (!b.TryGetValue(k, out var w) || w != v) return false;
+        return true;
+    }
+
+    private static DateTimeOffset TruncateToMillis(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+
+    internal static TenancyException NotFound(string workspaceId) =>
+        new(TenancyErrorKind.NotFound, $"workspace {workspaceId} not found");
+
+    private void OnChanged()
+    {
+        try { Changed?.Invoke(); }
+        catch (Exception e) { LogChangedHandlerFailed(_logger, e); }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "provisioning workspace {WorkspaceId} failed")]
+    private static partial void LogProvisionFailed(ILogger logger, string workspaceId, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "a workspace change handler failed")]
+    private static partial void LogChangedHandlerFailed(ILogger logger, Exception e);
+}
