@@ -89,6 +89,12 @@ internal sealed partial class Evaluator
             }
             return MapVector(call, (metric, _, v, _) => (DropName(metric), timeFunction(v)));
         }
+        if (name == "clamp")
+        {
+            // clamp with min > max returns nothing (NaN bounds give NaN).
+            return MapVector(call, (metric, _, v, a) =>
+                a[0] > a[1] ? (null, 0) : (DropName(metric), double.IsNaN(a[0]) || double.IsNaN(a[1]) ? double.NaN : Math.Max(a[0], Math.Min(a[1], v))));
+        }
         if (MathFunctions.Get(name) is { } math)
             return MapVector(call, (metric, _, v, args) => (DropName(metric), math(v, args)));
         throw new PromQLException(PromQLErrorType.Execution, $"function \"{name}\" is not supported yet");
@@ -97,7 +103,7 @@ internal sealed partial class Evaluator
     private static Expr Unwrap(Expr e) => e is ParenExpr p ? Unwrap(p.Expr) : e;
 
     /// <summary>Applies a per-sample function to the first (vector) argument; other arguments are scalars per step.</summary>
-    private SeriesResult MapVector(Call call, Func<Labels, long, double, double[], (Labels, double)> map)
+    private SeriesResult MapVector(Call call, Func<Labels, long, double, double[], (Labels?, double)> map)
     {
         var input = (SeriesResult)Eval(call.Args[0]);
         var scalars = call.Args.Skip(1).Select(a => ((ScalarSteps)Eval(a)).Values).ToArray();
@@ -113,7 +119,7 @@ internal sealed partial class Evaluator
             foreach (var s in vector)
             {
                 var (metric, value) = map(s.Metric, ts, s.F, args);
-                output.Add(metric, ts, value);
+                if (metric is not null) output.Add(metric, ts, value);
             }
         }
         return output.Result();

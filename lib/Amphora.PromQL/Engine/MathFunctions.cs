@@ -28,7 +28,6 @@ internal static class MathFunctions
         "deg" => (v, _) => v * 180 / Math.PI,
         "rad" => (v, _) => v * Math.PI / 180,
         "sgn" => (v, _) => double.IsNaN(v) ? v : Math.Sign(v),
-        "clamp" => (v, a) => a[0] > a[1] ? double.NaN : Math.Max(a[0], Math.Min(a[1], v)),
         "clamp_max" => (v, a) => Math.Min(a[0], v),
         "clamp_min" => (v, a) => Math.Max(a[0], v),
         "round" => (v, a) => Round(v, a.Length > 0 ? a[0] : 1),

@@ -19,6 +19,9 @@ public sealed class PromqlScriptTests(ITestOutputHelper output)
         {
             var results = new ScriptRunner().Run(file);
             outcomes.AddRange(results);
+            // PROMQL_TRACE=file.test prints every eval of that file with its outcome.
+            if (Environment.GetEnvironmentVariable("PROMQL_TRACE") == Path.GetFileName(file))
+                foreach (var r in results) output.WriteLine($"  {r.File}:{r.Line} tier {r.Tier} {(r.Passed ? "ok" : "FAIL " + r.Detail)}");
             output.WriteLine($"{Path.GetFileName(file)}: {results.Count(r => r.Passed)} passed, {results.Count(r => !r.Passed)} failed");
         }
         foreach (int tier in new[] { 1, 2 })
