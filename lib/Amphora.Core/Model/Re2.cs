@@ -10,7 +10,23 @@ namespace Amphora.Model;
 /// </summary>
 public static class Re2
 {
+    private const int CacheLimit = 1024;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Cache = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Compiles (or returns the cached compilation of) a pattern. Building a non-backtracking automaton costs far more than
+    /// matching, and dashboards send the same selectors again and again.
+    /// </summary>
     public static Regex Compile(string pattern)
+    {
+        if (Cache.TryGetValue(pattern, out var cached)) return cached;
+        var regex = CompileUncached(pattern);
+        if (Cache.Count >= CacheLimit) Cache.Clear();
+        Cache[pattern] = regex;
+        return regex;
+    }
+
+    private static Regex CompileUncached(string pattern)
     {
         string translated = Translate(pattern);
         try

@@ -33,6 +33,9 @@ internal sealed partial class Evaluator
                 _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(bad)}");
         }
 
+        if (a.Op is TokenKind.Sum or TokenKind.Avg or TokenKind.Count or TokenKind.Min or TokenKind.Max or TokenKind.Group
+            or TokenKind.Stddev or TokenKind.Stdvar)
+            return AggregateByGroups(a, input);
         var cursor = new StepCursor(input.Series);
         var vector = new List<Sample>();
         var output = new SeriesAccumulator();
@@ -134,9 +137,18 @@ internal sealed partial class Evaluator
                 long k = ToK(param);
                 if (k < 1) return;
                 bool top = op == TokenKind.Topk;
-                var sorted = members.ToList();
-                sorted.Sort((x, y) => CompareForTopk(x.F, y.F, top));
-                foreach (var s in sorted.Take((int)Math.Min(k, sorted.Count))) output.Add(s.Metric, ts, s.F);
+                // Keep the best k in a small sorted buffer: O(n·k) instead of sorting every member at every step.
+                int keep = (int)Math.Min(k, members.Count);
+                var best = new List<Sample>(keep + 1);
+                foreach (var s in members)
+                {
+                    if (best.Count == keep && CompareForTopk(s.F, best[^1].F, top) >= 0) continue;
+                    int at = best.Count;
+                    while (at > 0 && CompareForTopk(s.F, best[at - 1].F, top) < 0) at--;
+                    best.Insert(at, s);
+                    if (best.Count > keep) best.RemoveAt(best.Count - 1);
+                }
+                foreach (var s in best) output.Add(s.Metric, ts, s.F);
                 return;
             }
             case TokenKind.Limitk:

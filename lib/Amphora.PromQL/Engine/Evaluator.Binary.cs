@@ -25,6 +25,9 @@ internal sealed partial class Evaluator
         var lc = lhs is SeriesResult l ? new StepCursor(l.Series) : null;
         var rc = rhs is SeriesResult r ? new StepCursor(r.Series) : null;
         var result = new List<Sample>();
+        // Series are the same objects at every step: their signatures and result labels are computed once.
+        var signatures = new Dictionary<Labels, Labels>(ReferenceEqualityComparer.Instance);
+        var resultMetrics = new Dictionary<(Labels, Labels), Labels>(PairComparer.Instance);
         for (int i = 0; i < StepCount; i++)
         {
             long ts = StepTime(i);
@@ -33,8 +36,8 @@ internal sealed partial class Evaluator
             {
                 lc.At(ts, lv);
                 rc.At(ts, rv);
-                if (Tokens.IsSetOperator(b.Op)) SetOp(b, lv, rv, result);
-                else VectorOp(b, lv, rv, result);
+                if (Tokens.IsSetOperator(b.Op)) SetOp(b, lv, rv, result, signatures);
+                else VectorOp(b, lv, rv, result, signatures, resultMetrics);
             }
             else if (lc is not null)
             {
@@ -90,6 +93,20 @@ internal sealed partial class Evaluator
         }
     }
 
+    private sealed class PairComparer : IEqualityComparer<(Labels, Labels)>
+    {
+        public static readonly PairComparer Instance = new();
+        public bool Equals((Labels, Labels) x, (Labels, Labels) y) => ReferenceEquals(x.Item1, y.Item1) && ReferenceEquals(x.Item2, y.Item2);
+        public int GetHashCode((Labels, Labels) p) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(p.Item1),
+            System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(p.Item2));
+    }
+
+    private static Labels CachedSignature(Labels metric, VectorMatching? m, Dictionary<Labels, Labels> cache)
+    {
+        if (!cache.TryGetValue(metric, out var sig)) cache[metric] = sig = Signature(metric, m);
+        return sig;
+    }
+
     private static Labels Signature(Labels metric, VectorMatching? m)
     {
         if (m is { On: true }) return metric.Keep(m.MatchingLabels.ToArray());
@@ -97,9 +114,10 @@ internal sealed partial class Evaluator
         return metric.Without(drop.ToArray());
     }
 
-    private static void SetOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result)
+    private static void SetOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result, Dictionary<Labels, Labels> signatures)
     {
         var m = b.Matching;
+        Labels Signature(Labels metric, VectorMatching? matching) => CachedSignature(metric, matching, signatures);
         switch (b.Op)
         {
             case TokenKind.And:
@@ -124,9 +142,11 @@ internal sealed partial class Evaluator
         }
     }
 
-    private static void VectorOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result)
+    private static void VectorOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result,
+        Dictionary<Labels, Labels> signatures, Dictionary<(Labels, Labels), Labels> resultMetrics)
     {
         var m = b.Matching ?? new VectorMatching();
+        Labels Signature(Labels metric, VectorMatching matching) => CachedSignature(metric, matching, signatures);
         bool swapped = m.Card == VectorMatchCardinality.OneToMany;
         if (swapped) (lhs, rhs) = (rhs, lhs);
         var right = new Dictionary<Labels, Sample>();
@@ -165,8 +185,12 @@ internal sealed partial class Evaluator
             {
                 continue;
             }
-            var metric = ResultMetric(ls.Metric, rs.Metric, b.Op, m);
-            if (b.ReturnBool) metric = DropName(metric);
+            if (!resultMetrics.TryGetValue((ls.Metric, rs.Metric), out var metric))
+            {
+                metric = ResultMetric(ls.Metric, rs.Metric, b.Op, m);
+                if (b.ReturnBool) metric = DropName(metric);
+                resultMetrics[(ls.Metric, rs.Metric)] = metric;
+            }
             if (outputs is not null && !outputs.Add(metric))
             {
                 throw new PromQLException(PromQLErrorType.Execution, "multiple matches for labels: grouping labels must ensure unique matches");

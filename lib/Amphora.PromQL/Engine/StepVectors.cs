@@ -25,10 +25,19 @@ internal sealed class StepCursor(List<Series> series)
 internal sealed class SeriesAccumulator
 {
     private readonly Dictionary<Labels, Series> _byLabels = new();
+    // Most label sets arrive as the same object at every step (cached keys and result labels): look those up by reference first.
+    private readonly Dictionary<Labels, Series> _byReference = new(ReferenceEqualityComparer.Instance);
     private readonly List<Series> _order = new();
 
     public void Add(Labels metric, long ts, double v)
     {
+        if (_byReference.TryGetValue(metric, out var known))
+        {
+            if (known.Points.Count > 0 && known.Points[^1].T == ts)
+                throw new PromQLException(PromQLErrorType.Execution, "vector cannot contain metrics with the same labelset");
+            known.Points.Add(new FPoint(ts, v));
+            return;
+        }
         if (!_byLabels.TryGetValue(metric, out var series))
         {
             series = new Series(metric, new List<FPoint>());
@@ -40,6 +49,7 @@ internal sealed class SeriesAccumulator
             throw new PromQLException(PromQLErrorType.Execution, "vector cannot contain metrics with the same labelset");
         }
         series.Points.Add(new FPoint(ts, v));
+        _byReference[metric] = series;
     }
 
     /// <summary>Adds a whole series produced at once (range functions work series by series).</summary>

@@ -1,0 +1,123 @@
+using Amphora.Model;
+using Amphora.PromQL.Parser;
+
+namespace Amphora.PromQL.Engine;
+
+internal sealed partial class Evaluator
+{
+    /// <summary>
+    /// sum, avg, count, min, max, group, stddev and stdvar: each input series' group is computed once, then every step
+    /// folds the present samples into per-group accumulators; no per-step dictionaries or label sets.
+    /// </summary>
+    private SeriesResult AggregateByGroups(AggregateExpr a, SeriesResult input)
+    {
+        var series = input.Series;
+        var groupOf = new int[series.Count];
+        var keys = new List<Labels>();
+        var index = new Dictionary<Labels, int>();
+        for (int i = 0; i < series.Count; i++)
+        {
+            var key = GroupingKey(series[i].Metric, a);
+            if (!index.TryGetValue(key, out int g))
+            {
+                g = keys.Count;
+                index[key] = g;
+                keys.Add(key);
+            }
+            groupOf[i] = g;
+        }
+        var state = new GroupState[keys.Count];
+        var stamp = new int[keys.Count];
+        Array.Fill(stamp, -1);
+        var touched = new List<int>();
+        var pos = new int[series.Count];
+        var output = new SeriesAccumulator();
+        for (int step = 0; step < StepCount; step++)
+        {
+            long ts = StepTime(step);
+            touched.Clear();
+            for (int i = 0; i < series.Count; i++)
+            {
+                var points = series[i].Points;
+                int p = pos[i];
+                while (p < points.Count && points[p].T < ts) p++;
+                pos[i] = p;
+                if (p >= points.Count || points[p].T != ts) continue;
+                int g = groupOf[i];
+                if (stamp[g] != step)
+                {
+                    stamp[g] = step;
+                    state[g] = default;
+                    touched.Add(g);
+                }
+                state[g].Add(points[p].F);
+            }
+            foreach (int g in touched) output.Add(keys[g], ts, state[g].Result(a.Op));
+        }
+        return output.Result();
+    }
+
+    /// <summary>One group's running aggregate at one step (Kahan sums, incremental mean on overflow, Welford variance).</summary>
+    private struct GroupState
+    {
+        private long _count;
+        private double _sum, _c, _avgSum, _avgC, _mean, _min, _max, _vMean, _vMeanC, _aux, _auxC;
+        private bool _incremental;
+
+        public void Add(double f)
+        {
+            _count++;
+            if (_count == 1)
+            {
+                _min = f;
+                _max = f;
+            }
+            else
+            {
+                if (_max < f || double.IsNaN(_max)) _max = f;
+                if (_min > f || double.IsNaN(_min)) _min = f;
+            }
+            (_sum, _c) = KahanSumInc(f, _sum, _c);
+            if (!_incremental)
+            {
+                var (newSum, newC) = KahanSumInc(f, _avgSum, _avgC);
+                if (!double.IsInfinity(newSum) || _count == 1)
+                {
+                    (_avgSum, _avgC) = (newSum, newC);
+                }
+                else
+                {
+                    // The sum overflowed: continue with an incremental mean, as Prometheus does.
+                    _incremental = true;
+                    _mean = _avgSum / (_count - 1);
+                    _avgC /= _count - 1;
+                }
+            }
+            if (_incremental)
+            {
+                bool skip = double.IsInfinity(_mean) && ((double.IsInfinity(f) && (_mean > 0) == (f > 0)) || (!double.IsInfinity(f) && !double.IsNaN(f)));
+                if (!skip)
+                {
+                    double q = (double)(_count - 1) / _count;
+                    (_mean, _avgC) = KahanSumInc(f / _count, q * _mean, q * _avgC);
+                }
+            }
+            double delta = f - (_vMean + _vMeanC);
+            (_vMean, _vMeanC) = KahanSumInc(delta / _count, _vMean, _vMeanC);
+            (_aux, _auxC) = KahanSumInc(delta * (f - (_vMean + _vMeanC)), _aux, _auxC);
+        }
+
+        public readonly double Result(TokenKind op) => op switch
+        {
+            TokenKind.Sum => double.IsInfinity(_sum) ? _sum : _sum + _c,
+            TokenKind.Avg => _incremental ? _mean + _avgC : _count == 1 ? _avgSum : (_avgSum + _avgC) / _count,
+            TokenKind.Count => _count,
+            TokenKind.Group => 1,
+            TokenKind.Min => _min,
+            TokenKind.Max => _max,
+            TokenKind.Stdvar => (_aux + _auxC) / _count,
+            TokenKind.Stddev => Math.Sqrt((_aux + _auxC) / _count),
+            _ => throw new PromQLException(PromQLErrorType.Internal, "not a grouped aggregation: " + op),
+        };
+    }
+}
