@@ -58,7 +58,9 @@ try
                           $"batches of 2000; servers pinned to core(s) {settings.ServerCores}; {settings.QueryRepetitions} repetitions per query";
     if (output is not null)
     {
-        await File.WriteAllTextAsync(output, Docs.Render(table, machine, settingsText, results["amphora"].Version, results["prometheus"].Version));
+        string? existing = File.Exists(output) ? await File.ReadAllTextAsync(output) : null;
+        string section = Docs.Render(table, machine, settingsText, results["amphora"].Version, results["prometheus"].Version);
+        await File.WriteAllTextAsync(output, Docs.Merge(existing, section));
         Console.Error.WriteLine($"written to {output}");
     }
     return 0;
