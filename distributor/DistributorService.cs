@@ -16,7 +16,10 @@ public sealed record DistributorOptions
 }
 
 /// <summary>The result of one remote-write request, ready to be turned into an HTTP answer.</summary>
-public sealed record PushResult(int StatusCode, string? Message);
+public sealed record PushResult(int StatusCode, string? Message, TimeSpan? RetryAfter = null);
+
+/// <summary>Decides whether a workspace may push this many samples now (rate limits); null admits, a result refuses.</summary>
+public delegate PushResult? PushAdmission(string workspace, long samples);
 
 /// <summary>
 /// The distributor: validates each series of a remote-write request, keeps the valid ones (partial accept, as Prometheus and
@@ -47,6 +50,9 @@ public sealed partial class DistributorService : ServiceBase
     public override string Name => "distributor";
     public DistributorOptions Options { get; }
 
+    /// <summary>Per-workspace admission (the ingestion rate limit), checked before anything is stored.</summary>
+    public PushAdmission? Admission { get; init; }
+
     public async Task<PushResult> PushAsync(string workspace, WriteRequest request, CancellationToken ct)
     {
         var valid = new List<ValidSeries>(request.Timeseries.Count);
@@ -72,6 +78,11 @@ public sealed partial class DistributorService : ServiceBase
             valid.Add(new ValidSeries(labels, t, v));
         }
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
+        if (Admission?.Invoke(workspace, received) is { } refusal)
+        {
+            Discard(workspace, "err-amphora-rate-limited", received);
+            return refusal;
+        }
 
         var metadata = new List<MetricMetadata>(request.Metadata.Count);
         foreach (var m in request.Metadata)

@@ -31,6 +31,8 @@ public static class RemoteWriteEndpoint
     {
         var result = await DecodeAndPushAsync(ctx, distributor, workspace);
         ctx.Response.StatusCode = result.StatusCode;
+        if (result.RetryAfter is { } wait)
+            ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(Math.Max(1, wait.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (result.Message is not null)
         {
             ctx.Response.ContentType = "text/plain; charset=utf-8";

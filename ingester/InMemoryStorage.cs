@@ -21,6 +21,9 @@ public sealed class InMemoryStorage(TimeSpan outOfOrderWindow) : IWorkspaceAppen
 
     public int ActiveSeries(string workspace) => _workspaces.TryGetValue(workspace, out var w) ? w.SeriesCount : 0;
 
+    /// <summary>Forgets every sample of a workspace (workspace deletion).</summary>
+    public void Drop(string workspace) => _workspaces.TryRemove(workspace, out _);
+
     private Workspace Get(string workspace) => _workspaces.GetOrAdd(workspace, static _ => new Workspace());
 
     private sealed class MemorySeries(Labels labels)

@@ -37,6 +37,14 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
         int limit, int limitPerMetric, CancellationToken ct = default) =>
         _metadata.MetadataAsync(workspace, metric, limit, limitPerMetric, ct);
 
+    /// <summary>Removes all of a workspace's data and metadata (workspace deletion); later queries see nothing.</summary>
+    public void DropWorkspace(string workspace)
+    {
+        _storage.Drop(workspace);
+        _metadata.Drop(workspace);
+        lock (_workspaces) _workspaces.Remove(workspace);
+    }
+
     private IEnumerable<Measurement<long>> ObserveActiveSeries()
     {
         string[] workspaces;

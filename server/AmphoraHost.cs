@@ -28,7 +28,12 @@ public static partial class AmphoraHost
         ListenAddress.TryParse(config.Listen, out var endpoint, out _);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(endpoint, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+            k.Listen(endpoint, l =>
+            {
+                l.Protocols = HttpProtocols.Http1AndHttp2;
+                if (config.TlsCertFile is not null)
+                    l.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.TlsCertFile, config.TlsKeyFile));
+            });
             k.Limits.MaxRequestBodySize = null;
             k.AddServerHeader = false;
         });

@@ -12,6 +12,8 @@ public sealed partial class Modules
     private void AddAllInOne(AmphoraConfig config, IServiceProvider services)
     {
         var ingester = new IngesterService(config.OutOfOrderWindow);
+        var tenancy = new TenancyModule(config, ingester, services.GetRequiredService<ILoggerFactory>());
+        _services.Add(tenancy);
         _services.Add(ingester);
 
         var distributorOptions = new DistributorOptions
@@ -33,11 +35,17 @@ public sealed partial class Modules
             EnableExperimentalFunctions = config.QueryExperimentalFunctions,
         });
         var distributor = new DistributorService(new LocalIngesterPush(ingester), distributorOptions,
-            services.GetRequiredService<ILogger<DistributorService>>());
+            services.GetRequiredService<ILogger<DistributorService>>())
+        {
+            Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v
+                ? new PushResult(v.HttpStatus, $"{v.ErrorId}: {v.Message}", v.RetryAfter)
+                : null,
+        };
         _services.Add(distributor);
         _services.Add(querier);
         _routes.Add(app =>
         {
+            tenancy.MapRoutes(app);
             app.MapRemoteWrite(distributor);
             app.MapPrometheusApi(querier);
         });

@@ -1,6 +1,8 @@
 using Amphora.Server;
 using Amphora.Server.Config;
 
+if (args.Length > 0 && args[0] == "keys") return KeysCommand.Run(args[1..]);
+
 AmphoraConfig config;
 try
 {

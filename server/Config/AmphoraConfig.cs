@@ -14,7 +14,14 @@ public sealed class AmphoraConfig
     public string Listen { get; set; } = "127.0.0.1:9009";
     public string DataDir { get; set; } = "./data";
     public string? ConfigFile { get; set; }
-    public AuthMode Auth { get; set; } = AuthMode.None;
+    public AuthMode Auth { get; set; } = AuthMode.Keys;
+    public string? MasterKeyFile { get; set; }
+    public string SigV4Regions { get; set; } = "";
+    public string? AuditLogFile { get; set; }
+    public bool AuditLogToStdout { get; set; }
+    public string? LimitsOverridesFile { get; set; }
+    public string? TlsCertFile { get; set; }
+    public string? TlsKeyFile { get; set; }
     public string LogLevel { get; set; } = "info";
     public string LogFormat { get; set; } = "text";
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -48,8 +55,10 @@ public sealed class AmphoraConfig
         else if (Auth == AuthMode.None && !ListenAddress.IsLoopback(endpoint))
             errors.Add($"--auth=none serves every workspace without credentials, so it only listens on a loopback address; " +
                        $"--listen={Listen} is not loopback. Use --listen=127.0.0.1:PORT, or --auth=keys to serve other hosts.");
-        if (Auth == AuthMode.Keys)
-            errors.Add("--auth=keys is not available yet (access keys arrive with the workspaces feature); use --auth=none on a loopback address");
+        if ((TlsCertFile is null) != (TlsKeyFile is null))
+            errors.Add("--tls.cert-file and --tls.key-file go together: give both to serve TLS, or neither");
+        else if (TlsCertFile is not null && (!File.Exists(TlsCertFile) || !File.Exists(TlsKeyFile)))
+            errors.Add($"--tls.cert-file \"{TlsCertFile}\" or --tls.key-file \"{TlsKeyFile}\" does not exist");
         if (WalFsync is not ("always" or "batch" or "never"))
             errors.Add($"invalid --wal.fsync \"{WalFsync}\": must be always, batch or never");
         if (LogLevel is not ("debug" or "info" or "warn" or "error"))

@@ -13,7 +13,7 @@ public sealed class ConfigTests
         Assert.Equal("all", c.Target);
         Assert.Equal("127.0.0.1:9009", c.Listen);
         Assert.Equal("./data", c.DataDir);
-        Assert.Equal(AuthMode.None, c.Auth);
+        Assert.Equal(AuthMode.Keys, c.Auth);
         Assert.Empty(c.Validate());
     }
 

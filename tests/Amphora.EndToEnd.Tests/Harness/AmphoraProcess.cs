@@ -22,6 +22,8 @@ public sealed class AmphoraProcess : ChildProcess
         dataDir ??= RepoPaths.NewTempDir("amphora-e2e");
         int p = port ?? FreePort.Next();
         var args = new List<string> { RepoPaths.AmphoraDll, $"--listen=127.0.0.1:{p}", $"--data-dir={dataDir}" };
+        // Tests that are not about access control run without it, as a laptop user with --auth=none would.
+        if (!extraArgs.Any(a => a.StartsWith("--auth=", StringComparison.Ordinal))) args.Add("--auth=none");
         args.AddRange(extraArgs);
         return new AmphoraProcess(dataDir, p, owns, args);
     }

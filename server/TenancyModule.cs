@@ -1,0 +1,83 @@
+using Amphora.Ingester;
+using Amphora.Server.Config;
+using Amphora.Services;
+using Amphora.Tenancy;
+using Amphora.Tenancy.Workspaces;
+
+namespace Amphora.Server;
+
+/// <summary>
+/// Workspaces, access keys, authentication, limits and the audit log in the executable. With <c>--auth=keys</c> every request
+/// is authenticated and authorized by action; the first start creates workspace <c>default</c> and an admin key, printed
+/// once and written (mode 0600) to the data dir. The control plane (<c>/workspaces</c>, <c>/tags</c>) is served in both modes.
+/// </summary>
+public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHooks
+{
+    private readonly AmphoraConfig _config;
+    private readonly IngesterService _ingester;
+    private readonly ILogger<TenancyModule> _logger;
+
+    public TenancyModule(AmphoraConfig config, IngesterService ingester, ILoggerFactory loggers)
+    {
+        _config = config;
+        _ingester = ingester;
+        _logger = loggers.CreateLogger<TenancyModule>();
+        ListenAddress.TryParse(config.Listen, out var endpoint, out _);
+        string scheme = config.TlsCertFile is null ? "http" : "https";
+        Tenancy = new TenancyServices(new TenancyOptions
+        {
+            DataDir = config.DataDir,
+            MasterKeyFile = config.MasterKeyFile,
+            EndpointBaseUrl = $"{scheme}://{endpoint}",
+            SigV4Regions = config.SigV4Regions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
+            AuditLogFile = config.AuditLogFile,
+            AuditLogToStdout = config.AuditLogToStdout,
+            OverridesFile = config.LimitsOverridesFile,
+        }, this, loggers: loggers);
+    }
+
+    public override string Name => "tenancy";
+    public TenancyServices Tenancy { get; }
+
+    protected override async Task StartingAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(_config.DataDir);
+        foreach (var service in Tenancy.Services) await service.StartAsync(ct);
+        if (_config.Auth != AuthMode.Keys) return;
+        var credentials = await Tenancy.BootstrapAsync(ct);
+        if (credentials is null) return;
+        // Printed once, on the first start only; the same values are in the credentials file (mode 0600).
+        Console.Out.WriteLine($"""
+
+            amphora: first start — created workspace "{credentials.WorkspaceId}" and an admin access key (all actions):
+              access key id:     {credentials.AccessKeyId}
+              secret access key: {credentials.SecretAccessKey}
+            They are also in {credentials.CredentialsFile} (readable by this user only). The secret is not shown again.
+
+            """);
+        LogBootstrapped(credentials.WorkspaceId, credentials.AccessKeyId, credentials.CredentialsFile);
+    }
+
+    protected override async Task StoppingAsync(CancellationToken ct)
+    {
+        for (int i = Tenancy.Services.Count - 1; i >= 0; i--) await Tenancy.Services[i].StopAsync(ct);
+        Tenancy.Dispose();
+    }
+
+    public void MapRoutes(WebApplication app)
+    {
+        if (_config.Auth == AuthMode.Keys) Tenancy.UseAuth(app);
+        Tenancy.MapControlPlane(app);
+    }
+
+    public Task ProvisionAsync(WorkspaceRecord workspace, CancellationToken ct) => Task.CompletedTask;
+
+    public Task DeleteDataAsync(WorkspaceRecord workspace, CancellationToken ct)
+    {
+        _ingester.DropWorkspace(workspace.WorkspaceId);
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "created workspace {Workspace} and admin key {KeyId} (credentials in {File})")]
+    private partial void LogBootstrapped(string workspace, string keyId, string file);
+}
