@@ -21,6 +21,9 @@ public sealed class InMemoryStorage(TimeSpan outOfOrderWindow) : IWorkspaceAppen
 
     public int ActiveSeries(string workspace) => _workspaces.TryGetValue(workspace, out var w) ? w.SeriesCount : 0;
 
+    /// <summary>Whether the workspace already holds this series.</summary>
+    public bool Has(string workspace, Labels labels) => _workspaces.TryGetValue(workspace, out var w) && w.Find(labels) is not null;
+
     /// <summary>Forgets every sample of a workspace (workspace deletion).</summary>
     public void Drop(string workspace) => _workspaces.TryRemove(workspace, out _);
 

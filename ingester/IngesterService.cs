@@ -25,10 +25,16 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
 
     public override string Name => "ingester";
 
+    /// <summary>
+    /// Decides whether a workspace may create a new series (per-workspace, per-metric and per-label-set limits); returns
+    /// null to admit it or the refusal message naming the limit and its setting.
+    /// </summary>
+    public Func<string, Amphora.Model.Labels, string?>? NewSeriesAdmission { get; set; }
+
     public IAppender Appender(string workspace)
     {
         lock (_workspaces) _workspaces.Add(workspace);
-        return new MetadataRoutingAppender(_storage.Appender(workspace), _metadata, workspace);
+        return new MetadataRoutingAppender(_storage.Appender(workspace), _metadata, workspace, this);
     }
 
     public IQueryable ForWorkspace(string workspace) => _storage.ForWorkspace(workspace);
@@ -54,11 +60,29 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     }
 
     /// <summary>Metadata is applied on commit, with the samples of the same request.</summary>
-    private sealed class MetadataRoutingAppender(IAppender inner, MetadataStore store, string workspace) : IAppender
+    private sealed class MetadataRoutingAppender(IAppender inner, MetadataStore store, string workspace, IngesterService owner) : IAppender
     {
         private readonly List<MetricMetadata> _pending = new();
+        private readonly HashSet<Amphora.Model.Labels> _admitted = new();
 
-        public AppendStatus Append(ref ulong seriesRef, Amphora.Model.Labels labels, long t, double v) => inner.Append(ref seriesRef, labels, t, v);
+        public string? LastRejection { get; private set; }
+
+        public AppendStatus Append(ref ulong seriesRef, Amphora.Model.Labels labels, long t, double v)
+        {
+            // A series seen for the first time by this workspace must pass the series limits (only new series are refused).
+            if (owner.NewSeriesAdmission is { } admit && !_admitted.Contains(labels) && !owner._storage.Has(workspace, labels))
+            {
+                if (admit(workspace, labels) is { } refusal)
+                {
+                    LastRejection = refusal;
+                    return AppendStatus.SeriesLimit;
+                }
+                _admitted.Add(labels);
+            }
+            var status = inner.Append(ref seriesRef, labels, t, v);
+            if (status != AppendStatus.Ok) LastRejection = inner.LastRejection;
+            return status;
+        }
 
         public void UpdateMetadata(MetricMetadata metadata) => _pending.Add(metadata);
 

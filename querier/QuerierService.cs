@@ -74,12 +74,28 @@ public sealed partial class QuerierService : ServiceBase
         return Limit(values, limit);
     }
 
+    /// <summary>Per-workspace query limits (the tenancy layer's); unset means the querier's options apply to everyone.</summary>
+    public QueryLimitHooks? Limits { get; init; }
+
     public Task<QueryResult> InstantQueryAsync(string workspace, string query, long time, TimeSpan? timeout, CancellationToken ct) =>
-        RunAsync(workspace, storage => _engine.InstantQuery(storage, query, time), timeout, ct);
+        RunAsync(workspace, storage => EngineFor(workspace).InstantQuery(storage, query, time), timeout, ct);
 
     public Task<QueryResult> RangeQueryAsync(string workspace, string query, long start, long end, long step, TimeSpan? timeout,
-        CancellationToken ct) =>
-        RunAsync(workspace, storage => _engine.RangeQuery(storage, query, start, end, step), timeout, ct);
+        CancellationToken ct)
+    {
+        if (Limits?.CheckRange(workspace, start, end) is { } refusal) throw new ApiException(ApiErrorType.BadData, refusal);
+        return RunAsync(workspace, storage => EngineFor(workspace).RangeQuery(storage, query, start, end, step), timeout, ct);
+    }
+
+    private PromQLEngine EngineFor(string workspace)
+    {
+        if (Limits is null) return _engine;
+        long maxSamples = Math.Min(_options.MaxSamples, Limits.MaxSamples(workspace));
+        var timeout = Limits.Timeout(workspace) < _options.Timeout ? Limits.Timeout(workspace) : _options.Timeout;
+        return maxSamples == _options.MaxSamples && timeout == _options.Timeout
+            ? _engine
+            : new PromQLEngine(_engine.Options with { MaxSamples = maxSamples, Timeout = timeout });
+    }
 
     /// <summary>Parses (errors are bad_data on the query parameter), waits for a concurrency slot, evaluates, maps engine errors.</summary>
     private async Task<QueryResult> RunAsync(string workspace, Func<Amphora.Storage.IQueryable, PromQLQuery> prepare, TimeSpan? timeout,
@@ -147,6 +163,9 @@ public sealed partial class QuerierService : ServiceBase
         return list;
     }
 }
+
+/// <summary>Per-workspace query limits: a range check (a refusal message, or null), max samples and timeout.</summary>
+public sealed record QueryLimitHooks(Func<string, long, long, string?> CheckRange, Func<string, long> MaxSamples, Func<string, TimeSpan> Timeout);
 
 /// <summary>The querier's options, mapped from flags by the executable.</summary>
 public sealed record QuerierOptions

@@ -15,6 +15,8 @@ public sealed partial class Modules
         var tenancy = new TenancyModule(config, ingester, services.GetRequiredService<ILoggerFactory>());
         _services.Add(tenancy);
         _services.Add(ingester);
+        ingester.NewSeriesAdmission = (workspace, labels) =>
+            tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
 
         var distributorOptions = new DistributorOptions
         {
@@ -33,7 +35,15 @@ public sealed partial class Modules
             MaxSamples = config.QueryMaxSamples,
             MaxConcurrent = config.QueryMaxConcurrent,
             EnableExperimentalFunctions = config.QueryExperimentalFunctions,
-        });
+        })
+        {
+            Limits = new QueryLimitHooks(
+                (workspace, start, end) => tenancy.Tenancy.Queries.CheckRange(workspace,
+                    DateTimeOffset.FromUnixTimeMilliseconds(start), DateTimeOffset.FromUnixTimeMilliseconds(end)) is { } v
+                    ? $"{v.ErrorId}: {v.Message}" : null,
+                workspace => tenancy.Tenancy.Queries.MaxSamples(workspace, null),
+                workspace => tenancy.Tenancy.Queries.Timeout(workspace)),
+        };
         var distributor = new DistributorService(new LocalIngesterPush(ingester), distributorOptions,
             services.GetRequiredService<ILogger<DistributorService>>())
         {

@@ -31,6 +31,12 @@ public interface IAppender
 
     void UpdateMetadata(MetricMetadata metadata);
 
+    /// <summary>
+    /// Why the last <see cref="Append"/> that did not return <see cref="AppendStatus.Ok"/> was refused, when the appender knows
+    /// more than the status (e.g. which series limit, and the setting that raises it); null otherwise.
+    /// </summary>
+    string? LastRejection => null;
+
     ValueTask CommitAsync(CancellationToken ct = default);
 
     void Rollback();
