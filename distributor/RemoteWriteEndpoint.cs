@@ -102,7 +102,15 @@ public static class RemoteWriteEndpoint
             {
                 return new PushResult(400, $"protobuf: cannot decode the WriteRequest: {e.Message}");
             }
-            return await distributor.PushAsync(workspace, writeRequest, ctx.RequestAborted);
+            try
+            {
+                return await distributor.PushAsync(workspace, writeRequest, ctx.RequestAborted);
+            }
+            catch (QuorumNotReachedException e)
+            {
+                // Not acknowledged: the sender retries, and replicas that did store the samples accept the duplicates.
+                return new PushResult(503, "ingesters unavailable: " + e.Message);
+            }
         }
         finally
         {

@@ -34,6 +34,12 @@ public static partial class AmphoraHost
                 if (config.TlsCertFile is not null)
                     l.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.TlsCertFile, config.TlsKeyFile));
             });
+            if (config.Target == "ingester")
+            {
+                // gRPC between components: HTTP/2 without TLS (h2c) on its own port.
+                ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
+                k.Listen(grpc, l => l.Protocols = HttpProtocols.Http2);
+            }
             k.Limits.MaxRequestBodySize = null;
             k.AddServerHeader = false;
         });

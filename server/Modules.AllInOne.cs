@@ -12,39 +12,14 @@ public sealed partial class Modules
     private void AddAllInOne(AmphoraConfig config, IServiceProvider services)
     {
         var ingester = new IngesterService(config.OutOfOrderWindow);
-        var tenancy = new TenancyModule(config, ingester, services.GetRequiredService<ILoggerFactory>());
+        var tenancy = new TenancyModule(config, ingester.DropWorkspace, services.GetRequiredService<ILoggerFactory>());
         _services.Add(tenancy);
         _services.Add(ingester);
         ingester.NewSeriesAdmission = (workspace, labels) =>
             tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
 
-        var distributorOptions = new DistributorOptions
-        {
-            MaxRecvMsgSize = config.MaxRequestBodyBytes,
-            Validation = new ValidationOptions
-            {
-                MaxLabelNamesPerSeries = config.MaxLabelNamesPerSeries,
-                MaxLabelNameLength = config.MaxLabelNameLength,
-                MaxLabelValueLength = config.MaxLabelValueLength,
-            },
-        };
-        var querier = new QuerierService(ingester, ingester, new QuerierOptions
-        {
-            LookbackDelta = config.LookbackDelta,
-            Timeout = config.QueryTimeout,
-            MaxSamples = config.QueryMaxSamples,
-            MaxConcurrent = config.QueryMaxConcurrent,
-            EnableExperimentalFunctions = config.QueryExperimentalFunctions,
-        })
-        {
-            Limits = new QueryLimitHooks(
-                (workspace, start, end) => tenancy.Tenancy.Queries.CheckRange(workspace,
-                    DateTimeOffset.FromUnixTimeMilliseconds(start), DateTimeOffset.FromUnixTimeMilliseconds(end)) is { } v
-                    ? $"{v.ErrorId}: {v.Message}" : null,
-                workspace => tenancy.Tenancy.Queries.MaxSamples(workspace, null),
-                workspace => tenancy.Tenancy.Queries.Timeout(workspace)),
-        };
-        var distributor = new DistributorService(new LocalIngesterPush(ingester), distributorOptions,
+        var querier = new QuerierService(ingester, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
+        var distributor = new DistributorService(new LocalIngesterPush(ingester), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
         {
             Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v

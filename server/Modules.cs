@@ -37,9 +37,18 @@ public sealed partial class Modules
             case "all":
                 modules.AddAllInOne(config, services);
                 break;
+            case "ingester":
+                modules.AddIngester(config, services);
+                break;
+            case "distributor":
+                modules.AddDistributor(config, services);
+                break;
+            case "querier":
+                modules.AddQuerier(config, services);
+                break;
             default:
-                throw new ConfigException($"--target={config.Target} runs one component of a cluster, which talks gRPC to the others; " +
-                                          "the cluster mode is not available yet. Use --target=all.");
+                throw new ConfigException($"--target={config.Target} is not available yet (the compactor arrives with block storage); " +
+                                          "use all, ingester, distributor or querier.");
         }
         return modules;
     }

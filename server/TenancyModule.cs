@@ -1,4 +1,3 @@
-using Amphora.Ingester;
 using Amphora.Server.Config;
 using Amphora.Services;
 using Amphora.Tenancy;
@@ -14,13 +13,14 @@ namespace Amphora.Server;
 public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHooks
 {
     private readonly AmphoraConfig _config;
-    private readonly IngesterService _ingester;
+    private readonly Action<string>? _dropWorkspaceData;
     private readonly ILogger<TenancyModule> _logger;
 
-    public TenancyModule(AmphoraConfig config, IngesterService ingester, ILoggerFactory loggers)
+    /// <param name="dropWorkspaceData">Removes a deleted workspace's data (the local ingester in --target=all); null where there is none.</param>
+    public TenancyModule(AmphoraConfig config, Action<string>? dropWorkspaceData, ILoggerFactory loggers)
     {
         _config = config;
-        _ingester = ingester;
+        _dropWorkspaceData = dropWorkspaceData;
         _logger = loggers.CreateLogger<TenancyModule>();
         ListenAddress.TryParse(config.Listen, out var endpoint, out _);
         string scheme = config.TlsCertFile is null ? "http" : "https";
@@ -74,7 +74,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
 
     public Task DeleteDataAsync(WorkspaceRecord workspace, CancellationToken ct)
     {
-        _ingester.DropWorkspace(workspace.WorkspaceId);
+        _dropWorkspaceData?.Invoke(workspace.WorkspaceId);
         return Task.CompletedTask;
     }
 

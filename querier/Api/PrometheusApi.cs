@@ -43,6 +43,11 @@ public static class PrometheusApi
                 status = ApiException.HttpStatus(e.Type);
                 body = ErrorBody(e.Type, e.Message);
             }
+            catch (Amphora.Storage.StorageUnavailableException e)
+            {
+                status = ApiException.HttpStatus(ApiErrorType.Unavailable);
+                body = ErrorBody(ApiErrorType.Unavailable, e.Message);
+            }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
             {
                 return;

@@ -38,6 +38,12 @@ public sealed class AmphoraConfig
     public bool WalRepair { get; set; }
     public long WalSegmentSize { get; set; } = 128L << 20;
 
+    public string GrpcListen { get; set; } = "127.0.0.1:9095";
+    public string IngesterName { get; set; } = "ingester-0";
+    public string RingMembers { get; set; } = "";
+    public int RingReplicationFactor { get; set; } = 3;
+    public TimeSpan RingPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public TimeSpan LookbackDelta { get; set; } = TimeSpan.FromMinutes(5);
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromMinutes(2);
     public long QueryMaxSamples { get; set; } = 50_000_000;
@@ -71,6 +77,11 @@ public sealed class AmphoraConfig
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
+        if (Target is "distributor" or "querier" && RingMembers.Length == 0)
+            errors.Add($"--target={Target} needs the ingesters: set --ring.members=ingester-0=host:port,... (their --grpc.listen addresses)");
+        if (Target == "ingester" && !ListenAddress.TryParse(GrpcListen, out _, out var grpcError))
+            errors.Add($"invalid --grpc.listen \"{GrpcListen}\": {grpcError}");
+        if (RingReplicationFactor < 1) errors.Add("--ring.replication-factor must be at least 1");
         if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
         return errors;

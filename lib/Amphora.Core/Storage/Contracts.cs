@@ -78,3 +78,6 @@ public interface IWorkspaceQueryable
 {
     IQueryable ForWorkspace(string workspace);
 }
+
+/// <summary>Storage that cannot answer right now (too many replicas unreachable); APIs answer 503 so clients retry.</summary>
+public class StorageUnavailableException(string message) : Exception(message);

@@ -1,0 +1,128 @@
+using Amphora.Cluster.Protocol;
+using Amphora.Model;
+using Amphora.Rpc;
+using Amphora.Storage;
+using Microsoft.AspNetCore.Routing;
+using AppendStatus = Amphora.Storage.AppendStatus;
+using MetricMetadata = Amphora.Storage.MetricMetadata;
+using ValueType = Amphora.Storage.ValueType;
+
+namespace Amphora.Cluster;
+
+/// <summary>What an ingester process serves over gRPC: its storage contracts and its ring identity.</summary>
+public sealed record IngesterBackend(string InstanceName, IWorkspaceAppendable Appendable, IWorkspaceQueryable Queryable,
+    IWorkspaceMetadata Metadata, Func<bool> Ready);
+
+/// <summary>The server side of amphora.ingester.v1.Ingester.</summary>
+public static class IngesterGrpcService
+{
+    private const string Service = "/amphora.ingester.v1.Ingester/";
+    private const int SeriesPerMessage = 256;
+
+    public static void MapIngesterService(this IEndpointRouteBuilder routes, IngesterBackend backend, GrpcServerOptions? options = null)
+    {
+        options ??= new GrpcServerOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20 };
+        routes.MapGrpcUnary(Service + "Push", PushRequest.Parser, (r, call) => PushAsync(backend, r, call), options);
+        routes.MapGrpcServerStreaming<QueryRequest, QueryStreamResponse>(Service + "QueryStream", QueryRequest.Parser,
+            (r, writer, call) => QueryStreamAsync(backend, r, writer, call), options);
+        routes.MapGrpcUnary(Service + "LabelNames", LabelNamesRequest.Parser, async (r, call) =>
+        {
+            using var q = backend.Queryable.ForWorkspace(r.Workspace).Querier(r.StartMs, r.EndMs);
+            var reply = new LabelNamesResponse();
+            reply.Names.AddRange(await q.LabelNamesAsync(ProtoConvert.ToMatchers(r.Matchers), call.CancellationToken));
+            return reply;
+        }, options);
+        routes.MapGrpcUnary(Service + "LabelValues", LabelValuesRequest.Parser, async (r, call) =>
+        {
+            using var q = backend.Queryable.ForWorkspace(r.Workspace).Querier(r.StartMs, r.EndMs);
+            var reply = new LabelValuesResponse();
+            reply.Values.AddRange(await q.LabelValuesAsync(r.Name, ProtoConvert.ToMatchers(r.Matchers), call.CancellationToken));
+            return reply;
+        }, options);
+        routes.MapGrpcUnary(Service + "Metadata", MetadataRequest.Parser, async (r, call) =>
+        {
+            var all = await backend.Metadata.MetadataAsync(r.Workspace, r.Metric.Length == 0 ? null : r.Metric, r.Limit, r.LimitPerMetric, call.CancellationToken);
+            var reply = new MetadataResponse();
+            foreach (var (_, entries) in all)
+                foreach (var m in entries)
+                    reply.Metadata.Add(new Protocol.MetricMetadata { MetricFamilyName = m.MetricFamilyName, Type = m.Type, Help = m.Help, Unit = m.Unit });
+            return reply;
+        }, options);
+        routes.MapGrpcUnary(Service + "State", StateRequest.Parser, (_, _) => Task.FromResult(new StateResponse
+        {
+            Instance = backend.InstanceName,
+            State = backend.Ready() ? Protocol.InstanceState.Active : Protocol.InstanceState.Joining,
+        }), options);
+    }
+
+    private static async Task<PushResponse> PushAsync(IngesterBackend backend, PushRequest request, ServerCallContext call)
+    {
+        if (!backend.Ready()) throw new RpcException(StatusCode.Unavailable, $"ingester {backend.InstanceName} is not ready");
+        var appender = backend.Appendable.Appender(request.Workspace);
+        var response = new PushResponse();
+        try
+        {
+            for (int i = 0; i < request.Series.Count; i++)
+            {
+                var s = request.Series[i];
+                var labels = ProtoConvert.ToLabels(s.Labels);
+                ulong seriesRef = 0;
+                foreach (var sample in s.Samples)
+                {
+                    var status = appender.Append(ref seriesRef, labels, sample.TimestampMs, sample.Value);
+                    if (status == AppendStatus.Ok) { response.SamplesAccepted++; continue; }
+                    response.Rejections.Add(new SampleRejection
+                    {
+                        SeriesIndex = i, TimestampMs = sample.TimestampMs, Status = (Protocol.AppendStatus)(int)status,
+                        Message = appender.LastRejection ?? "",
+                    });
+                }
+            }
+            foreach (var m in request.Metadata)
+                appender.UpdateMetadata(new MetricMetadata(m.MetricFamilyName, m.Type, m.Help, m.Unit));
+        }
+        catch
+        {
+            appender.Rollback();
+            throw;
+        }
+        await appender.CommitAsync(call.CancellationToken);
+        return response;
+    }
+
+    private static async Task QueryStreamAsync(IngesterBackend backend, QueryRequest request, IServerStreamWriter<QueryStreamResponse> writer,
+        ServerCallContext call)
+    {
+        using var querier = backend.Queryable.ForWorkspace(request.Workspace).Querier(request.StartMs, request.EndMs);
+        var set = await querier.SelectAsync(true, new SelectHints(request.StartMs, request.EndMs), ProtoConvert.ToMatchers(request.Matchers),
+            call.CancellationToken);
+        var batch = new QueryStreamResponse();
+        ISampleIterator? reuse = null;
+        while (set.Next())
+        {
+            var series = set.At();
+            var message = new StreamSeries();
+            ProtoConvert.AddLabels(message.Labels, series.Labels);
+            if (!request.LabelsOnly)
+            {
+                var it = series.Iterator(reuse);
+                reuse = it;
+                for (var state = it.Seek(request.StartMs); state == ValueType.Float; state = it.Next())
+                {
+                    var (t, v) = it.At();
+                    if (t > request.EndMs) break;
+                    message.Samples.Add(new Sample { TimestampMs = t, Value = v });
+                }
+                if (it.Err is { } err) throw new RpcException(StatusCode.Internal, err.Message);
+            }
+            batch.Series.Add(message);
+            if (batch.Series.Count == SeriesPerMessage)
+            {
+                await writer.WriteAsync(batch);
+                batch = new QueryStreamResponse();
+            }
+        }
+        if (set.Err is { } e) throw new RpcException(StatusCode.Internal, e.Message);
+        if (batch.Series.Count > 0) await writer.WriteAsync(batch);
+    }
+}

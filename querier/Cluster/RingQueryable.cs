@@ -1,0 +1,114 @@
+using Amphora.Cluster;
+using Amphora.Cluster.Protocol;
+using Amphora.Model;
+using Amphora.Ring;
+using Amphora.Rpc;
+using Amphora.Storage;
+using IQueryable = Amphora.Storage.IQueryable;
+using MetricMetadata = Amphora.Storage.MetricMetadata;
+using LabelMatcher = Amphora.Model.LabelMatcher;
+using InstanceState = Amphora.Ring.InstanceState;
+
+namespace Amphora.Querier.Cluster;
+
+/// <summary>
+/// Reads a workspace from every ingester of the ring and merges the replicas: a series held by two or three ingesters is
+/// returned once, its samples deduplicated by timestamp. Up to RF − quorum unreachable ingesters are tolerated (every
+/// series still has a quorum of replicas among the others); more fail the query as unavailable.
+/// </summary>
+public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspaceQueryable, IWorkspaceMetadata
+{
+    public IQueryable ForWorkspace(string workspace) => new Workspace(ring, workspace, timeout);
+
+    public async ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
+        int limit, int limitPerMetric, CancellationToken ct = default)
+    {
+        var responses = await FanOutAsync(ring, (client, token) => client.MetadataAsync(new MetadataRequest
+        {
+            Workspace = workspace, Metric = metric ?? "", Limit = -1, LimitPerMetric = limitPerMetric,
+        }, timeout, token), ct);
+        var merged = new SortedDictionary<string, List<MetricMetadata>>(StringComparer.Ordinal);
+        foreach (var r in responses)
+            foreach (var m in r.Metadata)
+            {
+                var entry = new MetricMetadata(m.MetricFamilyName, m.Type, m.Help, m.Unit);
+                if (!merged.TryGetValue(m.MetricFamilyName, out var list)) merged[m.MetricFamilyName] = list = new List<MetricMetadata>();
+                if (!list.Contains(entry)) list.Add(entry);
+            }
+        IEnumerable<KeyValuePair<string, List<MetricMetadata>>> families = merged;
+        if (limit >= 0) families = families.Take(limit);
+        return families.ToDictionary(kv => kv.Key,
+            kv => (IReadOnlyList<MetricMetadata>)(limitPerMetric > 0 ? kv.Value.Take(limitPerMetric).ToList() : kv.Value), StringComparer.Ordinal);
+    }
+
+    /// <summary>Calls every healthy ingester; tolerates as many failures as the replication allows.</summary>
+    internal static async Task<List<T>> FanOutAsync<T>(RingClient ring, Func<IngesterClient, CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        var current = ring.Current;
+        int tolerated = current.ReplicationFactor - current.WriteQuorum;
+        var targets = current.Instances.Where(i => i.Healthy && i.State is InstanceState.Active or InstanceState.Leaving).ToList();
+        int unreachable = current.Instances.Count - targets.Count;
+        var results = await Task.WhenAll(targets.Select(async i =>
+        {
+            try
+            {
+                return (Ok: true, Value: await call(ring.Client(i), ct), Error: "");
+            }
+            catch (RpcException e)
+            {
+                return (Ok: false, Value: default(T)!, Error: $"{i.Name}: {e.Detail}");
+            }
+        }));
+        int failed = unreachable + results.Count(r => !r.Ok);
+        if (failed > tolerated)
+            throw new IngestersUnavailableException(
+                $"{failed} of {current.Instances.Count} ingesters did not answer, more than the {tolerated} the replication factor {current.ReplicationFactor} tolerates: " +
+                string.Join("; ", results.Where(r => !r.Ok).Select(r => r.Error)));
+        return results.Where(r => r.Ok).Select(r => r.Value).ToList();
+    }
+
+    private sealed class Workspace(RingClient ring, string workspace, TimeSpan timeout) : IQueryable
+    {
+        public IQuerier Querier(long minT, long maxT) => new RingQuerier(ring, workspace, minT, maxT, timeout);
+    }
+
+    private sealed class RingQuerier(RingClient ring, string workspace, long minT, long maxT, TimeSpan timeout) : IQuerier
+    {
+        public async ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            var request = new QueryRequest { Workspace = workspace, StartMs = Math.Max(minT, hints?.Start ?? minT), EndMs = Math.Min(maxT, hints?.End ?? maxT) };
+            ProtoConvert.AddMatchers(request.Matchers, matchers);
+            var perIngester = await FanOutAsync(ring, async (client, token) =>
+            {
+                var list = new List<ISeries>();
+                await foreach (var batch in client.QueryStreamAsync(request, timeout, token))
+                    foreach (var s in batch.Series)
+                        list.Add(new ArraySeries(ProtoConvert.ToLabels(s.Labels),
+                            s.Samples.Select(x => x.TimestampMs).ToArray(), s.Samples.Select(x => x.Value).ToArray()));
+                return (ISeriesSet)new ListSeriesSet(list);
+            }, ct);
+            return MergeSeriesSet.Of(perIngester);
+        }
+
+        public async ValueTask<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            var request = new LabelValuesRequest { Workspace = workspace, Name = name, StartMs = minT, EndMs = maxT };
+            ProtoConvert.AddMatchers(request.Matchers, matchers);
+            var all = await FanOutAsync(ring, (client, token) => client.LabelValuesAsync(request, timeout, token), ct);
+            return all.SelectMany(r => r.Values).Distinct().Order(StringComparer.Ordinal).ToList();
+        }
+
+        public async ValueTask<IReadOnlyList<string>> LabelNamesAsync(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            var request = new LabelNamesRequest { Workspace = workspace, StartMs = minT, EndMs = maxT };
+            ProtoConvert.AddMatchers(request.Matchers, matchers);
+            var all = await FanOutAsync(ring, (client, token) => client.LabelNamesAsync(request, timeout, token), ct);
+            return all.SelectMany(r => r.Names).Distinct().Order(StringComparer.Ordinal).ToList();
+        }
+
+        public void Dispose() { }
+    }
+}
+
+/// <summary>Too many ingesters failed to answer for the replicas to cover every series (503 unavailable).</summary>
+public sealed class IngestersUnavailableException(string message) : StorageUnavailableException(message);

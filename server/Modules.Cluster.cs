@@ -1,0 +1,108 @@
+using Amphora.Cluster;
+using Amphora.Distributor;
+using Amphora.Ingester;
+using Amphora.Querier;
+using Amphora.Querier.Api;
+using Amphora.Querier.Cluster;
+using Amphora.Ring;
+using Amphora.Server.Config;
+
+namespace Amphora.Server;
+
+/// <summary>One component per process, talking gRPC: ingesters serve their storage, distributors and queriers use the ring.</summary>
+public sealed partial class Modules
+{
+    private static readonly TimeSpan IngesterCallTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The gRPC address this process serves on, when its target has one.</summary>
+    public string? GrpcListen { get; private set; }
+
+    private void AddIngester(AmphoraConfig config, IServiceProvider services)
+    {
+        var ingester = new IngesterService(config.OutOfOrderWindow);
+        _services.Add(ingester);
+        GrpcListen = config.GrpcListen;
+        var backend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester,
+            () => ingester.State == Amphora.Services.ServiceState.Running && IsReady);
+        _routes.Add(app => app.MapIngesterService(backend));
+    }
+
+    private RingClient AddRing(AmphoraConfig config, IServiceProvider services)
+    {
+        List<RingInstance> members;
+        try
+        {
+            members = RingMembers.Parse(config.RingMembers);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"invalid --ring.members: {e.Message}");
+        }
+        var ring = new RingClient(members, config.RingReplicationFactor, config.RingPollInterval,
+            services.GetRequiredService<ILogger<RingClient>>());
+        _services.Add(ring);
+        return ring;
+    }
+
+    private void AddDistributor(AmphoraConfig config, IServiceProvider services)
+    {
+        var tenancy = new TenancyModule(config, null, services.GetRequiredService<ILoggerFactory>());
+        _services.Add(tenancy);
+        var ring = AddRing(config, services);
+        var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout), DistributorOptionsFrom(config),
+            services.GetRequiredService<ILogger<DistributorService>>())
+        {
+            Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v
+                ? new PushResult(v.HttpStatus, $"{v.ErrorId}: {v.Message}", v.RetryAfter)
+                : null,
+        };
+        _services.Add(distributor);
+        _routes.Add(app =>
+        {
+            tenancy.MapRoutes(app);
+            app.MapRemoteWrite(distributor);
+        });
+    }
+
+    private void AddQuerier(AmphoraConfig config, IServiceProvider services)
+    {
+        var tenancy = new TenancyModule(config, null, services.GetRequiredService<ILoggerFactory>());
+        _services.Add(tenancy);
+        var ring = AddRing(config, services);
+        var storage = new RingQueryable(ring, TimeSpan.FromMinutes(2));
+        var querier = new QuerierService(storage, storage, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
+        _services.Add(querier);
+        _routes.Add(app =>
+        {
+            tenancy.MapRoutes(app);
+            app.MapPrometheusApi(querier);
+        });
+    }
+
+    private static DistributorOptions DistributorOptionsFrom(AmphoraConfig config) => new()
+    {
+        MaxRecvMsgSize = config.MaxRequestBodyBytes,
+        Validation = new ValidationOptions
+        {
+            MaxLabelNamesPerSeries = config.MaxLabelNamesPerSeries,
+            MaxLabelNameLength = config.MaxLabelNameLength,
+            MaxLabelValueLength = config.MaxLabelValueLength,
+        },
+    };
+
+    private static QuerierOptions QuerierOptionsFrom(AmphoraConfig config) => new()
+    {
+        LookbackDelta = config.LookbackDelta,
+        Timeout = config.QueryTimeout,
+        MaxSamples = config.QueryMaxSamples,
+        MaxConcurrent = config.QueryMaxConcurrent,
+        EnableExperimentalFunctions = config.QueryExperimentalFunctions,
+    };
+
+    private static QueryLimitHooks QueryLimitsFrom(TenancyModule tenancy) => new(
+        (workspace, start, end) => tenancy.Tenancy.Queries.CheckRange(workspace,
+            DateTimeOffset.FromUnixTimeMilliseconds(start), DateTimeOffset.FromUnixTimeMilliseconds(end)) is { } v
+            ? $"{v.ErrorId}: {v.Message}" : null,
+        workspace => tenancy.Tenancy.Queries.MaxSamples(workspace, null),
+        workspace => tenancy.Tenancy.Queries.Timeout(workspace));
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using Amphora.EndToEnd.Tests.Harness;
+using Xunit;
+
+namespace Amphora.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// Three ingesters, a distributor and a querier as separate processes talking gRPC, replication factor 3: queries give the
+/// single-process answers; losing one ingester loses no data and stops neither writes nor queries; losing two stops writes
+/// with a 5xx (the sender retries) instead of a silent partial success.
+/// </summary>
+public sealed class ClusterTests : IAsyncLifetime
+{
+    private readonly List<AmphoraProcess> _ingesters = new();
+    private AmphoraProcess _distributor = null!;
+    private AmphoraProcess _querier = null!;
+    private AmphoraProcess _single = null!;
+    private static readonly long Start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 20 * 60_000;
+
+    public async Task InitializeAsync()
+    {
+        var grpcPorts = new List<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            int grpc = FreePort.Next();
+            grpcPorts.Add(grpc);
+            _ingesters.Add(AmphoraProcess.Start(null, null, "--target=ingester", $"--ingester.name=ingester-{i}", $"--grpc.listen=127.0.0.1:{grpc}"));
+        }
+        string members = string.Join(",", grpcPorts.Select((p, i) => $"ingester-{i}=127.0.0.1:{p}"));
+        foreach (var ingester in _ingesters) await ingester.WaitReadyAsync();
+        _distributor = AmphoraProcess.Start(null, null, "--target=distributor", $"--ring.members={members}", "--ring.poll-interval=500ms");
+        _querier = AmphoraProcess.Start(null, null, "--target=querier", $"--ring.members={members}", "--ring.poll-interval=500ms");
+        _single = AmphoraProcess.Start();
+        await Task.WhenAll(_distributor.WaitReadyAsync(), _querier.WaitReadyAsync(), _single.WaitReadyAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var p in _ingesters.Append(_distributor).Append(_querier).Append(_single))
+        {
+            if (!p.HasExited) await p.TerminateAsync(TimeSpan.FromSeconds(20));
+            p.Dispose();
+        }
+    }
+
+    private static WriteRequestBuilder Batch(int minute)
+    {
+        var request = new WriteRequestBuilder();
+        for (int s = 0; s < 60; s++)
+            request.Series($"__name__=\"cluster_requests_total\",instance=\"i{s % 6}\",job=\"j{s % 3}\",path=\"/p{s}\"",
+                (Start + minute * 60_000L + 17, minute * 10.0 + s));
+        request.Metadata(1, "cluster_requests_total", "Requests served.");
+        return request;
+    }
+
+    private static readonly string[] Queries =
+    [
+        "cluster_requests_total", "sum by (job) (rate(cluster_requests_total[5m]))", "count(cluster_requests_total)",
+        "topk(3, cluster_requests_total)", "max_over_time(cluster_requests_total[10m])",
+    ];
+
+    [Fact]
+    public async Task Replicated_writes_give_the_single_process_answers_and_survive_losing_an_ingester()
+    {
+        using var distributor = new RemoteWriteClient(_distributor.BaseAddress);
+        using var single = new RemoteWriteClient(_single.BaseAddress);
+        for (int minute = 0; minute < 10; minute++)
+        {
+            var d = await distributor.PushAsync("cluster", Batch(minute));
+            Assert.True(d.Status == HttpStatusCode.NoContent, $"distributor: {d.Status} {d.Body}\n{_distributor.Output}");
+            Assert.Equal(HttpStatusCode.NoContent, (await single.PushAsync("cluster", Batch(minute))).Status);
+        }
+        await AssertSameAnswersAsync(Start + 10 * 60_000);
+
+        // SIGKILL one ingester: writes keep reaching a quorum, queries read the two replicas left.
+        _ingesters[1].Kill();
+        for (int minute = 10; minute < 15; minute++)
+        {
+            var d = await distributor.PushAsync("cluster", Batch(minute));
+            Assert.True(d.Status == HttpStatusCode.NoContent, $"with one ingester down: {d.Status} {d.Body}");
+            Assert.Equal(HttpStatusCode.NoContent, (await single.PushAsync("cluster", Batch(minute))).Status);
+        }
+        await AssertSameAnswersAsync(Start + 15 * 60_000);
+
+        // A second ingester lost: no quorum, so no acknowledgement; queries say unavailable instead of answering partially.
+        _ingesters[2].Kill();
+        await Task.Delay(1500);
+        var refused = await distributor.PushAsync("cluster", Batch(15));
+        Assert.True((int)refused.Status >= 500, $"expected a 5xx without a quorum, got {refused.Status} {refused.Body}");
+        using var api = new PromApiClient(_querier.BaseAddress, "/prometheus/api/v1", "cluster");
+        var unavailable = await api.QueryAsync("count(cluster_requests_total)", Start + 15 * 60_000);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.Status);
+        Assert.Contains("\"errorType\":\"unavailable\"", unavailable.Body);
+    }
+
+    private async Task AssertSameAnswersAsync(long at)
+    {
+        using var cluster = new PromApiClient(_querier.BaseAddress, "/prometheus/api/v1", "cluster");
+        using var reference = new PromApiClient(_single.BaseAddress, "/prometheus/api/v1", "cluster");
+        foreach (var q in Queries)
+        {
+            var c = await cluster.QueryAsync(q, at);
+            var r = await reference.QueryAsync(q, at);
+            Assert.True(r.Status == HttpStatusCode.OK, r.Body);
+            Assert.True(Normalize(c.Body) == Normalize(r.Body), $"{q}\n cluster {c.Body}\n single  {r.Body}");
+            var cr = await cluster.GetAsync("query_range", ("query", q), ("start", PromApiClient.FormatTime(at - 600_000)),
+                ("end", PromApiClient.FormatTime(at)), ("step", "30"));
+            var rr = await reference.GetAsync("query_range", ("query", q), ("start", PromApiClient.FormatTime(at - 600_000)),
+                ("end", PromApiClient.FormatTime(at)), ("step", "30"));
+            Assert.True(cr.Body == rr.Body, $"range {q}\n cluster {cr.Body}\n single  {rr.Body}");
+        }
+        var series = await cluster.GetAsync("series", ("match[]", "cluster_requests_total"));
+        Assert.Equal((await reference.GetAsync("series", ("match[]", "cluster_requests_total"))).Body, series.Body);
+        Assert.Equal((await reference.GetAsync("labels")).Body, (await cluster.GetAsync("labels")).Body);
+        Assert.Equal((await reference.GetAsync("metadata")).Body, (await cluster.GetAsync("metadata")).Body);
+    }
+
+    /// <summary>Instant vectors are compared as sets: the order of a vector's elements is not part of the answer.</summary>
+    private static string Normalize(string body)
+    {
+        var json = System.Text.Json.JsonDocument.Parse(body).RootElement;
+        if (!json.TryGetProperty("data", out var data) || data.GetProperty("resultType").GetString() != "vector") return body;
+        return string.Join("\n", data.GetProperty("result").EnumerateArray().Select(e => e.GetRawText()).Order(StringComparer.Ordinal));
+    }
+}
