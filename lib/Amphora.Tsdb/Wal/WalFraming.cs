@@ -1,0 +1,47 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
+namespace Amphora.Tsdb.Wal;
+
+/// <summary>Record types stored in the write-ahead log.</summary>
+public enum WalRecordType : byte
+{
+    Series = 1,
+    Samples = 2,
+    Metadata = 3,
+}
+
+/// <summary>
+/// Record framing: [u32 LE payload length][u8 type][u32 LE CRC32C(type + payload)][payload].
+/// See docs/format/wal.md.
+/// </summary>
+public static class WalFraming
+{
+    public const int HeaderSize = 9;
+    public const int MaxPayload = 64 * 1024 * 1024;
+
+    public static uint Checksum(WalRecordType type, ReadOnlySpan<byte> payload)
+    {
+        uint crc = BitOperations.Crc32C(0xFFFFFFFFu, (byte)type);
+        for (int i = 0; i + 8 <= payload.Length; i += 8)
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(payload.Slice(i)));
+        for (int i = payload.Length & ~7; i < payload.Length; i++)
+            crc = BitOperations.Crc32C(crc, payload[i]);
+        return ~crc;
+    }
+
+    public static void WriteHeader(Span<byte> header, WalRecordType type, ReadOnlySpan<byte> payload)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
+        header[4] = (byte)type;
+        BinaryPrimitives.WriteUInt32LittleEndian(header.Slice(5), Checksum(type, payload));
+    }
+}
+
+/// <summary>Thrown when a record in the middle of the log is corrupt.</summary>
+public sealed class WalCorruptionException(int segment, long offset, string reason)
+    : Exception($"WAL corruption in segment {segment:D8} at offset {offset}: {reason}")
+{
+    public int Segment { get; } = segment;
+    public long Offset { get; } = offset;
+}

@@ -1,0 +1,79 @@
+using Amphora.Model;
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Amphora.Tsdb.Wal;
+
+public readonly record struct WalSeries(string Workspace, ulong Ref, Labels Labels);
+public readonly record struct WalSample(ulong Ref, long T, double V);
+
+/// <summary>Payload codecs for Series and Samples records (layouts in docs/format/wal.md).</summary>
+public static class WalRecords
+{
+    public static byte[] EncodeSeries(in WalSeries s)
+    {
+        int size = StringSize(s.Workspace) + 8 + 4;
+        foreach (var l in s.Labels.AsSpan()) size += StringSize(l.Name) + StringSize(l.Value);
+        var buf = new byte[size];
+        int pos = WriteString(buf, 0, s.Workspace);
+        BinaryPrimitives.WriteUInt64LittleEndian(buf.AsSpan(pos), s.Ref); pos += 8;
+        BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(pos), s.Labels.Count); pos += 4;
+        foreach (var l in s.Labels.AsSpan()) { pos = WriteString(buf, pos, l.Name); pos = WriteString(buf, pos, l.Value); }
+        return buf;
+    }
+
+    public static WalSeries DecodeSeries(ReadOnlySpan<byte> p)
+    {
+        int pos = 0;
+        var ws = ReadString(p, ref pos);
+        ulong r = BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(pos)); pos += 8;
+        int n = BinaryPrimitives.ReadInt32LittleEndian(p.Slice(pos)); pos += 4;
+        var labels = new Label[n];
+        for (int i = 0; i < n; i++) labels[i] = new Label(ReadString(p, ref pos), ReadString(p, ref pos));
+        return new WalSeries(ws, r, Labels.FromSorted(labels));
+    }
+
+    public static byte[] EncodeSamples(string workspace, ReadOnlySpan<WalSample> samples)
+    {
+        var buf = new byte[StringSize(workspace) + 4 + samples.Length * 24];
+        int pos = WriteString(buf, 0, workspace);
+        BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(pos), samples.Length); pos += 4;
+        foreach (var s in samples)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(buf.AsSpan(pos), s.Ref);
+            BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(pos + 8), s.T);
+            BinaryPrimitives.WriteDoubleLittleEndian(buf.AsSpan(pos + 16), s.V);
+            pos += 24;
+        }
+        return buf;
+    }
+
+    public static (string Workspace, WalSample[] Samples) DecodeSamples(ReadOnlySpan<byte> p)
+    {
+        int pos = 0;
+        var ws = ReadString(p, ref pos);
+        int n = BinaryPrimitives.ReadInt32LittleEndian(p.Slice(pos)); pos += 4;
+        var result = new WalSample[n];
+        for (int i = 0; i < n; i++, pos += 24)
+            result[i] = new WalSample(BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(pos)),
+                BinaryPrimitives.ReadInt64LittleEndian(p.Slice(pos + 8)), BinaryPrimitives.ReadDoubleLittleEndian(p.Slice(pos + 16)));
+        return (ws, result);
+    }
+
+    private static int StringSize(string s) => 4 + Encoding.UTF8.GetByteCount(s);
+
+    private static int WriteString(byte[] buf, int pos, string s)
+    {
+        int len = Encoding.UTF8.GetBytes(s, 0, s.Length, buf, pos + 4);
+        BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(pos), len);
+        return pos + 4 + len;
+    }
+
+    private static string ReadString(ReadOnlySpan<byte> p, ref int pos)
+    {
+        int len = BinaryPrimitives.ReadInt32LittleEndian(p.Slice(pos));
+        var s = Encoding.UTF8.GetString(p.Slice(pos + 4, len));
+        pos += 4 + len;
+        return s;
+    }
+}
