@@ -1,24 +1,31 @@
 using System.Diagnostics.Metrics;
+using Amphora.Model;
 using Amphora.Services;
 using Amphora.Storage;
+using Amphora.Tsdb.Storage;
+using Microsoft.Extensions.Logging;
 using IQueryable = Amphora.Storage.IQueryable;
 
 namespace Amphora.Ingester;
 
 /// <summary>
-/// The ingester in a process: owns the workspaces' storage and metric metadata, and exposes them through the storage
-/// contracts (appendable for the distributor, queryable and metadata for the querier).
+/// The ingester in a process: opens the TSDB (replaying its WAL) on start, closes it on stop, and exposes it through the
+/// storage contracts (appendable for the distributor, queryable and metadata for the querier). Until it has started, writes
+/// and reads are refused rather than served from an incomplete head.
 /// </summary>
 public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorkspaceQueryable, IWorkspaceMetadata
 {
     private static readonly Meter Meter = new("Amphora.Ingester");
-    private readonly InMemoryStorage _storage;
-    private readonly MetadataStore _metadata = new();
-    private readonly HashSet<string> _workspaces = new(StringComparer.Ordinal);
+    private readonly string _dir;
+    private readonly TsdbOptions _options;
+    private readonly ILogger _logger;
+    private TsdbStorage? _storage;
 
-    public IngesterService(TimeSpan outOfOrderWindow)
+    public IngesterService(string dataDir, TsdbOptions options, ILogger<IngesterService> logger)
     {
-        _storage = new InMemoryStorage(outOfOrderWindow);
+        _dir = dataDir;
+        _options = options;
+        _logger = logger;
         Meter.CreateObservableGauge("amphora_ingester_active_series", ObserveActiveSeries,
             description: "Series held in memory, by workspace.");
     }
@@ -29,48 +36,54 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// Decides whether a workspace may create a new series (per-workspace, per-metric and per-label-set limits); returns
     /// null to admit it or the refusal message naming the limit and its setting.
     /// </summary>
-    public Func<string, Amphora.Model.Labels, string?>? NewSeriesAdmission { get; set; }
+    public Func<string, Labels, string?>? NewSeriesAdmission { get; set; }
 
-    public IAppender Appender(string workspace)
+    /// <summary>Called after the WAL replay with every workspace's series, so limits can recount what exists.</summary>
+    public Action<string, IEnumerable<Labels>>? Replayed { get; set; }
+
+    private TsdbStorage Storage => _storage ?? throw new StorageUnavailableException("the ingester is starting (replaying its WAL)");
+
+    protected override Task StartingAsync(CancellationToken ct)
     {
-        lock (_workspaces) _workspaces.Add(workspace);
-        return new MetadataRoutingAppender(_storage.Appender(workspace), _metadata, workspace, this);
+        _storage = TsdbStorage.Open(_dir, _options, _logger);
+        foreach (var workspace in _storage.Workspaces) Replayed?.Invoke(workspace, _storage.SeriesOf(workspace));
+        return Task.CompletedTask;
     }
 
-    public IQueryable ForWorkspace(string workspace) => _storage.ForWorkspace(workspace);
+    protected override Task StoppingAsync(CancellationToken ct)
+    {
+        _storage?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public IAppender Appender(string workspace) => new LimitingAppender(Storage.Appender(workspace), workspace, this);
+
+    public IQueryable ForWorkspace(string workspace) => Storage.ForWorkspace(workspace);
 
     public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
         int limit, int limitPerMetric, CancellationToken ct = default) =>
-        _metadata.MetadataAsync(workspace, metric, limit, limitPerMetric, ct);
+        Storage.MetadataAsync(workspace, metric, limit, limitPerMetric, ct);
 
-    /// <summary>Removes all of a workspace's data and metadata (workspace deletion); later queries see nothing.</summary>
-    public void DropWorkspace(string workspace)
-    {
-        _storage.Drop(workspace);
-        _metadata.Drop(workspace);
-        lock (_workspaces) _workspaces.Remove(workspace);
-    }
+    /// <summary>Removes all of a workspace's data and metadata (workspace deletion), durably; later queries see nothing.</summary>
+    public Task DropWorkspaceAsync(string workspace) => Storage.DropAsync(workspace);
 
     private IEnumerable<Measurement<long>> ObserveActiveSeries()
     {
-        string[] workspaces;
-        lock (_workspaces) workspaces = _workspaces.ToArray();
-        foreach (var w in workspaces)
-            yield return new Measurement<long>(_storage.ActiveSeries(w), new KeyValuePair<string, object?>("workspace", w));
+        if (_storage is not { } storage) yield break;
+        foreach (var w in storage.Workspaces)
+            yield return new Measurement<long>(storage.ActiveSeries(w), new KeyValuePair<string, object?>("workspace", w));
     }
 
-    /// <summary>Metadata is applied on commit, with the samples of the same request.</summary>
-    private sealed class MetadataRoutingAppender(IAppender inner, MetadataStore store, string workspace, IngesterService owner) : IAppender
+    /// <summary>Applies the series limits to series the workspace does not hold yet; everything else goes to the TSDB.</summary>
+    private sealed class LimitingAppender(IAppender inner, string workspace, IngesterService owner) : IAppender
     {
-        private readonly List<MetricMetadata> _pending = new();
-        private readonly HashSet<Amphora.Model.Labels> _admitted = new();
+        private readonly HashSet<Labels> _admitted = new();
 
         public string? LastRejection { get; private set; }
 
-        public AppendStatus Append(ref ulong seriesRef, Amphora.Model.Labels labels, long t, double v)
+        public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v)
         {
-            // A series seen for the first time by this workspace must pass the series limits (only new series are refused).
-            if (owner.NewSeriesAdmission is { } admit && !_admitted.Contains(labels) && !owner._storage.Has(workspace, labels))
+            if (owner.NewSeriesAdmission is { } admit && !_admitted.Contains(labels) && !owner.Storage.Has(workspace, labels))
             {
                 if (admit(workspace, labels) is { } refusal)
                 {
@@ -84,19 +97,8 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
             return status;
         }
 
-        public void UpdateMetadata(MetricMetadata metadata) => _pending.Add(metadata);
-
-        public async ValueTask CommitAsync(CancellationToken ct = default)
-        {
-            await inner.CommitAsync(ct);
-            foreach (var m in _pending) store.Update(workspace, m);
-            _pending.Clear();
-        }
-
-        public void Rollback()
-        {
-            inner.Rollback();
-            _pending.Clear();
-        }
+        public void UpdateMetadata(MetricMetadata metadata) => inner.UpdateMetadata(metadata);
+        public ValueTask CommitAsync(CancellationToken ct = default) => inner.CommitAsync(ct);
+        public void Rollback() => inner.Rollback();
     }
 }

@@ -11,12 +11,13 @@ public sealed partial class Modules
     /// <summary>Every component in one process: the distributor pushes into the local ingester, the querier reads it directly.</summary>
     private void AddAllInOne(AmphoraConfig config, IServiceProvider services)
     {
-        var ingester = new IngesterService(config.OutOfOrderWindow);
-        var tenancy = new TenancyModule(config, ingester.DropWorkspace, services.GetRequiredService<ILoggerFactory>());
+        var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config), services.GetRequiredService<ILogger<IngesterService>>());
+        var tenancy = new TenancyModule(config, ingester.DropWorkspaceAsync, services.GetRequiredService<ILoggerFactory>());
         _services.Add(tenancy);
         _services.Add(ingester);
         ingester.NewSeriesAdmission = (workspace, labels) =>
             tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
+        ingester.Replayed = (workspace, series) => tenancy.Tenancy.Series.Recount(workspace, series);
 
         var querier = new QuerierService(ingester, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         var distributor = new DistributorService(new LocalIngesterPush(ingester), DistributorOptionsFrom(config),

@@ -19,7 +19,7 @@ public sealed partial class Modules
 
     private void AddIngester(AmphoraConfig config, IServiceProvider services)
     {
-        var ingester = new IngesterService(config.OutOfOrderWindow);
+        var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config), services.GetRequiredService<ILogger<IngesterService>>());
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         var backend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester,
@@ -78,6 +78,20 @@ public sealed partial class Modules
             app.MapPrometheusApi(querier);
         });
     }
+
+    private static Amphora.Tsdb.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config) => new()
+    {
+        OutOfOrderWindow = config.OutOfOrderWindow,
+        BlockRange = config.BlockRange,
+        WalSegmentSize = config.WalSegmentSize,
+        WalRepair = config.WalRepair,
+        Fsync = config.WalFsync switch
+        {
+            "batch" => Amphora.Tsdb.Wal.FsyncPolicy.Batch,
+            "never" => Amphora.Tsdb.Wal.FsyncPolicy.Never,
+            _ => Amphora.Tsdb.Wal.FsyncPolicy.Always,
+        },
+    };
 
     private static DistributorOptions DistributorOptionsFrom(AmphoraConfig config) => new()
     {

@@ -13,11 +13,11 @@ namespace Amphora.Server;
 public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHooks
 {
     private readonly AmphoraConfig _config;
-    private readonly Action<string>? _dropWorkspaceData;
+    private readonly Func<string, Task>? _dropWorkspaceData;
     private readonly ILogger<TenancyModule> _logger;
 
     /// <param name="dropWorkspaceData">Removes a deleted workspace's data (the local ingester in --target=all); null where there is none.</param>
-    public TenancyModule(AmphoraConfig config, Action<string>? dropWorkspaceData, ILoggerFactory loggers)
+    public TenancyModule(AmphoraConfig config, Func<string, Task>? dropWorkspaceData, ILoggerFactory loggers)
     {
         _config = config;
         _dropWorkspaceData = dropWorkspaceData;
@@ -72,11 +72,8 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
 
     public Task ProvisionAsync(WorkspaceRecord workspace, CancellationToken ct) => Task.CompletedTask;
 
-    public Task DeleteDataAsync(WorkspaceRecord workspace, CancellationToken ct)
-    {
-        _dropWorkspaceData?.Invoke(workspace.WorkspaceId);
-        return Task.CompletedTask;
-    }
+    public Task DeleteDataAsync(WorkspaceRecord workspace, CancellationToken ct) =>
+        _dropWorkspaceData?.Invoke(workspace.WorkspaceId) ?? Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "created workspace {Workspace} and admin key {KeyId} (credentials in {File})")]
     private partial void LogBootstrapped(string workspace, string keyId, string file);

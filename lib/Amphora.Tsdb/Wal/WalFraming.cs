@@ -9,6 +9,8 @@ public enum WalRecordType : byte
     Series = 1,
     Samples = 2,
     Metadata = 3,
+    /// <summary>A workspace was deleted: replay forgets everything logged for it before this record.</summary>
+    WorkspaceDeleted = 4,
 }
 
 /// <summary>

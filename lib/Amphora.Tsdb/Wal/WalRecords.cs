@@ -60,6 +60,39 @@ public static class WalRecords
         return (ws, result);
     }
 
+    /// <summary>Metadata: workspace, family, type, help, unit (strings as in the other records).</summary>
+    public static byte[] EncodeMetadata(string workspace, Amphora.Storage.MetricMetadata m)
+    {
+        var buf = new byte[StringSize(workspace) + StringSize(m.MetricFamilyName) + StringSize(m.Type) + StringSize(m.Help) + StringSize(m.Unit)];
+        int pos = WriteString(buf, 0, workspace);
+        pos = WriteString(buf, pos, m.MetricFamilyName);
+        pos = WriteString(buf, pos, m.Type);
+        pos = WriteString(buf, pos, m.Help);
+        WriteString(buf, pos, m.Unit);
+        return buf;
+    }
+
+    public static (string Workspace, Amphora.Storage.MetricMetadata Metadata) DecodeMetadata(ReadOnlySpan<byte> p)
+    {
+        int pos = 0;
+        string ws = ReadString(p, ref pos);
+        string family = ReadString(p, ref pos), type = ReadString(p, ref pos), help = ReadString(p, ref pos), unit = ReadString(p, ref pos);
+        return (ws, new Amphora.Storage.MetricMetadata(family, type, help, unit));
+    }
+
+    public static byte[] EncodeWorkspace(string workspace)
+    {
+        var buf = new byte[StringSize(workspace)];
+        WriteString(buf, 0, workspace);
+        return buf;
+    }
+
+    public static string DecodeWorkspace(ReadOnlySpan<byte> p)
+    {
+        int pos = 0;
+        return ReadString(p, ref pos);
+    }
+
     private static int StringSize(string s) => 4 + Encoding.UTF8.GetByteCount(s);
 
     private static int WriteString(byte[] buf, int pos, string s)

@@ -46,6 +46,12 @@ public sealed class WalWriter : IDisposable
         lock (_gate) _current.Flush(true);
     }
 
+    /// <summary>Hands buffered records to the operating system (they survive a killed process, not a power cut).</summary>
+    public void Flush()
+    {
+        lock (_gate) _current.Flush(false);
+    }
+
     private FileStream OpenSegment(int n) =>
         new(WalSegments.PathOf(_dir, n), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
 

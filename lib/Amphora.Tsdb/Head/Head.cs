@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using Amphora.Model;
+using Amphora.Storage;
+using Amphora.Tsdb.Chunks;
+using IQueryable = Amphora.Storage.IQueryable;
+
+namespace Amphora.Tsdb.Head;
+
+/// <summary>
+/// One workspace's in-memory series: found by labels in lock stripes (so appends from many connections rarely contend),
+/// by reference for WAL replay, and by label pair through postings for selects and the label APIs.
+/// </summary>
+internal sealed class Head : IQueryable
+{
+    private const int StripeCount = 32;
+    private readonly Dictionary<Labels, MemSeries>[] _stripes = new Dictionary<Labels, MemSeries>[StripeCount];
+    private readonly ConcurrentDictionary<ulong, MemSeries> _byRef = new();
+    private readonly Dictionary<string, Dictionary<string, List<MemSeries>>> _postings = new(StringComparer.Ordinal);
+    private readonly ReaderWriterLockSlim _postingsLock = new();
+    private readonly long _blockRange;
+
+    public Head(long blockRange)
+    {
+        _blockRange = blockRange;
+        for (int i = 0; i < StripeCount; i++) _stripes[i] = new Dictionary<Labels, MemSeries>();
+    }
+
+    public int SeriesCount => _byRef.Count;
+
+    private Dictionary<Labels, MemSeries> Stripe(Labels labels) => _stripes[(int)(labels.StableHash % StripeCount)];
+
+    public MemSeries? Find(Labels labels)
+    {
+        var stripe = Stripe(labels);
+        lock (stripe) return stripe.TryGetValue(labels, out var s) ? s : null;
+    }
+
+    public MemSeries? Find(ulong seriesRef) => _byRef.TryGetValue(seriesRef, out var s) ? s : null;
+
+    /// <summary>The series with these labels, created with <paramref name="newRef"/> when absent.</summary>
+    public MemSeries GetOrCreate(Labels labels, Func<ulong> newRef, out bool created)
+    {
+        var stripe = Stripe(labels);
+        MemSeries series;
+        lock (stripe)
+        {
+            if (stripe.TryGetValue(labels, out var existing))
+            {
+                created = false;
+                return existing;
+            }
+            series = new MemSeries(newRef(), labels, _blockRange);
+            stripe[labels] = series;
+            created = true;
+        }
+        Register(series);
+        return series;
+    }
+
+    /// <summary>Recreates a series from the WAL with its logged reference.</summary>
+    public MemSeries Restore(ulong seriesRef, Labels labels)
+    {
+        var stripe = Stripe(labels);
+        lock (stripe)
+        {
+            if (stripe.TryGetValue(labels, out var existing))
+            {
+                _byRef[seriesRef] = existing; // the same series logged twice (concurrent creators): both refs lead to it
+                return existing;
+            }
+            var series = new MemSeries(seriesRef, labels, _blockRange);
+            stripe[labels] = series;
+            Register(series);
+            return series;
+        }
+    }
+
+    private void Register(MemSeries series)
+    {
+        _byRef[series.Ref] = series;
+        _postingsLock.EnterWriteLock();
+        try
+        {
+            foreach (var l in series.Labels)
+            {
+                if (!_postings.TryGetValue(l.Name, out var values)) _postings[l.Name] = values = new Dictionary<string, List<MemSeries>>(StringComparer.Ordinal);
+                if (!values.TryGetValue(l.Value, out var list)) values[l.Value] = list = new List<MemSeries>();
+                list.Add(series);
+            }
+        }
+        finally
+        {
+            _postingsLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Series matching every matcher: candidates from the smallest postings list of an equality matcher, then filtered.</summary>
+    public List<MemSeries> Select(IReadOnlyList<LabelMatcher> matchers)
+    {
+        IEnumerable<MemSeries> candidates;
+        _postingsLock.EnterReadLock();
+        try
+        {
+            List<MemSeries>? best = null;
+            foreach (var m in matchers)
+            {
+                if (m.Type != MatchType.Equal || m.Value.Length == 0) continue;
+                var list = _postings.TryGetValue(m.Name, out var values) && values.TryGetValue(m.Value, out var l) ? l : [];
+                if (best is null || list.Count < best.Count) best = list;
+            }
+            candidates = best is not null ? best.ToArray() : _byRef.Values.Distinct().ToArray();
+        }
+        finally
+        {
+            _postingsLock.ExitReadLock();
+        }
+        var result = new List<MemSeries>();
+        foreach (var s in candidates)
+        {
+            bool all = true;
+            foreach (var m in matchers)
+                if (!m.Matches(s.Labels.Get(m.Name))) { all = false; break; }
+            if (all) result.Add(s);
+        }
+        return result;
+    }
+
+    public IEnumerable<Labels> AllLabels() => _byRef.Values.Distinct().Select(s => s.Labels);
+
+    public IQuerier Querier(long minT, long maxT) => new HeadQuerier(this, minT, maxT);
+
+    private sealed class HeadQuerier(Head head, long minT, long maxT) : IQuerier
+    {
+        public ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            long from = Math.Max(minT, hints?.Start ?? minT), to = Math.Min(maxT, hints?.End ?? maxT);
+            var list = new List<ISeries>();
+            foreach (var s in head.Select(matchers))
+            {
+                List<ClosedChunk> chunks;
+                (long, double)[] ooo;
+                lock (s.Lock)
+                {
+                    if (s.IsEmpty || s.MaxT < from && s.MinT > to) continue;
+                    (chunks, ooo) = s.Snapshot(from, to);
+                }
+                if (chunks.Count == 0 && ooo.Length == 0) continue;
+                list.Add(new HeadSeries(s.Labels, chunks, ooo));
+            }
+            if (sorted) list.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
+            return ValueTask.FromResult<ISeriesSet>(new ListSeriesSet(list));
+        }
+
+        public ValueTask<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            var values = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var s in InRange(matchers))
+                if (s.Labels.Get(name) is { Length: > 0 } v) values.Add(v);
+            return ValueTask.FromResult<IReadOnlyList<string>>(values.ToList());
+        }
+
+        public ValueTask<IReadOnlyList<string>> LabelNamesAsync(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            var names = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var s in InRange(matchers))
+                foreach (var l in s.Labels) names.Add(l.Name);
+            return ValueTask.FromResult<IReadOnlyList<string>>(names.ToList());
+        }
+
+        private IEnumerable<MemSeries> InRange(IReadOnlyList<LabelMatcher> matchers)
+        {
+            foreach (var s in head.Select(matchers))
+            {
+                bool inRange;
+                lock (s.Lock) inRange = !s.IsEmpty && s.MaxT >= minT && s.MinT <= maxT;
+                if (inRange) yield return s;
+            }
+        }
+
+        public void Dispose() { }
+    }
+}
+
+/// <summary>A snapshot of a head series: its in-order chunks one after the other, merged with its out-of-order samples.</summary>
+internal sealed class HeadSeries(Labels labels, List<ClosedChunk> chunks, (long T, double V)[] outOfOrder) : ISeries
+{
+    public Labels Labels { get; } = labels;
+
+    public ISampleIterator Iterator(ISampleIterator? reuse = null)
+    {
+        ISampleIterator inOrder = new ChunkSequenceIterator(chunks);
+        if (outOfOrder.Length == 0) return inOrder;
+        var ooo = new ArraySampleIterator(outOfOrder.Select(s => s.T).ToArray(), outOfOrder.Select(s => s.V).ToArray(), outOfOrder.Length);
+        return new MergeSampleIterator([inOrder, ooo]);
+    }
+}
+
+/// <summary>Iterates consecutive, non-overlapping chunks as one series; Seek skips whole chunks that end before the time.</summary>
+internal sealed class ChunkSequenceIterator(List<ClosedChunk> chunks) : ISampleIterator
+{
+    private int _index = -1;
+    private XorIterator? _current;
+    private Exception? _err;
+
+    public Exception? Err => _err;
+
+    public Amphora.Storage.ValueType Next()
+    {
+        while (_err is null)
+        {
+            if (_current is null)
+            {
+                if (++_index >= chunks.Count) return Amphora.Storage.ValueType.None;
+                _current = new XorIterator(chunks[_index].Bytes);
+            }
+            var state = _current.Next();
+            if (state != Amphora.Storage.ValueType.None) return state;
+            _err = _current.Err;
+            _current = null;
+        }
+        return Amphora.Storage.ValueType.None;
+    }
+
+    public Amphora.Storage.ValueType Seek(long t)
+    {
+        while (_err is null)
+        {
+            if (_current is null)
+            {
+                do { _index++; } while (_index < chunks.Count && chunks[_index].MaxT < t);
+                if (_index >= chunks.Count) return Amphora.Storage.ValueType.None;
+                _current = new XorIterator(chunks[_index].Bytes);
+            }
+            var state = _current.Seek(t);
+            if (state != Amphora.Storage.ValueType.None) return state;
+            _err = _current.Err;
+            _current = null;
+        }
+        return Amphora.Storage.ValueType.None;
+    }
+
+    public (long T, double V) At() => _current!.At();
+    public long AtT() => _current!.AtT();
+}

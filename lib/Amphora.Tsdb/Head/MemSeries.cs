@@ -1,0 +1,117 @@
+using Amphora.Model;
+using Amphora.Storage;
+using Amphora.Tsdb.Chunks;
+
+namespace Amphora.Tsdb.Head;
+
+/// <summary>A closed, immutable in-memory chunk.</summary>
+internal sealed record ClosedChunk(byte[] Bytes, long MinT, long MaxT, int Count);
+
+/// <summary>
+/// One series in the head: closed XOR chunks, the open head chunk, and out-of-order samples kept sorted apart. All access
+/// under <see cref="Lock"/>. In-order chunks are cut at 120 samples and never cross a block-range boundary.
+/// </summary>
+internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
+{
+    public readonly ulong Ref = seriesRef;
+    public readonly Labels Labels = labels;
+    public readonly object Lock = new();
+    private readonly List<ClosedChunk> _closed = new();
+    private XorChunk? _head;
+    private long _headBoundary;
+    private List<(long T, double V)>? _outOfOrder;
+
+    public long MaxT { get; private set; } = long.MinValue;
+    public long MinT { get; private set; } = long.MaxValue;
+    private double _lastV;
+
+    public bool IsEmpty => MaxT == long.MinValue && _outOfOrder is null;
+
+    /// <summary>Whether a sample may be appended; <paramref name="noOp"/> when it repeats a stored sample exactly.</summary>
+    public AppendStatus Check(long t, double v, long windowMs, out bool noOp)
+    {
+        noOp = false;
+        if (MaxT == long.MinValue || t > MaxT) return AppendStatus.Ok;
+        if (t == MaxT)
+        {
+            noOp = SameBits(v, _lastV);
+            return noOp ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
+        }
+        if (windowMs <= 0 || t < MaxT - windowMs) return AppendStatus.OutOfOrder;
+        if (TryFind(t, out double existing))
+        {
+            noOp = SameBits(v, existing);
+            return noOp ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
+        }
+        return AppendStatus.Ok;
+    }
+
+    /// <summary>Stores a sample that passed <see cref="Check"/> (or comes from the WAL): in order, or among the out-of-order ones.</summary>
+    public void Apply(long t, double v)
+    {
+        if (MaxT == long.MinValue || t > MaxT)
+        {
+            if (_head is null || _head.Count >= XorChunk.MaxSamples || t >= _headBoundary) CutHeadChunk(t);
+            _head!.Append(t, v);
+            MaxT = t;
+            _lastV = v;
+            if (t < MinT) MinT = t;
+            return;
+        }
+        if (t == MaxT || TryFind(t, out _)) return; // already stored (replay of a repeated sample)
+        _outOfOrder ??= new List<(long, double)>();
+        int i = _outOfOrder.BinarySearch((t, 0), Comparer<(long T, double V)>.Create((a, b) => a.T.CompareTo(b.T)));
+        if (i >= 0) return;
+        _outOfOrder.Insert(~i, (t, v));
+        if (t < MinT) MinT = t;
+    }
+
+    private void CutHeadChunk(long t)
+    {
+        if (_head is { Count: > 0 }) _closed.Add(new ClosedChunk(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+        _head = new XorChunk();
+        _headBoundary = (Math.DivRem(t, blockRange, out long rem) + (rem < 0 ? 0 : 1)) * blockRange;
+    }
+
+    private bool TryFind(long t, out double v)
+    {
+        if (_outOfOrder is not null)
+        {
+            foreach (var (ot, ov) in _outOfOrder)
+                if (ot == t) { v = ov; return true; }
+        }
+        foreach (var chunk in Chunks())
+        {
+            if (t < chunk.MinT || t > chunk.MaxT) continue;
+            var it = new XorIterator(chunk.Bytes);
+            if (it.Seek(t) == Amphora.Storage.ValueType.Float && it.AtT() == t)
+            {
+                v = it.At().V;
+                return true;
+            }
+        }
+        v = 0;
+        return false;
+    }
+
+    /// <summary>The in-order chunks (closed ones and a copy of the open one), oldest first. Caller holds the lock.</summary>
+    public IEnumerable<ClosedChunk> Chunks()
+    {
+        foreach (var c in _closed) yield return c;
+        if (_head is { Count: > 0 }) yield return new ClosedChunk(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count);
+    }
+
+    /// <summary>A consistent copy for a querier: chunks overlapping [minT, maxT] and the out-of-order samples. Caller holds the lock.</summary>
+    public (List<ClosedChunk> Chunks, (long T, double V)[] OutOfOrder) Snapshot(long minT, long maxT)
+    {
+        var chunks = new List<ClosedChunk>();
+        foreach (var c in _closed)
+            if (c.MaxT >= minT && c.MinT <= maxT) chunks.Add(c);
+        if (_head is { Count: > 0 } && _head.MaxT >= minT && _head.MinT <= maxT)
+            chunks.Add(new ClosedChunk(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+        var ooo = _outOfOrder?.Where(s => s.T >= minT && s.T <= maxT).ToArray() ?? [];
+        return (chunks, ooo);
+    }
+
+    private static bool SameBits(double a, double b) => BitConverter.DoubleToInt64Bits(a) == BitConverter.DoubleToInt64Bits(b);
+}

@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Amphora.Model;
+using Amphora.Storage;
+using Amphora.Tsdb.Wal;
+using Microsoft.Extensions.Logging;
+using IQueryable = Amphora.Storage.IQueryable;
+
+namespace Amphora.Tsdb.Storage;
+
+/// <summary>
+/// An ingester's storage: one head per workspace and one write-ahead log for all of them. Every commit is written to the WAL
+/// (and synced, by policy) before memory changes and before the writer is acknowledged; opening replays the WAL, truncating a
+/// torn tail. Implements the storage contracts the distributor and querier use.
+/// </summary>
+public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQueryable, IWorkspaceMetadata, IDisposable
+{
+    private static readonly Meter Meter = new("Amphora.Tsdb");
+    private static readonly Counter<long> SamplesAppended = Meter.CreateCounter<long>("amphora_tsdb_samples_appended",
+        description: "Samples written to the WAL and the head.");
+    private static readonly Counter<long> WalTruncations = Meter.CreateCounter<long>("amphora_tsdb_wal_truncations",
+        description: "Torn or corrupt WAL tails truncated at start-up.");
+
+    private readonly ConcurrentDictionary<string, Head.Head> _heads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MetricMetadata>> _metadata = new(StringComparer.Ordinal);
+    private GroupCommitWal _wal = null!;
+    private long _nextRef;
+
+    private TsdbStorage(TsdbOptions options) => Options = options;
+
+    public TsdbOptions Options { get; }
+    internal long WindowMs => (long)Options.OutOfOrderWindow.TotalMilliseconds;
+    internal long BlockRangeMs => (long)Options.BlockRange.TotalMilliseconds;
+    public long Fsyncs => _wal.Fsyncs;
+    public long Commits => _wal.Commits;
+
+    /// <summary>Opens the storage in <paramref name="dir"/>, replaying its WAL.</summary>
+    public static TsdbStorage Open(string dir, TsdbOptions options, ILogger logger)
+    {
+        string walDir = Path.Combine(dir, "wal");
+        Directory.CreateDirectory(walDir);
+        var stopwatch = Stopwatch.StartNew();
+        int segments = WalSegments.List(walDir).Count;
+        var storage = new TsdbStorage(options);
+        long series = 0, samples = 0;
+        var replay = WalReader.Replay(walDir, (type, payload) =>
+        {
+            switch (type)
+            {
+                case WalRecordType.Series:
+                {
+                    var s = WalRecords.DecodeSeries(payload);
+                    storage.HeadFor(s.Workspace).Restore(s.Ref, s.Labels);
+                    storage._nextRef = Math.Max(storage._nextRef, (long)s.Ref);
+                    series++;
+                    break;
+                }
+                case WalRecordType.Samples:
+                {
+                    var (workspace, batch) = WalRecords.DecodeSamples(payload);
+                    var head = storage.HeadFor(workspace);
+                    foreach (var sample in batch)
+                    {
+                        if (head.Find(sample.Ref) is not { } s) continue; // its workspace was deleted later in the log
+                        lock (s.Lock) s.Apply(sample.T, sample.V);
+                    }
+                    samples += batch.Length;
+                    break;
+                }
+                case WalRecordType.Metadata:
+                {
+                    var (workspace, m) = WalRecords.DecodeMetadata(payload);
+                    storage.MetadataFor(workspace)[m.MetricFamilyName] = m;
+                    break;
+                }
+                case WalRecordType.WorkspaceDeleted:
+                {
+                    string workspace = WalRecords.DecodeWorkspace(payload);
+                    storage._heads.TryRemove(workspace, out _);
+                    storage._metadata.TryRemove(workspace, out _);
+                    break;
+                }
+            }
+        }, options.WalRepair);
+        if (replay.TornTailsTruncated > 0)
+        {
+            WalTruncations.Add(replay.TornTailsTruncated);
+            LogTornTail(logger, walDir);
+        }
+        if (replay.Repaired) LogRepaired(logger, walDir);
+        LogReplayed(logger, replay.Segments, segments, series, samples, stopwatch.Elapsed.TotalSeconds);
+        storage._wal = new GroupCommitWal(new WalWriter(walDir, options.WalSegmentSize), options.Fsync);
+        Meter.CreateObservableCounter("amphora_tsdb_wal_fsyncs", () => storage._wal.Fsyncs, description: "WAL fsyncs (commits share them).");
+        return storage;
+    }
+
+    internal Head.Head HeadFor(string workspace) => _heads.GetOrAdd(workspace, _ => new Head.Head(BlockRangeMs));
+
+    private ConcurrentDictionary<string, MetricMetadata> MetadataFor(string workspace) =>
+        _metadata.GetOrAdd(workspace, static _ => new ConcurrentDictionary<string, MetricMetadata>(StringComparer.Ordinal));
+
+    internal ulong NextRef() => (ulong)Interlocked.Increment(ref _nextRef);
+
+    public IAppender Appender(string workspace) => new TsdbAppender(this, workspace);
+
+    public IQueryable ForWorkspace(string workspace) =>
+        _heads.TryGetValue(workspace, out var head) ? head : EmptyWorkspace.Instance;
+
+    public int ActiveSeries(string workspace) => _heads.TryGetValue(workspace, out var h) ? h.SeriesCount : 0;
+
+    public bool Has(string workspace, Labels labels) => _heads.TryGetValue(workspace, out var h) && h.Find(labels) is not null;
+
+    /// <summary>Every series of a workspace (to recount limits after a restart).</summary>
+    public IEnumerable<Labels> SeriesOf(string workspace) => _heads.TryGetValue(workspace, out var h) ? h.AllLabels() : [];
+
+    public IEnumerable<string> Workspaces => _heads.Keys;
+
+    /// <summary>Deletes a workspace's data: logged first, so a restart does not bring it back.</summary>
+    public async Task DropAsync(string workspace)
+    {
+        long seq = _wal.Append(WalRecordType.WorkspaceDeleted, WalRecords.EncodeWorkspace(workspace));
+        await _wal.CommitAsync(seq);
+        _heads.TryRemove(workspace, out _);
+        _metadata.TryRemove(workspace, out _);
+    }
+
+    public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
+        int limit, int limitPerMetric, CancellationToken ct = default)
+    {
+        var result = new SortedDictionary<string, IReadOnlyList<MetricMetadata>>(StringComparer.Ordinal);
+        if (_metadata.TryGetValue(workspace, out var families))
+            foreach (var (family, m) in families)
+                if (metric is null || family == metric) result[family] = [m];
+        IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>> limited = limit >= 0 && result.Count > limit
+            ? result.Take(limit).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal)
+            : result;
+        return ValueTask.FromResult(limited);
+    }
+
+    internal long AppendWal(WalRecordType type, byte[] payload) => _wal.Append(type, payload);
+    internal Task CommitWalAsync(long sequence) => _wal.CommitAsync(sequence);
+    internal void ApplyMetadata(string workspace, MetricMetadata m) => MetadataFor(workspace)[m.MetricFamilyName] = m;
+    internal static void CountAppended(long n) => SamplesAppended.Add(n);
+
+    public void Dispose() => _wal.Dispose();
+
+    private sealed class EmptyWorkspace : IQueryable
+    {
+        public static readonly EmptyWorkspace Instance = new();
+        public IQuerier Querier(long minT, long maxT) => new Head.Head(TimeSpan.FromHours(2).Ticks / TimeSpan.TicksPerMillisecond).Querier(minT, maxT);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples in {Seconds:F2} s")]
+    private static partial void LogReplayed(ILogger logger, int done, int total, long series, long samples, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL in {Dir} had a torn or corrupt tail (an interrupted write); truncated at the last good record")]
+    private static partial void LogTornTail(ILogger logger, string dir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL in {Dir} was corrupt in the middle; repaired by truncating there (later records dropped)")]
+    private static partial void LogRepaired(ILogger logger, string dir);
+}
