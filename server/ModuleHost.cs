@@ -21,7 +21,7 @@ public sealed partial class ModuleHost(Modules modules, ILogger<ModuleHost> logg
 
     public async Task StopAsync(CancellationToken ct)
     {
-        modules.MarkNotReady("shutting down");
+        modules.MarkNotReady(Modules.ShuttingDown);
         for (int i = modules.Services.Count - 1; i >= 0; i--)
         {
             var service = modules.Services[i];

@@ -22,8 +22,11 @@ public sealed partial class Modules
         var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config), services.GetRequiredService<ILogger<IngesterService>>());
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
-        var backend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester,
-            () => ingester.State == Amphora.Services.ServiceState.Running && IsReady);
+        // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
+        var backend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester, () =>
+            ingester.State == Amphora.Services.ServiceState.Running && IsReady ? Amphora.Cluster.Protocol.InstanceState.Active
+            : _notReady == ShuttingDown ? Amphora.Cluster.Protocol.InstanceState.Leaving
+            : Amphora.Cluster.Protocol.InstanceState.Joining);
         _routes.Add(app => app.MapIngesterService(backend));
     }
 

@@ -12,6 +12,7 @@ public sealed partial class Modules
 {
     private readonly List<IService> _services = new();
     private readonly List<Action<WebApplication>> _routes = new();
+    internal const string ShuttingDown = "shutting down";
     private volatile string? _notReady = "starting";
 
     public string Target { get; }

@@ -51,7 +51,8 @@ try
 
     string table = Report.Markdown(results["amphora"], results["prometheus"], settings);
     Console.Out.WriteLine(table);
-    string machine = $"{Environment.ProcessorCount} cores ({RuntimeInformation.ProcessArchitecture}), " +
+    int cores = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)) : Environment.ProcessorCount;
+    string machine = $"{cores} cores ({RuntimeInformation.ProcessArchitecture}), " +
                      $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 30} GiB, {RuntimeInformation.OSDescription}";
     string settingsText = $"series steps {string.Join(", ", settings.SeriesSteps)} × {settings.ScrapesPerStep} scrapes; disk run " +
                           $"{settings.DiskSeries} series × {settings.DiskHistory.TotalHours} h at 15 s; {settings.Connections} connections, " +

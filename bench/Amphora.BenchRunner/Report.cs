@@ -21,8 +21,8 @@ public static class Report
         rows.Add(new("WAL bytes after the disk run", f => f.WalBytes, "N0", null));
         rows.Add(new("Dashboard query p50, recent data (ms)", f => f.RecentP50Ms, "F1", 1.0));
         rows.Add(new("Dashboard query p99, recent data (ms)", f => f.RecentP99Ms, "F1", null));
-        rows.Add(new("Dashboard query p50, older data in blocks (ms)", f => f.OlderP50Ms, "F1", 1.0));
-        rows.Add(new("Dashboard query p99, older data in blocks (ms)", f => f.OlderP99Ms, "F1", null));
+        rows.Add(new("Dashboard query p50, older data (Prometheus: blocks; Amphora: head) (ms)", f => f.OlderP50Ms, "F1", 1.0));
+        rows.Add(new("Dashboard query p99, older data (ms)", f => f.OlderP99Ms, "F1", null));
         foreach (var name in amphora.QueryMedianMs.Keys)
             rows.Add(new($"  median of \"{name}\" (ms)", f => f.QueryMedianMs.GetValueOrDefault(name, double.NaN), "F1", null));
         rows.Add(new($"Restart time with {settings.SeriesSteps[^1]:N0} series (s)", f => f.RestartSeconds, "F2", null));
@@ -34,9 +34,9 @@ public static class Report
         {
             double a = row.Value(amphora), p = row.Value(prometheus);
             double ratio = a / p;
-            string target = row.Target is { } t
-                ? (ratio <= t ? $"≤ {t:0.0}× met" : $"≤ {t:0.0}× **not met**")
-                : "";
+            string target = row.Target is not { } t ? ""
+                : double.IsNaN(ratio) ? $"≤ {t:0.0}× not measured"
+                : ratio <= t ? $"≤ {t:0.0}× met" : $"≤ {t:0.0}× **not met**";
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Figure} | {Format(a, row.Format)} | {Format(p, row.Format)} | {Format(ratio, "F2")}× | {target} |");
         }

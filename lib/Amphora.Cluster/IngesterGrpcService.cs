@@ -11,7 +11,10 @@ namespace Amphora.Cluster;
 
 /// <summary>What an ingester process serves over gRPC: its storage contracts and its ring identity.</summary>
 public sealed record IngesterBackend(string InstanceName, IWorkspaceAppendable Appendable, IWorkspaceQueryable Queryable,
-    IWorkspaceMetadata Metadata, Func<bool> Ready);
+    IWorkspaceMetadata Metadata, Func<Protocol.InstanceState> State)
+{
+    public bool Ready() => State() == Protocol.InstanceState.Active;
+}
 
 /// <summary>The server side of amphora.ingester.v1.Ingester.</summary>
 public static class IngesterGrpcService
@@ -29,14 +32,14 @@ public static class IngesterGrpcService
         {
             using var q = backend.Queryable.ForWorkspace(r.Workspace).Querier(r.StartMs, r.EndMs);
             var reply = new LabelNamesResponse();
-            reply.Names.AddRange(await q.LabelNamesAsync(ProtoConvert.ToMatchers(r.Matchers), call.CancellationToken));
+            reply.Names.AddRange(await q.LabelNamesAsync(Matchers(r.Matchers), call.CancellationToken));
             return reply;
         }, options);
         routes.MapGrpcUnary(Service + "LabelValues", LabelValuesRequest.Parser, async (r, call) =>
         {
             using var q = backend.Queryable.ForWorkspace(r.Workspace).Querier(r.StartMs, r.EndMs);
             var reply = new LabelValuesResponse();
-            reply.Values.AddRange(await q.LabelValuesAsync(r.Name, ProtoConvert.ToMatchers(r.Matchers), call.CancellationToken));
+            reply.Values.AddRange(await q.LabelValuesAsync(r.Name, Matchers(r.Matchers), call.CancellationToken));
             return reply;
         }, options);
         routes.MapGrpcUnary(Service + "Metadata", MetadataRequest.Parser, async (r, call) =>
@@ -51,8 +54,21 @@ public static class IngesterGrpcService
         routes.MapGrpcUnary(Service + "State", StateRequest.Parser, (_, _) => Task.FromResult(new StateResponse
         {
             Instance = backend.InstanceName,
-            State = backend.Ready() ? Protocol.InstanceState.Active : Protocol.InstanceState.Joining,
+            State = backend.State(),
         }), options);
+    }
+
+    /// <summary>The request's matchers; a bad one (an invalid regular expression) is the caller's error.</summary>
+    private static List<Amphora.Model.LabelMatcher> Matchers(Google.Protobuf.Collections.RepeatedField<Protocol.LabelMatcher> matchers)
+    {
+        try
+        {
+            return ProtoConvert.ToMatchers(matchers);
+        }
+        catch (ArgumentException e)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, e.Message);
+        }
     }
 
     private static async Task<PushResponse> PushAsync(IngesterBackend backend, PushRequest request, ServerCallContext call)
@@ -94,7 +110,7 @@ public static class IngesterGrpcService
         ServerCallContext call)
     {
         using var querier = backend.Queryable.ForWorkspace(request.Workspace).Querier(request.StartMs, request.EndMs);
-        var set = await querier.SelectAsync(true, new SelectHints(request.StartMs, request.EndMs), ProtoConvert.ToMatchers(request.Matchers),
+        var set = await querier.SelectAsync(true, new SelectHints(request.StartMs, request.EndMs), Matchers(request.Matchers),
             call.CancellationToken);
         var batch = new QueryStreamResponse();
         ISampleIterator? reuse = null;
