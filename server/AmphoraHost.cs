@@ -38,7 +38,12 @@ public static partial class AmphoraHost
             {
                 // gRPC between components: HTTP/2 without TLS (h2c) on its own port.
                 ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
-                k.Listen(grpc, l => l.Protocols = HttpProtocols.Http2);
+                k.Listen(grpc, l =>
+                {
+                    l.Protocols = HttpProtocols.Http2;
+                    if (config.GrpcTlsCertFile is not null)
+                        l.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.GrpcTlsCertFile, config.GrpcTlsKeyFile));
+                });
             }
             k.Limits.MaxRequestBodySize = null;
             k.AddServerHeader = false;

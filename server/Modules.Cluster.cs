@@ -41,8 +41,10 @@ public sealed partial class Modules
         {
             throw new ConfigException($"invalid --ring.members: {e.Message}");
         }
+        var trust = config.RingTlsCaFile is null ? null
+            : System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(config.RingTlsCaFile);
         var ring = new RingClient(members, config.RingReplicationFactor, config.RingPollInterval,
-            services.GetRequiredService<ILogger<RingClient>>());
+            services.GetRequiredService<ILogger<RingClient>>(), trust);
         _services.Add(ring);
         return ring;
     }

@@ -23,7 +23,10 @@ public sealed class GrpcChannel : IDisposable
 {
     private readonly HttpClient _http;
 
-    public GrpcChannel(Uri address, int maxReceiveMessageSize = GrpcWire.DefaultMaxMessageSize)
+    /// <param name="trustedCertificate">For <c>https://</c> addresses: a CA (or the server's own self-signed certificate) to
+    /// trust instead of the system roots; null uses the system's trust store.</param>
+    public GrpcChannel(Uri address, int maxReceiveMessageSize = GrpcWire.DefaultMaxMessageSize,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? trustedCertificate = null)
     {
         Address = address;
         MaxReceiveMessageSize = maxReceiveMessageSize;
@@ -35,6 +38,20 @@ public sealed class GrpcChannel : IDisposable
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             ConnectTimeout = TimeSpan.FromSeconds(5),
         };
+        if (trustedCertificate is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null) return false;
+                if (errors == System.Net.Security.SslPolicyErrors.None) return true;
+                if ((errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(trustedCertificate);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+            };
+        }
         _http = new HttpClient(handler)
         {
             BaseAddress = address,

@@ -40,6 +40,9 @@ public sealed class AmphoraConfig
 
     public string GrpcListen { get; set; } = "127.0.0.1:9095";
     public string IngesterName { get; set; } = "ingester-0";
+    public string? GrpcTlsCertFile { get; set; }
+    public string? GrpcTlsKeyFile { get; set; }
+    public string? RingTlsCaFile { get; set; }
     public string RingMembers { get; set; } = "";
     public int RingReplicationFactor { get; set; } = 3;
     public TimeSpan RingPollInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -81,6 +84,10 @@ public sealed class AmphoraConfig
             errors.Add($"--target={Target} needs the ingesters: set --ring.members=ingester-0=host:port,... (their --grpc.listen addresses)");
         if (Target == "ingester" && !ListenAddress.TryParse(GrpcListen, out _, out var grpcError))
             errors.Add($"invalid --grpc.listen \"{GrpcListen}\": {grpcError}");
+        if ((GrpcTlsCertFile is null) != (GrpcTlsKeyFile is null))
+            errors.Add("--grpc.tls-cert-file and --grpc.tls-key-file go together");
+        if (RingTlsCaFile is not null && !File.Exists(RingTlsCaFile))
+            errors.Add($"--ring.tls-ca-file \"{RingTlsCaFile}\" does not exist");
         if (RingReplicationFactor < 1) errors.Add("--ring.replication-factor must be at least 1");
         if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");

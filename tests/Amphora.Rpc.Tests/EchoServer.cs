@@ -21,11 +21,16 @@ public sealed class EchoServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<EchoServer> StartAsync(int maxReceive = GrpcWire.DefaultMaxMessageSize)
+    public static async Task<EchoServer> StartAsync(int maxReceive = GrpcWire.DefaultMaxMessageSize,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            if (tls is not null) l.UseHttps(tls);
+        }));
         var app = builder.Build();
         var options = new GrpcServerOptions { MaxReceiveMessageSize = maxReceive };
         app.MapGrpcUnary("/amphora.test.Echo/Say", EchoRequest.Parser,
