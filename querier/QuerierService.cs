@@ -77,20 +77,30 @@ public sealed partial class QuerierService : ServiceBase
     /// <summary>Per-workspace query limits (the tenancy layer's); unset means the querier's options apply to everyone.</summary>
     public QueryLimitHooks? Limits { get; init; }
 
-    public Task<QueryResult> InstantQueryAsync(string workspace, string query, long time, TimeSpan? timeout, CancellationToken ct) =>
-        RunAsync(workspace, storage => EngineFor(workspace).InstantQuery(storage, query, time), timeout, ct);
+    public Task<QueryResult> InstantQueryAsync(string workspace, string query, long time, TimeSpan? timeout, CancellationToken ct,
+        string? samplesErrorThreshold = null) =>
+        RunAsync(workspace, storage => EngineFor(workspace, samplesErrorThreshold).InstantQuery(storage, query, time), timeout, ct);
 
     public Task<QueryResult> RangeQueryAsync(string workspace, string query, long start, long end, long step, TimeSpan? timeout,
-        CancellationToken ct)
+        CancellationToken ct, string? samplesErrorThreshold = null)
     {
         if (Limits?.CheckRange(workspace, start, end) is { } refusal) throw new ApiException(ApiErrorType.BadData, refusal);
-        return RunAsync(workspace, storage => EngineFor(workspace).RangeQuery(storage, query, start, end, step), timeout, ct);
+        return RunAsync(workspace, storage => EngineFor(workspace, samplesErrorThreshold).RangeQuery(storage, query, start, end, step), timeout, ct);
     }
 
-    private PromQLEngine EngineFor(string workspace)
+    private PromQLEngine EngineFor(string workspace, string? samplesErrorThreshold)
     {
         if (Limits is null) return _engine;
-        long maxSamples = Math.Min(_options.MaxSamples, Limits.MaxSamples(workspace));
+        long workspaceMax;
+        try
+        {
+            workspaceMax = Limits.MaxSamples(workspace, samplesErrorThreshold);
+        }
+        catch (FormatException e)
+        {
+            throw ApiException.InvalidParam("max_samples_processed_error_threshold", e.Message);
+        }
+        long maxSamples = Math.Min(_options.MaxSamples, workspaceMax);
         var timeout = Limits.Timeout(workspace) < _options.Timeout ? Limits.Timeout(workspace) : _options.Timeout;
         return maxSamples == _options.MaxSamples && timeout == _options.Timeout
             ? _engine
@@ -114,6 +124,13 @@ public sealed partial class QuerierService : ServiceBase
         {
             throw new ApiException(Map(e.ErrorType), e.Message);
         }
+        IDisposable? slot = null;
+        if (Limits?.Enter(workspace) is { } entered)
+        {
+            if (entered.Slot is null) throw new ApiException(ApiErrorType.TooManyRequests, entered.Refusal ?? "too many concurrent queries");
+            slot = entered.Slot;
+        }
+        using var _ = slot;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (timeout is { } t && t < _options.Timeout) deadline.CancelAfter(t);
         await _concurrency.WaitAsync(deadline.Token);
@@ -165,7 +182,10 @@ public sealed partial class QuerierService : ServiceBase
 }
 
 /// <summary>Per-workspace query limits: a range check (a refusal message, or null), max samples and timeout.</summary>
-public sealed record QueryLimitHooks(Func<string, long, long, string?> CheckRange, Func<string, long> MaxSamples, Func<string, TimeSpan> Timeout);
+/// <param name="Enter">Takes a per-workspace concurrency slot; null with a refusal message when the workspace runs its maximum.</param>
+/// <param name="MaxSamples">The workspace's sample limit, lowered by the request's <c>max_samples_processed_error_threshold</c>.</param>
+public sealed record QueryLimitHooks(Func<string, long, long, string?> CheckRange, Func<string, string?, long> MaxSamples,
+    Func<string, TimeSpan> Timeout, Func<string, (IDisposable? Slot, string? Refusal)> Enter);
 
 /// <summary>The querier's options, mapped from flags by the executable.</summary>
 public sealed record QuerierOptions

@@ -122,6 +122,11 @@ public sealed partial class Modules
         (workspace, start, end) => tenancy.Tenancy.Queries.CheckRange(workspace,
             DateTimeOffset.FromUnixTimeMilliseconds(start), DateTimeOffset.FromUnixTimeMilliseconds(end)) is { } v
             ? $"{v.ErrorId}: {v.Message}" : null,
-        workspace => tenancy.Tenancy.Queries.MaxSamples(workspace, null),
-        workspace => tenancy.Tenancy.Queries.Timeout(workspace));
+        (workspace, threshold) => tenancy.Tenancy.Queries.MaxSamples(workspace, threshold),
+        workspace => tenancy.Tenancy.Queries.Timeout(workspace),
+        workspace =>
+        {
+            var slot = tenancy.Tenancy.Queries.TryEnter(workspace, out var v);
+            return (slot, v is null ? null : $"{v.ErrorId}: {v.Message}");
+        });
 }

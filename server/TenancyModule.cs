@@ -24,7 +24,18 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
         _logger = loggers.CreateLogger<TenancyModule>();
         ListenAddress.TryParse(config.Listen, out var endpoint, out _);
         string scheme = config.TlsCertFile is null ? "http" : "https";
-        Tenancy = new TenancyServices(new TenancyOptions
+        try
+        {
+            Tenancy = CreateServices(config, endpoint, scheme, loggers);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or IOException or TenancyException)
+        {
+            throw new ConfigException($"cannot set up workspaces and access control: {e.Message}");
+        }
+    }
+
+    private TenancyServices CreateServices(AmphoraConfig config, System.Net.IPEndPoint endpoint, string scheme, ILoggerFactory loggers) =>
+        new(new TenancyOptions
         {
             DataDir = config.DataDir,
             MasterKeyFile = config.MasterKeyFile,
@@ -34,7 +45,6 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
             AuditLogToStdout = config.AuditLogToStdout,
             OverridesFile = config.LimitsOverridesFile,
         }, this, loggers: loggers);
-    }
 
     public override string Name => "tenancy";
     public TenancyServices Tenancy { get; }

@@ -1,7 +1,7 @@
 namespace Amphora.Querier.Api;
 
 /// <summary>Prometheus's API error types, with the HTTP status each is answered with.</summary>
-public enum ApiErrorType { BadData, Execution, Canceled, Timeout, Internal, NotFound, Unavailable }
+public enum ApiErrorType { BadData, Execution, Canceled, Timeout, Internal, NotFound, Unavailable, TooManyRequests }
 
 /// <summary>An error the Prometheus HTTP API reports as <c>{"status":"error","errorType":...,"error":...}</c>.</summary>
 public sealed class ApiException(ApiErrorType type, string message) : Exception(message)
@@ -19,6 +19,7 @@ public sealed class ApiException(ApiErrorType type, string message) : Exception(
         ApiErrorType.Timeout => "timeout",
         ApiErrorType.NotFound => "not_found",
         ApiErrorType.Unavailable => "unavailable",
+        ApiErrorType.TooManyRequests => "too_many_requests",
         _ => "internal",
     };
 
@@ -30,6 +31,7 @@ public sealed class ApiException(ApiErrorType type, string message) : Exception(
         ApiErrorType.Timeout => 503,
         ApiErrorType.NotFound => 404,
         ApiErrorType.Unavailable => 503,
+        ApiErrorType.TooManyRequests => 429,
         _ => 500,
     };
 }

@@ -13,7 +13,7 @@ internal sealed partial class PrometheusApiHandlers
         long time = r.Get("time") is { Length: > 0 } t ? ParseQueryTime(t) : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
-        var result = await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted);
+        var result = await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, r.Get("max_samples_processed_error_threshold"));
         return Render(result);
     }
 
@@ -30,7 +30,7 @@ internal sealed partial class PrometheusApiHandlers
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
-        var result = await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted);
+        var result = await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, r.Get("max_samples_processed_error_threshold"));
         return Render(result);
     }
 

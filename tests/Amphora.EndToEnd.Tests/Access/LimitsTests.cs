@@ -103,6 +103,23 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Query_limits_answer_with_prometheus_error_types()
+    {
+        using var writer = new RemoteWriteClient(_amphora.BaseAddress);
+        Assert.Equal(HttpStatusCode.NoContent, (await writer.PushAsync("lim-query", Samples("queried", 100, Now - 50_000))).Status);
+        using var api = new PromApiClient(_amphora.BaseAddress, "/prometheus/api/v1", "lim-query");
+        string at = PromApiClient.FormatTime(Now);
+        var ok = await api.GetAsync("query", ("query", "count_over_time(queried[5m])"), ("time", at));
+        Assert.Contains("\"100\"", ok.Body);
+        var capped = await api.GetAsync("query", ("query", "count_over_time(queried[5m])"), ("time", at), ("max_samples_processed_error_threshold", "10"));
+        Assert.Equal((HttpStatusCode)422, capped.Status);
+        Assert.Contains("query processing would load too many samples into memory", capped.Body);
+        var tooLong = await api.GetAsync("query_range", ("query", "queried"), ("start", "0"), ("end", at), ("step", "864000"));
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.Status);
+        Assert.Contains("err-amphora-max-query-range", tooLong.Body);
+    }
+
+    [Fact]
     public async Task A_limit_per_label_set_from_the_workspace_configuration_refuses_new_series_of_that_set()
     {
         using var http = new HttpClient { BaseAddress = _amphora.BaseAddress };
