@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Amphora.EndToEnd.Tests.Harness;
 using Xunit;
 
@@ -15,15 +13,7 @@ public sealed class ClusterTlsTests
         string dir = RepoPaths.NewTempDir("grpc-tls");
         try
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=ingester-0", key, HashAlgorithmName.SHA256);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(san.Build());
-            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-            string certFile = Path.Combine(dir, "cert.pem"), keyFile = Path.Combine(dir, "key.pem");
-            File.WriteAllText(certFile, cert.ExportCertificatePem());
-            File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+            using var _ = TestCertificates.WriteSelfSigned(dir, "ingester-0", out string certFile, out string keyFile);
 
             int grpc = FreePort.Next();
             using var ingester = AmphoraProcess.Start(null, null, "--target=ingester", $"--grpc.listen=127.0.0.1:{grpc}",

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Amphora.EndToEnd.Tests.Harness;
 using Xunit;
 
@@ -15,19 +13,10 @@ public sealed class TlsListenerTests
         string dir = RepoPaths.NewTempDir("https");
         try
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=amphora", key, HashAlgorithmName.SHA256);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(san.Build());
-            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
-            string certFile = Path.Combine(dir, "cert.pem"), keyFile = Path.Combine(dir, "key.pem");
-            File.WriteAllText(certFile, cert.ExportCertificatePem());
-            File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+            using var trusted = TestCertificates.WriteSelfSigned(dir, "amphora", out string certFile, out string keyFile);
             int port = FreePort.Next();
             using var amphora = AmphoraProcess.Start(null, port, $"--tls.cert-file={certFile}", $"--tls.key-file={keyFile}", "--auth=keys");
 
-            var trusted = X509CertificateLoader.LoadCertificate(cert.RawData);
             using var https = new HttpClient(new HttpClientHandler
             {
                 ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && c.RawData.AsSpan().SequenceEqual(trusted.RawData),
