@@ -13,6 +13,7 @@ public sealed class HashRing
 
     private readonly uint[] _tokens;
     private readonly int[] _owners;
+    private readonly int _owning;
 
     public HashRing(IReadOnlyList<RingInstance> instances, int replicationFactor, int tokensPerInstance = DefaultTokensPerInstance)
     {
@@ -26,6 +27,7 @@ public sealed class HashRing
         pairs.Sort((a, b) => a.Token != b.Token ? a.Token.CompareTo(b.Token) : string.CompareOrdinal(instances[a.Owner].Name, instances[b.Owner].Name));
         _tokens = pairs.Select(p => p.Token).ToArray();
         _owners = pairs.Select(p => p.Owner).ToArray();
+        _owning = Math.Min(replicationFactor, instances.Count(i => i.State == InstanceState.Active));
     }
 
     public IReadOnlyList<RingInstance> Instances { get; }
@@ -62,8 +64,7 @@ public sealed class HashRing
         if (_tokens.Length == 0) return;
         int start = Array.BinarySearch(_tokens, key);
         if (start < 0) start = ~start;
-        int want = Math.Min(ReplicationFactor, Instances.Count(i => i.State == InstanceState.Active));
-        for (int n = 0; n < _tokens.Length && into.Count < want; n++)
+        for (int n = 0; n < _tokens.Length && into.Count < _owning; n++)
         {
             int owner = _owners[(start + n) % _tokens.Length];
             if (Instances[owner].State != InstanceState.Active || into.Contains(owner)) continue;
