@@ -25,6 +25,9 @@ public sealed class GroupCommitWal : IDisposable
     }
 
     public long Fsyncs { get; private set; }
+
+    /// <summary>Runs before each fsync; tests slow it down to see commits pile up behind one sync.</summary>
+    internal Action? BeforeSync { get; set; }
     public long Commits { get; private set; }
 
     /// <summary>Appends a record; returns its sequence number for <see cref="CommitAsync"/>.</summary>
@@ -59,6 +62,7 @@ public sealed class GroupCommitWal : IDisposable
                     {
                         try
                         {
+                            BeforeSync?.Invoke();
                             _writer.Sync();
                             lock (_gate)
                             {
