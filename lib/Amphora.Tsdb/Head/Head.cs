@@ -37,8 +37,12 @@ internal sealed class Head : IQueryable
 
     public MemSeries? Find(ulong seriesRef) => _byRef.TryGetValue(seriesRef, out var s) ? s : null;
 
-    /// <summary>The series with these labels, created with <paramref name="newRef"/> when absent.</summary>
-    public MemSeries GetOrCreate(Labels labels, Func<ulong> newRef, out bool created)
+    /// <summary>
+    /// The series with these labels, created with <paramref name="newRef"/> when absent. <paramref name="beforePublish"/> runs
+    /// for a new series before any other appender can find it (the WAL's Series record must precede any Samples record
+    /// that refers to it, or a replay would drop those samples).
+    /// </summary>
+    public MemSeries GetOrCreate(Labels labels, Func<ulong> newRef, Action<MemSeries> beforePublish, out bool created)
     {
         var stripe = Stripe(labels);
         MemSeries series;
@@ -50,6 +54,7 @@ internal sealed class Head : IQueryable
                 return existing;
             }
             series = new MemSeries(newRef(), labels, _blockRange);
+            beforePublish(series);
             stripe[labels] = series;
             created = true;
         }

@@ -54,8 +54,11 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             var (labels, series, t, v) = _pending[i];
             if (series is null)
             {
-                series = head.GetOrCreate(labels, storage.NextRef, out bool created);
-                if (created) last = storage.AppendWal(WalRecordType.Series, WalRecords.EncodeSeries(new WalSeries(workspace, series.Ref, labels)));
+                long seriesRecord = 0;
+                series = head.GetOrCreate(labels, storage.NextRef,
+                    s => seriesRecord = storage.AppendWal(WalRecordType.Series, WalRecords.EncodeSeries(new WalSeries(workspace, s.Ref, s.Labels))),
+                    out bool created);
+                if (created) last = seriesRecord;
                 for (int k = i; k < _pending.Count; k++)
                     if (_pending[k].Series is null && _pending[k].Labels.Equals(labels)) _pending[k] = _pending[k] with { Series = series };
             }
