@@ -146,7 +146,7 @@ internal sealed class Head : IQueryable
                 (long, double)[] ooo;
                 lock (s.Lock)
                 {
-                    if (s.IsEmpty || s.MaxT < from && s.MinT > to) continue;
+                    if (s.IsEmpty || s.MaxT < from || s.MinT > to) continue;
                     (chunks, ooo) = s.Snapshot(from, to);
                 }
                 if (chunks.Count == 0 && ooo.Length == 0) continue;
