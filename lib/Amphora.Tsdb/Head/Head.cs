@@ -142,7 +142,7 @@ internal sealed class Head : IQueryable
             var list = new List<ISeries>();
             foreach (var s in head.Select(matchers))
             {
-                List<ClosedChunk> chunks;
+                List<ChunkData> chunks;
                 (long, double)[] ooo;
                 lock (s.Lock)
                 {
@@ -187,7 +187,7 @@ internal sealed class Head : IQueryable
 }
 
 /// <summary>A snapshot of a head series: its in-order chunks one after the other, merged with its out-of-order samples.</summary>
-internal sealed class HeadSeries(Labels labels, List<ClosedChunk> chunks, (long T, double V)[] outOfOrder) : ISeries
+internal sealed class HeadSeries(Labels labels, List<ChunkData> chunks, (long T, double V)[] outOfOrder) : ISeries
 {
     public Labels Labels { get; } = labels;
 
@@ -201,7 +201,7 @@ internal sealed class HeadSeries(Labels labels, List<ClosedChunk> chunks, (long 
 }
 
 /// <summary>Iterates consecutive, non-overlapping chunks as one series; Seek skips whole chunks that end before the time.</summary>
-internal sealed class ChunkSequenceIterator(List<ClosedChunk> chunks) : ISampleIterator
+internal sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIterator
 {
     private int _index = -1;
     private XorIterator? _current;

@@ -4,8 +4,6 @@ using Amphora.Tsdb.Chunks;
 
 namespace Amphora.Tsdb.Head;
 
-/// <summary>A closed, immutable in-memory chunk.</summary>
-internal sealed record ClosedChunk(byte[] Bytes, long MinT, long MaxT, int Count);
 
 /// <summary>
 /// One series in the head: closed XOR chunks, the open head chunk, and out-of-order samples kept sorted apart. All access
@@ -16,7 +14,7 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     public readonly ulong Ref = seriesRef;
     public readonly Labels Labels = labels;
     public readonly object Lock = new();
-    private readonly List<ClosedChunk> _closed = new();
+    private readonly List<ChunkData> _closed = new();
     private XorChunk? _head;
     private long _headBoundary;
     private List<(long T, double V)>? _outOfOrder;
@@ -68,7 +66,7 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
 
     private void CutHeadChunk(long t)
     {
-        if (_head is { Count: > 0 }) _closed.Add(new ClosedChunk(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+        if (_head is { Count: > 0 }) _closed.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
         _head = new XorChunk();
         _headBoundary = (Math.DivRem(t, blockRange, out long rem) + (rem < 0 ? 0 : 1)) * blockRange;
     }
@@ -95,20 +93,20 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     }
 
     /// <summary>The in-order chunks (closed ones and a copy of the open one), oldest first. Caller holds the lock.</summary>
-    public IEnumerable<ClosedChunk> Chunks()
+    public IEnumerable<ChunkData> Chunks()
     {
         foreach (var c in _closed) yield return c;
-        if (_head is { Count: > 0 }) yield return new ClosedChunk(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count);
+        if (_head is { Count: > 0 }) yield return new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count);
     }
 
     /// <summary>A consistent copy for a querier: chunks overlapping [minT, maxT] and the out-of-order samples. Caller holds the lock.</summary>
-    public (List<ClosedChunk> Chunks, (long T, double V)[] OutOfOrder) Snapshot(long minT, long maxT)
+    public (List<ChunkData> Chunks, (long T, double V)[] OutOfOrder) Snapshot(long minT, long maxT)
     {
-        var chunks = new List<ClosedChunk>();
+        var chunks = new List<ChunkData>();
         foreach (var c in _closed)
             if (c.MaxT >= minT && c.MinT <= maxT) chunks.Add(c);
         if (_head is { Count: > 0 } && _head.MaxT >= minT && _head.MinT <= maxT)
-            chunks.Add(new ClosedChunk(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+            chunks.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
         var ooo = _outOfOrder?.Where(s => s.T >= minT && s.T <= maxT).ToArray() ?? [];
         return (chunks, ooo);
     }
