@@ -118,6 +118,7 @@ public sealed class FilesystemBucket : IBucket
     public Task DeleteAsync(string name, CancellationToken ct = default)
     {
         string path = PathOf(name);
+        if (!Directory.Exists(Path.GetDirectoryName(path))) return Task.CompletedTask;
         File.Delete(path);
         // Remove directories left empty, so listings do not show workspaces or blocks that are gone.
         for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > _root.Length; dir = Path.GetDirectoryName(dir))
