@@ -88,7 +88,8 @@ public static class SampleRejections
             AppendStatus.OutOfOrder =>
                 $"the sample at {when} is older than the series' newest sample by more than the out-of-order window " +
                 "(set by ingester.out-of-order-window)",
-            AppendStatus.TooOld => $"the sample at {when} is older than the oldest time the ingester still accepts",
+            AppendStatus.TooOld => $"the sample at {when} is older than the oldest time the ingester still accepts " +
+                "(the data before it has been written to a block; blocks span tsdb.block-range)",
             AppendStatus.DuplicateTimestamp => $"the sample at {when} has the timestamp of a stored sample but a different value",
             AppendStatus.SeriesLimit => "the series would exceed the workspace's active series limit",
             _ => $"the sample at {when} was refused",

@@ -2,6 +2,7 @@ using Amphora.Model;
 using Amphora.Storage;
 using Amphora.Tsdb.Chunks;
 using Amphora.Tsdb.Head;
+using IQueryable = Amphora.Storage.IQueryable;
 
 namespace Amphora.Tsdb.Blocks;
 
@@ -147,19 +148,25 @@ public sealed class Block
         SelectAsync([], long.MinValue, long.MaxValue, ct);
 }
 
-/// <summary>Queries a set of blocks as one: series with the same labels in several blocks are merged, duplicates dropped.</summary>
-public sealed class BlocksQuerier(IReadOnlyList<Block> blocks, long minT, long maxT) : IQuerier
+/// <summary>
+/// Queries a set of blocks as one: series with the same labels in several blocks are merged, duplicates dropped. With
+/// <paramref name="onUnreadable"/>, a block that turns out corrupt or missing is reported there and skipped (the result
+/// carries a warning naming it); without, the error propagates.
+/// </summary>
+public sealed class BlocksQuerier(IReadOnlyList<Block> blocks, long minT, long maxT, Action<Block, Exception>? onUnreadable = null) : IQuerier
 {
     public async ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
     {
         long from = Math.Max(minT, hints?.Start ?? minT), to = Math.Min(maxT, hints?.End ?? maxT);
         var sets = new List<ISeriesSet>();
+        var warnings = new List<string>();
         foreach (var block in blocks)
         {
             if (!block.Overlaps(from, to)) continue;
-            var series = await block.SelectAsync(matchers, from, to, ct);
-            sets.Add(new ListSeriesSet(series.Select(s => (ISeries)new BlockSeries(s.Labels, s.Chunks)).ToList()));
+            var series = await Guard(block, () => block.SelectAsync(matchers, from, to, ct), warnings);
+            if (series is not null) sets.Add(new ListSeriesSet(series.Select(s => (ISeries)new BlockSeries(s.Labels, s.Chunks)).ToList()));
         }
+        if (warnings.Count > 0) sets.Add(new ListSeriesSet([], warnings));
         return MergeSeriesSet.Of(sets);
     }
 
@@ -167,7 +174,7 @@ public sealed class BlocksQuerier(IReadOnlyList<Block> blocks, long minT, long m
     {
         var values = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var block in blocks)
-            if (block.Overlaps(minT, maxT)) values.UnionWith(await block.LabelValuesAsync(name, matchers));
+            if (block.Overlaps(minT, maxT) && await Guard(block, () => block.LabelValuesAsync(name, matchers), null) is { } v) values.UnionWith(v);
         return values.ToList();
     }
 
@@ -175,8 +182,23 @@ public sealed class BlocksQuerier(IReadOnlyList<Block> blocks, long minT, long m
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var block in blocks)
-            if (block.Overlaps(minT, maxT)) names.UnionWith(await block.LabelNamesAsync(matchers));
+            if (block.Overlaps(minT, maxT) && await Guard(block, () => block.LabelNamesAsync(matchers), null) is { } n) names.UnionWith(n);
         return names.ToList();
+    }
+
+    private async Task<T?> Guard<T>(Block block, Func<Task<T>> read, List<string>? warnings) where T : class
+    {
+        if (onUnreadable is null) return await read();
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is BlockFormatException or Amphora.Bucket.ObjectNotFoundException or IOException)
+        {
+            onUnreadable(block, e);
+            warnings?.Add($"block {block.Meta.Ulid} is unreadable and was skipped: {e.Message}");
+            return null;
+        }
     }
 
     public void Dispose() { }
@@ -187,4 +209,10 @@ internal sealed class BlockSeries(Labels labels, List<ChunkData> chunks) : ISeri
 {
     public Labels Labels { get; } = labels;
     public ISampleIterator Iterator(ISampleIterator? reuse = null) => new ChunkSequenceIterator(chunks);
+}
+
+/// <summary>A fixed set of blocks as a queryable.</summary>
+public sealed class BlocksQueryable(IReadOnlyList<Block> blocks) : IQueryable
+{
+    public IQuerier Querier(long minT, long maxT) => new BlocksQuerier(blocks, minT, maxT);
 }

@@ -27,6 +27,127 @@ internal sealed class Head : IQueryable
 
     public int SeriesCount => _byRef.Count;
 
+    // Block cuts: samples before MinValidTime are in a block and refused; appenders register so a cut can wait for the ones
+    // that may still add samples below a new MinValidTime (two epochs: a cut waits for the epoch before its raise).
+    private readonly object _gate = new();
+    private readonly int[] _inFlight = new int[2];
+    private int _epoch;
+    private long _minValidTime = long.MinValue;
+    private long _minT = long.MaxValue, _maxT = long.MinValue;
+
+    /// <summary>Samples before this time are in blocks; the head refuses them.</summary>
+    public long MinValidTime => Volatile.Read(ref _minValidTime);
+    /// <summary>The oldest and newest sample times the head has held since its last truncation.</summary>
+    public long MinTime => Volatile.Read(ref _minT);
+    public long MaxTime => Volatile.Read(ref _maxT);
+
+    /// <summary>Registers an appender that may add samples; pair with <see cref="ExitAppend"/>.</summary>
+    public int EnterAppend()
+    {
+        lock (_gate)
+        {
+            _inFlight[_epoch & 1]++;
+            return _epoch;
+        }
+    }
+
+    public void ExitAppend(int epoch)
+    {
+        lock (_gate) _inFlight[epoch & 1]--;
+    }
+
+    /// <summary>Raises <see cref="MinValidTime"/> and returns once every appender that might have checked its samples against
+    /// the old value has finished; after that no sample below <paramref name="time"/> can arrive.</summary>
+    public async Task RaiseMinValidTimeAsync(long time)
+    {
+        int old;
+        lock (_gate)
+        {
+            if (time <= _minValidTime) return;
+            Volatile.Write(ref _minValidTime, time);
+            old = _epoch++;
+        }
+        while (true)
+        {
+            lock (_gate)
+                if (_inFlight[old & 1] == 0) return;
+            await Task.Delay(1);
+        }
+    }
+
+    /// <summary>Sets the time before which data is known to be in blocks (on start, from the blocks on disk).</summary>
+    public void RestoreMinValidTime(long time)
+    {
+        lock (_gate) if (time > _minValidTime) Volatile.Write(ref _minValidTime, time);
+    }
+
+    /// <summary>Widens the head's time range to include [minT, maxT].</summary>
+    public void Observe(long minT, long maxT)
+    {
+        long cur;
+        while (minT < (cur = Volatile.Read(ref _minT)) && Interlocked.CompareExchange(ref _minT, minT, cur) != cur) { }
+        while (maxT > (cur = Volatile.Read(ref _maxT)) && Interlocked.CompareExchange(ref _maxT, maxT, cur) != cur) { }
+    }
+
+    private IEnumerable<MemSeries> DistinctSeries()
+    {
+        foreach (var stripe in _stripes)
+        {
+            MemSeries[] copy;
+            lock (stripe) copy = stripe.Values.ToArray();
+            foreach (var s in copy) yield return s;
+        }
+    }
+
+    /// <summary>Every series' data in [minT, maxT) as chunks, in label order, for a block.</summary>
+    public List<(Labels Labels, IReadOnlyList<ChunkData> Chunks)> CollectRange(long minT, long maxT)
+    {
+        var result = new List<(Labels, IReadOnlyList<ChunkData>)>();
+        foreach (var s in DistinctSeries())
+        {
+            List<ChunkData> chunks;
+            lock (s.Lock) chunks = s.CollectRange(minT, maxT);
+            if (chunks.Count > 0) result.Add((s.Labels, chunks));
+        }
+        result.Sort(static (a, b) => a.Item1.CompareTo(b.Item1));
+        return result;
+    }
+
+    /// <summary>Drops data before <paramref name="time"/> (it is in a block now). Series stay, so references in the WAL stay valid.</summary>
+    public void TruncateBefore(long time)
+    {
+        foreach (var s in DistinctSeries())
+            lock (s.Lock) s.TruncateBefore(time);
+        long cur;
+        while (time > (cur = Volatile.Read(ref _minT)) && Interlocked.CompareExchange(ref _minT, time, cur) != cur) { }
+    }
+
+    /// <summary>Forgets series without data (after a WAL replay, before any appender runs).</summary>
+    public int RemoveEmptySeries()
+    {
+        var empty = DistinctSeries().Where(s => !s.HasData).ToList();
+        if (empty.Count == 0) return 0;
+        var gone = empty.ToHashSet();
+        foreach (var s in empty)
+        {
+            var stripe = Stripe(s.Labels);
+            lock (stripe) stripe.Remove(s.Labels);
+        }
+        foreach (var (r, s) in _byRef)
+            if (gone.Contains(s)) _byRef.TryRemove(r, out _);
+        _postingsLock.EnterWriteLock();
+        try
+        {
+            foreach (var values in _postings.Values)
+                foreach (var list in values.Values) list.RemoveAll(gone.Contains);
+        }
+        finally
+        {
+            _postingsLock.ExitWriteLock();
+        }
+        return empty.Count;
+    }
+
     private Dictionary<Labels, MemSeries> Stripe(Labels labels) => _stripes[(int)(labels.StableHash % StripeCount)];
 
     public MemSeries? Find(Labels labels)
@@ -130,7 +251,7 @@ internal sealed class Head : IQueryable
         return result;
     }
 
-    public IEnumerable<Labels> AllLabels() => _byRef.Values.Distinct().Select(s => s.Labels);
+    public IEnumerable<Labels> AllLabels() => DistinctSeries().Select(s => s.Labels);
 
     public IQuerier Querier(long minT, long maxT) => new HeadQuerier(this, minT, maxT);
 
@@ -146,7 +267,7 @@ internal sealed class Head : IQueryable
                 (long, double)[] ooo;
                 lock (s.Lock)
                 {
-                    if (s.IsEmpty || s.MaxT < from || s.MinT > to) continue;
+                    if (!s.HasData || s.MaxT < from || s.MinT > to) continue;
                     (chunks, ooo) = s.Snapshot(from, to);
                 }
                 if (chunks.Count == 0 && ooo.Length == 0) continue;
@@ -177,7 +298,7 @@ internal sealed class Head : IQueryable
             foreach (var s in head.Select(matchers))
             {
                 bool inRange;
-                lock (s.Lock) inRange = !s.IsEmpty && s.MaxT >= minT && s.MinT <= maxT;
+                lock (s.Lock) inRange = s.HasData && s.MaxT >= minT && s.MinT <= maxT;
                 if (inRange) yield return s;
             }
         }

@@ -23,7 +23,8 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     public long MinT { get; private set; } = long.MaxValue;
     private double _lastV;
 
-    public bool IsEmpty => MaxT == long.MinValue && _outOfOrder is null;
+    /// <summary>Whether the series holds samples (it may have none after its data moved to a block).</summary>
+    public bool HasData => _closed.Count > 0 || _head is { Count: > 0 } || _outOfOrder is { Count: > 0 };
 
     /// <summary>Whether a sample may be appended; <paramref name="noOp"/> when it repeats a stored sample exactly.</summary>
     public AppendStatus Check(long t, double v, long windowMs, out bool noOp)
@@ -97,6 +98,38 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     {
         foreach (var c in _closed) yield return c;
         if (_head is { Count: > 0 }) yield return new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count);
+    }
+
+    /// <summary>The samples in [minT, maxT) as chunks for a block: the in-order chunks as they are (they never cross a block
+    /// boundary), re-encoded together with the out-of-order samples when there are any. Caller holds the lock.</summary>
+    public List<ChunkData> CollectRange(long minT, long maxT)
+    {
+        var chunks = Chunks().Where(c => c.MinT >= minT && c.MaxT < maxT).ToList();
+        var ooo = _outOfOrder?.Where(s => s.T >= minT && s.T < maxT).ToList();
+        if (ooo is not { Count: > 0 }) return chunks;
+        var samples = new List<(long T, double V)>(chunks.Sum(c => c.Count) + ooo.Count);
+        foreach (var c in chunks)
+        {
+            var it = new XorIterator(c.Bytes);
+            while (it.Next() != Amphora.Storage.ValueType.None) samples.Add(it.At());
+        }
+        samples.AddRange(ooo);
+        samples.Sort(static (a, b) => a.T.CompareTo(b.T));
+        return Blocks.BlockWriter.Encode(samples);
+    }
+
+    /// <summary>Drops chunks and out-of-order samples before <paramref name="time"/>. Caller holds the lock.</summary>
+    public void TruncateBefore(long time)
+    {
+        _closed.RemoveAll(c => c.MaxT < time);
+        if (_head is { } h && h.Count > 0 && h.MaxT < time) _head = null;
+        _outOfOrder?.RemoveAll(s => s.T < time);
+        if (_outOfOrder is { Count: 0 }) _outOfOrder = null;
+        long min = long.MaxValue;
+        if (_closed.Count > 0) min = _closed[0].MinT;
+        if (_head is { Count: > 0 }) min = Math.Min(min, _head.MinT);
+        if (_outOfOrder is { Count: > 0 }) min = Math.Min(min, _outOfOrder[0].T);
+        MinT = min;
     }
 
     /// <summary>A consistent copy for a querier: chunks overlapping [minT, maxT] and the out-of-order samples. Caller holds the lock.</summary>

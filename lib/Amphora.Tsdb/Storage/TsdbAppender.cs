@@ -15,10 +15,27 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     private readonly List<(Labels Labels, MemSeries? Series, long T, double V)> _pending = new();
     private readonly Dictionary<Labels, (long T, double V)> _pendingLast = new();
     private readonly List<MetricMetadata> _metadata = new();
+    private Head.Head? _head;
+    private int _epoch;
+
+    /// <summary>The workspace's head, registered with it until Commit or Rollback so a block cut waits for this appender.</summary>
+    private Head.Head Head
+    {
+        get
+        {
+            if (_head is null)
+            {
+                _head = storage.HeadFor(workspace);
+                _epoch = _head.EnterAppend();
+            }
+            return _head;
+        }
+    }
 
     public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v)
     {
-        var head = storage.HeadFor(workspace);
+        var head = Head;
+        if (t < head.MinValidTime) return AppendStatus.TooOld;
         var series = head.Find(labels);
         if (series is not null)
         {
@@ -44,8 +61,19 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
 
     public async ValueTask CommitAsync(CancellationToken ct = default)
     {
-        if (_pending.Count == 0 && _metadata.Count == 0) return;
-        var head = storage.HeadFor(workspace);
+        try
+        {
+            if (_pending.Count > 0 || _metadata.Count > 0) await CommitPendingAsync();
+        }
+        finally
+        {
+            Finish();
+        }
+    }
+
+    private async Task CommitPendingAsync()
+    {
+        var head = Head;
         var samples = new WalSample[_pending.Count];
         var resolved = new MemSeries[_pending.Count];
         long last = 0;
@@ -70,19 +98,26 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         await storage.CommitWalAsync(last);
 
         // Durable: now memory. A concurrent request may have stored the same timestamp meanwhile; Apply keeps the first.
+        long minT = long.MaxValue, maxT = long.MinValue;
         for (int i = 0; i < resolved.Length; i++)
+        {
             lock (resolved[i].Lock) resolved[i].Apply(samples[i].T, samples[i].V);
+            minT = Math.Min(minT, samples[i].T);
+            maxT = Math.Max(maxT, samples[i].T);
+        }
+        if (resolved.Length > 0) head.Observe(minT, maxT);
         foreach (var m in _metadata) storage.ApplyMetadata(workspace, m);
         TsdbStorage.CountAppended(samples.Length);
-        _pending.Clear();
-        _pendingLast.Clear();
-        _metadata.Clear();
     }
 
-    public void Rollback()
+    public void Rollback() => Finish();
+
+    private void Finish()
     {
         _pending.Clear();
         _pendingLast.Clear();
         _metadata.Clear();
+        if (_head is not null) _head.ExitAppend(_epoch);
+        _head = null;
     }
 }

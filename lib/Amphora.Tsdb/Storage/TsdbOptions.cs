@@ -1,3 +1,4 @@
+using Amphora.Bucket;
 using Amphora.Tsdb.Wal;
 
 namespace Amphora.Tsdb.Storage;
@@ -11,6 +12,16 @@ public sealed record TsdbOptions
     public long WalSegmentSize { get; init; } = 128L << 20;
     /// <summary>Truncate a WAL corrupted in the middle instead of refusing to open.</summary>
     public bool WalRepair { get; init; }
-    /// <summary>Chunks never cross a multiple of this range (the range of the blocks cut from the head).</summary>
+    /// <summary>The range of the blocks cut from the head; chunks never cross a multiple of it. A block [t, t+range) is cut
+    /// once the head holds data 1.5 ranges past t.</summary>
     public TimeSpan BlockRange { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>How often the head is checked for a block to cut and finished blocks are uploaded; zero turns the loop off.</summary>
+    public TimeSpan CutInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>Where finished blocks are uploaded; null keeps them on local disk only.</summary>
+    public IBucket? Bucket { get; init; }
+    /// <summary>How long an uploaded block is still served from local disk (queriers find it in the bucket within their sync
+    /// interval, which must be shorter).</summary>
+    public TimeSpan LocalBlockRetention { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>This ingester's name, recorded in each block's meta.json.</summary>
+    public string? IngesterName { get; init; }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Amphora.Model;
 using Amphora.Storage;
+using Amphora.Tsdb.Blocks;
 using Amphora.Tsdb.Wal;
 using Microsoft.Extensions.Logging;
 using IQueryable = Amphora.Storage.IQueryable;
@@ -21,13 +22,27 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         description: "Samples written to the WAL and the head.");
     private static readonly Counter<long> WalTruncations = Meter.CreateCounter<long>("amphora_tsdb_wal_truncations",
         description: "Torn or corrupt WAL tails truncated at start-up.");
+    private static readonly Counter<long> BlocksCut = Meter.CreateCounter<long>("amphora_tsdb_blocks_cut", description: "Blocks written from the head.");
+    private static readonly Counter<long> BlocksUploaded = Meter.CreateCounter<long>("amphora_tsdb_blocks_uploaded", description: "Blocks uploaded to the bucket.");
+    private static readonly Counter<long> BlockFailures = Meter.CreateCounter<long>("amphora_tsdb_block_failures",
+        description: "Failed block cuts, uploads or WAL checkpoints (retried on the next cycle).");
+    private static readonly Counter<long> Checkpoints = Meter.CreateCounter<long>("amphora_tsdb_wal_checkpoints", description: "WAL checkpoints written.");
 
     private readonly ConcurrentDictionary<string, Head.Head> _heads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MetricMetadata>> _metadata = new(StringComparer.Ordinal);
     private GroupCommitWal _wal = null!;
     private long _nextRef;
+    private readonly string _dir;
+    private readonly ILogger _logger;
 
-    private TsdbStorage(TsdbOptions options) => Options = options;
+    private TsdbStorage(string dir, TsdbOptions options, ILogger logger)
+    {
+        _dir = dir;
+        Options = options;
+        _logger = logger;
+    }
+
+    private string WalDir => Path.Combine(_dir, "wal");
 
     public TsdbOptions Options { get; }
     internal long WindowMs => (long)Options.OutOfOrderWindow.TotalMilliseconds;
@@ -38,11 +53,12 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     /// <summary>Opens the storage in <paramref name="dir"/>, replaying its WAL.</summary>
     public static TsdbStorage Open(string dir, TsdbOptions options, ILogger logger)
     {
-        string walDir = Path.Combine(dir, "wal");
+        var storage = new TsdbStorage(dir, options, logger);
+        string walDir = storage.WalDir;
         Directory.CreateDirectory(walDir);
+        storage.OpenLocalBlocks();
         var stopwatch = Stopwatch.StartNew();
         int segments = WalSegments.List(walDir).Count;
-        var storage = new TsdbStorage(options);
         long series = 0, samples = 0;
         var replay = WalReader.Replay(walDir, (type, payload) =>
         {
@@ -60,10 +76,13 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                 {
                     var (workspace, batch) = WalRecords.DecodeSamples(payload);
                     var head = storage.HeadFor(workspace);
+                    long minValid = head.MinValidTime;
                     foreach (var sample in batch)
                     {
                         if (head.Find(sample.Ref) is not { } s) continue; // its workspace was deleted later in the log
+                        if (sample.T < minValid) continue; // already in a block
                         lock (s.Lock) s.Apply(sample.T, sample.V);
+                        head.Observe(sample.T, sample.T);
                     }
                     samples += batch.Length;
                     break;
@@ -89,13 +108,23 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
             LogTornTail(logger, walDir);
         }
         if (replay.Repaired) LogRepaired(logger, walDir);
-        LogReplayed(logger, replay.Segments, segments, series, samples, stopwatch.Elapsed.TotalSeconds);
+        int removed = 0;
+        foreach (var head in storage._heads.Values) removed += head.RemoveEmptySeries();
+        LogReplayed(logger, replay.Segments, segments, series, samples, removed, stopwatch.Elapsed.TotalSeconds);
+        // References are never reused: series forgotten above (or with a deleted workspace) may still be named in old segments.
+        storage._nextRef = Math.Max(storage._nextRef, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16);
         storage._wal = new GroupCommitWal(new WalWriter(walDir, options.WalSegmentSize), options.Fsync);
         Meter.CreateObservableCounter("amphora_tsdb_wal_fsyncs", () => storage._wal.Fsyncs, description: "WAL fsyncs (commits share them).");
+        storage.StartBackground();
         return storage;
     }
 
-    internal Head.Head HeadFor(string workspace) => _heads.GetOrAdd(workspace, _ => new Head.Head(BlockRangeMs));
+    internal Head.Head HeadFor(string workspace) => _heads.GetOrAdd(workspace, w =>
+    {
+        var head = new Head.Head(BlockRangeMs);
+        head.RestoreMinValidTime(MinValidTimeOf(w));
+        return head;
+    });
 
     private ConcurrentDictionary<string, MetricMetadata> MetadataFor(string workspace) =>
         _metadata.GetOrAdd(workspace, static _ => new ConcurrentDictionary<string, MetricMetadata>(StringComparer.Ordinal));
@@ -104,8 +133,13 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
 
     public IAppender Appender(string workspace) => new TsdbAppender(this, workspace);
 
-    public IQueryable ForWorkspace(string workspace) =>
-        _heads.TryGetValue(workspace, out var head) ? head : EmptyWorkspace.Instance;
+    /// <summary>The workspace's head merged with its blocks still on local disk.</summary>
+    public IQueryable ForWorkspace(string workspace)
+    {
+        IQueryable head = _heads.TryGetValue(workspace, out var h) ? h : EmptyWorkspace.Instance;
+        var blocks = LocalBlocks(workspace);
+        return blocks.Length == 0 ? head : new MergeQueryable(head, new BlocksQueryable(blocks));
+    }
 
     public int ActiveSeries(string workspace) => _heads.TryGetValue(workspace, out var h) ? h.SeriesCount : 0;
 
@@ -119,10 +153,19 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     /// <summary>Deletes a workspace's data: logged first, so a restart does not bring it back.</summary>
     public async Task DropAsync(string workspace)
     {
-        long seq = _wal.Append(WalRecordType.WorkspaceDeleted, WalRecords.EncodeWorkspace(workspace));
-        await _wal.CommitAsync(seq);
-        _heads.TryRemove(workspace, out _);
-        _metadata.TryRemove(workspace, out _);
+        await _cutLock.WaitAsync();
+        try
+        {
+            long seq = _wal.Append(WalRecordType.WorkspaceDeleted, WalRecords.EncodeWorkspace(workspace));
+            await _wal.CommitAsync(seq);
+            _heads.TryRemove(workspace, out _);
+            _metadata.TryRemove(workspace, out _);
+            DropLocalBlocks(workspace);
+        }
+        finally
+        {
+            _cutLock.Release();
+        }
     }
 
     public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
@@ -143,7 +186,11 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     internal void ApplyMetadata(string workspace, MetricMetadata m) => MetadataFor(workspace)[m.MetricFamilyName] = m;
     internal static void CountAppended(long n) => SamplesAppended.Add(n);
 
-    public void Dispose() => _wal.Dispose();
+    public void Dispose()
+    {
+        StopBackground();
+        _wal.Dispose();
+    }
 
     private sealed class EmptyWorkspace : IQueryable
     {
@@ -151,8 +198,8 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         public IQuerier Querier(long minT, long maxT) => new Head.Head(TimeSpan.FromHours(2).Ticks / TimeSpan.TicksPerMillisecond).Querier(minT, maxT);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples in {Seconds:F2} s")]
-    private static partial void LogReplayed(ILogger logger, int done, int total, long series, long samples, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples ({Removed} series without data forgotten) in {Seconds:F2} s")]
+    private static partial void LogReplayed(ILogger logger, int done, int total, long series, long samples, int removed, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "WAL in {Dir} had a torn or corrupt tail (an interrupted write); truncated at the last good record")]
     private static partial void LogTornTail(ILogger logger, string dir);

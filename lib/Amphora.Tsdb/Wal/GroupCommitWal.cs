@@ -40,6 +40,12 @@ public sealed class GroupCommitWal : IDisposable
         }
     }
 
+    /// <summary>Starts a new segment; returns the number of the last closed one (see <see cref="WalWriter.Rotate"/>).</summary>
+    public int Rotate()
+    {
+        lock (_gate) return _writer.Rotate();
+    }
+
     /// <summary>Returns once the records up to <paramref name="sequence"/> are as durable as the policy promises.</summary>
     public async Task CommitAsync(long sequence)
     {

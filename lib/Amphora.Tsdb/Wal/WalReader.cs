@@ -10,9 +10,35 @@ public static class WalReader
 {
     public delegate void RecordHandler(WalRecordType type, ReadOnlySpan<byte> payload);
 
+    /// <summary>Replays the newest checkpoint (if any), then the segments after it.</summary>
     public static WalReplayStats Replay(string dir, RecordHandler handler, bool repair = false)
     {
-        var segments = WalSegments.List(dir);
+        WalCheckpoint.RemoveIncomplete(dir);
+        int after = -1;
+        if (WalCheckpoint.Latest(dir) is { } checkpoint)
+        {
+            ReplayStrict(checkpoint.Dir, handler);
+            after = checkpoint.UpTo;
+        }
+        return ReplaySegments(dir, handler, repair, after);
+    }
+
+    /// <summary>Replays every segment of a directory that must be intact (a synced checkpoint).</summary>
+    internal static void ReplayStrict(string dir, RecordHandler handler)
+    {
+        foreach (int segment in WalSegments.List(dir)) ReplaySegmentStrict(dir, segment, handler);
+    }
+
+    /// <summary>Replays one closed segment; any damage is corruption, not a torn tail.</summary>
+    internal static void ReplaySegmentStrict(string dir, int segment, RecordHandler handler)
+    {
+        var (_, badOffset, reason) = ReadSegment(File.ReadAllBytes(WalSegments.PathOf(dir, segment)), handler);
+        if (badOffset >= 0) throw new WalCorruptionException(segment, badOffset, $"{reason} (in {Path.GetFileName(dir)})");
+    }
+
+    private static WalReplayStats ReplaySegments(string dir, RecordHandler handler, bool repair, int after)
+    {
+        var segments = WalSegments.List(dir).Where(s => s > after).ToList();
         long records = 0;
         int torn = 0;
         bool repaired = false;

@@ -40,6 +40,20 @@ public sealed class WalWriter : IDisposable
         }
     }
 
+    /// <summary>Closes the current segment (synced) and starts the next; returns the number of the closed one. Segments up to it
+    /// are immutable from then on, so a checkpoint can read them while appends continue.</summary>
+    public int Rotate()
+    {
+        lock (_gate)
+        {
+            _current.Flush(true);
+            _current.Dispose();
+            int closed = CurrentSegment++;
+            _current = OpenSegment(CurrentSegment);
+            return closed;
+        }
+    }
+
     /// <summary>Flushes buffered records and fsyncs the current segment.</summary>
     public void Sync()
     {

@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Amphora.Tsdb.Blocks;
+using Amphora.Tsdb.Wal;
+using Microsoft.Extensions.Logging;
+
+namespace Amphora.Tsdb.Storage;
+
+/// <summary>
+/// The head's way to long-term storage: every CutInterval the storage checks each workspace's head; once it holds data 1.5
+/// block ranges past the start of its oldest range, that range is written as a block under blocks/&lt;workspace&gt;/, the head
+/// forgets it, and the WAL is checkpointed. Finished blocks are uploaded to the bucket (meta.json last) and deleted locally
+/// LocalBlockRetention after the upload. Until then the ingester serves them itself.
+/// </summary>
+public sealed partial class TsdbStorage
+{
+    private const string UploadedMarker = "amphora-uploaded";
+    private const string MinValidTimeFile = "min-valid-time";
+
+    private readonly SemaphoreSlim _cutLock = new(1, 1);
+    private readonly Lock _blocksGate = new();
+    private readonly Dictionary<string, Block[]> _localBlocks = new(StringComparer.Ordinal);
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+
+    private string BlocksDir => Path.Combine(_dir, "blocks");
+
+    internal Block[] LocalBlocks(string workspace)
+    {
+        lock (_blocksGate) return _localBlocks.TryGetValue(workspace, out var b) ? b : [];
+    }
+
+    private void AddLocalBlock(string workspace, Block block)
+    {
+        lock (_blocksGate)
+            _localBlocks[workspace] = [.. LocalBlocks(workspace), block];
+    }
+
+    /// <summary>Opens the blocks on local disk (removing ones a crash left half-written) and remembers where each workspace's
+    /// head starts.</summary>
+    private void OpenLocalBlocks()
+    {
+        if (!Directory.Exists(BlocksDir)) return;
+        foreach (var workspaceDir in Directory.GetDirectories(BlocksDir))
+        {
+            string workspace = Path.GetFileName(workspaceDir);
+            foreach (var dir in Directory.GetDirectories(workspaceDir))
+            {
+                if (dir.EndsWith(BlockWriter.TempSuffix, StringComparison.Ordinal))
+                {
+                    Directory.Delete(dir, recursive: true);
+                    continue;
+                }
+                try
+                {
+                    AddLocalBlock(workspace, Block.OpenAsync(new LocalBlockFiles(dir)).GetAwaiter().GetResult());
+                }
+                catch (Exception e) when (e is BlockFormatException or IOException)
+                {
+                    // The WAL still has the data unless a checkpoint covered it; keep the directory for inspection.
+                    Directory.Move(dir, dir + ".corrupt");
+                    LogCorruptLocalBlock(_logger, dir, e.Message);
+                }
+            }
+        }
+    }
+
+    /// <summary>Samples before this time are in blocks: from the recorded value, or the newest local block's end.</summary>
+    private long MinValidTimeOf(string workspace)
+    {
+        long result = long.MinValue;
+        foreach (var b in LocalBlocks(workspace)) result = Math.Max(result, b.Meta.MaxTime);
+        string file = Path.Combine(BlocksDir, workspace, MinValidTimeFile);
+        if (File.Exists(file) && long.TryParse(File.ReadAllText(file), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long recorded))
+            result = Math.Max(result, recorded);
+        return result;
+    }
+
+    private void StartBackground()
+    {
+        if (Options.CutInterval <= TimeSpan.Zero) return;
+        _stop = new CancellationTokenSource();
+        var token = _stop.Token;
+        _loop = Task.Run(async () =>
+        {
+            while (!token.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(Options.CutInterval, token);
+                    await CutBlocksAsync(token);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    BlockFailures.Add(1);
+                    LogBlockFailure(_logger, e);
+                }
+            }
+        }, token);
+    }
+
+    private void StopBackground()
+    {
+        if (_stop is null) return;
+        _stop.Cancel();
+        try
+        {
+            _loop?.Wait(TimeSpan.FromSeconds(30));
+        }
+        catch (AggregateException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Cuts every block the heads are ready for, checkpoints the WAL when something was cut, uploads finished blocks and
+    /// removes uploaded ones past their local retention. Returns the number of blocks cut. Runs on the background loop;
+    /// tests call it directly.
+    /// </summary>
+    public async Task<int> CutBlocksAsync(CancellationToken ct = default)
+    {
+        await _cutLock.WaitAsync(ct);
+        try
+        {
+            int cut = 0;
+            long range = BlockRangeMs;
+            foreach (var (workspace, head) in _heads.ToArray())
+            {
+                while (true)
+                {
+                    long min = head.MinTime, max = head.MaxTime;
+                    if (min == long.MaxValue || max == long.MinValue) break;
+                    long start = Math.DivRem(min, range, out long rem) * range - (rem < 0 ? range : 0);
+                    if (max - start < range + range / 2) break;
+                    await CutAsync(workspace, head, start, start + range);
+                    cut++;
+                }
+            }
+            if (cut > 0) Checkpoint();
+            await ShipAsync(ct);
+            return cut;
+        }
+        finally
+        {
+            _cutLock.Release();
+        }
+    }
+
+    private async Task CutAsync(string workspace, Head.Head head, long start, long end)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        await head.RaiseMinValidTimeAsync(end);
+        var series = head.CollectRange(start, end);
+        string workspaceDir = Path.Combine(BlocksDir, workspace);
+        Directory.CreateDirectory(workspaceDir);
+        if (series.Count > 0)
+        {
+            var (meta, dir) = BlockWriter.Write(workspaceDir, series, start, end,
+                new AmphoraBlockInfo { Workspace = workspace, Ingester = Options.IngesterName });
+            AddLocalBlock(workspace, await Block.OpenAsync(new LocalBlockFiles(dir)));
+            BlocksCut.Add(1);
+            LogBlockCut(_logger, workspace, meta.Ulid, start, end, meta.Stats.NumSeries, meta.Stats.NumSamples, stopwatch.Elapsed.TotalSeconds);
+        }
+        // Recorded before the head forgets the range, so a restart does not take samples the block already has.
+        string file = Path.Combine(workspaceDir, MinValidTimeFile);
+        File.WriteAllText(file + ".tmp", end.ToString(CultureInfo.InvariantCulture));
+        File.Move(file + ".tmp", file, overwrite: true);
+        head.TruncateBefore(end);
+    }
+
+    private void DropLocalBlocks(string workspace)
+    {
+        lock (_blocksGate) _localBlocks.Remove(workspace);
+        string dir = Path.Combine(BlocksDir, workspace);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+
+    /// <summary>Uploads local blocks not uploaded yet (chunks, index and tombstones first, meta.json last, so readers never see
+    /// a partial block) and deletes uploaded ones older than the local retention.</summary>
+    private async Task ShipAsync(CancellationToken ct)
+    {
+        if (Options.Bucket is not { } bucket) return;
+        KeyValuePair<string, Block[]>[] all;
+        lock (_blocksGate) all = _localBlocks.ToArray();
+        foreach (var (workspace, blocks) in all)
+        {
+            foreach (var block in blocks)
+            {
+                string dir = block.Location;
+                string marker = Path.Combine(dir, UploadedMarker);
+                if (!File.Exists(marker))
+                {
+                    string prefix = $"{workspace}/{block.Meta.Ulid}/";
+                    var files = Directory.GetFiles(Path.Combine(dir, "chunks")).Order(StringComparer.Ordinal)
+                        .Select(f => "chunks/" + Path.GetFileName(f)).Concat(["index", "tombstones", "meta.json"]);
+                    foreach (var file in files)
+                    {
+                        await using var stream = File.OpenRead(Path.Combine(dir, file));
+                        await bucket.UploadAsync(prefix + file, stream, ct);
+                    }
+                    await File.WriteAllTextAsync(marker, DateTimeOffset.UtcNow.ToString("O"), ct);
+                    BlocksUploaded.Add(1);
+                    LogBlockUploaded(_logger, workspace, block.Meta.Ulid);
+                }
+                else if (File.GetLastWriteTimeUtc(marker) + Options.LocalBlockRetention < DateTime.UtcNow)
+                {
+                    lock (_blocksGate)
+                        if (_localBlocks.TryGetValue(workspace, out var current)) _localBlocks[workspace] = current.Where(b => b != block).ToArray();
+                    Directory.Delete(dir, recursive: true);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the closed WAL segments as a checkpoint holding only what a replay still needs: series the heads hold, their
+    /// samples not yet in a block, and each metric family's latest metadata (workspace deletions resolved).
+    /// </summary>
+    private void Checkpoint()
+    {
+        var stopwatch = Stopwatch.StartNew();
+        int upTo = _wal.Rotate();
+        var keptRefs = new HashSet<ulong>();
+        var metadata = new Dictionary<(string, string), byte[]>();
+        byte[]? Filter(WalRecordType type, ReadOnlySpan<byte> payload)
+        {
+            switch (type)
+            {
+                case WalRecordType.Series:
+                {
+                    var s = WalRecords.DecodeSeries(payload);
+                    // Kept while the head holds the series under this reference (the current one, or an alias from a replay).
+                    if (!_heads.TryGetValue(s.Workspace, out var head) || head.Find(s.Labels) is not { } live) return null;
+                    if (live.Ref != s.Ref && head.Find(s.Ref) != live) return null;
+                    keptRefs.Add(s.Ref);
+                    return payload.ToArray();
+                }
+                case WalRecordType.Samples:
+                {
+                    var (workspace, batch) = WalRecords.DecodeSamples(payload);
+                    if (!_heads.TryGetValue(workspace, out var head)) return null;
+                    long minValid = head.MinValidTime;
+                    var keep = batch.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
+                    return keep.Length == 0 ? null : keep.Length == batch.Length ? payload.ToArray() : WalRecords.EncodeSamples(workspace, keep);
+                }
+                case WalRecordType.Metadata:
+                {
+                    var (workspace, m) = WalRecords.DecodeMetadata(payload);
+                    metadata[(workspace, m.MetricFamilyName)] = payload.ToArray();
+                    return null;
+                }
+                case WalRecordType.WorkspaceDeleted:
+                {
+                    string workspace = WalRecords.DecodeWorkspace(payload);
+                    foreach (var key in metadata.Keys.Where(k => k.Item1 == workspace).ToList()) metadata.Remove(key);
+                    return null;
+                }
+                default:
+                    return payload.ToArray();
+            }
+        }
+        IEnumerable<(WalRecordType, byte[])> Trailer() => metadata.Values.Select(p => (WalRecordType.Metadata, p));
+        long kept = WalCheckpoint.Create(WalDir, upTo, Filter, Trailer());
+        Checkpoints.Add(1);
+        LogCheckpoint(_logger, upTo, kept, stopwatch.Elapsed.TotalSeconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cut block {Ulid} of workspace {Workspace} for [{MinTime}, {MaxTime}): {Series} series, {Samples} samples in {Seconds:F2} s")]
+    private static partial void LogBlockCut(ILogger logger, string workspace, string ulid, long minTime, long maxTime, long series, long samples, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Uploaded block {Ulid} of workspace {Workspace}")]
+    private static partial void LogBlockUploaded(ILogger logger, string workspace, string ulid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WAL checkpoint through segment {UpTo}: {Records} records kept in {Seconds:F2} s")]
+    private static partial void LogCheckpoint(ILogger logger, int upTo, long records, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Block cut, upload or checkpoint failed; retrying on the next cycle")]
+    private static partial void LogBlockFailure(ILogger logger, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Local block {Dir} is unreadable and was set aside (.corrupt): {Reason}")]
+    private static partial void LogCorruptLocalBlock(ILogger logger, string dir, string reason);
+}
