@@ -3,6 +3,7 @@ using Amphora.Ingester;
 using Amphora.Querier;
 using Amphora.Querier.Api;
 using Amphora.Server.Config;
+using Amphora.Storage;
 
 namespace Amphora.Server;
 
@@ -11,7 +12,7 @@ public sealed partial class Modules
     /// <summary>Every component in one process: the distributor pushes into the local ingester, the querier reads it directly.</summary>
     private void AddAllInOne(AmphoraConfig config, IServiceProvider services)
     {
-        var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config), services.GetRequiredService<ILogger<IngesterService>>());
+        var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
         var tenancy = new TenancyModule(config, ingester.DropWorkspaceAsync, services.GetRequiredService<ILoggerFactory>());
         _services.Add(tenancy);
         _services.Add(ingester);
@@ -19,7 +20,8 @@ public sealed partial class Modules
             tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
         ingester.Replayed = (workspace, series) => tenancy.Tenancy.Series.Recount(workspace, series);
 
-        var querier = new QuerierService(ingester, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
+        var storage = new MergeWorkspaceQueryable(ingester, BlockStoreFrom(config, services));
+        var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         var distributor = new DistributorService(new LocalIngesterPush(ingester), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
         {

@@ -6,6 +6,7 @@ using Amphora.Querier.Api;
 using Amphora.Querier.Cluster;
 using Amphora.Ring;
 using Amphora.Server.Config;
+using Amphora.Storage;
 
 namespace Amphora.Server;
 
@@ -19,7 +20,7 @@ public sealed partial class Modules
 
     private void AddIngester(AmphoraConfig config, IServiceProvider services)
     {
-        var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config), services.GetRequiredService<ILogger<IngesterService>>());
+        var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
@@ -74,8 +75,9 @@ public sealed partial class Modules
         var tenancy = new TenancyModule(config, null, services.GetRequiredService<ILoggerFactory>());
         _services.Add(tenancy);
         var ring = AddRing(config, services);
-        var storage = new RingQueryable(ring, TimeSpan.FromMinutes(2));
-        var querier = new QuerierService(storage, storage, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
+        var ingesters = new RingQueryable(ring, TimeSpan.FromMinutes(2));
+        var storage = new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services));
+        var querier = new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         _services.Add(querier);
         _routes.Add(app =>
         {
@@ -84,10 +86,14 @@ public sealed partial class Modules
         });
     }
 
-    private static Amphora.Tsdb.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config) => new()
+    private Amphora.Tsdb.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config, IServiceProvider services) => new()
     {
         OutOfOrderWindow = config.OutOfOrderWindow,
         BlockRange = config.BlockRange,
+        CutInterval = config.BlockCutInterval,
+        LocalBlockRetention = config.BlockLocalRetention,
+        Bucket = BucketFrom(config, services),
+        IngesterName = config.IngesterName,
         WalSegmentSize = config.WalSegmentSize,
         WalRepair = config.WalRepair,
         Fsync = config.WalFsync switch

@@ -37,6 +37,19 @@ public sealed class AmphoraConfig
     public string WalFsync { get; set; } = "always";
     public bool WalRepair { get; set; }
     public long WalSegmentSize { get; set; } = 128L << 20;
+    public TimeSpan BlockCutInterval { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan BlockLocalRetention { get; set; } = TimeSpan.FromHours(1);
+
+    public string BlocksStorage { get; set; } = "filesystem";
+    public string? BlocksFilesystemDir { get; set; }
+    public string? S3Endpoint { get; set; }
+    public string S3Bucket { get; set; } = "";
+    public string S3Region { get; set; } = "us-east-1";
+    public bool S3PathStyle { get; set; }
+    public string? S3AccessKey { get; set; }
+    public string? S3SecretKey { get; set; }
+    public string? S3Prefix { get; set; }
+    public TimeSpan BlocksSyncInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public string GrpcListen { get; set; } = "127.0.0.1:9095";
     public string IngesterName { get; set; } = "ingester-0";
@@ -80,6 +93,19 @@ public sealed class AmphoraConfig
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
+        if (OutOfOrderWindow * 2 > BlockRange)
+            errors.Add($"--ingester.out-of-order-window ({OutOfOrderWindow}) must be at most half of --tsdb.block-range ({BlockRange}), " +
+                       "so out-of-order samples still reach the head before their block is cut");
+        if (BlockCutInterval <= TimeSpan.Zero) errors.Add("--tsdb.cut-interval must be positive");
+        if (BlocksSyncInterval >= BlockLocalRetention)
+            errors.Add($"--blocks.sync-interval ({BlocksSyncInterval}) must be shorter than --tsdb.local-retention ({BlockLocalRetention}): " +
+                       "queriers must find an uploaded block in the bucket before the ingester stops serving its local copy");
+        if (BlocksStorage is not ("filesystem" or "s3"))
+            errors.Add($"invalid --blocks.storage \"{BlocksStorage}\": must be filesystem or s3");
+        if (BlocksStorage == "s3" && S3Bucket.Length == 0)
+            errors.Add("--blocks.storage=s3 needs --blocks.s3.bucket (the bucket must exist)");
+        if ((S3AccessKey is null) != (S3SecretKey is null))
+            errors.Add("--blocks.s3.access-key and --blocks.s3.secret-key go together; without both the standard AWS environment variables are used");
         if (Target is "distributor" or "querier" && RingMembers.Length == 0)
             errors.Add($"--target={Target} needs the ingesters: set --ring.members=ingester-0=host:port,... (their --grpc.listen addresses)");
         if (Target == "ingester" && !ListenAddress.TryParse(GrpcListen, out _, out var grpcError))

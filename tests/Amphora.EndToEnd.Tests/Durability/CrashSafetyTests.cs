@@ -9,6 +9,8 @@ namespace Amphora.EndToEnd.Tests.Durability;
 /// <summary>
 /// Nothing acknowledged is lost: concurrent writers push to amphora, the process is killed with SIGKILL at a random moment,
 /// restarted on the same data dir, and every sample of every request that got 204 must be returned by a query. Five rounds.
+/// Blocks are one minute long and samples 50 ms apart, so blocks are cut, uploaded and the WAL checkpointed while the
+/// writers run; two rounds are killed right after a block was written, before the head, WAL and bucket have caught up.
 /// </summary>
 public sealed class CrashSafetyTests(ITestOutputHelper output)
 {
@@ -19,13 +21,15 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         int port = FreePort.Next();
         var acknowledged = new ConcurrentBag<(string Series, long T, double V)>();
         var random = new Random(7);
+        const long step = 50;
         long baseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 30 * 60_000;
         long counter = 0;
         try
         {
             for (int round = 0; round < 5; round++)
             {
-                using var amphora = AmphoraProcess.Start(dataDir, port);
+                using var amphora = AmphoraProcess.Start(dataDir, port, "--tsdb.block-range=1m", "--tsdb.cut-interval=100ms",
+                    "--ingester.out-of-order-window=10s", "--blocks.sync-interval=1s");
                 await amphora.WaitReadyAsync();
                 using var stop = new CancellationTokenSource();
                 var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
@@ -34,7 +38,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
                     while (!stop.IsCancellationRequested)
                     {
                         long n = Interlocked.Increment(ref counter);
-                        long t = baseTime + n;
+                        long t = baseTime + n * step;
                         var samples = Enumerable.Range(0, 5).Select(s => ($"crash_series{{writer=\"{w}\",s=\"{s}\"}}", t, (double)n)).ToList();
                         var request = new WriteRequestBuilder();
                         for (int s = 0; s < 5; s++) request.Series($"__name__=\"crash_series\",s=\"{s}\",writer=\"{w}\"", (t, n));
@@ -47,7 +51,18 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
                         catch (TaskCanceledException) { }
                     }
                 })).ToArray();
-                await Task.Delay(300 + random.Next(1200));
+                if (round >= 3)
+                {
+                    // Kill just after a block is written: head truncation, checkpoint and upload have not happened yet.
+                    int cutsBefore = CountCuts(amphora.Output);
+                    var deadline = DateTime.UtcNow.AddSeconds(20);
+                    while (CountCuts(amphora.Output) == cutsBefore && DateTime.UtcNow < deadline) await Task.Delay(1);
+                    output.WriteLine($"round {round}: killed {(CountCuts(amphora.Output) > cutsBefore ? "right after a block cut" : "at the deadline")}");
+                }
+                else
+                {
+                    await Task.Delay(300 + random.Next(1200));
+                }
                 amphora.Kill();
                 stop.Cancel();
                 await Task.WhenAll(writers);
@@ -58,8 +73,8 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             await final.WaitReadyAsync();
             using var api = new PromApiClient(final.BaseAddress, "/prometheus/api/v1", "crash");
             // The raw samples: a range selector over everything written, evaluated just after the last write.
-            var raw = await api.GetAsync("query", ("query", $"crash_series[{(counter + 10) / 1000 + 1}s]"),
-                ("time", PromApiClient.FormatTime(baseTime + counter + 1)));
+            var raw = await api.GetAsync("query", ("query", $"crash_series[{(counter + 10) * step / 1000 + 1}s]"),
+                ("time", PromApiClient.FormatTime(baseTime + counter * step + 1)));
             Assert.Equal(HttpStatusCode.OK, raw.Status);
             var stored = new HashSet<(string, long, double)>();
             foreach (var series in raw.Json.GetProperty("data").GetProperty("result").EnumerateArray())
@@ -73,6 +88,9 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             output.WriteLine($"{acknowledged.Count} acknowledged, {stored.Count} stored, {lost.Count} lost");
             Assert.True(acknowledged.Count > 100, $"too few writes got through to test anything: {acknowledged.Count}");
             Assert.True(lost.Count == 0, $"{lost.Count} acknowledged samples lost, e.g. {string.Join(", ", lost.Take(5))}");
+            int blocks = Directory.Exists(Path.Combine(dataDir, "bucket", "crash")) ? Directory.GetDirectories(Path.Combine(dataDir, "bucket", "crash")).Length : 0;
+            output.WriteLine($"{blocks} blocks in the bucket");
+            Assert.True(blocks >= 2, $"the test should have cut and uploaded blocks; the bucket holds {blocks}");
             await final.TerminateAsync(TimeSpan.FromSeconds(30));
         }
         finally
@@ -80,4 +98,6 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             try { Directory.Delete(dataDir, true); } catch (IOException) { }
         }
     }
+
+    private static int CountCuts(string log) => log.Split("Cut block").Length - 1;
 }
