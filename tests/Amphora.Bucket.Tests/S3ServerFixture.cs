@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Amphora.Bucket;
+using Xunit;
 
 namespace Amphora.Bucket.Tests;
 
