@@ -64,6 +64,9 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
         int limit, int limitPerMetric, CancellationToken ct = default) =>
         Storage.MetadataAsync(workspace, metric, limit, limitPerMetric, ct);
 
+    /// <summary>Whether the ingester serves this block from its local disk (not uploaded yet, or within its local retention).</summary>
+    public bool ServesBlock(string workspace, string ulid) => _storage?.HasLocalBlock(workspace, ulid) ?? false;
+
     /// <summary>Removes all of a workspace's data and metadata (workspace deletion), durably; later queries see nothing.</summary>
     public Task DropWorkspaceAsync(string workspace) => Storage.DropAsync(workspace);
 

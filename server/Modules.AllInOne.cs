@@ -20,7 +20,7 @@ public sealed partial class Modules
             tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
         ingester.Replayed = (workspace, series) => tenancy.Tenancy.Series.Recount(workspace, series);
 
-        var storage = new MergeWorkspaceQueryable(ingester, BlockStoreFrom(config, services));
+        var storage = new MergeWorkspaceQueryable(ingester, BlockStoreFrom(config, services, ingester.ServesBlock));
         var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         var distributor = new DistributorService(new LocalIngesterPush(ingester), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())

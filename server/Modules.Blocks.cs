@@ -19,6 +19,9 @@ public sealed partial class Modules
         return _bucket = new RetryingBucket(inner, logger: services.GetRequiredService<ILogger<RetryingBucket>>());
     }
 
-    private BucketBlockStore BlockStoreFrom(AmphoraConfig config, IServiceProvider services) =>
-        new(BucketFrom(config, services), config.BlocksSyncInterval, services.GetRequiredService<ILogger<BucketBlockStore>>());
+    private BucketBlockStore BlockStoreFrom(AmphoraConfig config, IServiceProvider services, Func<string, string, bool>? servedLocally = null) =>
+        new(BucketFrom(config, services), config.BlocksSyncInterval, services.GetRequiredService<ILogger<BucketBlockStore>>())
+        {
+            Exclude = servedLocally,
+        };
 }

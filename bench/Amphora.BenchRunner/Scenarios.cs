@@ -84,8 +84,8 @@ public static class Scenarios
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long start = now - (long)settings.DiskHistory.TotalMilliseconds;
         await SendAsync(system, settings.DiskSeries, start, now, settings);
-        // Prometheus compacts its head into a 2 h block within a minute or two once it spans more than 3 h.
-        var deadline = DateTime.UtcNow + (system.CutsBlocks ? TimeSpan.FromMinutes(5) : TimeSpan.Zero);
+        // Both cut the head's oldest 2 h into a block within a minute or two once it spans more than 3 h.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
         while (!system.BlockDirectories().Any() && DateTime.UtcNow < deadline) await Task.Delay(1000);
         if (!system.BlockDirectories().Any()) Console.Error.WriteLine($"  {system.Name}: no block on disk (bytes per sample not measured)");
 

@@ -83,15 +83,15 @@ public abstract class SystemUnderTest : IDisposable
     }
 
     /// <summary>Block directories (those holding a meta.json) under the data dir.</summary>
-    public IEnumerable<string> BlockDirectories() =>
-        Directory.Exists(DataDir)
-            ? Directory.EnumerateFiles(DataDir, "meta.json", SearchOption.AllDirectories).Select(Path.GetDirectoryName).OfType<string>()
+    public virtual IEnumerable<string> BlockDirectories() => BlocksUnder(DataDir);
+
+    protected static IEnumerable<string> BlocksUnder(string dir) =>
+        Directory.Exists(dir)
+            ? Directory.EnumerateFiles(dir, "meta.json", SearchOption.AllDirectories).Select(Path.GetDirectoryName).OfType<string>()
             : [];
 
     public abstract long WalBytes();
 
-    /// <summary>Whether the system writes blocks from its head (Amphora does not yet: its head and WAL hold everything).</summary>
-    public virtual bool CutsBlocks => true;
 
     public void Dispose()
     {
@@ -117,7 +117,8 @@ public sealed class AmphoraSystem(string dll, string dataDir, int port, string c
 
     public override long WalBytes() => ProcStats.DirectoryBytes(DataDir, p => p.Split('/').Contains("wal"));
 
-    public override bool CutsBlocks => false;
+    /// <summary>The blocks in the (filesystem) bucket; the ingester's local copies of the same blocks are not counted twice.</summary>
+    public override IEnumerable<string> BlockDirectories() => BlocksUnder(Path.Combine(DataDir, "bucket"));
 }
 
 /// <summary>Prometheus from Debian as a remote-write receiver (nothing scraped).</summary>

@@ -20,6 +20,10 @@ public sealed partial class BucketBlockStore(IBucket bucket, TimeSpan syncInterv
 
     private readonly ConcurrentDictionary<string, WorkspaceBlocks> _workspaces = new(StringComparer.Ordinal);
 
+    /// <summary>Blocks not to read from the bucket (workspace, ULID): in one process with the ingester, the ones it still
+    /// serves from local disk, so they are not read twice.</summary>
+    public Func<string, string, bool>? Exclude { get; init; }
+
     public IQueryable ForWorkspace(string workspace) => new Queryable(this, workspace);
 
     /// <summary>The workspace's readable blocks, refreshed from the bucket when the last listing is older than the interval.</summary>
@@ -69,6 +73,9 @@ public sealed partial class BucketBlockStore(IBucket bucket, TimeSpan syncInterv
         state.SyncedAt = DateTime.UtcNow;
     }
 
+    private IReadOnlyList<Block> Readable(string workspace, IReadOnlyList<Block> blocks) =>
+        Exclude is { } exclude ? blocks.Where(b => !exclude(workspace, b.Meta.Ulid)).ToList() : blocks;
+
     private void MarkCorrupt(string workspace, string ulid, Exception e)
     {
         var state = _workspaces.GetOrAdd(workspace, _ => new WorkspaceBlocks());
@@ -97,7 +104,7 @@ public sealed partial class BucketBlockStore(IBucket bucket, TimeSpan syncInterv
         private BlocksQuerier? _inner;
 
         private async ValueTask<BlocksQuerier> InnerAsync(CancellationToken ct) =>
-            _inner ??= new BlocksQuerier(await store.BlocksAsync(workspace, ct), minT, maxT,
+            _inner ??= new BlocksQuerier(store.Readable(workspace, await store.BlocksAsync(workspace, ct)), minT, maxT,
                 (block, e) => store.MarkCorrupt(workspace, block.Meta.Ulid, e));
 
         public async ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<Amphora.Model.LabelMatcher> matchers, CancellationToken ct = default) =>

@@ -31,6 +31,9 @@ public sealed partial class TsdbStorage
         lock (_blocksGate) return _localBlocks.TryGetValue(workspace, out var b) ? b : [];
     }
 
+    /// <summary>Whether this storage serves the block from local disk.</summary>
+    public bool HasLocalBlock(string workspace, string ulid) => LocalBlocks(workspace).Any(b => b.Meta.Ulid == ulid);
+
     private void AddLocalBlock(string workspace, Block block)
     {
         lock (_blocksGate)
