@@ -18,10 +18,13 @@ public static class Report
         foreach (int series in settings.SeriesSteps)
             rows.Add(new($"RSS bytes per active series at {series:N0} series", f => f.RssBytesPerSeries.GetValueOrDefault(series, double.NaN), "F0", 1.0));
         rows.Add(new("Block bytes per sample (chunks + index)", f => f.BlockBytesPerSample, "F3", 1.0));
+        rows.Add(new("  of which chunks", f => f.ChunkBytesPerSample, "F3", null));
+        rows.Add(new("  of which index", f => f.IndexBytesPerSample, "F3", null));
+        rows.Add(new("  samples in those blocks", f => f.BlockSamples, "N0", null));
         rows.Add(new("WAL bytes after the disk run", f => f.WalBytes, "N0", null));
         rows.Add(new("Dashboard query p50, recent data (ms)", f => f.RecentP50Ms, "F1", 1.0));
         rows.Add(new("Dashboard query p99, recent data (ms)", f => f.RecentP99Ms, "F1", null));
-        rows.Add(new("Dashboard query p50, older data (Prometheus: blocks; Amphora: head) (ms)", f => f.OlderP50Ms, "F1", 1.0));
+        rows.Add(new("Dashboard query p50, older data (in blocks) (ms)", f => f.OlderP50Ms, "F1", 1.0));
         rows.Add(new("Dashboard query p99, older data (ms)", f => f.OlderP99Ms, "F1", null));
         foreach (var name in amphora.QueryMedianMs.Keys)
             rows.Add(new($"  median of \"{name}\" (ms)", f => f.QueryMedianMs.GetValueOrDefault(name, double.NaN), "F1", null));

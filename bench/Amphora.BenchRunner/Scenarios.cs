@@ -25,7 +25,7 @@ public sealed class SystemFigures
     public double IngestSamplesPerSecond;
     public double CpuSecondsPerMillionSamples;
     public SortedDictionary<int, double> RssBytesPerSeries = new();
-    public double BlockBytesPerSample;
+    public double BlockBytesPerSample, ChunkBytesPerSample, IndexBytesPerSample;
     public long BlockSamples;
     public long WalBytes;
     public double RecentP50Ms, RecentP99Ms, OlderP50Ms, OlderP99Ms;
@@ -110,15 +110,18 @@ public static class Scenarios
         figures.OlderP99Ms = Percentile(older, 0.99);
 
         await system.StopAsync();
-        long bytes = 0, samples = 0;
+        long chunkBytes = 0, indexBytes = 0, samples = 0;
         foreach (var block in system.BlockDirectories())
         {
-            bytes += ProcStats.DirectoryBytes(block, p => p == "index" || p.StartsWith("chunks", StringComparison.Ordinal));
+            chunkBytes += ProcStats.DirectoryBytes(block, p => p.StartsWith("chunks", StringComparison.Ordinal));
+            indexBytes += ProcStats.DirectoryBytes(block, p => p == "index");
             using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(block, "meta.json")));
             samples += meta.RootElement.GetProperty("stats").GetProperty("numSamples").GetInt64();
         }
         figures.BlockSamples = samples;
-        figures.BlockBytesPerSample = samples > 0 ? (double)bytes / samples : double.NaN;
+        figures.BlockBytesPerSample = samples > 0 ? (double)(chunkBytes + indexBytes) / samples : double.NaN;
+        figures.ChunkBytesPerSample = samples > 0 ? (double)chunkBytes / samples : double.NaN;
+        figures.IndexBytesPerSample = samples > 0 ? (double)indexBytes / samples : double.NaN;
         figures.WalBytes = system.WalBytes();
     }
 

@@ -16,7 +16,7 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     public readonly object Lock = new();
     private readonly List<ChunkData> _closed = new();
     private XorChunk? _head;
-    private long _headBoundary;
+    private long _headBoundary, _headCutAt;
     private List<(long T, double V)>? _outOfOrder;
 
     public long MaxT { get; private set; } = long.MinValue;
@@ -50,8 +50,9 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     {
         if (MaxT == long.MinValue || t > MaxT)
         {
-            if (_head is null || _head.Count >= XorChunk.MaxSamples || t >= _headBoundary) CutHeadChunk(t);
+            if (_head is null || t >= _headCutAt || _head.Count >= 2 * XorChunk.MaxSamples) CutHeadChunk(t);
             _head!.Append(t, v);
+            if (_head.Count == XorChunk.MaxSamples / 4) _headCutAt = PlannedEnd(_head.MinT, t, _headBoundary);
             MaxT = t;
             _lastV = v;
             if (t < MinT) MinT = t;
@@ -70,6 +71,19 @@ internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
         if (_head is { Count: > 0 }) _closed.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
         _head = new XorChunk();
         _headBoundary = (Math.DivRem(t, blockRange, out long rem) + (rem < 0 ? 0 : 1)) * blockRange;
+        _headCutAt = _headBoundary;
+    }
+
+    /// <summary>
+    /// When a chunk holding a quarter of its 120 samples should end so that the rest of the block range splits into chunks of
+    /// about 120 samples at the rate seen so far (Prometheus plans its chunks the same way, and a block's size depends on it):
+    /// a range that is not a multiple of 120 samples gets fewer, evenly filled chunks instead of a short last one. A series
+    /// that speeds up is still cut at 240 samples.
+    /// </summary>
+    private static long PlannedEnd(long start, long current, long boundary)
+    {
+        long chunks = (boundary - start) / ((current - start + 1) * 4);
+        return chunks <= 1 ? boundary : start + (boundary - start) / chunks;
     }
 
     private bool TryFind(long t, out double v)

@@ -51,7 +51,7 @@ public sealed class TsdbStorageTests : IDisposable
     }
 
     [Fact]
-    public async Task Samples_are_queryable_with_every_matcher_type_and_chunks_are_cut_at_120()
+    public async Task Samples_are_queryable_with_every_matcher_type()
     {
         using var storage = Open();
         var samples = new List<(Labels, long, double)>();
