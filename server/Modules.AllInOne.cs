@@ -13,14 +13,19 @@ public sealed partial class Modules
     private void AddAllInOne(AmphoraConfig config, IServiceProvider services)
     {
         var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
-        var tenancy = new TenancyModule(config, ingester.DropWorkspaceAsync, services.GetRequiredService<ILoggerFactory>());
+        var blocks = BlockStoreFrom(config, services, ingester.ServesBlock);
+        var tenancy = new TenancyModule(config, async workspace =>
+        {
+            await ingester.DropWorkspaceAsync(workspace);
+            await MarkWorkspaceDeletedAsync(config, services, blocks, workspace);
+        }, services.GetRequiredService<ILoggerFactory>());
         _services.Add(tenancy);
         _services.Add(ingester);
         ingester.NewSeriesAdmission = (workspace, labels) =>
             tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
         ingester.Replayed = (workspace, series) => tenancy.Tenancy.Series.Recount(workspace, series);
 
-        var storage = new MergeWorkspaceQueryable(ingester, BlockStoreFrom(config, services, ingester.ServesBlock));
+        var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingester, blocks), tenancy.Tenancy.Retention);
         var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         var distributor = new DistributorService(new LocalIngesterPush(ingester), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
@@ -31,6 +36,7 @@ public sealed partial class Modules
         };
         _services.Add(distributor);
         _services.Add(querier);
+        AddCompactor(config, services, tenancy);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);

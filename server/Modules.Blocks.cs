@@ -23,5 +23,6 @@ public sealed partial class Modules
         new(BucketFrom(config, services), config.BlocksSyncInterval, services.GetRequiredService<ILogger<BucketBlockStore>>())
         {
             Exclude = servedLocally,
+            IndexMaxStale = config.BucketIndexMaxStale,
         };
 }

@@ -76,7 +76,7 @@ public sealed partial class Modules
         _services.Add(tenancy);
         var ring = AddRing(config, services);
         var ingesters = new RingQueryable(ring, TimeSpan.FromMinutes(2));
-        var storage = new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services));
+        var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services)), tenancy.Tenancy.Retention);
         var querier = new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         _services.Add(querier);
         _routes.Add(app =>

@@ -47,9 +47,11 @@ public sealed partial class Modules
             case "querier":
                 modules.AddQuerier(config, services);
                 break;
+            case "compactor":
+                modules.AddCompactor(config, services, modules.AddTenancyForCompactor(config, services));
+                break;
             default:
-                throw new ConfigException($"--target={config.Target} is not available yet (the compactor arrives with block storage); " +
-                                          "use all, ingester, distributor or querier.");
+                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier or compactor.");
         }
         return modules;
     }

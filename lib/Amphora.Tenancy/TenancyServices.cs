@@ -32,6 +32,12 @@ public sealed class TenancyServices : IDisposable
     public RequestLimits Requests { get; }
     public TimeProvider Time { get; }
 
+    /// <summary>How long a workspace's samples are kept: the overrides' retention_period, else the workspace's
+    /// retentionPeriodInDays, else AMP's default of 150 days.</summary>
+    public TimeSpan Retention(string workspace) =>
+        Overrides.For(workspace).RetentionPeriod
+        ?? TimeSpan.FromDays(Registry.Find(workspace)?.Configuration.RetentionPeriodInDays ?? WorkspaceConfiguration.DefaultRetentionPeriodInDays);
+
     public TenancyServices(TenancyOptions options, IWorkspaceLifecycleHooks? hooks = null, Limits.Limits? defaultLimits = null,
         ILoggerFactory? loggers = null, TimeProvider? time = null)
     {

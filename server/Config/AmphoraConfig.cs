@@ -50,6 +50,15 @@ public sealed class AmphoraConfig
     public string? S3SecretKey { get; set; }
     public string? S3Prefix { get; set; }
     public TimeSpan BlocksSyncInterval { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan BucketIndexMaxStale { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan CompactorInterval { get; set; } = TimeSpan.FromMinutes(5);
+    public string CompactorBlockRanges { get; set; } = "2h,12h,24h";
+    public TimeSpan CompactorDeletionDelay { get; set; } = TimeSpan.FromHours(12);
+    public TimeSpan CompactorConsistencyDelay { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan CompactorPartialUploadTimeout { get; set; } = TimeSpan.FromHours(24);
+    public string CompactorName { get; set; } = "compactor-0";
+    public string CompactorMembers { get; set; } = "";
 
     public string GrpcListen { get; set; } = "127.0.0.1:9095";
     public string IngesterName { get; set; } = "ingester-0";
@@ -65,6 +74,25 @@ public sealed class AmphoraConfig
     public long QueryMaxSamples { get; set; } = 50_000_000;
     public int QueryMaxConcurrent { get; set; } = 20;
     public bool QueryExperimentalFunctions { get; set; }
+
+    /// <summary>The compactor's block ranges, or null when the setting is not a valid list.</summary>
+    public IReadOnlyList<TimeSpan>? CompactorRanges()
+    {
+        var ranges = new List<TimeSpan>();
+        foreach (var part in CompactorBlockRanges.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            try
+            {
+                ranges.Add(ValueParsers.Duration(part));
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+            if (ranges.Count > 1 && (ranges[^1] <= ranges[^2] || ranges[^1].Ticks % ranges[^2].Ticks != 0)) return null;
+        }
+        return ranges.Count == 0 ? null : ranges;
+    }
 
     /// <summary>Checks cross-option rules; returns the problems in the words a user needs to fix them.</summary>
     public IReadOnlyList<string> Validate()
@@ -115,6 +143,16 @@ public sealed class AmphoraConfig
         if (RingTlsCaFile is not null && !File.Exists(RingTlsCaFile))
             errors.Add($"--ring.tls-ca-file \"{RingTlsCaFile}\" does not exist");
         if (RingReplicationFactor < 1) errors.Add("--ring.replication-factor must be at least 1");
+        if (CompactorInterval <= TimeSpan.Zero) errors.Add("--compactor.interval must be positive");
+        if (CompactorRanges() is not { } ranges)
+            errors.Add($"invalid --compactor.block-ranges \"{CompactorBlockRanges}\": a comma-separated list of increasing durations, each a multiple of the one before (e.g. 2h,12h,24h)");
+        else if (Target is "all" or "compactor" && ranges[0] != BlockRange)
+            errors.Add($"--compactor.block-ranges must start with the ingesters' --tsdb.block-range ({BlockRange}); it starts with {ranges[0]}");
+        if (Target == "all" && CompactorInterval + BlocksSyncInterval >= BlockLocalRetention)
+            errors.Add($"--compactor.interval ({CompactorInterval}) plus --blocks.sync-interval ({BlocksSyncInterval}) must be shorter than " +
+                       $"--tsdb.local-retention ({BlockLocalRetention}): the querier finds new blocks through the compactor's bucket index");
+        if (CompactorMembers.Length > 0 && !CompactorMembers.Split(',').Contains(CompactorName))
+            errors.Add($"--compactor.members ({CompactorMembers}) must include this compactor's --compactor.name ({CompactorName})");
         if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
         return errors;

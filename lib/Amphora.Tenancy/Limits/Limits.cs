@@ -23,6 +23,8 @@ public sealed record Limits
     public TimeSpan MaxQueryRange { get; init; } = TimeSpan.FromDays(32);
     public TimeSpan QueryTimeout { get; init; } = TimeSpan.FromMinutes(2);
     public int MaxConcurrentQueries { get; init; } = 20;
+    /// <summary>How long samples are kept; null uses the workspace's retentionPeriodInDays (AMP's default: 150 days).</summary>
+    public TimeSpan? RetentionPeriod { get; init; }
 }
 
 /// <summary>Stable ids of limit errors: the <c>reason</c> label of the rejection counter, quoted in every message.</summary>

@@ -18,6 +18,7 @@ namespace Amphora.Tenancy.Limits;
 ///   ws-0f…:
 ///     max_series_per_metric: 5000000
 ///     max_query_range: 64d
+///     retention_period: 30d
 /// </code>
 /// Unknown keys are an error naming the key; a broken file on reload is logged and the previous limits stay. Thread-safe.
 /// </summary>
@@ -120,6 +121,7 @@ public sealed partial class Overrides : ServiceBase
         public string? MaxQueryRange { get; set; }
         public string? QueryTimeout { get; set; }
         public int? MaxConcurrentQueries { get; set; }
+        public string? RetentionPeriod { get; set; }
 
         public Limits ApplyTo(Limits l, string where)
         {
@@ -135,7 +137,10 @@ public sealed partial class Overrides : ServiceBase
                 MaxQueryRange = MaxQueryRange is null ? l.MaxQueryRange : ParseDuration(MaxQueryRange, where, "max_query_range"),
                 QueryTimeout = QueryTimeout is null ? l.QueryTimeout : ParseDuration(QueryTimeout, where, "query_timeout"),
                 MaxConcurrentQueries = MaxConcurrentQueries ?? l.MaxConcurrentQueries,
+                RetentionPeriod = RetentionPeriod is null ? l.RetentionPeriod : ParseDuration(RetentionPeriod, where, "retention_period"),
             };
+            if (r.RetentionPeriod is { } retention && retention <= TimeSpan.Zero)
+                throw new ArgumentException($"overrides for {where}: retention_period must be positive");
             if (r.IngestionRate <= 0 || r.IngestionBurstSize <= 0 || r.MaxSeriesPerWorkspace < 0 || r.MaxSeriesPerMetric < 0 ||
                 r.MaxLabelNamesPerSeries <= 0 || r.MaxRequestBodyBytes <= 0 || r.MaxSamplesProcessed <= 0 || r.MaxConcurrentQueries <= 0)
                 throw new ArgumentException($"overrides for {where}: limits must be positive");

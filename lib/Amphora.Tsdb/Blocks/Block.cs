@@ -20,11 +20,15 @@ public sealed class Block
     private readonly IBlockFiles _files;
     private readonly Lazy<Task<IndexReader>> _index;
 
-    private Block(BlockMeta meta, IBlockFiles files)
+    private Block(BlockMeta meta, IBlockFiles files, bool checkTombstones)
     {
         Meta = meta;
         _files = files;
-        _index = new Lazy<Task<IndexReader>>(async () => new IndexReader(await files.ReadAllAsync("index"), files.Location + "/index"));
+        _index = new Lazy<Task<IndexReader>>(async () =>
+        {
+            if (checkTombstones) Tombstones.Validate(await files.ReadAllAsync("tombstones"), files.Location);
+            return new IndexReader(await files.ReadAllAsync("index"), files.Location + "/index");
+        });
     }
 
     public BlockMeta Meta { get; }
@@ -35,8 +39,11 @@ public sealed class Block
     {
         var meta = BlockMeta.Parse(await files.ReadAllAsync("meta.json", ct));
         Tombstones.Validate(await files.ReadAllAsync("tombstones", ct), files.Location);
-        return new Block(meta, files);
+        return new Block(meta, files, checkTombstones: false);
     }
+
+    /// <summary>A block whose meta is already known (from a bucket index); tombstones are checked with the index, on first use.</summary>
+    public static Block FromMeta(BlockMeta meta, IBlockFiles files) => new(meta, files, checkTombstones: true);
 
     /// <summary>Fetches and checks the index now (normally it is read on first use).</summary>
     public Task<IndexReader> IndexAsync() => _index.Value;

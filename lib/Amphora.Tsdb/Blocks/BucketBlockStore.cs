@@ -43,9 +43,57 @@ public sealed partial class BucketBlockStore(IBucket bucket, TimeSpan syncInterv
         return state.Blocks;
     }
 
+    /// <summary>A bucket index older than this is not trusted (the compactor may be down) and the bucket is listed instead.</summary>
+    public TimeSpan IndexMaxStale { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Forgets a deleted workspace's blocks at once; later syncs find its deletion mark, then nothing.</summary>
+    public void Forget(string workspace)
+    {
+        var state = _workspaces.GetOrAdd(workspace, _ => new WorkspaceBlocks());
+        state.Blocks = [];
+        state.SyncedAt = DateTime.UtcNow;
+    }
+
     private async Task SyncAsync(string workspace, WorkspaceBlocks state, CancellationToken ct)
     {
         var known = state.Blocks.ToDictionary(b => b.Meta.Ulid, StringComparer.Ordinal);
+        List<Block> blocks;
+        if (await bucket.ExistsAsync(BucketLayout.WorkspaceDeletionMark(workspace), ct))
+            blocks = [];
+        else if (await ReadIndexAsync(workspace, ct) is { } index)
+            blocks = index.Blocks.Where(m => !state.Corrupt.ContainsKey(m.Ulid))
+                .Select(m => known.TryGetValue(m.Ulid, out var b) ? b : Block.FromMeta(m, new BucketBlockFiles(bucket, BucketLayout.BlockPrefix(workspace, m.Ulid))))
+                .ToList();
+        else
+            blocks = await ListAsync(workspace, state, known, ct);
+        var superseded = BlockSupersession.Superseded(blocks.Select(b => b.Meta).ToList());
+        blocks.RemoveAll(b => superseded.Contains(b.Meta.Ulid));
+        blocks.Sort((a, b) => a.Meta.MinTime.CompareTo(b.Meta.MinTime));
+        state.Blocks = blocks;
+        state.SyncedAt = DateTime.UtcNow;
+    }
+
+    /// <summary>The compactor's bucket index, when there is a fresh one.</summary>
+    private async Task<BucketIndex?> ReadIndexAsync(string workspace, CancellationToken ct)
+    {
+        try
+        {
+            var index = BucketIndex.Parse(await bucket.GetAsync(BucketLayout.Index(workspace), ct));
+            return DateTimeOffset.UtcNow.ToUnixTimeSeconds() - index.UpdatedAtSeconds <= IndexMaxStale.TotalSeconds ? index : null;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+        catch (BlockFormatException e)
+        {
+            LogBadIndex(logger, workspace, e.Message);
+            return null;
+        }
+    }
+
+    private async Task<List<Block>> ListAsync(string workspace, WorkspaceBlocks state, Dictionary<string, Block> known, CancellationToken ct)
+    {
         var blocks = new List<Block>();
         foreach (var entry in await bucket.ListAsync(workspace + "/", recursive: false, ct))
         {
@@ -68,9 +116,7 @@ public sealed partial class BucketBlockStore(IBucket bucket, TimeSpan syncInterv
                 MarkCorrupt(workspace, name, e);
             }
         }
-        blocks.Sort((a, b) => a.Meta.MinTime.CompareTo(b.Meta.MinTime));
-        state.Blocks = blocks;
-        state.SyncedAt = DateTime.UtcNow;
+        return blocks;
     }
 
     private IReadOnlyList<Block> Readable(string workspace, IReadOnlyList<Block> blocks) =>
@@ -118,6 +164,9 @@ public sealed partial class BucketBlockStore(IBucket bucket, TimeSpan syncInterv
 
         public void Dispose() { }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bucket index of workspace {Workspace} is unreadable; listing the bucket instead: {Reason}")]
+    private static partial void LogBadIndex(ILogger logger, string workspace, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Block {Ulid} of workspace {Workspace} in the bucket is unreadable and is skipped by queries: {Reason}")]
     private static partial void LogCorrupt(ILogger logger, string ulid, string workspace, string reason);

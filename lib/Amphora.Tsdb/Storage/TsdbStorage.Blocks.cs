@@ -183,8 +183,7 @@ public sealed partial class TsdbStorage
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 
-    /// <summary>Uploads local blocks not uploaded yet (chunks, index and tombstones first, meta.json last, so readers never see
-    /// a partial block) and deletes uploaded ones older than the local retention.</summary>
+    /// <summary>Uploads local blocks not uploaded yet and deletes uploaded ones older than the local retention.</summary>
     private async Task ShipAsync(CancellationToken ct)
     {
         if (Options.Bucket is not { } bucket) return;
@@ -198,14 +197,7 @@ public sealed partial class TsdbStorage
                 string marker = Path.Combine(dir, UploadedMarker);
                 if (!File.Exists(marker))
                 {
-                    string prefix = $"{workspace}/{block.Meta.Ulid}/";
-                    var files = Directory.GetFiles(Path.Combine(dir, "chunks")).Order(StringComparer.Ordinal)
-                        .Select(f => "chunks/" + Path.GetFileName(f)).Concat(["index", "tombstones", "meta.json"]);
-                    foreach (var file in files)
-                    {
-                        await using var stream = File.OpenRead(Path.Combine(dir, file));
-                        await bucket.UploadAsync(prefix + file, stream, ct);
-                    }
+                    await BlockUploader.UploadAsync(bucket, BucketLayout.BlockPrefix(workspace, block.Meta.Ulid), dir, ct);
                     await File.WriteAllTextAsync(marker, DateTimeOffset.UtcNow.ToString("O"), ct);
                     BlocksUploaded.Add(1);
                     LogBlockUploaded(_logger, workspace, block.Meta.Ulid);

@@ -29,7 +29,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             for (int round = 0; round < 5; round++)
             {
                 using var amphora = AmphoraProcess.Start(dataDir, port, "--tsdb.block-range=1m", "--tsdb.cut-interval=100ms",
-                    "--ingester.out-of-order-window=10s", "--blocks.sync-interval=1s");
+                    "--ingester.out-of-order-window=10s", "--blocks.sync-interval=1s", "--compactor.block-ranges=1m,5m", "--compactor.interval=1s");
                 await amphora.WaitReadyAsync();
                 using var stop = new CancellationTokenSource();
                 var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>

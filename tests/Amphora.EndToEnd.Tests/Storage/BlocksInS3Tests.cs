@@ -21,7 +21,7 @@ public sealed class BlocksInS3Tests(S3ServerFixture s3, ITestOutputHelper output
         "--blocks.storage=s3", $"--blocks.s3.endpoint={s3.Endpoint}", $"--blocks.s3.bucket={S3ServerFixture.BucketName}",
         "--blocks.s3.path-style", $"--blocks.s3.access-key={S3ServerFixture.Key}", $"--blocks.s3.secret-key={S3ServerFixture.Key}",
         $"--blocks.s3.prefix={prefix}", "--tsdb.block-range=1m", $"--tsdb.cut-interval={cutInterval}", "--tsdb.local-retention=2s",
-        "--blocks.sync-interval=500ms", "--ingester.out-of-order-window=10s",
+        "--blocks.sync-interval=500ms", "--ingester.out-of-order-window=10s", "--compactor.block-ranges=1m,5m", "--compactor.interval=500ms",
     ];
 
     [Fact]

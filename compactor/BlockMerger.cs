@@ -1,0 +1,52 @@
+using Amphora.Model;
+using Amphora.Storage;
+using Amphora.Tsdb.Blocks;
+using Amphora.Tsdb.Chunks;
+
+namespace Amphora.Compactor;
+
+/// <summary>
+/// Merges the series of several blocks: a series found in one block, or in several without overlapping chunks, keeps its
+/// chunks as they are; where chunks overlap (replicas of the same samples) the samples are merged by timestamp, each
+/// timestamp kept once, and re-encoded.
+/// </summary>
+public static class BlockMerger
+{
+    public static List<(Labels Labels, IReadOnlyList<ChunkData> Chunks)> Merge(IReadOnlyList<List<(Labels Labels, List<ChunkData> Chunks)>> blocks)
+    {
+        var bySeries = new SortedDictionary<Labels, List<ChunkData>>();
+        foreach (var block in blocks)
+            foreach (var (labels, chunks) in block)
+            {
+                if (!bySeries.TryGetValue(labels, out var list)) bySeries[labels] = list = new List<ChunkData>();
+                list.AddRange(chunks);
+            }
+        var result = new List<(Labels, IReadOnlyList<ChunkData>)>(bySeries.Count);
+        foreach (var (labels, chunks) in bySeries)
+        {
+            chunks.Sort(static (a, b) => a.MinT.CompareTo(b.MinT));
+            bool overlapping = false;
+            for (int i = 1; i < chunks.Count && !overlapping; i++) overlapping = chunks[i].MinT <= chunks[i - 1].MaxT;
+            result.Add((labels, overlapping ? BlockWriter.Encode(MergeSamples(chunks)) : chunks));
+        }
+        return result;
+    }
+
+    /// <summary>All samples of the chunks in time order, one per timestamp (replicas carry the same sample).</summary>
+    private static List<(long T, double V)> MergeSamples(List<ChunkData> chunks)
+    {
+        var samples = new List<(long T, double V)>(chunks.Sum(c => c.Count));
+        foreach (var c in chunks)
+        {
+            var it = new XorIterator(c.Bytes);
+            while (it.Next() != Amphora.Storage.ValueType.None) samples.Add(it.At());
+            if (it.Err is { } e) throw new BlockFormatException($"chunk [{c.MinT}, {c.MaxT}] cannot be decoded: {e.Message}");
+        }
+        samples.Sort(static (a, b) => a.T.CompareTo(b.T));
+        int w = 0;
+        for (int i = 0; i < samples.Count; i++)
+            if (w == 0 || samples[i].T != samples[w - 1].T) samples[w++] = samples[i];
+        samples.RemoveRange(w, samples.Count - w);
+        return samples;
+    }
+}

@@ -1,0 +1,278 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Amphora.Bucket;
+using Amphora.Model;
+using Amphora.Services;
+using Amphora.Tsdb.Blocks;
+using Microsoft.Extensions.Logging;
+
+namespace Amphora.Compactor;
+
+/// <summary>
+/// Keeps each workspace's blocks in the bucket in shape, one pass per interval over the workspaces this replica owns:
+/// finishes deleting deleted workspaces, removes abandoned partial uploads, marks blocks that a compacted block supersedes
+/// or that are past retention, merges overlapping blocks (the replicas of one range) and then adjacent ones into larger
+/// ranges, deletes marked blocks once the deletion delay has passed, and rewrites the workspace's bucket index.
+/// A replacement block is uploaded completely (meta.json last) before its inputs are marked, and a block is deleted
+/// meta.json first and its mark last, so a compactor killed at any point leaves neither duplicates (readers skip
+/// superseded blocks) nor holes, and the next pass finishes the work.
+/// </summary>
+public sealed partial class CompactorService : ServiceBase
+{
+    private const int MaxCompactionsPerPass = 32;
+
+    private static readonly Meter Meter = new("Amphora.Compactor");
+    private static readonly Counter<long> Compactions = Meter.CreateCounter<long>("amphora_compactor_compactions", description: "Compactions by result (ok, failed).");
+    private static readonly Counter<long> BlocksMarked = Meter.CreateCounter<long>("amphora_compactor_blocks_marked", description: "Blocks marked for deletion, by reason.");
+    private static readonly Counter<long> BlocksDeleted = Meter.CreateCounter<long>("amphora_compactor_blocks_deleted", description: "Blocks deleted from the bucket.");
+    private static readonly Counter<long> WorkspacesDeleted = Meter.CreateCounter<long>("amphora_compactor_workspaces_deleted", description: "Deleted workspaces whose objects were removed.");
+
+    private readonly IBucket _bucket;
+    private readonly CompactorOptions _options;
+    private readonly Func<string, TimeSpan> _retention;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, BlockMeta> _metas = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _lastSuccess = new(StringComparer.Ordinal);
+
+    public CompactorService(IBucket bucket, CompactorOptions options, Func<string, TimeSpan> retention, ILogger<CompactorService> logger, TimeProvider? time = null)
+    {
+        _bucket = bucket;
+        _options = options;
+        _retention = retention;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        Meter.CreateObservableGauge("amphora_compactor_last_success_timestamp_seconds",
+            () => _lastSuccess.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("workspace", kv.Key))),
+            description: "When the last pass over a workspace succeeded.");
+    }
+
+    public override string Name => "compactor";
+
+    protected override async Task RunningAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogPassFailed(_logger, e);
+            }
+            try
+            {
+                await Task.Delay(_options.Interval, _time, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Whether this replica is the one that compacts <paramref name="workspace"/> (hash of its id over the members).</summary>
+    public bool Owns(string workspace)
+    {
+        var members = _options.Members.Count == 0 ? [_options.Name] : _options.Members.Order(StringComparer.Ordinal).ToList();
+        return members[(int)(StableHashing.Fnv1a64(workspace, StableHashing.Fnv1aOffset) % (ulong)members.Count)] == _options.Name;
+    }
+
+    /// <summary>One pass over every owned workspace; a failing workspace is logged and does not stop the others.</summary>
+    public async Task RunOnceAsync(CancellationToken ct = default)
+    {
+        foreach (var entry in await _bucket.ListAsync("", recursive: false, ct))
+        {
+            if (!entry.EndsWith('/')) continue;
+            string workspace = entry[..^1];
+            if (!WorkspaceIds.IsValid(workspace, out _) || !Owns(workspace)) continue;
+            try
+            {
+                await CompactWorkspaceAsync(workspace, ct);
+                _lastSuccess[workspace] = _time.GetUtcNow().ToUnixTimeSeconds();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogWorkspaceFailed(_logger, workspace, e);
+            }
+        }
+    }
+
+    private async Task CompactWorkspaceAsync(string workspace, CancellationToken ct)
+    {
+        if (await _bucket.ExistsAsync(BucketLayout.WorkspaceDeletionMark(workspace), ct))
+        {
+            await DeleteWorkspaceObjectsAsync(workspace, ct);
+            return;
+        }
+
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (blocks, marks) = await LoadAsync(workspace, now, ct);
+
+        var live = blocks.Where(b => !marks.ContainsKey(b.Ulid)).ToList();
+        foreach (var ulid in BlockSupersession.Superseded(live))
+            await MarkAsync(workspace, ulid, "compacted", marks, ct);
+        long cutoff = now - (long)_retention(workspace).TotalMilliseconds;
+        foreach (var expired in CompactionPlanner.Expired(live, cutoff).ToList())
+            if (!marks.ContainsKey(expired.Ulid)) await MarkAsync(workspace, expired.Ulid, "retention", marks, ct);
+
+        for (int i = 0; i < MaxCompactionsPerPass; i++)
+        {
+            live = blocks.Where(b => !marks.ContainsKey(b.Ulid)).ToList();
+            var group = CompactionPlanner.Plan(live, _options.Ranges, now - (long)_options.ConsistencyDelay.TotalMilliseconds);
+            if (group is null) break;
+            var output = await CompactAsync(workspace, group, ct);
+            blocks.Add(output);
+            foreach (var input in group) await MarkAsync(workspace, input.Ulid, "compacted", marks, ct);
+        }
+
+        foreach (var (ulid, mark) in marks.ToList())
+        {
+            if (mark.DeletionTimeSeconds * 1000 + (long)_options.DeletionDelay.TotalMilliseconds > now) continue;
+            await BlockUploader.DeleteAsync(_bucket, BucketLayout.BlockPrefix(workspace, ulid), ct);
+            marks.Remove(ulid);
+            blocks.RemoveAll(b => b.Ulid == ulid);
+            _metas.TryRemove(ulid, out _);
+            BlocksDeleted.Add(1);
+            LogBlockDeleted(_logger, workspace, ulid, mark.Reason);
+        }
+
+        var index = new BucketIndex
+        {
+            UpdatedAtSeconds = _time.GetUtcNow().ToUnixTimeSeconds(),
+            Blocks = blocks.OrderBy(b => b.MinTime).ThenBy(b => b.Ulid, StringComparer.Ordinal).ToList(),
+            DeletionMarks = marks.Values.OrderBy(m => m.Ulid, StringComparer.Ordinal).ToList(),
+        };
+        await _bucket.UploadAsync(BucketLayout.Index(workspace), new MemoryStream(index.ToJson()), ct);
+    }
+
+    /// <summary>The workspace's complete blocks and deletion marks; finishes interrupted deletions and removes abandoned uploads.</summary>
+    private async Task<(List<BlockMeta> Blocks, Dictionary<string, DeletionMark> Marks)> LoadAsync(string workspace, long now, CancellationToken ct)
+    {
+        var blocks = new List<BlockMeta>();
+        var marks = new Dictionary<string, DeletionMark>(StringComparer.Ordinal);
+        foreach (var entry in await _bucket.ListAsync(workspace + "/", recursive: false, ct))
+        {
+            if (!entry.EndsWith('/')) continue;
+            string ulid = entry[(workspace.Length + 1)..^1];
+            if (!Ulid.TryParse(ulid, out var id)) continue;
+            var files = await _bucket.ListAsync(entry, recursive: false, ct);
+            bool hasMeta = files.Contains(entry + BucketLayout.MetaFile);
+            bool hasMark = files.Contains(entry + BucketLayout.DeletionMarkFile);
+            if (!hasMeta)
+            {
+                // A deletion that was interrupted, or an upload abandoned long ago (a recent one may still be in progress).
+                if (hasMark || now - id.TimestampMs > _options.PartialUploadTimeout.TotalMilliseconds)
+                {
+                    await BlockUploader.DeleteAsync(_bucket, entry, ct);
+                    LogPartialRemoved(_logger, workspace, ulid);
+                }
+                continue;
+            }
+            if (!_metas.TryGetValue(ulid, out var meta))
+            {
+                try
+                {
+                    meta = BlockMeta.Parse(await _bucket.GetAsync(entry + BucketLayout.MetaFile, ct));
+                }
+                catch (BlockFormatException e)
+                {
+                    LogCorruptBlock(_logger, workspace, ulid, e.Message);
+                    continue;
+                }
+                _metas[ulid] = meta;
+            }
+            blocks.Add(meta);
+            if (hasMark) marks[ulid] = DeletionMark.Parse(await _bucket.GetAsync(entry + BucketLayout.DeletionMarkFile, ct));
+        }
+        return (blocks, marks);
+    }
+
+    private async Task MarkAsync(string workspace, string ulid, string reason, Dictionary<string, DeletionMark> marks, CancellationToken ct)
+    {
+        var mark = new DeletionMark { Ulid = ulid, DeletionTimeSeconds = _time.GetUtcNow().ToUnixTimeSeconds(), Reason = reason };
+        await _bucket.UploadAsync(BucketLayout.DeletionMark(workspace, ulid), new MemoryStream(mark.ToJson()), ct);
+        marks[ulid] = mark;
+        BlocksMarked.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    }
+
+    /// <summary>Reads the inputs, merges them into one block in the work directory, uploads it (meta.json last).</summary>
+    private async Task<BlockMeta> CompactAsync(string workspace, IReadOnlyList<BlockMeta> inputs, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        string workDir = Path.Combine(_options.WorkDir, workspace);
+        Directory.CreateDirectory(workDir);
+        string? outputDir = null;
+        try
+        {
+            var series = new List<List<(Labels, List<Amphora.Tsdb.Chunks.ChunkData>)>>();
+            foreach (var input in inputs)
+            {
+                var block = Block.FromMeta(input, new BucketBlockFiles(_bucket, BucketLayout.BlockPrefix(workspace, input.Ulid)));
+                series.Add(await block.ReadAllAsync(ct));
+            }
+            var merged = BlockMerger.Merge(series);
+            var (meta, dir) = BlockWriter.Write(workDir, merged, inputs.Min(b => b.MinTime), inputs.Max(b => b.MaxTime),
+                new AmphoraBlockInfo { Workspace = workspace }, CompactionPlanner.Compaction(inputs));
+            outputDir = dir;
+            long bytes = await BlockUploader.UploadAsync(_bucket, BucketLayout.BlockPrefix(workspace, meta.Ulid), dir, ct);
+            _metas[meta.Ulid] = meta;
+            Compactions.Add(1, new KeyValuePair<string, object?>("result", "ok"));
+            LogCompacted(_logger, workspace, inputs.Count, string.Join(",", inputs.Select(b => b.Ulid)), meta.Ulid, meta.Compaction.Level,
+                meta.Stats.NumSeries, meta.Stats.NumSamples, bytes, stopwatch.Elapsed.TotalSeconds);
+            return meta;
+        }
+        catch
+        {
+            Compactions.Add(1, new KeyValuePair<string, object?>("result", "failed"));
+            throw;
+        }
+        finally
+        {
+            if (outputDir is not null && Directory.Exists(outputDir)) Directory.Delete(outputDir, recursive: true);
+        }
+    }
+
+    /// <summary>Removes every object of a deleted workspace, its deletion mark last.</summary>
+    private async Task DeleteWorkspaceObjectsAsync(string workspace, CancellationToken ct)
+    {
+        string mark = BucketLayout.WorkspaceDeletionMark(workspace);
+        int deleted = 0;
+        foreach (var name in await _bucket.ListAsync(workspace + "/", recursive: true, ct))
+        {
+            if (name == mark) continue;
+            await _bucket.DeleteAsync(name, ct);
+            deleted++;
+        }
+        await _bucket.DeleteAsync(mark, ct);
+        WorkspacesDeleted.Add(1);
+        LogWorkspaceDeleted(_logger, workspace, deleted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted workspace {Workspace}: {Inputs} blocks ({InputIds}) into {Ulid} (level {Level}): {Series} series, {Samples} samples, {Bytes} bytes in {Seconds:F2} s")]
+    private static partial void LogCompacted(ILogger logger, string workspace, int inputs, string inputIds, string ulid, int level, long series, long samples, long bytes, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted block {Ulid} of workspace {Workspace} (marked: {Reason})")]
+    private static partial void LogBlockDeleted(ILogger logger, string workspace, string ulid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed the partial block directory {Ulid} of workspace {Workspace} (interrupted deletion or abandoned upload)")]
+    private static partial void LogPartialRemoved(ILogger logger, string workspace, string ulid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted workspace {Workspace}: {Objects} objects removed from the bucket")]
+    private static partial void LogWorkspaceDeleted(ILogger logger, string workspace, int objects);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Block {Ulid} of workspace {Workspace} has an unreadable meta.json and is left alone: {Reason}")]
+    private static partial void LogCorruptBlock(ILogger logger, string workspace, string ulid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Compaction of workspace {Workspace} failed; retrying on the next pass")]
+    private static partial void LogWorkspaceFailed(ILogger logger, string workspace, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Compactor pass failed; retrying after the interval")]
+    private static partial void LogPassFailed(ILogger logger, Exception e);
+}
