@@ -105,8 +105,11 @@ public sealed class FilesystemBucket : IBucket
             {
                 foreach (var f in Directory.EnumerateFiles(dir))
                     if (!f.EndsWith(TempSuffix, StringComparison.Ordinal)) result.Add(NameOf(f));
+                // A directory is listed when it holds an object; the temporary file of an upload that was interrupted
+                // (the process was killed before the rename) is not one.
                 foreach (var d in Directory.EnumerateDirectories(dir))
-                    if (Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Any()) result.Add(NameOf(d) + "/");
+                    if (Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Any(f => !f.EndsWith(TempSuffix, StringComparison.Ordinal)))
+                        result.Add(NameOf(d) + "/");
             }
         }
         result.Sort(StringComparer.Ordinal);

@@ -121,7 +121,7 @@ public sealed class AmphoraConfig
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
-        if (OutOfOrderWindow * 2 > BlockRange)
+        if (Target is "all" or "ingester" && OutOfOrderWindow * 2 > BlockRange)
             errors.Add($"--ingester.out-of-order-window ({OutOfOrderWindow}) must be at most half of --tsdb.block-range ({BlockRange}), " +
                        "so out-of-order samples still reach the head before their block is cut");
         if (BlockCutInterval <= TimeSpan.Zero) errors.Add("--tsdb.cut-interval must be positive");

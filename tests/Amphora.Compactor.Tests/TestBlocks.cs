@@ -1,4 +1,5 @@
 using Amphora.Bucket;
+using Xunit;
 using Amphora.Model;
 using Amphora.Storage;
 using Amphora.Tsdb.Blocks;

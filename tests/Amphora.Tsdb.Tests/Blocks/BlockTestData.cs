@@ -4,6 +4,7 @@ using Amphora.Model;
 using Amphora.Storage;
 using Amphora.Tsdb.Blocks;
 using Amphora.Tsdb.Chunks;
+using Xunit;
 
 namespace Amphora.Tsdb.Tests.Blocks;
 
