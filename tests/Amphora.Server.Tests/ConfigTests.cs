@@ -105,6 +105,25 @@ public sealed class ConfigTests
     }
 
     [Theory]
+    [InlineData("--tsdb.block-range=1m", "--ingester.out-of-order-window (00:01:00) must be at most half of --tsdb.block-range")]
+    [InlineData("--compactor.block-ranges=2h,5h", "invalid --compactor.block-ranges")]
+    [InlineData("--compactor.block-ranges=1h,12h", "must start with the ingesters' --tsdb.block-range")]
+    [InlineData("--tsdb.local-retention=1m", "must be shorter than --tsdb.local-retention")]
+    [InlineData("--blocks.storage=s3", "--blocks.storage=s3 needs --blocks.s3.bucket")]
+    [InlineData("--blocks.s3.access-key=AKIA", "--blocks.s3.access-key and --blocks.s3.secret-key go together")]
+    [InlineData("--compactor.members=c1,c2", "must include this compactor's --compactor.name")]
+    public void Block_storage_settings_that_would_lose_or_hide_data_are_refused(string flag, string message)
+    {
+        var problems = ConfigLoader.Load([flag], out _).Validate();
+        Assert.Contains(problems, p => p.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_small_block_range_is_valid_with_matching_window_and_compactor_ranges() =>
+        Assert.Empty(ConfigLoader.Load(["--tsdb.block-range=1m", "--ingester.out-of-order-window=30s", "--compactor.block-ranges=1m,5m",
+            "--compactor.interval=10s", "--blocks.sync-interval=10s", "--tsdb.local-retention=1m"], out _).Validate());
+
+    [Theory]
     [InlineData("1h30m", 90 * 60)]
     [InlineData("15s", 15)]
     [InlineData("0", 0)]
