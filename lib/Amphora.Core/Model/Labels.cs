@@ -78,10 +78,15 @@ public sealed class Labels : IReadOnlyList<Label>, IEquatable<Labels>, IComparab
     /// <summary>The same labels without <paramref name="names"/>.</summary>
     public Labels Without(params ReadOnlySpan<string> names)
     {
-        var kept = new List<Label>(_labels.Length);
+        int removed = 0;
         foreach (var l in _labels)
-            if (!names.Contains(l.Name)) kept.Add(l);
-        return kept.Count == _labels.Length ? this : FromSorted(kept.ToArray());
+            if (names.Contains(l.Name)) removed++;
+        if (removed == 0) return this;
+        var kept = new Label[_labels.Length - removed];
+        int k = 0;
+        foreach (var l in _labels)
+            if (!names.Contains(l.Name)) kept[k++] = l;
+        return FromSorted(kept);
     }
 
     /// <summary>Only the labels named in <paramref name="names"/>.</summary>

@@ -28,9 +28,11 @@ internal sealed class SeriesAccumulator
     // Most label sets arrive as the same object at every step (cached keys and result labels): look those up by reference first.
     private readonly Dictionary<Labels, Series> _byReference = new(ReferenceEqualityComparer.Instance);
     private readonly List<Series> _order = new();
+    private long _points;
 
     public void Add(Labels metric, long ts, double v)
     {
+        _points++;
         if (_byReference.TryGetValue(metric, out var known))
         {
             if (known.Points.Count > 0 && known.Points[^1].T == ts)
@@ -63,8 +65,10 @@ internal sealed class SeriesAccumulator
                 if (!seen.Add(p.T)) throw new PromQLException(PromQLErrorType.Execution, "vector cannot contain metrics with the same labelset");
             existing.Points.AddRange(points);
             existing.Points.Sort(static (a, b) => a.T.CompareTo(b.T));
+            _points += points.Count;
             return;
         }
+        _points += points.Count;
         var series = new Series(metric, points);
         _byLabels[metric] = series;
         _order.Add(series);
@@ -72,5 +76,6 @@ internal sealed class SeriesAccumulator
 
     public SeriesResult Result() => new(_order);
 
-    public long PointCount => _order.Sum(s => (long)s.Points.Count);
+    /// <summary>Points added so far, kept as a running count: callers check it after every series against the sample limit.</summary>
+    public long PointCount => _points;
 }
