@@ -68,7 +68,8 @@ public class WritePathBenchmarks
 public class StorageBenchmarks
 {
     private readonly (long T, double V)[] _samples = Enumerable.Range(0, 120).Select(i => (1_700_000_000_000L + i * 15_000L, 1000.0 + i * 3.25)).ToArray();
-    private byte[] _chunk = [];
+    private byte[] _chunk = [], _gaugeChunk = [], _walRecord = [];
+    private Amphora.Tsdb.Wal.GroupCommitWal _wal = null!;
     private string _dir = "";
     private TsdbStorage _storage = null!;
     private Labels[] _series = [];
@@ -80,14 +81,23 @@ public class StorageBenchmarks
         var c = new XorChunk();
         foreach (var (t, v) in _samples) c.Append(t, v);
         _chunk = c.Snapshot();
+        var random = new Random(1);
+        var gauge = new XorChunk();
+        long gt = 1_700_000_000_000;
+        for (int i = 0; i < 120; i++) gauge.Append(gt += 15_000 + random.Next(-50, 50), Math.Round(random.NextDouble() * 1e9) / 1000);
+        _gaugeChunk = gauge.Snapshot();
         _dir = Path.Combine(Path.GetTempPath(), "amphora-bench-" + Guid.NewGuid().ToString("N"));
         _storage = TsdbStorage.Open(_dir, new TsdbOptions { Fsync = Amphora.Tsdb.Wal.FsyncPolicy.Never }, NullLogger.Instance);
         _series = Enumerable.Range(0, 2000).Select(i => Labels.FromStrings("__name__", "m", "instance", "i" + i % 100, "n", i.ToString())).ToArray();
+        _wal = new Amphora.Tsdb.Wal.GroupCommitWal(new Amphora.Tsdb.Wal.WalWriter(Path.Combine(_dir, "wal-only")), Amphora.Tsdb.Wal.FsyncPolicy.Never);
+        _walRecord = Amphora.Tsdb.Wal.WalRecords.EncodeSamples("ws",
+            Enumerable.Range(0, 2000).Select(i => new Amphora.Tsdb.Wal.WalSample((ulong)i, 1_700_000_000_000, i)).ToArray());
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _wal.Dispose();
         _storage.Dispose();
         Directory.Delete(_dir, true);
     }
@@ -101,12 +111,24 @@ public class StorageBenchmarks
     }
 
     [Benchmark(Description = "XOR decode 120 samples")]
-    public double DecodeChunk()
+    public double DecodeChunk() => Decode(_chunk);
+
+    [Benchmark(Description = "XOR decode 120 samples, gauge with random values and jittered timestamps")]
+    public double DecodeGaugeChunk() => Decode(_gaugeChunk);
+
+    private static double Decode(byte[] chunk)
     {
-        var it = new XorIterator(_chunk);
+        var it = new XorIterator(chunk);
         double sum = 0;
         while (it.Next() == ValueType.Float) sum += it.At().V;
         return sum;
+    }
+
+    [Benchmark(Description = "WAL append + commit of one 2000-sample record (fsync never)")]
+    public async Task WalAppend()
+    {
+        long seq = _wal.Append(Amphora.Tsdb.Wal.WalRecordType.Samples, _walRecord);
+        await _wal.CommitAsync(seq);
     }
 
     [Benchmark(Description = "head append + WAL commit, 2000 samples (fsync never)")]

@@ -90,21 +90,53 @@ internal struct BitCursor
         return b;
     }
 
+    /// <summary>
+    /// The next <paramref name="n"/> bits (1 to 64), most significant first. Up to 57 bits come from one unaligned 8-byte
+    /// big-endian load shifted by the bit offset, instead of byte by byte; only a 58- to 64-bit field takes two loads.
+    /// </summary>
     public ulong ReadBits(int n)
     {
         if (!HasBits(n)) throw new InvalidDataException("the XOR chunk ends in the middle of a sample");
-        ulong v = 0;
-        while (n > 0)
+        if (n > 57)
         {
-            int inByte = 8 - (int)(_bit & 7);
-            int take = Math.Min(inByte, n);
-            int b = _bytes[(int)(_bit >> 3)];
-            ulong bits = (ulong)((b >> (inByte - take)) & ((1 << take) - 1));
-            v = (v << take) | bits;
-            _bit += take;
-            n -= take;
+            ulong high = Take(32);
+            return (high << (n - 32)) | Take(n - 32);
         }
+        return Take(n);
+    }
+
+    /// <summary>The next <paramref name="n"/> bits (at most 57) without consuming them; zeros past the end.</summary>
+    public readonly ulong PeekBits(int n) => Peek64() >> (64 - n);
+
+    /// <summary>Consumes <paramref name="n"/> bits already looked at with <see cref="PeekBits"/>.</summary>
+    public void Skip(int n)
+    {
+        if (!HasBits(n)) throw new InvalidDataException("the XOR chunk ends in the middle of a sample");
+        _bit += n;
+    }
+
+    private ulong Take(int n)
+    {
+        ulong v = Peek64() >> (64 - n);
+        _bit += n;
         return v;
+    }
+
+    /// <summary>The 64 bits from the current position, zeros past the end of the data.</summary>
+    private readonly ulong Peek64()
+    {
+        int index = (int)(_bit >> 3);
+        ulong word;
+        if (index + 8 <= _length)
+        {
+            word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(_bytes.AsSpan(index, 8));
+        }
+        else
+        {
+            word = 0;
+            for (int i = 0; i < 8; i++) word = (word << 8) | (index + i < _length ? _bytes[index + i] : 0u);
+        }
+        return word << (int)(_bit & 7);
     }
 
     /// <summary>Reads a Go-style unsigned varint aligned to a byte boundary (the first two timestamps).</summary>

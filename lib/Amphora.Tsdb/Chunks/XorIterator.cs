@@ -64,15 +64,15 @@ public sealed class XorIterator : ISampleIterator
             }
             else
             {
+                // The delta-of-delta's bucket: 0, 10, 110, 1110 or 1111, read with one look at the next four bits.
                 long dod = 0;
-                int size = 0;
-                if (_bits.ReadBit())
-                {
-                    if (!_bits.ReadBit()) size = 14;
-                    else if (!_bits.ReadBit()) size = 17;
-                    else if (!_bits.ReadBit()) size = 20;
-                    else size = 64;
-                }
+                int size;
+                ulong prefix = _bits.PeekBits(4);
+                if ((prefix & 0b1000) == 0) { _bits.Skip(1); size = 0; }
+                else if ((prefix & 0b0100) == 0) { _bits.Skip(2); size = 14; }
+                else if ((prefix & 0b0010) == 0) { _bits.Skip(3); size = 17; }
+                else if ((prefix & 0b0001) == 0) { _bits.Skip(4); size = 20; }
+                else { _bits.Skip(4); size = 64; }
                 if (size > 0)
                 {
                     ulong bits = _bits.ReadBits(size);
@@ -94,8 +94,15 @@ public sealed class XorIterator : ISampleIterator
 
     private void ReadValue()
     {
-        if (!_bits.ReadBit()) return; // same value
-        if (_bits.ReadBit())
+        // 0: same value; 10: XOR within the previous leading/trailing window; 11: new window follows.
+        ulong control = _bits.PeekBits(2);
+        if ((control & 0b10) == 0)
+        {
+            _bits.Skip(1);
+            return;
+        }
+        _bits.Skip(2);
+        if ((control & 0b01) != 0)
         {
             _leading = (byte)_bits.ReadBits(5);
             int significant = (int)_bits.ReadBits(6);
