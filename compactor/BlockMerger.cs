@@ -6,9 +6,9 @@ using Amphora.Tsdb.Chunks;
 namespace Amphora.Compactor;
 
 /// <summary>
-/// Merges the series of several blocks: a series found in one block, or in several without overlapping chunks, keeps its
-/// chunks as they are; where chunks overlap (replicas of the same samples) the samples are merged by timestamp, each
-/// timestamp kept once, and re-encoded.
+/// Merges the series of several blocks: identical chunks (replicas that received the same samples) are kept once; a series
+/// whose remaining chunks do not overlap keeps them as they are; where chunks overlap (replicas that differ) the samples
+/// are merged by timestamp, each timestamp kept once, and re-encoded.
 /// </summary>
 public static class BlockMerger
 {
@@ -22,8 +22,10 @@ public static class BlockMerger
                 list.AddRange(chunks);
             }
         var result = new List<(Labels, IReadOnlyList<ChunkData>)>(bySeries.Count);
-        foreach (var (labels, chunks) in bySeries)
+        foreach (var (labels, all) in bySeries)
         {
+            // Replicas that received the same samples cut the same chunks: keep one of each identical chunk as it is.
+            var chunks = all.DistinctBy(c => (c.MinT, c.MaxT, c.Count, Convert.ToBase64String(c.Bytes))).ToList();
             chunks.Sort(static (a, b) => a.MinT.CompareTo(b.MinT));
             bool overlapping = false;
             for (int i = 1; i < chunks.Count && !overlapping; i++) overlapping = chunks[i].MinT <= chunks[i - 1].MaxT;

@@ -6,6 +6,7 @@ using Amphora.BenchRunner;
 // same data, same protocol), prints one table with both and the ratios, and writes it to docs/benchmarks.md.
 var settings = new BenchSettings();
 string? amphoraDll = null, output = null;
+bool compactionOnly = false;
 foreach (var arg in args)
 {
     var (name, value) = arg.Contains('=') ? (arg[..arg.IndexOf('=')], arg[(arg.IndexOf('=') + 1)..]) : (arg, "");
@@ -20,6 +21,7 @@ foreach (var arg in args)
         "--server-cores" => settings with { ServerCores = value },
         "--amphora-dll" => Set(ref amphoraDll, value, settings),
         "--output" => Set(ref output, value, settings),
+        "--compaction-only" => SetFlag(ref compactionOnly, settings),
         _ => throw new ArgumentException($"unknown option {arg}; see bench/README.md"),
     };
 }
@@ -33,6 +35,16 @@ string work = Path.Combine(Path.GetTempPath(), "amphora-bench-" + Guid.NewGuid()
 Directory.CreateDirectory(work);
 try
 {
+    CompactionScenario.Figures? compaction = null;
+    if (compactionOnly)
+    {
+        // Only Amphora's disk run and the replication + compaction figure (docs/benchmarks.md quotes it); nothing is written.
+        using var sut = Create("amphora", "disk");
+        await Scenarios.DiskAndQueriesAsync(sut, settings with { QueryRepetitions = 1 }, new SystemFigures { Name = "amphora" });
+        compaction = await CompactionScenario.RunAsync(Path.Combine(sut.DataDir, "bucket"), Path.Combine(work, "compactor"));
+        Console.Out.WriteLine(CompactionLine(compaction));
+        return 0;
+    }
     var results = new Dictionary<string, SystemFigures>();
     foreach (string system in new[] { "prometheus", "amphora" })
     {
@@ -45,11 +57,19 @@ try
         }
         Console.Error.WriteLine($"{system}: blocks on disk and dashboard queries");
         using (var sut = Create(system, "disk"))
+        {
             await Scenarios.DiskAndQueriesAsync(sut, settings, figures);
+            if (system == "amphora")
+            {
+                Console.Error.WriteLine("amphora: the disk run's blocks as three replicas, compacted");
+                compaction = await CompactionScenario.RunAsync(Path.Combine(sut.DataDir, "bucket"), Path.Combine(work, "compactor"));
+            }
+        }
         results[system] = figures;
     }
 
     string table = Report.Markdown(results["amphora"], results["prometheus"], settings);
+    if (compaction is not null) table += "\n" + CompactionLine(compaction) + "\n";
     Console.Out.WriteLine(table);
     int cores = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)) : Environment.ProcessorCount;
     string machine = $"{cores} cores ({RuntimeInformation.ProcessArchitecture}), " +
@@ -92,4 +112,15 @@ static BenchSettings Set(ref string? target, string value, BenchSettings s)
 {
     target = value;
     return s;
+}
+
+static string CompactionLine(CompactionScenario.Figures c) => string.Create(CultureInfo.InvariantCulture,
+    $"Replication factor 3 and compaction (Amphora's disk-run blocks uploaded as three replicas, then compacted; {c.Samples:N0} " +
+    $"samples): one copy {c.SingleCopy:F3} bytes per sample, three copies {c.ThreeCopies:F3}, after compaction {c.Compacted:F3} " +
+    $"({c.Compacted / c.SingleCopy:F3}× one copy; target within 1.10×).");
+
+static BenchSettings SetFlag(ref bool flag, BenchSettings settings)
+{
+    flag = true;
+    return settings;
 }

@@ -15,6 +15,9 @@ public sealed record BenchSettings
     public int Connections { get; init; } = 4;
     public string ServerCores { get; init; } = "1";
     public int Seed { get; init; } = 1;
+    /// <summary>Where the disk run's history ends, fixed once per run so both systems get the same samples and the same block
+    /// boundaries (the second system runs minutes after the first).</summary>
+    public long DiskEndMs { get; init; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }
 
 /// <summary>Everything measured for one system.</summary>
@@ -81,7 +84,7 @@ public static class Scenarios
     public static async Task DiskAndQueriesAsync(SystemUnderTest system, BenchSettings settings, SystemFigures figures)
     {
         await system.StartAsync();
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long now = settings.DiskEndMs;
         long start = now - (long)settings.DiskHistory.TotalMilliseconds;
         await SendAsync(system, settings.DiskSeries, start, now, settings);
         // Both cut the head's oldest 2 h into a block within a minute or two once it spans more than 3 h.
