@@ -18,7 +18,12 @@ public sealed partial class TsdbStorage
     private const string UploadedMarker = "amphora-uploaded";
     private const string MinValidTimeFile = "min-valid-time";
 
+    /// <summary>How long a local block's files stay after it stopped being served, for queries that already hold it (never
+    /// longer than the local retention, which tests set to seconds).</summary>
+    private TimeSpan RetiredGrace => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, Options.LocalBlockRetention.Ticks));
+
     private readonly SemaphoreSlim _cutLock = new(1, 1);
+    private readonly List<(string Dir, DateTime Since)> _retired = new();
     private readonly Lock _blocksGate = new();
     private readonly Dictionary<string, Block[]> _localBlocks = new(StringComparer.Ordinal);
     private CancellationTokenSource? _stop;
@@ -204,11 +209,18 @@ public sealed partial class TsdbStorage
                 }
                 else if (File.GetLastWriteTimeUtc(marker) + Options.LocalBlockRetention < DateTime.UtcNow)
                 {
+                    // No longer served from here; the files go a while later, so queries that started with the block finish.
                     lock (_blocksGate)
                         if (_localBlocks.TryGetValue(workspace, out var current)) _localBlocks[workspace] = current.Where(b => b != block).ToArray();
-                    Directory.Delete(dir, recursive: true);
+                    _retired.Add((dir, DateTime.UtcNow));
                 }
             }
+        }
+        foreach (var (dir, since) in _retired.ToList())
+        {
+            if (DateTime.UtcNow - since < RetiredGrace) continue;
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            _retired.Remove((dir, since));
         }
     }
 
