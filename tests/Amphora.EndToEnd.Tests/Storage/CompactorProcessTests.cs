@@ -188,16 +188,8 @@ public sealed class CompactorProcessTests(ITestOutputHelper output)
     private static Task WaitForAsync(Func<Task<bool>> condition, string what, AmphoraProcess? process = null) =>
         WaitForAsync(condition, () => what, process);
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> what, AmphoraProcess? process = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition()) return;
-            await Task.Delay(100);
-        }
-        Assert.Fail($"timed out waiting for {what()}{(process is null ? "" : "\n" + process.Output)}");
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition, Func<string> what, AmphoraProcess? process = null) =>
+        Eventually.HoldsAsync(condition, () => what() + (process is null ? "" : "\n" + process.Output));
 
     private static async Task<List<string>> AnswersAsync(PromApiClient api, (string Path, (string, string)[] Params)[] queries)
     {

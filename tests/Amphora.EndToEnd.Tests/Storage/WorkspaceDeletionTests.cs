@@ -38,13 +38,13 @@ public sealed class WorkspaceDeletionTests
                 }
 
             var bucket = new FilesystemBucket(Path.Combine(dataDir, "bucket"));
-            await WaitForAsync(async () => (await TestBlocks.BlocksAsync(bucket, doomed)).Count == 3 && (await TestBlocks.BlocksAsync(bucket, kept)).Count == 3,
-                "three blocks of each workspace in the bucket");
-            await WaitForAsync(async () => (await bucket.ListAsync(doomed + "/")).Contains(doomed + "/bucket-index.json"), "the compactor's bucket index");
+            await Eventually.HoldsAsync(async () => (await TestBlocks.BlocksAsync(bucket, doomed)).Count == 3 && (await TestBlocks.BlocksAsync(bucket, kept)).Count == 3,
+                () => "three blocks of each workspace in the bucket");
+            await Eventually.HoldsAsync(async () => (await bucket.ListAsync(doomed + "/")).Contains(doomed + "/bucket-index.json"), () => "the compactor's bucket index");
 
             var (deleted, deleteBody) = await client.SendAsync(HttpMethod.Delete, $"/workspaces/{doomed}", admin);
             Assert.True(deleted == HttpStatusCode.Accepted, $"{deleted} {deleteBody}");
-            await WaitForAsync(async () => (await bucket.ListAsync(doomed + "/", recursive: true)).Count == 0, "the deleted workspace's objects removed");
+            await Eventually.HoldsAsync(async () => (await bucket.ListAsync(doomed + "/", recursive: true)).Count == 0, () => "the deleted workspace's objects removed");
 
             Assert.Equal(3, (await TestBlocks.BlocksAsync(bucket, kept)).Count);
             var (status2, body2) = await client.SendAsync(HttpMethod.Get,
@@ -57,16 +57,5 @@ public sealed class WorkspaceDeletionTests
         {
             try { Directory.Delete(dataDir, true); } catch (IOException) { }
         }
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition()) return;
-            await Task.Delay(200);
-        }
-        Assert.Fail($"timed out waiting for {what}");
     }
 }
