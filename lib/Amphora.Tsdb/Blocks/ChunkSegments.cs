@@ -53,7 +53,7 @@ internal sealed class ChunkSegmentWriter : IDisposable
     private FileStream? _file;
     private int _sequence = -1;
     private long _offset;
-    private readonly byte[] _scratch = new byte[16];
+    private readonly ByteWriter _scratch = new(16);
 
     public ChunkSegmentWriter(string dir)
     {
@@ -63,21 +63,18 @@ internal sealed class ChunkSegmentWriter : IDisposable
 
     public ulong Write(ReadOnlySpan<byte> chunk)
     {
-        int lengthSize = ByteWriter.UvarintSize((ulong)chunk.Length);
-        long size = lengthSize + 1 + chunk.Length + 4;
+        long size = ByteWriter.UvarintSize((ulong)chunk.Length) + 1 + chunk.Length + 4;
         if (_file is null || _offset + size > ChunkSegments.MaxSegmentSize) NextSegment();
         ulong chunkRef = ChunkSegments.Ref(_sequence, _offset);
 
-        int n = 0;
-        ulong v = (ulong)chunk.Length;
-        while (v >= 0x80) { _scratch[n++] = (byte)(v | 0x80); v >>= 7; }
-        _scratch[n++] = (byte)v;
-        _scratch[n++] = XorChunk.Encoding;
-        _file!.Write(_scratch, 0, n);
+        _scratch.Reset();
+        _scratch.Uvarint((ulong)chunk.Length);
+        _scratch.Byte(XorChunk.Encoding);
+        _file!.Write(_scratch.Span);
         _file.Write(chunk);
-        uint crc = Crc32c.Compute([XorChunk.Encoding, .. chunk]);
-        BinaryPrimitives.WriteUInt32BigEndian(_scratch, crc);
-        _file.Write(_scratch, 0, 4);
+        _scratch.Reset();
+        _scratch.Be32(Crc32c.Finish(Crc32c.Append(Crc32c.Append(Crc32c.Initial, XorChunk.Encoding), chunk)));
+        _file.Write(_scratch.Span);
         _offset += size;
         return chunkRef;
     }

@@ -1,21 +1,7 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.Text;
 
 namespace Amphora.Tsdb.Blocks;
-
-/// <summary>CRC-32C (Castagnoli), the checksum of Prometheus's index, chunk and tombstone files.</summary>
-public static class Crc32c
-{
-    public static uint Compute(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFFu;
-        int i = 0;
-        for (; i + 8 <= data.Length; i += 8) crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(i)));
-        for (; i < data.Length; i++) crc = BitOperations.Crc32C(crc, data[i]);
-        return ~crc;
-    }
-}
 
 /// <summary>A growable byte buffer with the integer encodings of the block formats (big-endian fixed, Go-style varints).</summary>
 internal sealed class ByteWriter(int capacity = 4096)

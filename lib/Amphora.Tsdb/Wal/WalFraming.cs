@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 
 namespace Amphora.Tsdb.Wal;
 
@@ -22,15 +21,8 @@ public static class WalFraming
     public const int HeaderSize = 9;
     public const int MaxPayload = 64 * 1024 * 1024;
 
-    public static uint Checksum(WalRecordType type, ReadOnlySpan<byte> payload)
-    {
-        uint crc = BitOperations.Crc32C(0xFFFFFFFFu, (byte)type);
-        for (int i = 0; i + 8 <= payload.Length; i += 8)
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(payload.Slice(i)));
-        for (int i = payload.Length & ~7; i < payload.Length; i++)
-            crc = BitOperations.Crc32C(crc, payload[i]);
-        return ~crc;
-    }
+    public static uint Checksum(WalRecordType type, ReadOnlySpan<byte> payload) =>
+        Crc32c.Finish(Crc32c.Append(Crc32c.Append(Crc32c.Initial, (byte)type), payload));
 
     public static void WriteHeader(Span<byte> header, WalRecordType type, ReadOnlySpan<byte> payload)
     {
