@@ -25,7 +25,9 @@ public static class BlockMerger
         foreach (var (labels, all) in bySeries)
         {
             // Replicas that received the same samples cut the same chunks: keep one of each identical chunk as it is.
-            var chunks = all.DistinctBy(c => (c.MinT, c.MaxT, c.Count, Convert.ToBase64String(c.Bytes))).ToList();
+            var chunks = new List<ChunkData>(all.Count);
+            foreach (var c in all)
+                if (!chunks.Exists(k => k.MinT == c.MinT && k.MaxT == c.MaxT && k.Bytes.AsSpan().SequenceEqual(c.Bytes))) chunks.Add(c);
             chunks.Sort(static (a, b) => a.MinT.CompareTo(b.MinT));
             bool overlapping = false;
             for (int i = 1; i < chunks.Count && !overlapping; i++) overlapping = chunks[i].MinT <= chunks[i - 1].MaxT;
