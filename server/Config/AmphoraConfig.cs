@@ -132,6 +132,8 @@ public sealed class AmphoraConfig
             errors.Add($"invalid --blocks.storage \"{BlocksStorage}\": must be filesystem or s3");
         if (BlocksStorage == "s3" && S3Bucket.Length == 0)
             errors.Add("--blocks.storage=s3 needs --blocks.s3.bucket (the bucket must exist)");
+        if (S3Endpoint is not null && !(Uri.TryCreate(S3Endpoint, UriKind.Absolute, out var s3Url) && s3Url.Scheme is "http" or "https"))
+            errors.Add($"invalid --blocks.s3.endpoint \"{S3Endpoint}\": an http:// or https:// URL such as http://127.0.0.1:9000");
         if ((S3AccessKey is null) != (S3SecretKey is null))
             errors.Add("--blocks.s3.access-key and --blocks.s3.secret-key go together; without both the standard AWS environment variables are used");
         if (Target is "distributor" or "querier" && RingMembers.Length == 0)

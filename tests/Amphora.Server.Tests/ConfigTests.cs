@@ -112,6 +112,7 @@ public sealed class ConfigTests
     [InlineData("--blocks.storage=s3", "--blocks.storage=s3 needs --blocks.s3.bucket")]
     [InlineData("--blocks.s3.access-key=AKIA", "--blocks.s3.access-key and --blocks.s3.secret-key go together")]
     [InlineData("--compactor.members=c1,c2", "must include this compactor's --compactor.name")]
+    [InlineData("--blocks.s3.endpoint=minio:9000", "invalid --blocks.s3.endpoint")]
     public void Block_storage_settings_that_would_lose_or_hide_data_are_refused(string flag, string message)
     {
         var problems = ConfigLoader.Load([flag], out _).Validate();

@@ -148,6 +148,21 @@ public sealed class LimitsTests : IDisposable
     }
 
     [Fact]
+    public void Retention_comes_from_the_overrides_and_a_bad_value_is_refused_naming_the_key()
+    {
+        string path = OverridesFile("overrides:\n  ws-a:\n    retention_period: 1h\n");
+        var overrides = new Overrides(null, path);
+        Assert.Equal(TimeSpan.FromHours(1), overrides.For("ws-a").RetentionPeriod);
+        Assert.Null(overrides.For("ws-b").RetentionPeriod);
+
+        OverridesFile("overrides:\n  ws-a:\n    retention_period: soon\n");
+        Assert.False(overrides.ReloadIfChanged());
+        Assert.Equal(TimeSpan.FromHours(1), overrides.For("ws-a").RetentionPeriod);
+        var e = Assert.Throws<FormatException>(() => new Overrides(null, path));
+        Assert.Contains("retention_period", e.Message);
+    }
+
+    [Fact]
     public async Task The_overrides_service_reloads_the_file_by_itself()
     {
         string path = OverridesFile("overrides:\n  ws-a:\n    ingestion_rate: 10\n");
