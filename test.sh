@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
-# Runs Amphora's whole test suite. Installs what the tests need when it is missing:
-# Debian's prometheus (prometheus, promtool), prometheus-node-exporter, Node.js/npm for the gRPC and S3 peers.
+# Runs Amphora's whole test suite. Installs what the tests need when it is missing, one Debian package at a time (so one
+# that cannot be installed, e.g. npm where Node.js came another way, does not stop the others): prometheus (with
+# promtool), prometheus-node-exporter, prometheus-alertmanager, etcd-server (the Kubernetes tests' etcd), golang-go
+# (builds chart-render), xz-utils, and Node.js/npm for the gRPC and S3 peers.
+#
+# Tests that need assets only ../shared has (PromQL scripts, Kubernetes API server, chart-render) find them through
+# AMPHORA_PROMQL_TESTDATA, KUBEBUILDER_ASSETS and AMPHORA_CHART_RENDER, falling back to ../shared/...; without either they
+# are reported as skipped with the reason. AMPHORA_REQUIRE_SHARED_ASSETS=1 (set by .ci/run) turns such a skip into a failure.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need_apt=()
-command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
-command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
-command -v prometheus-node-exporter >/dev/null 2>&1 || need_apt+=(prometheus-node-exporter)
-command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "test.sh: installing ${need_apt[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+apt_updated=""
+install_pkg() {  # install_pkg COMMAND PACKAGE: installs PACKAGE when COMMAND is missing; a failure is reported, not fatal
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "test.sh: installing $2 (for $1)"
+  if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq || true; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$2" >/dev/null \
+    || echo "test.sh: could not install $2; the tests that need $1 will say so" >&2
+}
+install_pkg prometheus prometheus
+install_pkg promtool prometheus
+install_pkg prometheus-node-exporter prometheus-node-exporter
+install_pkg prometheus-alertmanager prometheus-alertmanager
+install_pkg etcd etcd-server
+install_pkg go golang-go
+install_pkg xz xz-utils
+install_pkg node nodejs
+install_pkg npm npm
+
+# The Kubernetes API server assets, in the envtest layout, when ../shared/kubernetes is there and none were given.
+if [ -z "${KUBEBUILDER_ASSETS:-}" ] && [ -f ../shared/kubernetes/assets.sh ]; then
+  KUBEBUILDER_ASSETS=$(bash ../shared/kubernetes/assets.sh | tail -n 1) && export KUBEBUILDER_ASSETS \
+    || { echo "test.sh: ../shared/kubernetes/assets.sh failed" >&2; unset KUBEBUILDER_ASSETS; }
 fi
 
 # npm peers used by tests (a real gRPC implementation, an S3 server): installed from their lock files.
