@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using Amphora.Model;
 using Amphora.Services;
 using Amphora.Storage;
-using Amphora.Tsdb.Storage;
+using Amphora.Ingester.Storage;
 using Microsoft.Extensions.Logging;
 using IQueryable = Amphora.Storage.IQueryable;
 

@@ -1,4 +1,5 @@
 using Amphora.Cluster;
+using Amphora.Ingester.Grpc;
 using Amphora.Distributor;
 using Amphora.Ingester;
 using Amphora.Querier;
@@ -86,7 +87,7 @@ public sealed partial class Modules
         });
     }
 
-    private Amphora.Tsdb.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config, IServiceProvider services) => new()
+    private Amphora.Ingester.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config, IServiceProvider services) => new()
     {
         OutOfOrderWindow = config.OutOfOrderWindow,
         BlockRange = config.BlockRange,

@@ -4,7 +4,7 @@ using Amphora.LoadGen;
 using Amphora.Model;
 using Amphora.Ring;
 using Amphora.Tsdb.Chunks;
-using Amphora.Tsdb.Storage;
+using Amphora.Ingester.Storage;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using ValueType = Amphora.Storage.ValueType;

@@ -1,7 +1,6 @@
 using Amphora.Model;
 using Amphora.Storage;
 using Amphora.Tsdb.Chunks;
-using Amphora.Tsdb.Head;
 using IQueryable = Amphora.Storage.IQueryable;
 
 namespace Amphora.Tsdb.Blocks;

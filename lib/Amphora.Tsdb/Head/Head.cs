@@ -4,13 +4,13 @@ using Amphora.Storage;
 using Amphora.Tsdb.Chunks;
 using IQueryable = Amphora.Storage.IQueryable;
 
-namespace Amphora.Tsdb.Head;
+namespace Amphora.Tsdb;
 
 /// <summary>
 /// One workspace's in-memory series: found by labels in lock stripes (so appends from many connections rarely contend),
 /// by reference for WAL replay, and by label pair through postings for selects and the label APIs.
 /// </summary>
-internal sealed class Head : IQueryable
+public sealed class Head : IQueryable
 {
     private const int StripeCount = 32;
     private readonly Dictionary<Labels, MemSeries>[] _stripes = new Dictionary<Labels, MemSeries>[StripeCount];

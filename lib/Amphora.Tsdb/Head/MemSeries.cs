@@ -2,14 +2,14 @@ using Amphora.Model;
 using Amphora.Storage;
 using Amphora.Tsdb.Chunks;
 
-namespace Amphora.Tsdb.Head;
+namespace Amphora.Tsdb;
 
 
 /// <summary>
 /// One series in the head: closed XOR chunks, the open head chunk, and out-of-order samples kept sorted apart. All access
 /// under <see cref="Lock"/>. In-order chunks are cut at 120 samples and never cross a block-range boundary.
 /// </summary>
-internal sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
+public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
 {
     public readonly ulong Ref = seriesRef;
     public readonly Labels Labels = labels;

@@ -1,5 +1,4 @@
 using Amphora.Model;
-using Amphora.Tsdb.Head;
 
 namespace Amphora.Tsdb.Tests.Head;
 

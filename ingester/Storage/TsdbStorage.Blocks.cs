@@ -1,3 +1,4 @@
+using Amphora.Tsdb;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -5,7 +6,7 @@ using Amphora.Tsdb.Blocks;
 using Amphora.Tsdb.Wal;
 using Microsoft.Extensions.Logging;
 
-namespace Amphora.Tsdb.Storage;
+namespace Amphora.Ingester.Storage;
 
 /// <summary>
 /// The head's way to long-term storage: every CutInterval the storage checks each workspace's head; once it holds data 1.5
@@ -159,7 +160,7 @@ public sealed partial class TsdbStorage
         }
     }
 
-    private async Task CutAsync(string workspace, Head.Head head, long start, long end)
+    private async Task CutAsync(string workspace, Head head, long start, long end)
     {
         var stopwatch = Stopwatch.StartNew();
         await head.RaiseMinValidTimeAsync(end);

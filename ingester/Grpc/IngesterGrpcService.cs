@@ -1,4 +1,6 @@
+using Amphora.Cluster;
 using Amphora.Cluster.Protocol;
+using Protocol = Amphora.Cluster.Protocol;
 using Amphora.Model;
 using Amphora.Rpc;
 using Amphora.Storage;
@@ -7,7 +9,7 @@ using AppendStatus = Amphora.Storage.AppendStatus;
 using MetricMetadata = Amphora.Storage.MetricMetadata;
 using ValueType = Amphora.Storage.ValueType;
 
-namespace Amphora.Cluster;
+namespace Amphora.Ingester.Grpc;
 
 /// <summary>What an ingester process serves over gRPC: its storage contracts and its ring identity.</summary>
 public sealed record IngesterBackend(string InstanceName, IWorkspaceAppendable Appendable, IWorkspaceQueryable Queryable,

@@ -1,3 +1,4 @@
+using Amphora.Tsdb;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -8,7 +9,7 @@ using Amphora.Tsdb.Wal;
 using Microsoft.Extensions.Logging;
 using IQueryable = Amphora.Storage.IQueryable;
 
-namespace Amphora.Tsdb.Storage;
+namespace Amphora.Ingester.Storage;
 
 /// <summary>
 /// An ingester's storage: one head per workspace and one write-ahead log for all of them. Every commit is written to the WAL
@@ -28,7 +29,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         description: "Failed block cuts, uploads or WAL checkpoints (retried on the next cycle).");
     private static readonly Counter<long> Checkpoints = Meter.CreateCounter<long>("amphora_tsdb_wal_checkpoints", description: "WAL checkpoints written.");
 
-    private readonly ConcurrentDictionary<string, Head.Head> _heads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Head> _heads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MetricMetadata>> _metadata = new(StringComparer.Ordinal);
     private GroupCommitWal _wal = null!;
     private long _nextRef;
@@ -119,9 +120,9 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         return storage;
     }
 
-    internal Head.Head HeadFor(string workspace) => _heads.GetOrAdd(workspace, w =>
+    internal Head HeadFor(string workspace) => _heads.GetOrAdd(workspace, w =>
     {
-        var head = new Head.Head(BlockRangeMs);
+        var head = new Head(BlockRangeMs);
         head.RestoreMinValidTime(MinValidTimeOf(w));
         return head;
     });
@@ -195,7 +196,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     private sealed class EmptyWorkspace : IQueryable
     {
         public static readonly EmptyWorkspace Instance = new();
-        public IQuerier Querier(long minT, long maxT) => new Head.Head(TimeSpan.FromHours(2).Ticks / TimeSpan.TicksPerMillisecond).Querier(minT, maxT);
+        public IQuerier Querier(long minT, long maxT) => new Head(TimeSpan.FromHours(2).Ticks / TimeSpan.TicksPerMillisecond).Querier(minT, maxT);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples ({Removed} series without data forgotten) in {Seconds:F2} s")]

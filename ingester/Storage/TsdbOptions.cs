@@ -1,7 +1,7 @@
 using Amphora.Bucket;
 using Amphora.Tsdb.Wal;
 
-namespace Amphora.Tsdb.Storage;
+namespace Amphora.Ingester.Storage;
 
 /// <summary>Settings of an ingester's storage.</summary>
 public sealed record TsdbOptions

@@ -1,11 +1,11 @@
 using Amphora.Model;
 using Amphora.Storage;
-using Amphora.Tsdb.Storage;
+using Amphora.Ingester.Storage;
 using Amphora.Tsdb.Wal;
 using Microsoft.Extensions.Logging.Abstractions;
 using ValueType = Amphora.Storage.ValueType;
 
-namespace Amphora.Tsdb.Tests.Storage;
+namespace Amphora.Ingester.Tests.Storage;
 
 public sealed class TsdbStorageTests : IDisposable
 {

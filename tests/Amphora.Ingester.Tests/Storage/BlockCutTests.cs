@@ -2,12 +2,12 @@ using Amphora.Bucket;
 using Amphora.Model;
 using Amphora.Storage;
 using Amphora.Tsdb.Blocks;
-using Amphora.Tsdb.Storage;
+using Amphora.Ingester.Storage;
 using Amphora.Tsdb.Tests.Blocks;
 using Microsoft.Extensions.Logging.Abstractions;
 using IQueryable = Amphora.Storage.IQueryable;
 
-namespace Amphora.Tsdb.Tests.Storage;
+namespace Amphora.Ingester.Tests.Storage;
 
 /// <summary>Blocks cut from the head: same answers before and after, WAL checkpointed, restart-safe, uploaded to the bucket.</summary>
 public sealed class BlockCutTests : IDisposable

@@ -1,9 +1,9 @@
+using Amphora.Tsdb;
 using Amphora.Model;
 using Amphora.Storage;
-using Amphora.Tsdb.Head;
 using Amphora.Tsdb.Wal;
 
-namespace Amphora.Tsdb.Storage;
+namespace Amphora.Ingester.Storage;
 
 /// <summary>
 /// One request's samples: checked at <see cref="Append"/> against the series' current state and the request's own earlier
@@ -15,11 +15,11 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     private readonly List<(Labels Labels, MemSeries? Series, long T, double V)> _pending = new();
     private readonly Dictionary<Labels, (long T, double V)> _pendingLast = new();
     private readonly List<MetricMetadata> _metadata = new();
-    private Head.Head? _head;
+    private Head? _head;
     private int _epoch;
 
     /// <summary>The workspace's head, registered with it until Commit or Rollback so a block cut waits for this appender.</summary>
-    private Head.Head Head
+    private Head Head
     {
         get
         {
