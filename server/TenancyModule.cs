@@ -28,7 +28,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
         {
             Tenancy = CreateServices(config, endpoint, scheme, loggers);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException or TenancyException)
+        catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException or TenancyException)
         {
             throw new ConfigException($"cannot set up workspaces and access control: {e.Message}");
         }
@@ -39,6 +39,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
         {
             DataDir = config.DataDir,
             MasterKeyFile = config.MasterKeyFile,
+            AdminKeyFile = config.AdminKeyFile,
             EndpointBaseUrl = $"{scheme}://{endpoint}",
             SigV4Regions = config.SigV4Regions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
             AuditLogFile = config.AuditLogFile,

@@ -21,6 +21,12 @@ public sealed class TenancyOptions
     /// <summary>File with the 32-byte master key that encrypts access-key secrets at rest (<c>--auth.master-key-file</c>).</summary>
     public string? MasterKeyFile { get; set; }
 
+    /// <summary>
+    /// JSON file <c>{"accessKeyId": ..., "secretAccessKey": ...}</c> with an admin key (<c>aps:*</c>, every workspace) accepted
+    /// besides the stored keys (<c>--auth.admin-key-file</c>); see <see cref="Keys.AdminKeyFile"/>.
+    /// </summary>
+    public string? AdminKeyFile { get; set; }
+
     /// <summary>Create the master key file (mode 0600) with a random key when it does not exist.</summary>
     public bool CreateMasterKeyIfMissing { get; set; } = true;
 

@@ -16,6 +16,7 @@ public sealed class AmphoraConfig
     public string? ConfigFile { get; set; }
     public AuthMode Auth { get; set; } = AuthMode.Keys;
     public string? MasterKeyFile { get; set; }
+    public string? AdminKeyFile { get; set; }
     public string SigV4Regions { get; set; } = "";
     public string? AuditLogFile { get; set; }
     public bool AuditLogToStdout { get; set; }

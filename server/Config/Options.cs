@@ -24,6 +24,8 @@ public static class Options
             }),
         new("auth.master-key-file", "", "File with the 32-byte key that encrypts access-key secrets at rest; default <data-dir>/master.key, created if missing.",
             (c, v) => c.MasterKeyFile = v.Length == 0 ? null : v),
+        new("auth.admin-key-file", "", "JSON file {\"accessKeyId\": ID, \"secretAccessKey\": SECRET} (e.g. a mounted Secret) with an admin key (aps:*, every workspace) accepted besides stored keys; ID 1-32 letters/digits, SECRET 20-128 printable ASCII; re-read when it changes.",
+            (c, v) => c.AdminKeyFile = v.Length == 0 ? null : v),
         new("auth.sigv4-regions", "", "Comma-separated regions accepted in SigV4 signatures (service aps); empty accepts any region.",
             (c, v) => c.SigV4Regions = v),
         new("audit.log-file", "", "Append the audit log (one JSON line per control-plane call and per denied request) to this file.",

@@ -59,8 +59,29 @@ public sealed partial class KeyStore
     {
         using var timer = new PeriodicTimer(_options.ReloadInterval, _time);
         while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+        {
             ReloadIfChanged();
+            ReloadAdminKeyIfChanged();
+        }
     }
+
+    /// <summary>Re-reads the admin key file after it changed (a rotated Secret); a broken file keeps the previous key.</summary>
+    public void ReloadAdminKeyIfChanged()
+    {
+        if (_options.AdminKeyFile is not { } path || _admin is not { } current || !current.Changed(path)) return;
+        try
+        {
+            _admin = AdminKeyFile.Load(path, _time.GetUtcNow());
+            LogAdminKeyReloaded(_logger, path, _admin.Key.AccessKeyId);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            LogReloadFailed(_logger, path, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "re-read the admin key file {Path}: admin key {AccessKeyId}")]
+    private static partial void LogAdminKeyReloaded(ILogger logger, string path, string accessKeyId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not reload the access keys from {Path}; keeping the previous state")]
     private static partial void LogReloadFailed(ILogger logger, string path, Exception e);

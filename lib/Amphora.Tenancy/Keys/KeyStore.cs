@@ -25,6 +25,7 @@ public sealed partial class KeyStore : ServiceBase
     private Dictionary<string, StoredAccessKey> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _openedSecrets = new(StringComparer.Ordinal);
     private FileStamp? _stamp;
+    private volatile AdminKeyFile? _admin;
 
     public KeyStore(TenancyOptions options, MasterKey master, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -35,7 +36,11 @@ public sealed partial class KeyStore : ServiceBase
         FilePath = Path.Combine(options.DataDir, "access-keys.json");
         Directory.CreateDirectory(options.DataDir);
         lock (_lock) LoadLocked(throwOnError: true);
+        if (options.AdminKeyFile is { } adminFile) _admin = AdminKeyFile.Load(adminFile, _time.GetUtcNow());
     }
+
+    /// <summary>The admin key of <c>--auth.admin-key-file</c>, or null when none is configured.</summary>
+    public AccessKeyInfo? AdminKey => _admin?.Key;
 
     public override string Name => "access-keys";
     public string FilePath { get; }
@@ -138,6 +143,12 @@ public sealed partial class KeyStore : ServiceBase
     /// </summary>
     internal bool TryGetSecret(string accessKeyId, out AccessKeyInfo key, out byte[] secret)
     {
+        if (_admin is { } admin && admin.Key.AccessKeyId == accessKeyId)
+        {
+            key = admin.Key;
+            secret = admin.Secret;
+            return true;
+        }
         lock (_lock)
         {
             if (!_byId.TryGetValue(accessKeyId, out var stored))

@@ -15,12 +15,15 @@ public sealed class AccessTests : IAsyncLifetime
     private AccessClient _client = null!;
     private Key _admin = null!;
     private string _auditFile = null!;
+    private static readonly Key FileAdmin = new("OPERATORADMIN", "admin-secret-from-a-mounted-file");
 
     public async Task InitializeAsync()
     {
         string dataDir = RepoPaths.NewTempDir("amphora-access");
         _auditFile = Path.Combine(dataDir, "audit.log");
-        _amphora = AmphoraProcess.Start(dataDir, null, "--auth=keys", $"--audit.log-file={_auditFile}");
+        string adminKeyFile = Path.Combine(dataDir, "admin-key.json");
+        File.WriteAllText(adminKeyFile, $$"""{"accessKeyId": "{{FileAdmin.Id}}", "secretAccessKey": "{{FileAdmin.Secret}}"}""");
+        _amphora = AmphoraProcess.Start(dataDir, null, "--auth=keys", $"--audit.log-file={_auditFile}", $"--auth.admin-key-file={adminKeyFile}");
         await _amphora.WaitReadyAsync();
         _client = new AccessClient(_amphora.BaseAddress);
         _admin = AccessClient.BootstrapKey(dataDir);
@@ -135,6 +138,20 @@ public sealed class AccessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, result.StatusCode);
         Assert.Contains("\"42\"", text);
         Assert.DoesNotContain("666", text);
+    }
+
+    [Fact]
+    public async Task The_admin_key_of_the_admin_key_file_manages_workspaces_besides_the_bootstrap_key_and_is_not_listed()
+    {
+        string ws = await _client.CreateWorkspaceAsync(FileAdmin, "by-the-file-admin");
+        var writer = await _client.CreateKeyAsync(FileAdmin, ws, "aps:RemoteWrite");
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.PushAsync(ws, writer, new WriteRequestBuilder()
+            .Series("__name__=\"admin_file_metric\"", (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 1)))).Item1);
+        var (status, keys) = await _client.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/keys", _admin);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains(writer.Id, keys);
+        Assert.DoesNotContain(FileAdmin.Id, keys);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _client.SendAsync(HttpMethod.Get, "/workspaces", FileAdmin with { Secret = "wrong" + FileAdmin.Secret })).Status);
     }
 
     [Fact]
