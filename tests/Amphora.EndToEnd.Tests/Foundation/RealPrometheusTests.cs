@@ -67,8 +67,10 @@ public sealed class RealPrometheusTests : IAsyncLifetime
             var upP = Normalize(await prometheus.QueryAsync("up", t));
             var countA = Normalize(await amphora.QueryAsync("count by (job) ({__name__=~\".+\"})", t));
             var countP = Normalize(await prometheus.QueryAsync("count by (job) ({__name__=~\".+\"})", t));
-            var rateA = Values(await amphora.QueryAsync("rate(prometheus_http_requests_total[1m])", t));
-            var rateP = Values(await prometheus.QueryAsync("rate(prometheus_http_requests_total[1m])", t));
+            // A short window: Prometheus's remote-write watcher does not forward samples scraped before it started, so a
+            // window reaching back to Prometheus's first scrapes can differ by a sample for reasons outside amphora.
+            var rateA = Values(await amphora.QueryAsync("rate(prometheus_http_requests_total[5s])", t));
+            var rateP = Values(await prometheus.QueryAsync("rate(prometheus_http_requests_total[5s])", t));
             if (upP.Count < 2 || upA.Count == 0) { lastDifference = $"up: amphora {string.Join(",", upA)} prometheus {string.Join(",", upP)}"; continue; }
             if (!upA.SequenceEqual(upP)) { lastDifference = $"up differs: {string.Join(",", upA)} vs {string.Join(",", upP)}"; continue; }
             if (!countA.SequenceEqual(countP)) { lastDifference = $"count by job differs: {string.Join(",", countA)} vs {string.Join(",", countP)}"; continue; }
