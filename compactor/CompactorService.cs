@@ -91,7 +91,7 @@ public sealed partial class CompactorService : ServiceBase
         {
             if (!entry.EndsWith('/')) continue;
             string workspace = entry[..^1];
-            if (!WorkspaceIds.IsValid(workspace, out _) || !Owns(workspace)) continue;
+            if (WorkspaceIds.Validate(workspace) is not null || !Owns(workspace)) continue;
             try
             {
                 await CompactWorkspaceAsync(workspace, ct);
@@ -157,7 +157,7 @@ public sealed partial class CompactorService : ServiceBase
     {
         var blocks = new List<BlockMeta>();
         var marks = new Dictionary<string, DeletionMark>(StringComparer.Ordinal);
-        foreach (var entry in await _bucket.ListAsync(workspace + "/", recursive: false, ct))
+        foreach (var entry in await _bucket.ListAsync(BucketLayout.WorkspacePrefix(workspace), recursive: false, ct))
         {
             if (!entry.EndsWith('/')) continue;
             string ulid = entry[(workspace.Length + 1)..^1];
@@ -206,7 +206,7 @@ public sealed partial class CompactorService : ServiceBase
     private async Task<BlockMeta> CompactAsync(string workspace, IReadOnlyList<BlockMeta> inputs, CancellationToken ct)
     {
         var stopwatch = Stopwatch.StartNew();
-        string workDir = Path.Combine(_options.WorkDir, workspace);
+        string workDir = WorkspaceIds.DirectoryUnder(_options.WorkDir, workspace);
         Directory.CreateDirectory(workDir);
         string? outputDir = null;
         try
@@ -244,7 +244,7 @@ public sealed partial class CompactorService : ServiceBase
     {
         string mark = BucketLayout.WorkspaceDeletionMark(workspace);
         int deleted = 0;
-        foreach (var name in await _bucket.ListAsync(workspace + "/", recursive: true, ct))
+        foreach (var name in await _bucket.ListAsync(BucketLayout.WorkspacePrefix(workspace), recursive: true, ct))
         {
             if (name == mark) continue;
             await _bucket.DeleteAsync(name, ct);

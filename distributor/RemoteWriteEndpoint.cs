@@ -44,8 +44,8 @@ public static class RemoteWriteEndpoint
     {
         if (workspace.Length == 0)
             return new PushResult(401, $"no org id: the {OrgIdHeader} header must name the workspace (or use /workspaces/{{workspaceId}}/api/v1/remote_write)");
-        if (!WorkspaceIds.IsValid(workspace, out string reason))
-            return new PushResult(400, reason);
+        if (WorkspaceIds.Validate(workspace) is { } invalid)
+            return new PushResult(400, invalid.Message);
 
         var request = ctx.Request;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ||

@@ -2,6 +2,7 @@ using Amphora.Tsdb;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Amphora.Model;
 using Amphora.Tsdb.Blocks;
 using Amphora.Tsdb.Wal;
 using Microsoft.Extensions.Logging;
@@ -80,7 +81,7 @@ public sealed partial class TsdbStorage
     {
         long result = long.MinValue;
         foreach (var b in LocalBlocks(workspace)) result = Math.Max(result, b.Meta.MaxTime);
-        string file = Path.Combine(BlocksDir, workspace, MinValidTimeFile);
+        string file = Path.Combine(WorkspaceIds.DirectoryUnder(BlocksDir, workspace), MinValidTimeFile);
         if (File.Exists(file) && long.TryParse(File.ReadAllText(file), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long recorded))
             result = Math.Max(result, recorded);
         return result;
@@ -165,7 +166,7 @@ public sealed partial class TsdbStorage
         var stopwatch = Stopwatch.StartNew();
         await head.RaiseMinValidTimeAsync(end);
         var series = head.CollectRange(start, end);
-        string workspaceDir = Path.Combine(BlocksDir, workspace);
+        string workspaceDir = WorkspaceIds.DirectoryUnder(BlocksDir, workspace);
         Directory.CreateDirectory(workspaceDir);
         if (series.Count > 0)
         {
@@ -185,7 +186,7 @@ public sealed partial class TsdbStorage
     private void DropLocalBlocks(string workspace)
     {
         lock (_blocksGate) _localBlocks.Remove(workspace);
-        string dir = Path.Combine(BlocksDir, workspace);
+        string dir = WorkspaceIds.DirectoryUnder(BlocksDir, workspace);
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 

@@ -60,7 +60,9 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         storage.OpenLocalBlocks();
         var stopwatch = Stopwatch.StartNew();
         int segments = WalSegments.List(walDir).Count;
-        long series = 0, samples = 0;
+        long series = 0, samples = 0, invalid = 0;
+        // A WAL written before workspace ids were checked at the gRPC entry may name one that is a path; its records are dropped.
+        bool Invalid(string workspace) => WorkspaceIds.Validate(workspace) is not null && ++invalid > 0;
         var replay = WalReader.Replay(walDir, (type, payload) =>
         {
             switch (type)
@@ -68,6 +70,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                 case WalRecordType.Series:
                 {
                     var s = WalRecords.DecodeSeries(payload);
+                    if (Invalid(s.Workspace)) break;
                     storage.HeadFor(s.Workspace).Restore(s.Ref, s.Labels);
                     storage._nextRef = Math.Max(storage._nextRef, (long)s.Ref);
                     series++;
@@ -76,6 +79,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                 case WalRecordType.Samples:
                 {
                     var (workspace, batch) = WalRecords.DecodeSamples(payload);
+                    if (Invalid(workspace)) break;
                     var head = storage.HeadFor(workspace);
                     long minValid = head.MinValidTime;
                     foreach (var sample in batch)
@@ -91,6 +95,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                 case WalRecordType.Metadata:
                 {
                     var (workspace, m) = WalRecords.DecodeMetadata(payload);
+                    if (Invalid(workspace)) break;
                     storage.MetadataFor(workspace)[m.MetricFamilyName] = m;
                     break;
                 }
@@ -103,6 +108,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                 }
             }
         }, options.WalRepair);
+        if (invalid > 0) LogInvalidWorkspaceRecords(logger, invalid);
         if (replay.TornTailsTruncated > 0)
         {
             WalTruncations.Add(replay.TornTailsTruncated);
@@ -132,7 +138,9 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
 
     internal ulong NextRef() => (ulong)Interlocked.Increment(ref _nextRef);
 
-    public IAppender Appender(string workspace) => new TsdbAppender(this, workspace);
+    /// <summary>An appender for <paramref name="workspace"/>; an invalid id throws <see cref="InvalidWorkspaceIdException"/> (it
+    /// would become a directory when the head is cut).</summary>
+    public IAppender Appender(string workspace) => new TsdbAppender(this, WorkspaceIds.Require(workspace));
 
     /// <summary>The workspace's head merged with its blocks still on local disk.</summary>
     public IQueryable ForWorkspace(string workspace)
@@ -201,6 +209,9 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
 
     [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples ({Removed} series without data forgotten) in {Seconds:F2} s")]
     private static partial void LogReplayed(ILogger logger, int done, int total, long series, long samples, int removed, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL replay dropped {Records} records of workspace ids that are not valid (written before ids were checked)")]
+    private static partial void LogInvalidWorkspaceRecords(ILogger logger, long records);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "WAL in {Dir} had a torn or corrupt tail (an interrupted write); truncated at the last good record")]
     private static partial void LogTornTail(ILogger logger, string dir);

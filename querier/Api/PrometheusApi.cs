@@ -78,8 +78,8 @@ public sealed class ApiRequest
         string? workspace = ctx.Request.RouteValues.TryGetValue("workspaceId", out var w) ? w as string : ctx.Request.Headers["X-Scope-OrgID"].ToString();
         if (string.IsNullOrEmpty(workspace))
             throw new ApiException(ApiErrorType.BadData, "no workspace: send the X-Scope-OrgID header, or use /workspaces/{workspaceId}/api/v1/...");
-        if (!WorkspaceIds.IsValid(workspace, out string reason))
-            throw new ApiException(ApiErrorType.BadData, reason);
+        if (WorkspaceIds.Validate(workspace) is { } invalid)
+            throw new ApiException(ApiErrorType.BadData, invalid.Message);
         var request = new ApiRequest { Workspace = workspace, Http = ctx };
         foreach (var (k, v) in ctx.Request.Query)
             request.Add(k, v);

@@ -1,33 +1,88 @@
+using System.Globalization;
+using System.Text;
+
 namespace Amphora.Model;
 
-/// <summary>What a workspace id may look like: letters, digits, '-', '_' and '.', 1 to 150 characters (e.g. <c>ws-</c> + UUID).</summary>
+/// <summary>Which rule a workspace id broke.</summary>
+public enum WorkspaceIdRule
+{
+    /// <summary>Empty, or longer than <see cref="WorkspaceIds.MaxLength"/> characters.</summary>
+    Length,
+    /// <summary>A character other than ASCII letters, digits, '-', '_' and '.' (so never '/', '\', NUL or a control character).</summary>
+    Character,
+    /// <summary>"." or "..", which name a directory relative to another.</summary>
+    DotName,
+}
+
+/// <summary>Why a workspace id was refused: the rule, and a message that names it and the id (escaped, truncated).</summary>
+public sealed record WorkspaceIdError(WorkspaceIdRule Rule, string Message);
+
+/// <summary>A workspace id that is not one; thrown where an id is about to become a path or an object key.</summary>
+public sealed class InvalidWorkspaceIdException(WorkspaceIdError error) : ArgumentException(error.Message)
+{
+    public WorkspaceIdError Error { get; } = error;
+}
+
+/// <summary>
+/// The one rule for workspace ids, checked at every boundary (HTTP routes and <c>X-Scope-OrgID</c>, gRPC requests, bucket keys,
+/// directories): 1 to 150 characters (Mimir's bound) of ASCII letters, digits, '-', '_' and '.', but not "." or "..". That is the
+/// part of Mimir's tenant-id alphabet that needs no escaping in a URL path, a file name or an S3 key, and it holds AMP's
+/// <c>ws-</c> + UUID ids and <c>default</c>. Such an id is always one path segment under the directory it is joined to.
+/// </summary>
 public static class WorkspaceIds
 {
     public const int MaxLength = 150;
+    public const string AllowedText = "letters, digits, '-', '_' and '.'";
 
-    public static bool IsValid(string id, out string reason)
+    /// <summary>Null when <paramref name="id"/> is a valid workspace id, else the rule it breaks.</summary>
+    public static WorkspaceIdError? Validate(string? id)
     {
-        if (id.Length is 0 or > MaxLength)
+        if (string.IsNullOrEmpty(id) || id.Length > MaxLength)
+            return new(WorkspaceIdRule.Length, $"invalid workspace id \"{Printable(id ?? "")}\": it must be 1 to {MaxLength} characters long " +
+                $"(it has {id?.Length ?? 0})");
+        for (int i = 0; i < id.Length; i++)
         {
-            reason = $"invalid workspace id \"{Truncate(id)}\": length must be 1 to {MaxLength} characters";
-            return false;
-        }
-        foreach (char c in id)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            {
-                reason = $"invalid workspace id \"{Truncate(id)}\": only letters, digits, '-', '_' and '.' are allowed";
-                return false;
-            }
+            char c = id[i];
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') continue;
+            return new(WorkspaceIdRule.Character, $"invalid workspace id \"{Printable(id)}\": character {Describe(c)} at position {i} " +
+                $"is not allowed; only {AllowedText} are");
         }
         if (id is "." or "..")
-        {
-            reason = $"invalid workspace id \"{id}\"";
-            return false;
-        }
-        reason = "";
-        return true;
+            return new(WorkspaceIdRule.DotName, $"invalid workspace id \"{id}\": \".\" and \"..\" name directories, not workspaces");
+        return null;
     }
 
-    private static string Truncate(string s) => s.Length > 160 ? s[..160] + "…" : s;
+    /// <summary>Returns <paramref name="id"/> when valid; throws <see cref="InvalidWorkspaceIdException"/> otherwise.</summary>
+    public static string Require(string? id) => Validate(id) is { } error ? throw new InvalidWorkspaceIdException(error) : id!;
+
+    /// <summary>
+    /// The directory of workspace <paramref name="id"/> under <paramref name="root"/>, after checking the id and that the joined
+    /// path is a direct child of the root (a second guard, should the rule above ever be loosened).
+    /// </summary>
+    public static string DirectoryUnder(string root, string id)
+    {
+        Require(id);
+        string fullRoot = Path.GetFullPath(root);
+        string dir = Path.GetFullPath(Path.Combine(fullRoot, id));
+        if (!string.Equals(Path.GetDirectoryName(dir), Path.TrimEndingDirectorySeparator(fullRoot), StringComparison.Ordinal))
+            throw new InvalidWorkspaceIdException(new(WorkspaceIdRule.Character, $"invalid workspace id \"{Printable(id)}\": it leaves {root}"));
+        return dir;
+    }
+
+    private static string Describe(char c) => char.IsControl(c) || char.IsWhiteSpace(c) || c > '~'
+        ? "U+" + ((int)c).ToString("X4", CultureInfo.InvariantCulture)
+        : $"'{c}'";
+
+    /// <summary>The id as it can be shown in a log line or an error: control characters escaped, at most 160 characters.</summary>
+    private static string Printable(string s)
+    {
+        var b = new StringBuilder(Math.Min(s.Length, 160) + 8);
+        foreach (char c in s.Length > 160 ? s[..160] : s)
+        {
+            if (char.IsControl(c)) b.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+            else b.Append(c);
+        }
+        if (s.Length > 160) b.Append('…');
+        return b.ToString();
+    }
 }

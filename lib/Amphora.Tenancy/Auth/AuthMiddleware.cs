@@ -24,6 +24,12 @@ public sealed class AuthMiddleware(RequestDelegate next, Authenticator authentic
         string orgId = request.Headers[RequestActions.OrgIdHeader].ToString();
         var access = RequestActions.Resolve(request.Method, request.Path.Value ?? "/", orgId);
         if (access.Plane == ApiPlane.Public) { await next(ctx); return; }
+        if (access.Workspace is not null && Amphora.Model.WorkspaceIds.Validate(access.Workspace) is { } invalid)
+        {
+            // Refused before credentials are even read: such an id never reaches a lookup, a path or the audit log's workspace field.
+            await DenyAsync(ctx, access with { Workspace = null }, null, 400, invalid.Message);
+            return;
+        }
 
         string rawTarget = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
         int q = rawTarget.IndexOf('?');

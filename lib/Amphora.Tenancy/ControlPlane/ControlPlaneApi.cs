@@ -55,6 +55,9 @@ public static partial class ControlPlaneApi
             string? reason = null;
             try
             {
+                // The id in the route is checked before any handler sees it (400 naming the rule, like every other entry point).
+                if (workspace is not null && Amphora.Model.WorkspaceIds.Validate(workspace) is { } invalid)
+                    throw TenancyException.Validation(invalid.Message);
                 var reply = await handler(ctx);
                 status = reply.Status;
                 ctx.Response.StatusCode = status;

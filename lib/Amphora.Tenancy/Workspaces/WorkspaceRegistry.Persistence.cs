@@ -76,7 +76,7 @@ public sealed partial class WorkspaceRegistry
         foreach (var ws in file.Workspaces ?? [])
         {
             if (ws is null || string.IsNullOrEmpty(ws.WorkspaceId)) throw new JsonException("a workspace without workspaceId");
-            if (!Amphora.Model.WorkspaceIds.IsValid(ws.WorkspaceId, out string reason)) throw new JsonException(reason);
+            if (Amphora.Model.WorkspaceIds.Validate(ws.WorkspaceId) is { } invalid) throw new JsonException(invalid.Message);
             WorkspaceValidation.Configuration(ws.Configuration ?? new WorkspaceConfiguration());
             var normalized = ws with
             {

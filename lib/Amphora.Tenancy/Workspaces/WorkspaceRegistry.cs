@@ -75,8 +75,8 @@ public sealed partial class WorkspaceRegistry : ServiceBase
         WorkspaceValidation.Alias(alias);
         WorkspaceValidation.Tags(tags);
         WorkspaceValidation.ClientToken(clientToken);
-        if (workspaceId is not null && !WorkspaceIds.IsValid(workspaceId, out string reason))
-            throw TenancyException.Validation("workspaceId: " + reason);
+        if (workspaceId is not null && WorkspaceIds.Validate(workspaceId) is { } invalid)
+            throw TenancyException.Validation("workspaceId: " + invalid.Message);
         WorkspaceRecord created;
         lock (_lock)
         {

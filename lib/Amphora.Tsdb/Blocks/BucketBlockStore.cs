@@ -95,7 +95,7 @@ public sealed partial class BucketBlockStore(IBucket bucket, TimeSpan syncInterv
     private async Task<List<Block>> ListAsync(string workspace, WorkspaceBlocks state, Dictionary<string, Block> known, CancellationToken ct)
     {
         var blocks = new List<Block>();
-        foreach (var entry in await bucket.ListAsync(workspace + "/", recursive: false, ct))
+        foreach (var entry in await bucket.ListAsync(BucketLayout.WorkspacePrefix(workspace), recursive: false, ct))
         {
             if (!entry.EndsWith('/')) continue;
             string name = entry[(workspace.Length + 1)..^1];

@@ -16,11 +16,14 @@ public static class BucketLayout
     public const string IndexFile = "bucket-index.json";
     public const string WorkspaceDeletionMarkFile = "workspace-deletion-mark.json";
 
-    public static string BlockPrefix(string workspace, string ulid) => $"{workspace}/{ulid}/";
+    /// <summary>Every key starts with the workspace id, checked here so that no id can name another prefix (or, in a
+    /// filesystem bucket, a path outside it).</summary>
+    public static string WorkspacePrefix(string workspace) => Amphora.Model.WorkspaceIds.Require(workspace) + "/";
+    public static string BlockPrefix(string workspace, string ulid) => $"{WorkspacePrefix(workspace)}{ulid}/";
     public static string Meta(string workspace, string ulid) => BlockPrefix(workspace, ulid) + MetaFile;
     public static string DeletionMark(string workspace, string ulid) => BlockPrefix(workspace, ulid) + DeletionMarkFile;
-    public static string Index(string workspace) => $"{workspace}/{IndexFile}";
-    public static string WorkspaceDeletionMark(string workspace) => $"{workspace}/{WorkspaceDeletionMarkFile}";
+    public static string Index(string workspace) => WorkspacePrefix(workspace) + IndexFile;
+    public static string WorkspaceDeletionMark(string workspace) => WorkspacePrefix(workspace) + WorkspaceDeletionMarkFile;
 }
 
 /// <summary>A block's deletion mark: the time it was marked; it is deleted once the compactor's deletion delay has passed.</summary>
