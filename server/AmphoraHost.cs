@@ -41,8 +41,7 @@ public static partial class AmphoraHost
                 k.Listen(grpc, l =>
                 {
                     l.Protocols = HttpProtocols.Http2;
-                    if (config.GrpcTlsCertFile is not null)
-                        l.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.GrpcTlsCertFile, config.GrpcTlsKeyFile));
+                    if (config.GrpcTlsCertFile is not null) l.UseHttps(GrpcTls(config));
                 });
             }
             k.Limits.MaxRequestBodySize = null;

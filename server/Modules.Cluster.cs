@@ -29,7 +29,9 @@ public sealed partial class Modules
             ingester.State == Amphora.Services.ServiceState.Running && IsReady ? Amphora.Cluster.Protocol.InstanceState.Active
             : _notReady == ShuttingDown ? Amphora.Cluster.Protocol.InstanceState.Leaving
             : Amphora.Cluster.Protocol.InstanceState.Joining);
-        _routes.Add(app => app.MapIngesterService(backend));
+        ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
+        var guard = new Amphora.Rpc.Security.ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
+        _routes.Add(app => app.MapIngesterService(backend, guard));
     }
 
     private RingClient AddRing(AmphoraConfig config, IServiceProvider services)
@@ -43,12 +45,26 @@ public sealed partial class Modules
         {
             throw new ConfigException($"invalid --ring.members: {e.Message}");
         }
-        var trust = config.RingTlsCaFile is null ? null
-            : System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(config.RingTlsCaFile);
+        var transport = new ClusterTransport(
+            config.RingTlsCaFile is null ? null : Amphora.Rpc.Security.CertificateTrust.LoadAuthority(config.RingTlsCaFile),
+            config.RingTlsCertFile is null ? null : Amphora.Rpc.Security.CertificateTrust.LoadWithKey(config.RingTlsCertFile, config.RingTlsKeyFile!),
+            LoadSecret(config));
         var ring = new RingClient(members, config.RingReplicationFactor, config.RingPollInterval,
-            services.GetRequiredService<ILogger<RingClient>>(), trust);
+            services.GetRequiredService<ILogger<RingClient>>(), transport);
         _services.Add(ring);
         return ring;
+    }
+
+    private static Amphora.Rpc.Security.ClusterSecret? LoadSecret(AmphoraConfig config)
+    {
+        try
+        {
+            return config.LoadClusterSecret();
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"--cluster.secret-file \"{config.ClusterSecretFile}\": {e.Message}");
+        }
     }
 
     private void AddDistributor(AmphoraConfig config, IServiceProvider services)

@@ -24,29 +24,30 @@ public static class IngesterGrpcService
     private const string Service = "/amphora.ingester.v1.Ingester/";
     private const int SeriesPerMessage = 256;
 
-    public static void MapIngesterService(this IEndpointRouteBuilder routes, IngesterBackend backend, GrpcServerOptions? options = null)
+    /// <param name="guard">Checked for every call before its message is read (the cluster secret, mutual TLS); null admits all.</param>
+    public static void MapIngesterService(this IEndpointRouteBuilder routes, IngesterBackend backend, Rpc.Security.IGrpcCallGuard? guard = null)
     {
-        options ??= new GrpcServerOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20 };
+        var options = new GrpcServerOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20, Guard = guard };
         routes.MapGrpcUnary(Service + "Push", PushRequest.Parser, (r, call) => PushAsync(backend, r, call), options);
         routes.MapGrpcServerStreaming<QueryRequest, QueryStreamResponse>(Service + "QueryStream", QueryRequest.Parser,
             (r, writer, call) => QueryStreamAsync(backend, r, writer, call), options);
         routes.MapGrpcUnary(Service + "LabelNames", LabelNamesRequest.Parser, async (r, call) =>
         {
-            using var q = backend.Queryable.ForWorkspace(r.Workspace).Querier(r.StartMs, r.EndMs);
+            using var q = backend.Queryable.ForWorkspace(Workspace(r.Workspace)).Querier(r.StartMs, r.EndMs);
             var reply = new LabelNamesResponse();
             reply.Names.AddRange(await q.LabelNamesAsync(Matchers(r.Matchers), call.CancellationToken));
             return reply;
         }, options);
         routes.MapGrpcUnary(Service + "LabelValues", LabelValuesRequest.Parser, async (r, call) =>
         {
-            using var q = backend.Queryable.ForWorkspace(r.Workspace).Querier(r.StartMs, r.EndMs);
+            using var q = backend.Queryable.ForWorkspace(Workspace(r.Workspace)).Querier(r.StartMs, r.EndMs);
             var reply = new LabelValuesResponse();
             reply.Values.AddRange(await q.LabelValuesAsync(r.Name, Matchers(r.Matchers), call.CancellationToken));
             return reply;
         }, options);
         routes.MapGrpcUnary(Service + "Metadata", MetadataRequest.Parser, async (r, call) =>
         {
-            var all = await backend.Metadata.MetadataAsync(r.Workspace, r.Metric.Length == 0 ? null : r.Metric, r.Limit, r.LimitPerMetric, call.CancellationToken);
+            var all = await backend.Metadata.MetadataAsync(Workspace(r.Workspace), r.Metric.Length == 0 ? null : r.Metric, r.Limit, r.LimitPerMetric, call.CancellationToken);
             var reply = new MetadataResponse();
             foreach (var (_, entries) in all)
                 foreach (var m in entries)
@@ -59,6 +60,10 @@ public static class IngesterGrpcService
             State = backend.State(),
         }), options);
     }
+
+    /// <summary>The request's workspace id, checked before it is used: an id that is not one is the caller's error.</summary>
+    private static string Workspace(string id) =>
+        WorkspaceIds.Validate(id) is { } invalid ? throw new RpcException(StatusCode.InvalidArgument, invalid.Message) : id;
 
     /// <summary>The request's matchers; a bad one (an invalid regular expression) is the caller's error.</summary>
     private static List<Amphora.Model.LabelMatcher> Matchers(Google.Protobuf.Collections.RepeatedField<Protocol.LabelMatcher> matchers)
@@ -76,7 +81,7 @@ public static class IngesterGrpcService
     private static async Task<PushResponse> PushAsync(IngesterBackend backend, PushRequest request, ServerCallContext call)
     {
         if (!backend.Ready()) throw new RpcException(StatusCode.Unavailable, $"ingester {backend.InstanceName} is not ready");
-        var appender = backend.Appendable.Appender(request.Workspace);
+        var appender = backend.Appendable.Appender(Workspace(request.Workspace));
         var response = new PushResponse();
         try
         {
@@ -111,7 +116,7 @@ public static class IngesterGrpcService
     private static async Task QueryStreamAsync(IngesterBackend backend, QueryRequest request, IServerStreamWriter<QueryStreamResponse> writer,
         ServerCallContext call)
     {
-        using var querier = backend.Queryable.ForWorkspace(request.Workspace).Querier(request.StartMs, request.EndMs);
+        using var querier = backend.Queryable.ForWorkspace(Workspace(request.Workspace)).Querier(request.StartMs, request.EndMs);
         var set = await querier.SelectAsync(true, new SelectHints(request.StartMs, request.EndMs), Matchers(request.Matchers),
             call.CancellationToken);
         var batch = new QueryStreamResponse();

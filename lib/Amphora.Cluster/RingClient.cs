@@ -21,16 +21,16 @@ public sealed partial class RingClient : ServiceBase
     private readonly ILogger _logger;
     private volatile HashRing _ring;
 
-    /// <param name="tlsTrust">When set, ingesters are called over TLS and their certificates must chain to it.</param>
+    /// <param name="transport">TLS, client certificate and cluster secret for the calls; null is h2c without credentials.</param>
     public RingClient(IReadOnlyList<RingInstance> members, int replicationFactor, TimeSpan pollInterval, ILogger<RingClient> logger,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? tlsTrust = null)
+        ClusterTransport? transport = null)
     {
         _configured = members;
         _replicationFactor = replicationFactor;
         _interval = pollInterval;
         _logger = logger;
         foreach (var m in members)
-            _clients[m.Name] = new IngesterClient(new GrpcChannel(new Uri((tlsTrust is null ? "http://" : "https://") + m.Address), 64 << 20, tlsTrust));
+            _clients[m.Name] = new IngesterClient((transport ?? ClusterTransport.Plaintext).Channel(m.Address, 64 << 20));
         _ring = new HashRing(members, replicationFactor);
         Meter.CreateObservableGauge("amphora_ring_members", () => _ring.Instances.GroupBy(i => (i.State, i.Healthy))
             .Select(g => new Measurement<int>(g.Count(), new("state", g.Key.State.ToString().ToUpperInvariant()), new("healthy", g.Key.Healthy))),

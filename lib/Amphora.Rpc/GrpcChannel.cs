@@ -22,12 +22,18 @@ public sealed record CallOptions
 public sealed class GrpcChannel : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly KeyValuePair<string, string>[] _callMetadata;
 
     /// <param name="trustedCertificate">For <c>https://</c> addresses: a CA (or the server's own self-signed certificate) to
     /// trust instead of the system roots; null uses the system's trust store.</param>
+    /// <param name="clientCertificate">For <c>https://</c> addresses: the certificate (with its key) presented for mutual TLS.</param>
+    /// <param name="callMetadata">Metadata sent with every call (the cluster secret), before each call's own.</param>
     public GrpcChannel(Uri address, int maxReceiveMessageSize = GrpcWire.DefaultMaxMessageSize,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? trustedCertificate = null)
+        System.Security.Cryptography.X509Certificates.X509Certificate2? trustedCertificate = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null,
+        IEnumerable<KeyValuePair<string, string>>? callMetadata = null)
     {
+        _callMetadata = callMetadata?.ToArray() ?? [];
         Address = address;
         MaxReceiveMessageSize = maxReceiveMessageSize;
         var handler = new SocketsHttpHandler
@@ -45,13 +51,11 @@ public sealed class GrpcChannel : IDisposable
                 if (certificate is null) return false;
                 if (errors == System.Net.Security.SslPolicyErrors.None) return true;
                 if ((errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(trustedCertificate);
-                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
-                return chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+                return Security.CertificateTrust.ChainsTo(certificate, trustedCertificate);
             };
         }
+        if (clientCertificate is not null)
+            handler.SslOptions.ClientCertificates = new System.Security.Cryptography.X509Certificates.X509CertificateCollection { clientCertificate };
         _http = new HttpClient(handler)
         {
             BaseAddress = address,
@@ -95,6 +99,7 @@ public sealed class GrpcChannel : IDisposable
         message.Content.Headers.ContentType = new MediaTypeHeaderValue(GrpcWire.ContentType);
         message.Headers.TryAddWithoutValidation("te", "trailers");
         if (options.Timeout is { } timeout) message.Headers.TryAddWithoutValidation("grpc-timeout", GrpcWire.FormatTimeout(timeout));
+        foreach (var (k, v) in _callMetadata) message.Headers.TryAddWithoutValidation(k, v);
         foreach (var (k, v) in options.Headers ?? new Dictionary<string, string>()) message.Headers.TryAddWithoutValidation(k, v);
 
         HttpResponseMessage response;

@@ -28,6 +28,9 @@ public sealed record GrpcServerOptions
 {
     public int MaxReceiveMessageSize { get; init; } = GrpcWire.DefaultMaxMessageSize;
     public int MaxSendMessageSize { get; init; } = GrpcWire.DefaultMaxMessageSize;
+
+    /// <summary>Checked for every call before its message is read (authentication); null admits every call.</summary>
+    public Security.IGrpcCallGuard? Guard { get; init; }
 }
 
 /// <summary>
@@ -104,6 +107,11 @@ public static class GrpcServer
             return;
         }
         ctx.Response.ContentType = GrpcWire.ContentType;
+        if (options.Guard?.Admit(ctx) is { } refused)
+        {
+            WriteStatus(ctx, refused.Status, refused.Detail);
+            return;
+        }
         string? encoding = ctx.Request.Headers["grpc-encoding"].FirstOrDefault();
         if (encoding is not null && encoding != "identity")
         {

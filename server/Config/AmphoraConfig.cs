@@ -6,7 +6,7 @@ public enum AuthMode { None, Keys }
 /// The whole configuration of one amphora process, filled from defaults, then the YAML file (<c>--config</c>), then flags.
 /// Components never see this type: <see cref="Program"/> maps its sections onto each component's own options.
 /// </summary>
-public sealed class AmphoraConfig
+public sealed partial class AmphoraConfig
 {
     public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "compactor"];
 
@@ -66,6 +66,10 @@ public sealed class AmphoraConfig
     public string? GrpcTlsCertFile { get; set; }
     public string? GrpcTlsKeyFile { get; set; }
     public string? RingTlsCaFile { get; set; }
+    public string? ClusterSecretFile { get; set; }
+    public string? GrpcTlsClientCaFile { get; set; }
+    public string? RingTlsCertFile { get; set; }
+    public string? RingTlsKeyFile { get; set; }
     public string RingMembers { get; set; } = "";
     public int RingReplicationFactor { get; set; } = 3;
     public TimeSpan RingPollInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -139,12 +143,7 @@ public sealed class AmphoraConfig
             errors.Add("--blocks.s3.access-key and --blocks.s3.secret-key go together; without both the standard AWS environment variables are used");
         if (Target is "distributor" or "querier" && RingMembers.Length == 0)
             errors.Add($"--target={Target} needs the ingesters: set --ring.members=ingester-0=host:port,... (their --grpc.listen addresses)");
-        if (Target == "ingester" && !ListenAddress.TryParse(GrpcListen, out _, out var grpcError))
-            errors.Add($"invalid --grpc.listen \"{GrpcListen}\": {grpcError}");
-        if ((GrpcTlsCertFile is null) != (GrpcTlsKeyFile is null))
-            errors.Add("--grpc.tls-cert-file and --grpc.tls-key-file go together");
-        if (RingTlsCaFile is not null && !File.Exists(RingTlsCaFile))
-            errors.Add($"--ring.tls-ca-file \"{RingTlsCaFile}\" does not exist");
+        ValidateClusterSecurity(errors);
         if (RingReplicationFactor < 1) errors.Add("--ring.replication-factor must be at least 1");
         if (CompactorInterval <= TimeSpan.Zero) errors.Add("--compactor.interval must be positive");
         if (CompactorRanges() is not { } ranges)

@@ -22,17 +22,19 @@ public sealed class EchoServer : IAsyncDisposable
     public int Port { get; }
 
     public static async Task<EchoServer> StartAsync(int maxReceive = GrpcWire.DefaultMaxMessageSize,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null)
+        System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null, Security.IGrpcCallGuard? guard = null,
+        Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions? tlsOptions = null, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
         {
             l.Protocols = HttpProtocols.Http2;
             if (tls is not null) l.UseHttps(tls);
+            else if (tlsOptions is not null) l.UseHttps(tlsOptions);
         }));
         var app = builder.Build();
-        var options = new GrpcServerOptions { MaxReceiveMessageSize = maxReceive };
+        var options = new GrpcServerOptions { MaxReceiveMessageSize = maxReceive, Guard = guard };
         app.MapGrpcUnary("/amphora.test.Echo/Say", EchoRequest.Parser,
             (r, _) => Task.FromResult(new EchoReply { Text = "amphora:" + r.Text }), options);
         app.MapGrpcServerStreaming<CountRequest, EchoReply>("/amphora.test.Echo/Count", CountRequest.Parser, async (r, writer, call) =>
