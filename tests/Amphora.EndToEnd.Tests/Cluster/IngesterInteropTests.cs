@@ -5,7 +5,8 @@ using Xunit;
 
 namespace Amphora.EndToEnd.Tests.Cluster;
 
-/// <summary>A real gRPC implementation (grpc-js) calls a running amphora ingester: unary, streaming, errors and deadlines.</summary>
+/// <summary>A real gRPC implementation (grpc-js) calls a running amphora ingester that has a cluster secret: unary, streaming,
+/// errors and deadlines with the secret as metadata; without it, UNAUTHENTICATED and nothing stored.</summary>
 public sealed class IngesterInteropTests
 {
     [Fact]
@@ -17,11 +18,17 @@ public sealed class IngesterInteropTests
         if (!Directory.Exists(Path.Combine(nodeModules, "@grpc", "grpc-js")))
             throw new InvalidOperationException($"grpc-js is not installed: run npm ci in {Path.GetDirectoryName(nodeModules)} (test.sh does)");
         int grpc = FreePort.Next();
-        using var ingester = AmphoraProcess.Start(null, null, "--target=ingester", "--ingester.name=ingester-0", $"--grpc.listen=127.0.0.1:{grpc}");
+        string secretDir = RepoPaths.NewTempDir("grpc-secret");
+        const string secret = "interop-secret-0123456789";
+        string secretFile = Path.Combine(secretDir, "cluster-secret");
+        await File.WriteAllTextAsync(secretFile, secret + "\n");
+        using var ingester = AmphoraProcess.Start(null, null, "--target=ingester", "--ingester.name=ingester-0", $"--grpc.listen=127.0.0.1:{grpc}",
+            $"--cluster.secret-file={secretFile}");
         await ingester.WaitReadyAsync();
+        Directory.Delete(secretDir, recursive: true); // read at start-up
 
         var psi = new ProcessStartInfo("node", [Path.Combine(repo, "tests", "Amphora.EndToEnd.Tests", "Cluster", "ingester-client.js"),
-            Path.Combine(repo, "lib", "Amphora.Cluster", "Protos", "ingester.proto"), grpc.ToString()])
+            Path.Combine(repo, "lib", "Amphora.Cluster", "Protos", "ingester.proto"), grpc.ToString(), secret])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         };
@@ -33,6 +40,9 @@ public sealed class IngesterInteropTests
         Assert.True(node.ExitCode == 0, stderr);
         var r = JsonDocument.Parse(stdout).RootElement;
 
+        Assert.Equal(16, r.GetProperty("anonymousPush").GetProperty("code").GetInt32()); // UNAUTHENTICATED
+        Assert.Contains("cluster secret", r.GetProperty("anonymousPush").GetProperty("details").GetString());
+        Assert.Equal(16, r.GetProperty("anonymousQuery").GetProperty("code").GetInt32());
         Assert.Equal(0, r.GetProperty("state").GetProperty("code").GetInt32());
         Assert.Equal("ingester-0", r.GetProperty("state").GetProperty("reply").GetProperty("instance").GetString());
         Assert.Equal(2, r.GetProperty("state").GetProperty("reply").GetProperty("state").GetInt32()); // INSTANCE_STATE_ACTIVE
