@@ -13,6 +13,9 @@ public sealed record DistributorOptions
     /// <summary>Largest request accepted after snappy decompression (distributor.max-recv-msg-size).</summary>
     public long MaxRecvMsgSize { get; init; } = 10 << 20;
     public ValidationOptions Validation { get; init; } = new();
+
+    /// <summary>Series, samples and labels one request may hold, checked before it is decoded.</summary>
+    public RequestShapeLimits RequestShape { get; init; } = new();
 }
 
 /// <summary>The result of one remote-write request, ready to be turned into an HTTP answer.</summary>
@@ -35,6 +38,8 @@ public sealed partial class DistributorService : ServiceBase
     private static readonly Counter<long> ReceivedMetadata = Meter.CreateCounter<long>("amphora_distributor_received_metadata",
         description: "Metric metadata entries received, by workspace.");
 
+    public const string NativeHistogramsId = "err-amphora-native-histograms-unsupported";
+
     private readonly IIngesterPush _push;
     private readonly SeriesValidator _validator;
     private readonly ILogger _logger;
@@ -53,19 +58,52 @@ public sealed partial class DistributorService : ServiceBase
     /// <summary>Per-workspace admission (the ingestion rate limit), checked before anything is stored.</summary>
     public PushAdmission? Admission { get; init; }
 
+    /// <summary>
+    /// Decodes a remote-write 1.0 body (snappy-compressed protobuf) and pushes it: the path of the HTTP endpoint after its
+    /// header checks. Refusals of the whole request (corrupt, over a size or shape limit) come back as 400 or 413 and store nothing.
+    /// </summary>
+    public async Task<PushResult> PushBodyAsync(string workspace, ReadOnlyMemory<byte> snappyBody, CancellationToken ct)
+    {
+        if (!RemoteWriteDecoder.TryDecode(snappyBody.Span, Options, out var request, out _, out var refusal))
+        {
+            LogRejected(workspace, refusal!.Message ?? "");
+            return refusal;
+        }
+        try
+        {
+            return await PushAsync(workspace, request!, ct);
+        }
+        catch (QuorumNotReachedException e)
+        {
+            // Not acknowledged: the sender retries, and replicas that did store the samples accept the duplicates.
+            return new PushResult(503, "ingesters unavailable: " + e.Message);
+        }
+    }
+
     public async Task<PushResult> PushAsync(string workspace, WriteRequest request, CancellationToken ct)
     {
         var valid = new List<ValidSeries>(request.Timeseries.Count);
         ValidationError? firstInvalid = null;
+        var discarded = new Dictionary<string, long>(StringComparer.Ordinal);
         long received = 0;
         foreach (var ts in request.Timeseries)
         {
-            received += ts.Samples.Count;
-            if (!_validator.TryValidate(ts, out var labels, out var error))
+            received += ts.Samples.Count + ts.Histograms.Count;
+            // Only the first refusal is described (it is the answer); the others are counted by reason, so a request of many
+            // invalid series costs a counter increment each, not a message each.
+            if (!_validator.TryValidate(ts, out var labels, out var error, describe: firstInvalid is null))
             {
                 firstInvalid ??= error;
-                Discard(workspace, error!.Id, ts.Samples.Count);
+                discarded[error!.Id] = discarded.GetValueOrDefault(error.Id) + ts.Samples.Count + ts.Histograms.Count;
                 continue;
+            }
+            if (ts.Histograms.Count > 0)
+            {
+                // Not stored yet, so refused rather than dropped while 204 says they were kept; the series' float samples are kept.
+                firstInvalid ??= new ValidationError(NativeHistogramsId, $"{NativeHistogramsId}: received {ts.Histograms.Count} native " +
+                    "histogram sample(s), which this receiver does not store yet (native histograms in remote write 1.0 are not " +
+                    $"supported; the float samples of the request are kept). series: '{SeriesValidator.Describe(labels)}'");
+                discarded[NativeHistogramsId] = discarded.GetValueOrDefault(NativeHistogramsId) + ts.Histograms.Count;
             }
             if (ts.Samples.Count == 0) continue;
             var t = new long[ts.Samples.Count];
@@ -77,6 +115,7 @@ public sealed partial class DistributorService : ServiceBase
             }
             valid.Add(new ValidSeries(labels, t, v));
         }
+        foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
         if (Admission?.Invoke(workspace, received) is { } refusal)
         {

@@ -1,7 +1,5 @@
 using System.Buffers;
-using Amphora.Distributor.Prompb;
 using Amphora.Model;
-using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -51,12 +49,16 @@ public static class RemoteWriteEndpoint
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ||
             !contentType.MediaType.Equals("application/x-protobuf", StringComparison.OrdinalIgnoreCase))
             return new PushResult(415, $"unsupported Content-Type \"{request.ContentType}\": remote write requires application/x-protobuf");
+        if (UnsupportedProto(contentType) is { } proto)
+            return new PushResult(415, $"unsupported remote write message \"proto={proto}\": this receiver speaks remote write 1.0 only " +
+                "(proto=prometheus.WriteRequest); remote write 2.0 (io.prometheus.write.v2.Request) is not supported yet, send 1.0 " +
+                "(Prometheus: remote_write protobuf_message: prometheus.WriteRequest)");
         string encoding = request.Headers.ContentEncoding.ToString();
         if (!encoding.Equals("snappy", StringComparison.OrdinalIgnoreCase))
             return new PushResult(415, $"unsupported Content-Encoding \"{encoding}\": remote write requires snappy");
 
         long limit = distributor.Options.MaxRecvMsgSize;
-        long compressedLimit = 32 + limit + limit / 6; // snappy's worst-case expansion of `limit` bytes
+        long compressedLimit = RemoteWriteDecoder.MaxCompressedSize(limit);
         if (request.ContentLength > compressedLimit)
             return TooLarge($"compressed size {request.ContentLength} bytes", limit);
 
@@ -78,39 +80,7 @@ public static class RemoteWriteEndpoint
                 if (n == 0) break;
                 length += n;
             }
-            var compressed = body.AsSpan(0, length);
-            if (!TryReadDecodedLength(compressed, out ulong decodedLength))
-                return new PushResult(400, "snappy: corrupt input: the block does not start with a valid length");
-            if (decodedLength > (ulong)limit)
-                return TooLarge($"decompressed size {decodedLength} bytes", limit);
-
-            byte[] decoded;
-            try
-            {
-                decoded = IronSnappy.Snappy.Decode(compressed);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                return new PushResult(400, $"snappy: corrupt input: {e.Message}");
-            }
-            WriteRequest writeRequest;
-            try
-            {
-                writeRequest = WriteRequest.Parser.ParseFrom(decoded);
-            }
-            catch (InvalidProtocolBufferException e)
-            {
-                return new PushResult(400, $"protobuf: cannot decode the WriteRequest: {e.Message}");
-            }
-            try
-            {
-                return await distributor.PushAsync(workspace, writeRequest, ctx.RequestAborted);
-            }
-            catch (QuorumNotReachedException e)
-            {
-                // Not acknowledged: the sender retries, and replicas that did store the samples accept the duplicates.
-                return new PushResult(503, "ingesters unavailable: " + e.Message);
-            }
+            return await distributor.PushBodyAsync(workspace, body.AsMemory(0, length), ctx.RequestAborted);
         }
         finally
         {
@@ -118,18 +88,20 @@ public static class RemoteWriteEndpoint
         }
     }
 
-    private static PushResult TooLarge(string what, long limit) =>
-        new(413, $"request body too large: {what} exceeds the limit of {limit} bytes (set by distributor.max-recv-msg-size)");
-
-    /// <summary>A snappy block starts with the decompressed length as a little-endian base-128 varint.</summary>
-    private static bool TryReadDecodedLength(ReadOnlySpan<byte> block, out ulong length)
+    /// <summary>
+    /// The <c>proto</c> parameter of the Content-Type when it names a message other than remote write 1.0's; absent means 1.0
+    /// (the 2.0 specification: a receiver answers 415 to a message it does not support, and the sender falls back).
+    /// </summary>
+    private static string? UnsupportedProto(MediaTypeHeaderValue contentType)
     {
-        length = 0;
-        for (int i = 0, shift = 0; i < block.Length && i < 10; i++, shift += 7)
+        foreach (var p in contentType.Parameters)
         {
-            length |= (ulong)(block[i] & 0x7f) << shift;
-            if (block[i] < 0x80) return true;
+            if (!p.Name.Equals("proto", StringComparison.OrdinalIgnoreCase)) continue;
+            string value = HeaderUtilities.RemoveQuotes(p.Value).ToString();
+            return value == "prometheus.WriteRequest" ? null : value;
         }
-        return false;
+        return null;
     }
+
+    private static PushResult TooLarge(string what, long limit) => RemoteWriteDecoder.TooLarge(what, limit);
 }

@@ -27,7 +27,9 @@ public sealed class SeriesValidator(ValidationOptions options)
 
     public ValidationOptions Options => options;
 
-    public bool TryValidate(TimeSeries series, out Labels labels, out ValidationError? error)
+    /// <param name="describe">False when only the reason is needed (not the first refusal of a request): the message is then
+    /// the error id alone, so counting many refused series costs no text.</param>
+    public bool TryValidate(TimeSeries series, out Labels labels, out ValidationError? error, bool describe = true)
     {
         labels = Labels.Empty;
         var names = new string[series.Labels.Count];
@@ -37,12 +39,12 @@ public sealed class SeriesValidator(ValidationOptions options)
             var l = series.Labels[i];
             if (!TryDecode(l.Name.Span, out names[i]))
             {
-                error = Error(series, "err-amphora-invalid-label", "received a series with a label name that is not valid UTF-8");
+                error = Error(describe, series, "err-amphora-invalid-label", "received a series with a label name that is not valid UTF-8");
                 return false;
             }
             if (!TryDecode(l.Value.Span, out values[i]))
             {
-                error = Error(series, "err-amphora-invalid-utf8",
+                error = Error(describe, series, "err-amphora-invalid-utf8",
                     $"received a series whose value of label \"{Truncate(names[i])}\" is not valid UTF-8");
                 return false;
             }
@@ -53,18 +55,18 @@ public sealed class SeriesValidator(ValidationOptions options)
             if (names[i] == LabelNames.MetricName) metricName = values[i];
         if (metricName.Length == 0)
         {
-            error = Error(series, "err-amphora-missing-metric-name", "received a series without a metric name");
+            error = Error(describe, series, "err-amphora-missing-metric-name", "received a series without a metric name");
             return false;
         }
         if (!LabelNames.IsValidMetricName(metricName))
         {
-            error = Error(series, "err-amphora-invalid-metric-name",
+            error = Error(describe, series, "err-amphora-invalid-metric-name",
                 $"received a series with an invalid metric name \"{Truncate(metricName)}\": it must match [a-zA-Z_:][a-zA-Z0-9_:]*");
             return false;
         }
         if (names.Length > options.MaxLabelNamesPerSeries)
         {
-            error = Error(series, "err-amphora-max-label-names-per-series",
+            error = Error(describe, series, "err-amphora-max-label-names-per-series",
                 $"received a series with {names.Length} labels, more than the limit of {options.MaxLabelNamesPerSeries} " +
                 "(set by validation.max-label-names-per-series)");
             return false;
@@ -76,26 +78,26 @@ public sealed class SeriesValidator(ValidationOptions options)
             string name = names[i], value = values[i];
             if (Encoding.UTF8.GetByteCount(name) > options.MaxLabelNameLength)
             {
-                error = Error(series, "err-amphora-label-name-too-long",
+                error = Error(describe, series, "err-amphora-label-name-too-long",
                     $"received a series with a label name of {Encoding.UTF8.GetByteCount(name)} bytes, longer than the limit of " +
                     $"{options.MaxLabelNameLength} (set by validation.max-label-name-length): \"{Truncate(name)}\"");
                 return false;
             }
             if (!LabelNames.IsValid(name))
             {
-                error = Error(series, "err-amphora-invalid-label",
+                error = Error(describe, series, "err-amphora-invalid-label",
                     $"received a series with an invalid label name \"{Truncate(name)}\": it must match [a-zA-Z_][a-zA-Z0-9_]*");
                 return false;
             }
             if (name.StartsWith("__", StringComparison.Ordinal) && name != LabelNames.MetricName)
             {
-                error = Error(series, "err-amphora-invalid-label",
+                error = Error(describe, series, "err-amphora-invalid-label",
                     $"received a series with the label name \"{Truncate(name)}\": names starting with __ are reserved for internal use");
                 return false;
             }
             if (Encoding.UTF8.GetByteCount(value) > options.MaxLabelValueLength)
             {
-                error = Error(series, "err-amphora-label-value-too-long",
+                error = Error(describe, series, "err-amphora-label-value-too-long",
                     $"received a series whose value of label \"{Truncate(name)}\" is {Encoding.UTF8.GetByteCount(value)} bytes, longer " +
                     $"than the limit of {options.MaxLabelValueLength} (set by validation.max-label-value-length)");
                 return false;
@@ -105,13 +107,13 @@ public sealed class SeriesValidator(ValidationOptions options)
                 int order = string.CompareOrdinal(names[i - 1], name);
                 if (order == 0)
                 {
-                    error = Error(series, "err-amphora-duplicate-label-names",
+                    error = Error(describe, series, "err-amphora-duplicate-label-names",
                         $"received a series with the label name \"{Truncate(name)}\" more than once");
                     return false;
                 }
                 if (order > 0)
                 {
-                    error = Error(series, "err-amphora-labels-not-sorted",
+                    error = Error(describe, series, "err-amphora-labels-not-sorted",
                         $"received a series whose labels are not sorted by name: \"{Truncate(names[i - 1])}\" comes before \"{Truncate(name)}\"");
                     return false;
                 }
@@ -137,8 +139,8 @@ public sealed class SeriesValidator(ValidationOptions options)
         }
     }
 
-    private static ValidationError Error(TimeSeries series, string id, string what) =>
-        new(id, $"{id}: {what}. series: '{Describe(series)}'");
+    private static ValidationError Error(bool describe, TimeSeries series, string id, string what) =>
+        describe ? new(id, $"{id}: {what}. series: '{Describe(series)}'") : new(id, id);
 
     /// <summary>The series as received, <c>name{a="b", ...}</c>, with invalid UTF-8 replaced and long text cut.</summary>
     public static string Describe(TimeSeries series)

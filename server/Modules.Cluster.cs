@@ -124,6 +124,12 @@ public sealed partial class Modules
     private static DistributorOptions DistributorOptionsFrom(AmphoraConfig config) => new()
     {
         MaxRecvMsgSize = config.MaxRequestBodyBytes,
+        RequestShape = new RequestShapeLimits
+        {
+            MaxSeriesPerRequest = config.MaxSeriesPerRequest,
+            MaxSamplesPerRequest = config.MaxSamplesPerRequest,
+            MaxLabelsPerRequest = config.MaxLabelsPerRequest,
+        },
         Validation = new ValidationOptions
         {
             MaxLabelNamesPerSeries = config.MaxLabelNamesPerSeries,

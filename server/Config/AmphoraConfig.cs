@@ -28,6 +28,9 @@ public sealed partial class AmphoraConfig
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public long MaxRequestBodyBytes { get; set; } = 10 << 20;
+    public int MaxSeriesPerRequest { get; set; } = 100_000;
+    public int MaxSamplesPerRequest { get; set; } = 1_000_000;
+    public int MaxLabelsPerRequest { get; set; } = 1_000_000;
 
     public int MaxLabelNamesPerSeries { get; set; } = 70;
     public int MaxLabelNameLength { get; set; } = 1024;
@@ -124,6 +127,9 @@ public sealed partial class AmphoraConfig
         if (MaxLabelNameLength <= 0) errors.Add("--validation.max-label-name-length must be positive");
         if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
+        if (MaxSeriesPerRequest <= 0) errors.Add("--distributor.max-series-per-request must be positive");
+        if (MaxSamplesPerRequest <= 0) errors.Add("--distributor.max-samples-per-request must be positive");
+        if (MaxLabelsPerRequest <= 0) errors.Add("--distributor.max-labels-per-request must be positive");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
         if (Target is "all" or "ingester" && OutOfOrderWindow * 2 > BlockRange)

@@ -43,7 +43,14 @@ public sealed class WriteRequestBuilder
     private readonly MemoryStream _out = new();
 
     /// <summary>Adds a series; labels are written in the order given (raw bytes allowed) so tests can break the rules.</summary>
-    public WriteRequestBuilder Series(IEnumerable<(byte[] Name, byte[] Value)> labels, params (long T, double V)[] samples)
+    public WriteRequestBuilder Series(IEnumerable<(byte[] Name, byte[] Value)> labels, params (long T, double V)[] samples) =>
+        Series(labels, samples, []);
+
+    /// <summary>Adds a series with native histogram samples (TimeSeries field 4: sum, schema and timestamp of each) after its floats.</summary>
+    public WriteRequestBuilder HistogramSeries(string labels, long[] histogramTimestamps, params (long T, double V)[] samples) =>
+        Series(ParseLabels(labels).Select(l => (Encoding.UTF8.GetBytes(l.Name), Encoding.UTF8.GetBytes(l.Value))), samples, histogramTimestamps);
+
+    private WriteRequestBuilder Series(IEnumerable<(byte[] Name, byte[] Value)> labels, (long T, double V)[] samples, long[] histograms)
     {
         var ts = new MemoryStream();
         foreach (var (name, value) in labels)
@@ -63,6 +70,17 @@ public sealed class WriteRequestBuilder
             WriteTag(sample, 2, 0);
             WriteVarint(sample, (ulong)t);
             WriteBytes(ts, 2, sample.ToArray());
+        }
+        foreach (long t in histograms)
+        {
+            var h = new MemoryStream();
+            WriteTag(h, 3, 1); // sum
+            h.Write(BitConverter.GetBytes(BitConverter.DoubleToInt64Bits(1.5)));
+            WriteTag(h, 4, 0); // schema (sint32, zigzag: 3)
+            WriteVarint(h, 6);
+            WriteTag(h, 15, 0); // timestamp
+            WriteVarint(h, (ulong)t);
+            WriteBytes(ts, 4, h.ToArray());
         }
         WriteBytes(_out, 1, ts.ToArray());
         return this;

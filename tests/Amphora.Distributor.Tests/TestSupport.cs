@@ -1,0 +1,38 @@
+using Amphora.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Amphora.Distributor.Tests;
+
+/// <summary>An ingester stand-in that records what the distributor pushed, completing synchronously.</summary>
+public sealed class RecordingPush : IIngesterPush
+{
+    public List<ValidSeries> Series { get; } = [];
+    public int Pushes { get; private set; }
+
+    public Task<PushOutcome> PushAsync(string workspace, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata,
+        CancellationToken ct)
+    {
+        Pushes++;
+        Series.AddRange(series);
+        return Task.FromResult(new PushOutcome { Accepted = series.Sum(s => (long)s.Timestamps.Length) });
+    }
+}
+
+public static class Distributors
+{
+    public static DistributorService Create(IIngesterPush push, DistributorOptions? options = null) =>
+        new(push, options ?? new DistributorOptions(), NullLogger<DistributorService>.Instance);
+
+    public static byte[] Snappy(byte[] message) => IronSnappy.Snappy.Encode(message);
+}
+
+/// <summary>A temporary directory removed at the end of the test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "amphora-distributor-" + Guid.NewGuid().ToString("N"));
+    public TempDir() => Directory.CreateDirectory(Path);
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
