@@ -47,7 +47,7 @@ public sealed class TenancyServices : IDisposable
         MasterKey = MasterKey.Load(options.ResolvedMasterKeyFile, options.CreateMasterKeyIfMissing);
         Registry = new WorkspaceRegistry(options, hooks, Time, loggers?.CreateLogger<WorkspaceRegistry>());
         Keys = new KeyStore(options, MasterKey, Time, loggers?.CreateLogger<KeyStore>());
-        Authenticator = new Authenticator(Keys, options, null, Time);
+        Authenticator = new Authenticator(Keys, options, Time);
         Audit = AuditLog.FromOptions(options);
         Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>());
         IngestionRate = new IngestionRateLimiter(Overrides, LimitMetrics, Time);

@@ -16,7 +16,7 @@ public sealed class SigV4Tests : IDisposable
     public SigV4Tests()
     {
         _key = _f.Keys.Create("ws-a", [ApsActions.RemoteWrite]);
-        _auth = new Authenticator(_f.Keys, _f.Options, null, _clock);
+        _auth = new Authenticator(_f.Keys, _f.Options, _clock);
     }
 
     public void Dispose() => _f.Dispose();
@@ -90,6 +90,8 @@ public sealed class SigV4Tests : IDisposable
     {
         var (request, _) = SignedRequest();
         request.Headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
+        Assert.Equal(AuthFailure.Malformed, _auth.Authenticate(request).Failure);
+        request.Headers["x-amz-content-sha256"] = new string('0', 64);
         Assert.Equal(AuthFailure.BadCredentials, _auth.Authenticate(request).Failure);
     }
 
@@ -144,22 +146,47 @@ public sealed class SigV4Tests : IDisposable
     }
 
     [Fact]
-    public void A_replayed_signature_is_rejected()
+    public void Two_identical_requests_in_the_same_second_both_pass_and_the_window_is_five_minutes_as_with_AWS()
     {
+        // AWS keeps no replay cache: a signature is valid within the clock-skew window, so a sender's identical retry passes.
         var (request, _) = SignedRequest();
         Assert.True(_auth.Authenticate(request).Succeeded);
-        Assert.Equal(AuthFailure.Replayed, _auth.Authenticate(request).Failure);
+        Assert.True(_auth.Authenticate(request).Succeeded);
+        _clock.Advance(TimeSpan.FromMinutes(4.9));
+        Assert.True(_auth.Authenticate(request).Succeeded);
+        _clock.Advance(TimeSpan.FromMinutes(0.2));
+        Assert.Equal(AuthFailure.Expired, _auth.Authenticate(request).Failure);
     }
 
     [Fact]
-    public void A_released_signature_may_be_retried_and_an_expired_entry_is_forgotten()
+    public void A_signed_header_missing_from_the_request_is_refused_before_the_body_is_needed()
     {
-        var (request, signed) = SignedRequest();
-        Assert.True(_auth.Authenticate(request).Succeeded);
-        _auth.Replay.Release(signed.Signature);
-        Assert.True(_auth.Authenticate(request).Succeeded);
-        _clock.Advance(TimeSpan.FromMinutes(6));
-        Assert.Equal(AuthFailure.Expired, _auth.Authenticate(request).Failure);
+        var (request, _) = SignedRequest();
+        request.Headers.Remove("Content-Type");
+        var begun = _auth.BeginSigV4(request);
+        Assert.Equal(AuthFailure.Malformed, begun.Failed?.Failure);
+        Assert.Contains("content-type", begun.Failed!.Reason);
+    }
+
+    [Fact]
+    public void An_unknown_or_disabled_key_is_refused_before_the_body_with_the_answer_a_wrong_signature_gets()
+    {
+        var (unknown, signed) = SignedRequest();
+        unknown.Headers.Authorization = signed.Authorization.Replace(_key.Key.AccessKeyId, "AKIAUNKNOWNUNKNOWN00");
+        var unknownBegun = _auth.BeginSigV4(unknown);
+        Assert.Null(unknownBegun.Pending);
+        Assert.Equal(AuthFailure.UnknownKey, unknownBegun.Failed!.Failure);
+
+        var wrong = _auth.Authenticate(SignedRequest(secret: "not-the-secret").Request);
+        Assert.Equal(AuthFailure.BadCredentials, wrong.Failure);
+        _f.Keys.SetEnabled(_key.Key.AccessKeyId, false);
+        var disabled = _auth.BeginSigV4(SignedRequest().Request);
+        Assert.Equal(AuthFailure.DisabledKey, disabled.Failed!.Failure);
+
+        Assert.Equal(Authenticator.InvalidCredentials, unknownBegun.Failed.PublicReason);
+        Assert.Equal(Authenticator.InvalidCredentials, wrong.PublicReason);
+        Assert.Equal(Authenticator.InvalidCredentials, disabled.Failed.PublicReason);
+        Assert.DoesNotContain(_key.Key.AccessKeyId, wrong.PublicReason);
     }
 
     [Fact]

@@ -10,12 +10,16 @@ namespace Amphora.Tenancy.Auth;
 /// <summary>
 /// Authenticates and authorizes every request before routing: public routes (<c>/ready</c>, <c>/metrics</c>) pass; others need
 /// a key holding the action of the route (<see cref="RequestActions"/>) and reaching its workspace. 401 for missing or invalid
-/// credentials, 403 for a key without the action or for another workspace, 404 for data sent to a workspace that does not
-/// exist; each denial is audited. A workspace-bound key may omit <c>X-Scope-OrgID</c>: its workspace is filled in.
+/// credentials (with <c>WWW-Authenticate</c>; an unknown key, a disabled key and a wrong secret or signature get the same
+/// answer), 403 for a key without the action or for another workspace, 404 for data sent to a workspace that does not exist;
+/// each denial is audited. A SigV4 body is read only once the header, date and key have passed, and only up to the limit of
+/// the endpoint it is sent to (413 beyond). A workspace-bound key may omit <c>X-Scope-OrgID</c>: its workspace is filled in.
 /// </summary>
 public sealed class AuthMiddleware(RequestDelegate next, Authenticator authenticator, AuditLog audit, TenancyOptions options,
     WorkspaceRegistry? registry = null, TimeProvider? time = null)
 {
+    public const string Challenge = "Basic realm=\"amphora\", charset=\"UTF-8\"";
+
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public async Task InvokeAsync(HttpContext ctx)
@@ -33,71 +37,78 @@ public sealed class AuthMiddleware(RequestDelegate next, Authenticator authentic
 
         string rawTarget = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
         int q = rawTarget.IndexOf('?');
-        ReadOnlyMemory<byte> body = default;
-        if (request.Headers.Authorization.ToString().StartsWith(SigV4.Algorithm, StringComparison.Ordinal))
-        {
-            var buffered = await BufferBodyAsync(ctx);
-            if (buffered is null)
-            {
-                await DenyAsync(ctx, access, null, 413, $"request body larger than {options.MaxSignedBodyBytes} bytes");
-                return;
-            }
-            body = buffered.Value;
-        }
-        var result = authenticator.Authenticate(new AuthRequest
+        var authRequest = new AuthRequest
         {
             Method = request.Method,
             RawPath = q < 0 ? rawTarget : rawTarget[..q],
             RawQuery = q < 0 ? "" : rawTarget[(q + 1)..],
             Headers = request.Headers,
-            Body = body,
-        });
-        if (!result.Succeeded)
+        };
+        SignedBody? body = null;
+        var originalBody = request.Body;
+        try
         {
-            await DenyAsync(ctx, access, result.ClaimedKeyId, 401, result.Reason);
-            return;
+            AuthResult result;
+            if (Authenticator.IsSigV4(request.Headers.Authorization.ToString()))
+            {
+                var begun = authenticator.BeginSigV4(authRequest);
+                if (begun.Failed is { } failed)
+                {
+                    await DenyAsync(ctx, access, failed.ClaimedKeyId, 401, failed.Reason, failed.PublicReason);
+                    return;
+                }
+                var (limit, setting) = options.SignedBodyLimit(access.Plane);
+                body = await SignedBody.ReadAsync(request, limit, ctx.RequestAborted);
+                if (body is null)
+                {
+                    string tooLarge = $"request body larger than {limit} bytes, the limit of this endpoint (set by {setting})";
+                    await DenyAsync(ctx, access, begun.Pending!.KeyId, 413, tooLarge, tooLarge);
+                    return;
+                }
+                result = authenticator.CompleteSigV4(begun.Pending!, body.Sha256Hex());
+                request.Body = body.AsStream();
+            }
+            else result = authenticator.Authenticate(authRequest);
+
+            if (!result.Succeeded)
+            {
+                await DenyAsync(ctx, access, result.ClaimedKeyId, 401, result.Reason, result.PublicReason);
+                return;
+            }
+            await AuthorizeAndRunAsync(ctx, access, result.Key!);
         }
-        var key = result.Key!;
+        finally
+        {
+            request.Body = originalBody;
+            body?.Dispose();
+        }
+    }
+
+    private async Task AuthorizeAndRunAsync(HttpContext ctx, RequiredAccess access, AccessKeyInfo key)
+    {
         if (access.Workspace is null && access.Plane is ApiPlane.RemoteWrite or ApiPlane.Query && key.WorkspaceId is not null)
         {
-            request.Headers[RequestActions.OrgIdHeader] = key.WorkspaceId;
+            ctx.Request.Headers[RequestActions.OrgIdHeader] = key.WorkspaceId;
             access = access with { Workspace = key.WorkspaceId };
         }
         if (!Authorizer.IsAllowed(key, access, out string reason))
         {
-            await DenyAsync(ctx, access, key.AccessKeyId, 403, reason);
+            await DenyAsync(ctx, access, key.AccessKeyId, 403, reason, reason);
             return;
         }
         if (registry is not null && access.Plane is ApiPlane.RemoteWrite or ApiPlane.Query && access.Workspace is not null
             && !registry.AcceptsData(access.Workspace))
         {
-            await DenyAsync(ctx, access, key.AccessKeyId, 404, $"workspace {access.Workspace} not found or not active");
+            string missing = $"workspace {access.Workspace} not found or not active";
+            await DenyAsync(ctx, access, key.AccessKeyId, 404, missing, missing);
             return;
         }
         TenancyHttp.SetKey(ctx, key);
         await next(ctx);
-        if (result.Signature is not null && ctx.Response.StatusCode is 429 or >= 500)
-            authenticator.Replay.Release(result.Signature);
     }
 
-    private async Task<ReadOnlyMemory<byte>?> BufferBodyAsync(HttpContext ctx)
-    {
-        var request = ctx.Request;
-        if (request.ContentLength > options.MaxSignedBodyBytes) return null;
-        request.EnableBuffering();
-        using var ms = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        int n;
-        while ((n = await request.Body.ReadAsync(buffer, ctx.RequestAborted)) > 0)
-        {
-            ms.Write(buffer, 0, n);
-            if (ms.Length > options.MaxSignedBodyBytes) return null;
-        }
-        request.Body.Position = 0;
-        return ms.ToArray();
-    }
-
-    private Task DenyAsync(HttpContext ctx, RequiredAccess access, string? keyId, int status, string reason)
+    /// <summary>Audits the denial with its full reason and answers with <paramref name="publicReason"/>.</summary>
+    private Task DenyAsync(HttpContext ctx, RequiredAccess access, string? keyId, int status, string reason, string publicReason)
     {
         audit.Record(new AuditEvent
         {
@@ -112,7 +123,8 @@ public sealed class AuthMiddleware(RequestDelegate next, Authenticator authentic
             Method = ctx.Request.Method,
             Path = ctx.Request.Path.Value,
         });
-        return TenancyErrors.WriteAsync(ctx, access.Plane, status, reason);
+        if (status == 401) ctx.Response.Headers.WWWAuthenticate = Challenge;
+        return TenancyErrors.WriteAsync(ctx, access.Plane, status, publicReason);
     }
 }
 

@@ -31,8 +31,6 @@ public enum AuthFailure
     WrongScope,
     /// <summary>x-amz-date is missing, malformed or outside the allowed clock skew.</summary>
     Expired,
-    /// <summary>The same signature was already used.</summary>
-    Replayed,
 }
 
 /// <summary>The result of authenticating one request: the key, or why it was refused (a reason safe to log: never a secret).</summary>
@@ -40,13 +38,16 @@ public sealed record AuthResult
 {
     public Keys.AccessKeyInfo? Key { get; init; }
     public AuthFailure? Failure { get; init; }
+    /// <summary>Why, in full: for the audit log.</summary>
     public string Reason { get; init; } = "";
+
+    /// <summary>What the client is told: <see cref="Reason"/>, except that an unknown key, a disabled key and a wrong secret or
+    /// signature all read the same, so that key ids cannot be probed.</summary>
+    public string PublicReason { get => _publicReason ?? Reason; init => _publicReason = value; }
+    private readonly string? _publicReason;
 
     /// <summary>"basic", "bearer" or "sigv4".</summary>
     public string Scheme { get; init; } = "";
-
-    /// <summary>The SigV4 signature, to release from the replay cache if the request had no effect.</summary>
-    public string? Signature { get; init; }
 
     /// <summary>The key id the client claimed, also when authentication failed (for the audit log).</summary>
     public string? ClaimedKeyId { get; init; }
