@@ -44,6 +44,15 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
             SigV4Regions = config.SigV4Regions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
             AuditLogFile = config.AuditLogFile,
             AuditLogToStdout = config.AuditLogToStdout,
+            Audit = new Amphora.Tenancy.Audit.AuditLogOptions
+            {
+                DenialsPerSecond = config.AuditDenialsPerSecond,
+                MaxFileBytes = config.AuditMaxFileBytes,
+                MaxFiles = config.AuditMaxFiles,
+            },
+            MaxSignedRemoteWriteBodyBytes = Amphora.Distributor.RemoteWriteDecoder.MaxCompressedSize(config.MaxRequestBodyBytes),
+            MaxSignedQueryBodyBytes = config.SigV4MaxQueryBodyBytes,
+            MaxSignedBodyBytes = config.SigV4MaxBodyBytes,
             OverridesFile = config.LimitsOverridesFile,
         }, this, loggers: loggers);
 

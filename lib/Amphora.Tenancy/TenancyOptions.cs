@@ -33,17 +33,36 @@ public sealed class TenancyOptions
     /// <summary>SigV4 regions accepted in a credential scope; empty accepts any region.</summary>
     public List<string> SigV4Regions { get; set; } = [];
 
-    /// <summary>How far <c>x-amz-date</c> may differ from the server clock (AWS uses 5 minutes).</summary>
+    /// <summary>How far <c>x-amz-date</c> may differ from the server clock (AWS uses 5 minutes). Within it a signature may be
+    /// used again, as with AWS: there is no replay cache (see docs/security.md).</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Largest request body buffered to compute a SigV4 payload hash.</summary>
-    public long MaxSignedBodyBytes { get; set; } = 64L << 20;
+    /// <summary>Largest remote-write body read to check a SigV4 payload hash: snappy's worst case for a body that decompresses
+    /// to distributor.max-recv-msg-size (the executable sets it from that setting; the default is for 10 MiB).</summary>
+    public long MaxSignedRemoteWriteBodyBytes { get; set; } = 32 + (10L << 20) + (10L << 20) / 6;
+
+    /// <summary>Largest query body (a form) read to check a SigV4 payload hash (auth.sigv4-max-query-body-size).</summary>
+    public long MaxSignedQueryBodyBytes { get; set; } = 5L << 20;
+
+    /// <summary>Largest control-plane body read to check a SigV4 payload hash (auth.sigv4-max-body-size).</summary>
+    public long MaxSignedBodyBytes { get; set; } = 4L << 20;
+
+    /// <summary>The largest SigV4-signed body the endpoints of <paramref name="plane"/> take, and the setting that sets it.</summary>
+    public (long Limit, string Setting) SignedBodyLimit(Auth.ApiPlane plane) => plane switch
+    {
+        Auth.ApiPlane.RemoteWrite => (MaxSignedRemoteWriteBodyBytes, "distributor.max-recv-msg-size"),
+        Auth.ApiPlane.Query => (MaxSignedQueryBodyBytes, "auth.sigv4-max-query-body-size"),
+        _ => (MaxSignedBodyBytes, "auth.sigv4-max-body-size"),
+    };
 
     /// <summary>Audit log file (JSON lines, appended); null writes no file.</summary>
     public string? AuditLogFile { get; set; }
 
     /// <summary>Also write audit lines to standard output.</summary>
     public bool AuditLogToStdout { get; set; }
+
+    /// <summary>Audit denial rate, file rotation and queue length.</summary>
+    public Audit.AuditLogOptions Audit { get; set; } = new();
 
     /// <summary>YAML file with per-workspace limit overrides, reloaded when it changes; null uses the defaults only.</summary>
     public string? OverridesFile { get; set; }

@@ -20,6 +20,11 @@ public sealed partial class AmphoraConfig
     public string SigV4Regions { get; set; } = "";
     public string? AuditLogFile { get; set; }
     public bool AuditLogToStdout { get; set; }
+    public int AuditDenialsPerSecond { get; set; } = 10;
+    public long AuditMaxFileBytes { get; set; } = 100L << 20;
+    public int AuditMaxFiles { get; set; } = 5;
+    public long SigV4MaxQueryBodyBytes { get; set; } = 5L << 20;
+    public long SigV4MaxBodyBytes { get; set; } = 4L << 20;
     public string? LimitsOverridesFile { get; set; }
     public string? TlsCertFile { get; set; }
     public string? TlsKeyFile { get; set; }
@@ -127,6 +132,10 @@ public sealed partial class AmphoraConfig
         if (MaxLabelNameLength <= 0) errors.Add("--validation.max-label-name-length must be positive");
         if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
+        if (AuditDenialsPerSecond <= 0) errors.Add("--audit.denials-per-second must be positive");
+        if (AuditMaxFileBytes < 4096) errors.Add("--audit.max-file-size must be at least 4KiB");
+        if (AuditMaxFiles < 0) errors.Add("--audit.max-files must not be negative");
+        if (SigV4MaxQueryBodyBytes <= 0 || SigV4MaxBodyBytes <= 0) errors.Add("--auth.sigv4-max-query-body-size and --auth.sigv4-max-body-size must be positive");
         if (MaxSeriesPerRequest <= 0) errors.Add("--distributor.max-series-per-request must be positive");
         if (MaxSamplesPerRequest <= 0) errors.Add("--distributor.max-samples-per-request must be positive");
         if (MaxLabelsPerRequest <= 0) errors.Add("--distributor.max-labels-per-request must be positive");

@@ -40,7 +40,7 @@ public sealed class AuditLogTests : IAsyncLifetime
         var allowedWrite = await _server.Client.SendAsync(Http.Request(HttpMethod.Post, $"/workspaces/{ws}/api/v1/remote_write", Http.Basic(writerId, writerSecret), "x"));
         Assert.Equal(HttpStatusCode.NoContent, allowedWrite.StatusCode);
 
-        var lines = _f.AuditLines();
+        var lines = await _f.AuditLinesAsync();
         Assert.Equal(4, lines.Length); // create, create key, the 403, the 401 — an allowed data-plane request is not audited
         var events = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(["aps:CreateWorkspace", "aps:CreateAccessKey", "aps:QueryMetrics", "aps:RemoteWrite"],

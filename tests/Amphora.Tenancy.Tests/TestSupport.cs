@@ -59,8 +59,9 @@ public sealed class TenancyFixture : IDisposable
         Audit = new AuditLog(Options.AuditLogFile);
     }
 
-    public string[] AuditLines()
+    public async Task<string[]> AuditLinesAsync()
     {
+        await Audit.FlushAsync();
         using var fs = new FileStream(AuditPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(fs);
         return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -101,7 +102,7 @@ public sealed class TestServer : IAsyncDisposable
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var authenticator = new Authenticator(f.Keys, f.Options, null, time);
+        var authenticator = new Authenticator(f.Keys, f.Options, time);
         app.UseAmphoraAuth(authenticator, f.Audit, f.Options, f.Registry, time);
         app.MapControlPlane(f.Registry, f.Keys, f.Audit, time);
         var written = new Dictionary<string, List<string>>();
