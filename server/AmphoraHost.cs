@@ -15,6 +15,14 @@ public static partial class AmphoraHost
             await app.RunAsync(ct);
             return 0;
         }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            // A listener that cannot be bound (an address of no interface here, a family the host lacks) is a start-up error
+            // naming the address, never an unhandled exception (which aborts the process).
+            string which = config.Target == "ingester" ? $"--listen={config.Listen} or --grpc.listen={config.GrpcListen}" : $"--listen={config.Listen}";
+            Console.Error.WriteLine($"amphora: cannot listen on {(config.Target == "ingester" ? which : config.Listen)}: {e.Message} (check {which})");
+            return 1;
+        }
         catch (Exception e) when (e is IOException or InvalidOperationException or Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("amphora").LogCritical(e, "amphora stopped: {Reason}", e.Message);
