@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Amphora.EndToEnd.Tests.Harness;
 using Amphora.Storage;
-using Amphora.Tsdb.Storage;
+using Amphora.Ingester.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 using Xunit.Abstractions;
