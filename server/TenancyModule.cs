@@ -53,6 +53,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
             MaxSignedRemoteWriteBodyBytes = Amphora.Distributor.RemoteWriteDecoder.MaxCompressedSize(config.MaxRequestBodyBytes),
             MaxSignedQueryBodyBytes = config.SigV4MaxQueryBodyBytes,
             MaxSignedBodyBytes = config.SigV4MaxBodyBytes,
+            UnverifiedBodies = new Amphora.Tenancy.Auth.UnverifiedBodyBudget(config.SigV4MaxUnverifiedBytes),
             OverridesFile = config.LimitsOverridesFile,
         }, this, loggers: loggers);
 

@@ -47,6 +47,10 @@ public sealed class TenancyOptions
     /// <summary>Largest control-plane body read to check a SigV4 payload hash (auth.sigv4-max-body-size).</summary>
     public long MaxSignedBodyBytes { get; set; } = 4L << 20;
 
+    /// <summary>Bytes held at once, over all requests, by SigV4 bodies whose signature is not checked yet
+    /// (auth.sigv4-max-unverified-bytes); beyond it a request gets 503 with Retry-After.</summary>
+    public Auth.UnverifiedBodyBudget UnverifiedBodies { get; set; } = new(32L << 20);
+
     /// <summary>The largest SigV4-signed body the endpoints of <paramref name="plane"/> take, and the setting that sets it.</summary>
     public (long Limit, string Setting) SignedBodyLimit(Auth.ApiPlane plane) => plane switch
     {

@@ -25,6 +25,7 @@ public sealed partial class AmphoraConfig
     public int AuditMaxFiles { get; set; } = 5;
     public long SigV4MaxQueryBodyBytes { get; set; } = 5L << 20;
     public long SigV4MaxBodyBytes { get; set; } = 4L << 20;
+    public long SigV4MaxUnverifiedBytes { get; set; } = 32L << 20;
     public string? LimitsOverridesFile { get; set; }
     public string? TlsCertFile { get; set; }
     public string? TlsKeyFile { get; set; }
@@ -136,6 +137,7 @@ public sealed partial class AmphoraConfig
         if (AuditMaxFileBytes < 4096) errors.Add("--audit.max-file-size must be at least 4KiB");
         if (AuditMaxFiles < 0) errors.Add("--audit.max-files must not be negative");
         if (SigV4MaxQueryBodyBytes <= 0 || SigV4MaxBodyBytes <= 0) errors.Add("--auth.sigv4-max-query-body-size and --auth.sigv4-max-body-size must be positive");
+        if (SigV4MaxUnverifiedBytes < 64 * 1024) errors.Add("--auth.sigv4-max-unverified-bytes must be at least 64KiB");
         if (MaxSeriesPerRequest <= 0) errors.Add("--distributor.max-series-per-request must be positive");
         if (MaxSamplesPerRequest <= 0) errors.Add("--distributor.max-samples-per-request must be positive");
         if (MaxLabelsPerRequest <= 0) errors.Add("--distributor.max-labels-per-request must be positive");

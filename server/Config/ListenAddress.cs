@@ -31,7 +31,8 @@ public static class ListenAddress
         }
         IPAddress? address;
         if (!bracketed && host == "localhost") address = IPAddress.Loopback;
-        else if (!IPAddress.TryParse(host, out address) || (bracketed != (address.AddressFamily == AddressFamily.InterNetworkV6)))
+        else if (host.Contains('[') || host.Contains(']') || !IPAddress.TryParse(host, out address)
+                 || (bracketed != (address.AddressFamily == AddressFamily.InterNetworkV6)))
         {
             error = bracketed ? $"\"[{host}]\" is not an IPv6 address" : $"\"{host}\" is not an IP address or localhost";
             return false;

@@ -42,6 +42,8 @@ public static class Options
             (c, v) => c.SigV4MaxQueryBodyBytes = Bytes(v)),
         new("auth.sigv4-max-body-size", "4MiB", "Largest SigV4-signed control-plane body read to check its payload hash (larger: 413).",
             (c, v) => c.SigV4MaxBodyBytes = Bytes(v)),
+        new("auth.sigv4-max-unverified-bytes", "32MiB", "Memory held at once, over all requests, by SigV4-signed bodies read before their signature is checked (more: 503 with Retry-After).",
+            (c, v) => c.SigV4MaxUnverifiedBytes = Bytes(v)),
         new("limits.overrides-file", "", "YAML file of per-workspace limit overrides, reloaded when it changes (no restart).",
             (c, v) => c.LimitsOverridesFile = v.Length == 0 ? null : v),
         new("tls.cert-file", "", "PEM certificate: serve HTTPS instead of HTTP (with --tls.key-file).",

@@ -115,6 +115,25 @@ public sealed class SignedBodyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bodies_read_before_their_signature_is_checked_share_one_budget_and_beyond_it_get_503()
+    {
+        _f.Options.UnverifiedBodies = new UnverifiedBodyBudget(256 * 1024);
+        // Three quarters of the budget held by requests still being read elsewhere.
+        Assert.True(_f.Options.UnverifiedBodies.TryReserve(192 * 1024));
+        var (status, read, reached, text) = await SendAsync(_key.Key.AccessKeyId, "wrong-secret", 1_000_000, declareLength: false);
+        Assert.Equal(503, status);
+        Assert.InRange(read, 0, 64 * 1024);
+        Assert.False(reached);
+        Assert.Contains("auth.sigv4-max-unverified-bytes", text);
+        // What this request reserved went back; so does a refused signature's and, once checked, a good one's.
+        Assert.Equal(192 * 1024, _f.Options.UnverifiedBodies.Used);
+        _f.Options.UnverifiedBodies.Release(192 * 1024);
+        (status, _, _, _) = await SendAsync(_key.Key.AccessKeyId, "wrong-secret", 100_000, declareLength: true);
+        Assert.Equal(401, status);
+        Assert.Equal(0, _f.Options.UnverifiedBodies.Used);
+    }
+
+    [Fact]
     public async Task A_wrong_signature_over_a_body_within_the_limit_is_401_and_the_endpoint_never_runs()
     {
         var (status, read, reached, text) = await SendAsync(_key.Key.AccessKeyId, "wrong-secret", 1000, declareLength: true);

@@ -31,7 +31,7 @@ public sealed class AuthMiddleware(RequestDelegate next, Authenticator authentic
         if (access.Workspace is not null && Amphora.Model.WorkspaceIds.Validate(access.Workspace) is { } invalid)
         {
             // Refused before credentials are even read: such an id never reaches a lookup, a path or the audit log's workspace field.
-            await DenyAsync(ctx, access with { Workspace = null }, null, 400, invalid.Message);
+            await DenyAsync(ctx, access with { Workspace = null }, null, 400, invalid.Message, invalid.Message);
             return;
         }
 
@@ -58,14 +58,23 @@ public sealed class AuthMiddleware(RequestDelegate next, Authenticator authentic
                     return;
                 }
                 var (limit, setting) = options.SignedBodyLimit(access.Plane);
-                body = await SignedBody.ReadAsync(request, limit, ctx.RequestAborted);
-                if (body is null)
+                (body, var outcome) = await SignedBody.ReadAsync(request, limit, options.UnverifiedBodies, ctx.RequestAborted);
+                if (outcome == SignedBodyRead.TooLarge)
                 {
                     string tooLarge = $"request body larger than {limit} bytes, the limit of this endpoint (set by {setting})";
                     await DenyAsync(ctx, access, begun.Pending!.KeyId, 413, tooLarge, tooLarge);
                     return;
                 }
-                result = authenticator.CompleteSigV4(begun.Pending!, body.Sha256Hex());
+                if (outcome == SignedBodyRead.Busy)
+                {
+                    string busy = $"too many SigV4-signed bodies being read at once: {options.UnverifiedBodies.MaxBytes} bytes are held " +
+                                  "for signatures not yet checked (auth.sigv4-max-unverified-bytes); retry later";
+                    ctx.Response.Headers.RetryAfter = "1";
+                    await DenyAsync(ctx, access, begun.Pending!.KeyId, 503, busy, busy);
+                    return;
+                }
+                result = authenticator.CompleteSigV4(begun.Pending!, body!.Sha256Hex());
+                if (result.Succeeded) body.Verified();
                 request.Body = body.AsStream();
             }
             else result = authenticator.Authenticate(authRequest);

@@ -13,20 +13,38 @@ public sealed class SignedBody : IDisposable
 {
     private const int SegmentSize = 64 * 1024;
     private readonly List<byte[]> _segments = [];
+    private readonly UnverifiedBodyBudget _budget;
+    private long _reserved;
+
+    private SignedBody(UnverifiedBodyBudget budget) => _budget = budget;
 
     public long Length { get; private set; }
 
-    /// <summary>Reads the whole body; null (with nothing kept) when it is longer than <paramref name="limit"/>.</summary>
-    public static async Task<SignedBody?> ReadAsync(HttpRequest request, long limit, CancellationToken ct)
+    /// <summary>
+    /// Reads the whole body, each segment reserved from <paramref name="budget"/> (shared by every request whose signature
+    /// is not checked yet). Nothing is kept when the body is longer than <paramref name="limit"/>
+    /// (<see cref="SignedBodyRead.TooLarge"/>) or the budget is spent (<see cref="SignedBodyRead.Busy"/>).
+    /// </summary>
+    public static async Task<(SignedBody? Body, SignedBodyRead Outcome)> ReadAsync(
+        HttpRequest request, long limit, UnverifiedBodyBudget budget, CancellationToken ct)
     {
-        if (request.ContentLength > limit) return null;
-        var body = new SignedBody();
+        if (request.ContentLength > limit) return (null, SignedBodyRead.TooLarge);
+        var body = new SignedBody(budget);
         try
         {
             while (true)
             {
                 int used = (int)(body.Length % SegmentSize);
-                if (used == 0) body._segments.Add(ArrayPool<byte>.Shared.Rent(SegmentSize));
+                if (used == 0)
+                {
+                    if (!budget.TryReserve(SegmentSize))
+                    {
+                        body.Dispose();
+                        return (null, SignedBodyRead.Busy);
+                    }
+                    body._reserved += SegmentSize;
+                    body._segments.Add(ArrayPool<byte>.Shared.Rent(SegmentSize));
+                }
                 var segment = body._segments[^1];
                 int n = await request.Body.ReadAsync(segment.AsMemory(used, SegmentSize - used), ct);
                 if (n == 0) break;
@@ -34,10 +52,10 @@ public sealed class SignedBody : IDisposable
                 if (body.Length > limit)
                 {
                     body.Dispose();
-                    return null;
+                    return (null, SignedBodyRead.TooLarge);
                 }
             }
-            return body;
+            return (body, SignedBodyRead.Read);
         }
         catch
         {
@@ -63,11 +81,22 @@ public sealed class SignedBody : IDisposable
     /// <summary>A read-only stream over the body, valid until <see cref="Dispose"/>.</summary>
     public Stream AsStream() => new Reader(this);
 
+    /// <summary>The signature matched: the body no longer counts against the budget of unverified bodies.</summary>
+    public void Verified() => ReleaseReservation();
+
     public void Dispose()
     {
         foreach (var segment in _segments) ArrayPool<byte>.Shared.Return(segment);
         _segments.Clear();
         Length = 0;
+        ReleaseReservation();
+    }
+
+    private void ReleaseReservation()
+    {
+        if (_reserved == 0) return;
+        _budget.Release(_reserved);
+        _reserved = 0;
     }
 
     private sealed class Reader(SignedBody body) : Stream

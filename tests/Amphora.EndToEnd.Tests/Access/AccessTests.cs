@@ -89,7 +89,7 @@ public sealed class AccessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_push_and_a_query_signed_by_the_aws_sdk_are_accepted_and_tampering_or_replay_is_refused()
+    public async Task A_push_and_a_query_signed_by_the_aws_sdk_are_accepted_a_retry_too_and_tampering_is_refused()
     {
         string ws = await _client.CreateWorkspaceAsync(_admin, "sigv4");
         var writer = await _client.CreateKeyAsync(_admin, ws, "aps:RemoteWrite", "aps:QueryMetrics");
@@ -114,11 +114,12 @@ public sealed class AccessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await http.SendAsync(signed)).StatusCode);
         using (var replay = new HttpRequestMessage(HttpMethod.Post, signed.RequestUri) { Content = new ByteArrayContent(body) })
         {
-            // The very same signed request sent a second time.
+            // The very same signed request sent a second time, as a sender's retry: accepted within the signature's
+            // ±5 minute window, as AWS does (no replay cache); the duplicate sample is the same value, so nothing changes.
             replay.Content.Headers.ContentType = new("application/x-protobuf");
             replay.Content.Headers.ContentEncoding.Add("snappy");
             foreach (var (name, value) in signature) replay.Headers.TryAddWithoutValidation(name, value);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(replay)).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await http.SendAsync(replay)).StatusCode);
         }
         using (var tampered = Push(body, writer))
         {
