@@ -1,89 +1,116 @@
 using Amphora.Bucket;
 using Amphora.Compactor;
 using Amphora.Tsdb.Blocks;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Amphora.BenchRunner;
 
 /// <summary>
-/// Storage after replication and compaction: Amphora's blocks from the disk run are uploaded twice more under new ULIDs, as
-/// the other two ingesters of replication factor 3 upload the same samples, and the compactor merges each range's three
-/// copies. Reports bytes per sample (chunks + index) of one copy, of the three copies, and of the compacted blocks.
+/// Storage after replication and compaction. The disk run's single ingester uploaded its level-1 blocks (its all-in-one
+/// compactor may since have compacted or marked some: they are not what an ingester uploads and are left out). Those blocks
+/// go into a fresh bucket three times, as the three ingesters of replication factor 3 upload them: the same samples cut into
+/// the same ranges, each ingester's copy under its own ULID and name. The compactor then runs pass after pass until a pass
+/// changes nothing, and the live blocks (those without a deletion mark) are measured: bytes per sample (chunks + index) of
+/// one copy, of the three copies, and of the compacted blocks, and whether they hold each sample exactly once.
 /// </summary>
 public static class CompactionScenario
 {
-    public sealed record Figures(double SingleCopy, double ThreeCopies, double Compacted, long Samples);
+    private const int MaxPasses = 10;
 
-    public static async Task<Figures> RunAsync(string bucketDir, string workDir)
+    public sealed record Figures(double SingleCopy, double ThreeCopies, double Compacted, long Samples, long CompactedSamples, int Passes, string? Failure)
     {
-        var bucket = new FilesystemBucket(bucketDir);
-        var workspaces = (await bucket.ListAsync("")).Where(e => e.EndsWith('/')).Select(e => e[..^1]).ToList();
-        long singleBytes = 0, samples = 0;
-        foreach (var workspace in workspaces)
-        {
-            foreach (var meta in await MetasAsync(bucket, workspace))
-            {
-                singleBytes += await BytesAsync(bucket, workspace, meta.Ulid);
-                samples += meta.Stats.NumSamples;
-                for (int replica = 1; replica <= 2; replica++) await CopyAsync(bucket, workspace, meta);
-            }
-        }
-        long threeBytes = 0;
-        foreach (var workspace in workspaces)
-            foreach (var meta in await MetasAsync(bucket, workspace)) threeBytes += await BytesAsync(bucket, workspace, meta.Ulid);
+        public static Figures Failed(string failure) => new(double.NaN, double.NaN, double.NaN, 0, 0, 0, failure);
+    }
 
+    /// <summary>Measures the blocks of the bucket in <paramref name="diskBucketDir"/> (not changed); works under <paramref name="workDir"/>.
+    /// The compactor reads <paramref name="time"/> (tests pass a clock that moves on with every reading, as a compaction of
+    /// many series takes seconds).</summary>
+    public static async Task<Figures> RunAsync(string diskBucketDir, string workDir, TimeProvider? time = null)
+    {
+        var source = new FilesystemBucket(diskBucketDir);
+        var bucket = new FilesystemBucket(Path.Combine(workDir, "bucket"));
+        long singleBytes = 0, samples = 0;
+        foreach (var workspace in await WorkspacesAsync(source))
+            foreach (var meta in await BucketCensus.IngesterUploadsAsync(source, workspace))
+            {
+                singleBytes += await BucketCensus.DataBytesAsync(source, workspace, meta.Ulid);
+                samples += meta.Stats.NumSamples;
+                for (int replica = 0; replica < 3; replica++) await UploadReplicaAsync(source, bucket, workspace, meta, replica);
+            }
+        if (samples == 0) return Figures.Failed("the disk run left no ingester block in the bucket");
+        long threeBytes = 0;
+        foreach (var workspace in await WorkspacesAsync(bucket))
+            foreach (var meta in await BucketCensus.LiveAsync(bucket, workspace))
+                threeBytes += await BucketCensus.DataBytesAsync(bucket, workspace, meta.Ulid);
+
+        var logger = new CollectingLogger<CompactorService>();
         var compactor = new CompactorService(bucket, new CompactorOptions
         {
             Ranges = [TimeSpan.FromHours(2), TimeSpan.FromHours(12), TimeSpan.FromHours(24)],
             ConsistencyDelay = TimeSpan.Zero,
             DeletionDelay = TimeSpan.Zero,
-            WorkDir = workDir,
-        }, _ => TimeSpan.FromDays(150), NullLogger<CompactorService>.Instance);
-        await compactor.RunOnceAsync(); // merges and marks
-        await compactor.RunOnceAsync(); // deletes the replicas
+            WorkDir = Path.Combine(workDir, "compactor"),
+        }, _ => TimeSpan.FromDays(150), logger, time);
+        int passes = await CompactToFixedPointAsync(compactor, bucket);
 
         long compactedBytes = 0, compactedSamples = 0;
-        foreach (var workspace in workspaces)
-            foreach (var meta in await MetasAsync(bucket, workspace))
+        var problems = new List<string>();
+        if (passes > MaxPasses) problems.Add($"the compactor still changed the bucket after {MaxPasses} passes");
+        foreach (var workspace in await WorkspacesAsync(bucket))
+        {
+            var census = await BucketCensus.TakeAsync(bucket, workspace);
+            foreach (var meta in census.Live)
             {
-                compactedBytes += await BytesAsync(bucket, workspace, meta.Ulid);
+                compactedBytes += await BucketCensus.DataBytesAsync(bucket, workspace, meta.Ulid);
                 compactedSamples += meta.Stats.NumSamples;
             }
-        if (compactedSamples != samples)
-            throw new InvalidOperationException($"compaction changed the number of samples: {samples} before, {compactedSamples} after");
-        return new Figures((double)singleBytes / samples, (double)threeBytes / samples, (double)compactedBytes / samples, samples);
-    }
-
-    private static async Task<List<BlockMeta>> MetasAsync(IBucket bucket, string workspace)
-    {
-        var result = new List<BlockMeta>();
-        foreach (var entry in await bucket.ListAsync(workspace + "/"))
-            if (entry.EndsWith('/') && await bucket.ExistsAsync(entry + BucketLayout.MetaFile))
-                result.Add(BlockMeta.Parse(await bucket.GetAsync(entry + BucketLayout.MetaFile)));
-        return result;
-    }
-
-    private static async Task<long> BytesAsync(IBucket bucket, string workspace, string ulid)
-    {
-        long bytes = 0;
-        foreach (var name in await bucket.ListAsync(BucketLayout.BlockPrefix(workspace, ulid), recursive: true))
-            if (name.EndsWith("/index", StringComparison.Ordinal) || name.Contains("/chunks/", StringComparison.Ordinal))
-                bytes += await bucket.SizeAsync(name);
-        return bytes;
-    }
-
-    /// <summary>Uploads a block's files again under a new ULID with its own meta, as another ingester would.</summary>
-    private static async Task CopyAsync(IBucket bucket, string workspace, BlockMeta meta)
-    {
-        var ulid = Ulid.New(DateTimeOffset.UtcNow).ToString();
-        string source = BucketLayout.BlockPrefix(workspace, meta.Ulid), target = BucketLayout.BlockPrefix(workspace, ulid);
-        foreach (var name in await bucket.ListAsync(source, recursive: true))
-        {
-            string file = name[source.Length..];
-            if (file == BucketLayout.MetaFile) continue;
-            await bucket.UploadAsync(target + file, new MemoryStream(await bucket.GetAsync(name)));
+            if (census.Marked.Count > 0) problems.Add($"{census.Marked.Count} blocks of {workspace} are still marked for deletion");
+            foreach (var (a, b) in census.Overlaps) problems.Add($"live blocks {a.Ulid} and {b.Ulid} of {workspace} overlap");
         }
-        var copy = meta with { Ulid = ulid, Compaction = new BlockCompaction { Level = 1, Sources = [ulid] } };
-        await bucket.UploadAsync(target + BucketLayout.MetaFile, new MemoryStream(copy.ToJson()));
+        if (compactedSamples != samples) problems.Add($"the live blocks hold {compactedSamples:N0} samples, one copy {samples:N0}");
+        problems.AddRange(logger.Errors);
+        return new Figures((double)singleBytes / samples, (double)threeBytes / samples, (double)compactedBytes / samples, samples,
+            compactedSamples, passes, problems.Count == 0 ? null : string.Join("; ", problems));
+    }
+
+    /// <summary>Passes until one leaves every object but the bucket index as it was; returns the number of passes run (one more
+    /// than <see cref="MaxPasses"/> when none settled).</summary>
+    private static async Task<int> CompactToFixedPointAsync(CompactorService compactor, IBucket bucket)
+    {
+        var before = await ObjectsAsync(bucket);
+        for (int pass = 1; pass <= MaxPasses; pass++)
+        {
+            await compactor.RunOnceAsync();
+            var after = await ObjectsAsync(bucket);
+            if (after.SequenceEqual(before)) return pass;
+            before = after;
+        }
+        return MaxPasses + 1;
+    }
+
+    private static async Task<List<string>> ObjectsAsync(IBucket bucket) =>
+        (await bucket.ListAsync("", recursive: true)).Where(n => !n.EndsWith("/" + BucketLayout.IndexFile, StringComparison.Ordinal)).ToList();
+
+    private static async Task<List<string>> WorkspacesAsync(IBucket bucket) =>
+        (await bucket.ListAsync("")).Where(e => e.EndsWith('/')).Select(e => e[..^1]).ToList();
+
+    /// <summary>Uploads one ingester's copy of a block, meta.json last: replica 0 is the disk run's own upload, the others the
+    /// same chunks and index cut by ingester-1 and ingester-2, each a level-1 block under its own ULID.</summary>
+    private static async Task UploadReplicaAsync(IBucket source, IBucket target, string workspace, BlockMeta meta, int replica)
+    {
+        string ulid = replica == 0 ? meta.Ulid : Ulid.New(DateTimeOffset.UtcNow).ToString();
+        string from = BucketLayout.BlockPrefix(workspace, meta.Ulid), to = BucketLayout.BlockPrefix(workspace, ulid);
+        foreach (var name in await source.ListAsync(from, recursive: true))
+        {
+            string file = name[from.Length..];
+            if (file is BucketLayout.MetaFile or BucketLayout.DeletionMarkFile) continue;
+            await target.UploadAsync(to + file, new MemoryStream(await source.GetAsync(name)));
+        }
+        var copy = meta with
+        {
+            Ulid = ulid,
+            Compaction = new BlockCompaction { Level = 1, Sources = [ulid] },
+            Amphora = new AmphoraBlockInfo { Workspace = workspace, Ingester = $"ingester-{replica}" },
+        };
+        await target.UploadAsync(to + BucketLayout.MetaFile, new MemoryStream(copy.ToJson()));
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Amphora.BenchRunner;
+using Amphora.Tsdb.Blocks;
 
 // amphora-bench: runs Amphora all-in-one and Debian's Prometheus one after the other under the same conditions (same cores,
 // same data, same protocol), prints one table with both and the ratios, and writes it to docs/benchmarks.md.
@@ -16,6 +17,7 @@ foreach (var arg in args)
         "--scrapes-per-step" => settings with { ScrapesPerStep = int.Parse(value, CultureInfo.InvariantCulture) },
         "--disk-series" => settings with { DiskSeries = int.Parse(value, CultureInfo.InvariantCulture) },
         "--disk-hours" => settings with { DiskHistory = TimeSpan.FromHours(double.Parse(value, CultureInfo.InvariantCulture)) },
+        "--disk-end" => settings with { DiskEndMs = DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUnixTimeMilliseconds() },
         "--query-repetitions" => settings with { QueryRepetitions = int.Parse(value, CultureInfo.InvariantCulture) },
         "--connections" => settings with { Connections = int.Parse(value, CultureInfo.InvariantCulture) },
         "--server-cores" => settings with { ServerCores = value },
@@ -41,9 +43,9 @@ try
         // Only Amphora's disk run and the replication + compaction figure (docs/benchmarks.md quotes it); nothing is written.
         using var sut = Create("amphora", "disk");
         await Scenarios.DiskAndQueriesAsync(sut, settings with { QueryRepetitions = 1 }, new SystemFigures { Name = "amphora" });
-        compaction = await CompactionScenario.RunAsync(Path.Combine(sut.DataDir, "bucket"), Path.Combine(work, "compactor"));
+        compaction = await CompactionAsync(sut);
         Console.Out.WriteLine(CompactionLine(compaction));
-        return 0;
+        return compaction.Failure is null ? 0 : 1;
     }
     var results = new Dictionary<string, SystemFigures>();
     foreach (string system in new[] { "prometheus", "amphora" })
@@ -62,7 +64,7 @@ try
             if (system == "amphora")
             {
                 Console.Error.WriteLine("amphora: the disk run's blocks as three replicas, compacted");
-                compaction = await CompactionScenario.RunAsync(Path.Combine(sut.DataDir, "bucket"), Path.Combine(work, "compactor"));
+                compaction = await CompactionAsync(sut);
             }
         }
         results[system] = figures;
@@ -84,11 +86,27 @@ try
         await File.WriteAllTextAsync(output, Docs.Merge(existing, section));
         Console.Error.WriteLine($"written to {output}");
     }
-    return 0;
+    return compaction?.Failure is null ? 0 : 1;
 }
 finally
 {
     try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+}
+
+// A failed replication and compaction run is reported in its line of the table, not as an exception that loses the table.
+async Task<CompactionScenario.Figures> CompactionAsync(SystemUnderTest sut)
+{
+    try
+    {
+        var figures = await CompactionScenario.RunAsync(Path.Combine(sut.DataDir, "bucket"), Path.Combine(work, "compaction"));
+        if (figures.Failure is not null) Console.Error.WriteLine($"amphora: replication and compaction FAILED: {figures.Failure}");
+        return figures;
+    }
+    catch (Exception e) when (e is IOException or InvalidOperationException or BlockFormatException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"amphora: replication and compaction FAILED: {e}");
+        return CompactionScenario.Figures.Failed($"{e.GetType().Name}: {e.Message}");
+    }
 }
 
 SystemUnderTest Create(string system, string phase)
@@ -114,10 +132,16 @@ static BenchSettings Set(ref string? target, string value, BenchSettings s)
     return s;
 }
 
-static string CompactionLine(CompactionScenario.Figures c) => string.Create(CultureInfo.InvariantCulture,
-    $"Replication factor 3 and compaction (Amphora's disk-run blocks uploaded as three replicas, then compacted; {c.Samples:N0} " +
-    $"samples): one copy {c.SingleCopy:F3} bytes per sample, three copies {c.ThreeCopies:F3}, after compaction {c.Compacted:F3} " +
-    $"({c.Compacted / c.SingleCopy:F3}× one copy; target within 1.10×).");
+static string CompactionLine(CompactionScenario.Figures c)
+{
+    if (c.Failure is not null && c.Samples == 0) return $"Replication factor 3 and compaction: FAILED ({c.Failure}).";
+    string figures = string.Create(CultureInfo.InvariantCulture,
+        $"Replication factor 3 and compaction (Amphora's disk-run blocks uploaded as three ingesters' replicas, then compacted until a " +
+        $"pass changed nothing, {c.Passes} passes): one copy {c.SingleCopy:F3} bytes per sample ({c.Samples:N0} samples), three copies " +
+        $"{c.ThreeCopies:F3}, after compaction {c.Compacted:F3} ({c.CompactedSamples:N0} samples in the live blocks; " +
+        $"{c.Compacted / c.SingleCopy:F3}× one copy; target within 1.10×)");
+    return figures + (c.Failure is null ? "." : $". FAILED: {c.Failure}.");
+}
 
 static BenchSettings SetFlag(ref bool flag, BenchSettings settings)
 {
