@@ -12,7 +12,9 @@ namespace Amphora.Compactor;
 /// </summary>
 public static class BlockMerger
 {
-    public static List<(Labels Labels, IReadOnlyList<ChunkData> Chunks)> Merge(IReadOnlyList<List<(Labels Labels, List<ChunkData> Chunks)>> blocks)
+    /// <summary>The series of <paramref name="blocks"/> merged, each with the distinct samples its inputs held (see
+    /// <see cref="MergeCheck"/>, which the compactor runs on the result before writing it).</summary>
+    public static MergeResult Merge(IReadOnlyList<List<(Labels Labels, List<ChunkData> Chunks)>> blocks)
     {
         var bySeries = new SortedDictionary<Labels, List<ChunkData>>();
         foreach (var block in blocks)
@@ -21,19 +23,22 @@ public static class BlockMerger
                 if (!bySeries.TryGetValue(labels, out var list)) bySeries[labels] = list = new List<ChunkData>();
                 list.AddRange(chunks);
             }
-        var result = new List<(Labels, IReadOnlyList<ChunkData>)>(bySeries.Count);
+        var result = new List<MergedSeries>(bySeries.Count);
+        long inputSamples = 0, distinctSamples = 0;
         foreach (var (labels, all) in bySeries)
         {
+            foreach (var c in all) inputSamples += c.Count;
+            long distinct = MergeCheck.DistinctSamples(all); // also sorts them by start
+            distinctSamples += distinct;
             // Replicas that received the same samples cut the same chunks: keep one of each identical chunk as it is.
             var chunks = new List<ChunkData>(all.Count);
             foreach (var c in all)
                 if (!chunks.Exists(k => k.MinT == c.MinT && k.MaxT == c.MaxT && k.Bytes.AsSpan().SequenceEqual(c.Bytes))) chunks.Add(c);
-            chunks.Sort(static (a, b) => a.MinT.CompareTo(b.MinT));
             bool overlapping = false;
             for (int i = 1; i < chunks.Count && !overlapping; i++) overlapping = chunks[i].MinT <= chunks[i - 1].MaxT;
-            result.Add((labels, overlapping ? BlockWriter.Encode(MergeSamples(chunks)) : chunks));
+            result.Add(new MergedSeries(labels, overlapping ? BlockWriter.Encode(MergeSamples(chunks)) : chunks, distinct));
         }
-        return result;
+        return new MergeResult(result, inputSamples, distinctSamples);
     }
 
     /// <summary>All samples of the chunks in time order, one per timestamp (replicas carry the same sample).</summary>

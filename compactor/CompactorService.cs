@@ -23,7 +23,8 @@ public sealed partial class CompactorService : ServiceBase
     private const int MaxCompactionsPerPass = 32;
 
     private static readonly Meter Meter = new("Amphora.Compactor");
-    private static readonly Counter<long> Compactions = Meter.CreateCounter<long>("amphora_compactor_compactions", description: "Compactions by result (ok, failed).");
+    private static readonly Counter<long> Compactions = Meter.CreateCounter<long>("amphora_compactor_compactions",
+        description: "Compactions by result (ok, failed) and, for failures, reason (a MergeCheck id when the output failed its check, error otherwise).");
     private static readonly Counter<long> BlocksMarked = Meter.CreateCounter<long>("amphora_compactor_blocks_marked", description: "Blocks marked for deletion, by reason.");
     private static readonly Counter<long> BlocksDeleted = Meter.CreateCounter<long>("amphora_compactor_blocks_deleted", description: "Blocks deleted from the bucket.");
     private static readonly Counter<long> WorkspacesDeleted = Meter.CreateCounter<long>("amphora_compactor_workspaces_deleted", description: "Deleted workspaces whose objects were removed.");
@@ -202,43 +203,6 @@ public sealed partial class CompactorService : ServiceBase
         BlocksMarked.Add(1, new KeyValuePair<string, object?>("reason", reason));
     }
 
-    /// <summary>Reads the inputs, merges them into one block in the work directory, uploads it (meta.json last).</summary>
-    private async Task<BlockMeta> CompactAsync(string workspace, IReadOnlyList<BlockMeta> inputs, CancellationToken ct)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        string workDir = WorkspaceIds.DirectoryUnder(_options.WorkDir, workspace);
-        Directory.CreateDirectory(workDir);
-        string? outputDir = null;
-        try
-        {
-            var series = new List<List<(Labels, List<Amphora.Tsdb.Chunks.ChunkData>)>>();
-            foreach (var input in inputs)
-            {
-                var block = Block.FromMeta(input, new BucketBlockFiles(_bucket, BucketLayout.BlockPrefix(workspace, input.Ulid)));
-                series.Add(await block.ReadAllAsync(ct));
-            }
-            var merged = BlockMerger.Merge(series);
-            var (meta, dir) = BlockWriter.Write(workDir, merged, inputs.Min(b => b.MinTime), inputs.Max(b => b.MaxTime),
-                new AmphoraBlockInfo { Workspace = workspace }, CompactionPlanner.Compaction(inputs));
-            outputDir = dir;
-            long bytes = await BlockUploader.UploadAsync(_bucket, BucketLayout.BlockPrefix(workspace, meta.Ulid), dir, ct);
-            _metas[meta.Ulid] = meta;
-            Compactions.Add(1, new KeyValuePair<string, object?>("result", "ok"));
-            LogCompacted(_logger, workspace, inputs.Count, string.Join(",", inputs.Select(b => b.Ulid)), meta.Ulid, meta.Compaction.Level,
-                meta.Stats.NumSeries, meta.Stats.NumSamples, bytes, stopwatch.Elapsed.TotalSeconds);
-            return meta;
-        }
-        catch
-        {
-            Compactions.Add(1, new KeyValuePair<string, object?>("result", "failed"));
-            throw;
-        }
-        finally
-        {
-            if (outputDir is not null && Directory.Exists(outputDir)) Directory.Delete(outputDir, recursive: true);
-        }
-    }
-
     /// <summary>Removes every object of a deleted workspace, its deletion mark last.</summary>
     private async Task DeleteWorkspaceObjectsAsync(string workspace, CancellationToken ct)
     {
@@ -254,9 +218,6 @@ public sealed partial class CompactorService : ServiceBase
         WorkspacesDeleted.Add(1);
         LogWorkspaceDeleted(_logger, workspace, deleted);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted workspace {Workspace}: {Inputs} blocks ({InputIds}) into {Ulid} (level {Level}): {Series} series, {Samples} samples, {Bytes} bytes in {Seconds:F2} s")]
-    private static partial void LogCompacted(ILogger logger, string workspace, int inputs, string inputIds, string ulid, int level, long series, long samples, long bytes, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted block {Ulid} of workspace {Workspace} (marked: {Reason})")]
     private static partial void LogBlockDeleted(ILogger logger, string workspace, string ulid, string reason);
