@@ -167,6 +167,7 @@ public sealed partial class QuerierService : ServiceBase
         MaxSamples = options.MaxSamples,
         Timeout = options.Timeout,
         EnableExperimentalFunctions = options.EnableExperimentalFunctions,
+        MaxNestingDepth = options.MaxNestingDepth,
     });
 
     public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
@@ -195,4 +196,6 @@ public sealed record QuerierOptions
     public long MaxSamples { get; init; } = 50_000_000;
     public int MaxConcurrent { get; init; } = 20;
     public bool EnableExperimentalFunctions { get; init; }
+    /// <summary>How deeply a query (or a <c>match[]</c> selector) may nest parentheses, calls, aggregations, unary operators and ^.</summary>
+    public int MaxNestingDepth { get; init; } = PromQLParser.DefaultMaxNestingDepth;
 }

@@ -145,6 +145,7 @@ public sealed partial class Modules
         MaxSamples = config.QueryMaxSamples,
         MaxConcurrent = config.QueryMaxConcurrent,
         EnableExperimentalFunctions = config.QueryExperimentalFunctions,
+        MaxNestingDepth = config.QueryMaxNestingDepth,
     };
 
     private static QueryLimitHooks QueryLimitsFrom(TenancyModule tenancy) => new(

@@ -92,7 +92,7 @@ internal sealed partial class PrometheusApiHandlers
     }
 
     /// <summary>The <c>match[]</c> selectors of the series and label APIs.</summary>
-    private static List<IReadOnlyList<LabelMatcher>> ParseMatchSets(ApiRequest r, bool required)
+    private List<IReadOnlyList<LabelMatcher>> ParseMatchSets(ApiRequest r, bool required)
     {
         var raw = r.GetAll("match[]");
         if (required && raw.Count == 0) throw new ApiException(ApiErrorType.BadData, "no match[] parameter provided");
@@ -101,7 +101,7 @@ internal sealed partial class PrometheusApiHandlers
         {
             try
             {
-                sets.Add(PromQLParser.ParseMetricSelector(text));
+                sets.Add(PromQLParser.ParseMetricSelector(text, querier.Options.MaxNestingDepth));
             }
             catch (ParseException e)
             {

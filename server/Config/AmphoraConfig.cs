@@ -88,6 +88,7 @@ public sealed partial class AmphoraConfig
     public long QueryMaxSamples { get; set; } = 50_000_000;
     public int QueryMaxConcurrent { get; set; } = 20;
     public bool QueryExperimentalFunctions { get; set; }
+    public int QueryMaxNestingDepth { get; set; } = 256;
 
     /// <summary>The compactor's block ranges, or null when the setting is not a valid list.</summary>
     public IReadOnlyList<TimeSpan>? CompactorRanges()
@@ -174,6 +175,7 @@ public sealed partial class AmphoraConfig
             errors.Add($"--compactor.members ({CompactorMembers}) must include this compactor's --compactor.name ({CompactorName})");
         if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
+        if (QueryMaxNestingDepth is < 1 or > 10_000) errors.Add("--query.max-nesting-depth must be between 1 and 10000");
         return errors;
     }
 }

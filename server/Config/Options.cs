@@ -149,6 +149,8 @@ public static class Options
             (c, v) => c.QueryMaxSamples = Long(v)),
         new("query.max-concurrent", "20", "Most queries evaluated at the same time; more wait.",
             (c, v) => c.QueryMaxConcurrent = Int(v)),
+        new("query.max-nesting-depth", "256", "Deepest nesting of parentheses, function calls, aggregations, unary operators and ^ a query may have (400 bad_data beyond).",
+            (c, v) => c.QueryMaxNestingDepth = Int(v)),
         new("query.experimental-functions", "false", "Enables PromQL's experimental functions and aggregations (sort_by_label, limitk, ...).",
             (c, v) => c.QueryExperimentalFunctions = Bool(v), IsSwitch: true),
     ];

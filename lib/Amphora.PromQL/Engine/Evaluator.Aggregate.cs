@@ -42,6 +42,7 @@ internal sealed partial class Evaluator
         var groupKeys = new Dictionary<Labels, Labels>();
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             long ts = StepTime(i);
             cursor.At(ts, vector);
             if (vector.Count == 0) continue;

@@ -34,6 +34,7 @@ internal sealed partial class Evaluator
         var output = new SeriesAccumulator();
         for (int step = 0; step < StepCount; step++)
         {
+            _ct.ThrowIfCancellationRequested();
             long ts = StepTime(step);
             touched.Clear();
             for (int i = 0; i < series.Count; i++)

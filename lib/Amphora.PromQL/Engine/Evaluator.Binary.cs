@@ -5,10 +5,24 @@ namespace Amphora.PromQL.Engine;
 
 internal sealed partial class Evaluator
 {
-    private EvalResult EvalBinary(BinaryExpr b)
+    /// <summary>
+    /// A chain <c>a + b + c + ...</c> is a left spine of binary nodes: it is evaluated in a loop from the leftmost operand up,
+    /// left before right at every node as a recursive walk would, so a 50,000-term chain needs no deep recursion.
+    /// </summary>
+    private EvalResult EvalBinary(BinaryExpr top)
     {
-        var lhs = Eval(b.Lhs);
-        var rhs = Eval(b.Rhs);
+        var spine = BinaryExpr.LeftSpine(top, out var leftmost);
+        var acc = Eval(leftmost);
+        for (int i = spine.Count - 1; i >= 0; i--)
+        {
+            _ct.ThrowIfCancellationRequested();
+            acc = Combine(spine[i], acc, Eval(spine[i].Rhs));
+        }
+        return acc;
+    }
+
+    private EvalResult Combine(BinaryExpr b, EvalResult lhs, EvalResult rhs)
+    {
         if (lhs is ScalarSteps ls && rhs is ScalarSteps rs)
         {
             var values = new double[ls.Values.Length];
@@ -30,6 +44,7 @@ internal sealed partial class Evaluator
         var resultMetrics = new Dictionary<(Labels, Labels), Labels>(PairComparer.Instance);
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             long ts = StepTime(i);
             result.Clear();
             if (lc is not null && rc is not null)

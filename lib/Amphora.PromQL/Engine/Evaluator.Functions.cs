@@ -51,6 +51,7 @@ internal sealed partial class Evaluator
                 var values = new double[StepCount];
                 for (int i = 0; i < StepCount; i++)
                 {
+                    _ct.ThrowIfCancellationRequested();
                     cursor.At(StepTime(i), vector);
                     values[i] = vector.Count == 1 ? vector[0].F : double.NaN;
                 }
@@ -113,6 +114,7 @@ internal sealed partial class Evaluator
         var args = new double[scalars.Length];
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             long ts = StepTime(i);
             cursor.At(ts, vector);
             for (int a = 0; a < scalars.Length; a++) args[a] = scalars[a][i];
@@ -183,6 +185,7 @@ internal sealed partial class Evaluator
             int lo = 0, hi = 0;
             for (int i = 0; i < StepCount; i++)
             {
+                _ct.ThrowIfCancellationRequested();
                 long ts = StepTime(i);
                 long end = (at ?? ts) - offset, start = end - range;
                 if (at is not null) { lo = 0; hi = 0; }
@@ -217,6 +220,7 @@ internal sealed partial class Evaluator
         var output = new SeriesAccumulator();
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             cursor.At(StepTime(i), vector);
             if (vector.Count == 0) output.Add(labels, StepTime(i), 1);
         }

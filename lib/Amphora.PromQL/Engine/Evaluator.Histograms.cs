@@ -48,6 +48,7 @@ internal sealed partial class Evaluator
         var output = new SeriesAccumulator();
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             long ts = StepTime(i);
             cursor.At(ts, vector);
             if (double.IsNaN(q[i]) || q[i] < 0 || q[i] > 1)
@@ -78,6 +79,7 @@ internal sealed partial class Evaluator
         var output = new SeriesAccumulator();
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             long ts = StepTime(i);
             cursor.At(ts, vector);
             foreach (var q in qs)
@@ -165,6 +167,7 @@ internal sealed partial class Evaluator
         var output = new SeriesAccumulator();
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             long ts = StepTime(i);
             cursor.At(ts, vector);
             var order = new List<Labels>();

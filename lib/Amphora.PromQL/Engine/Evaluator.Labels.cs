@@ -100,6 +100,7 @@ internal sealed partial class Evaluator
         var vector = new List<Sample>();
         for (int i = 0; i < StepCount; i++)
         {
+            _ct.ThrowIfCancellationRequested();
             cursor.At(StepTime(i), vector);
             foreach (var s in vector) output.Add(relabel(s.Metric), StepTime(i), s.F);
         }

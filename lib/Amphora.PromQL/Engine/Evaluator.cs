@@ -43,6 +43,7 @@ internal sealed partial class Evaluator
     private Dictionary<VectorSelector, (long MinT, long MaxT)> _ranges = new(ReferenceEqualityComparer.Instance);
     private readonly List<string> _warnings;
     private readonly List<string> _infos;
+    private readonly int _steps;
 
     public Evaluator(EngineOptions options, long start, long end, long interval, CancellationToken ct)
         : this(options, start, end, interval, start, end, ct, new List<string>(), new List<string>()) { }
@@ -60,12 +61,25 @@ internal sealed partial class Evaluator
         _lookback = (long)options.LookbackDelta.TotalMilliseconds;
         _warnings = warnings;
         _infos = infos;
+        long steps = CountSteps(start, end, interval);
+        if (steps > options.MaxSamples) throw PromQLException.TooManySamples();
+        _steps = (int)steps;
+    }
+
+    /// <summary>The steps start, start+interval, ..., end, counted in 64 bits (end - start may not fit in a long).</summary>
+    internal static long CountSteps(long start, long end, long interval)
+    {
+        if (end < start) return 0;
+        ulong span = unchecked((ulong)(end - start));
+        ulong whole = span / (ulong)interval;
+        return whole >= long.MaxValue ? long.MaxValue : (long)whole + 1;
     }
 
     public IReadOnlyList<string> Warnings => _warnings.Distinct().ToList();
     public IReadOnlyList<string> Infos => _infos.Distinct().ToList();
 
-    private int StepCount => (int)((_end - _start) / _interval) + 1;
+    /// <summary>The number of steps; never more than the sample limit (checked when the evaluator is made), so an int.</summary>
+    private int StepCount => _steps;
     private long StepTime(int i) => _start + i * _interval;
 
     private Evaluator Nested(long start, long end, long interval) =>
@@ -75,44 +89,58 @@ internal sealed partial class Evaluator
         };
 
     /// <summary>Resolves @ start()/end() and computes the time range each selector needs; returns the overall range.</summary>
+    /// <remarks>Walks the tree with an explicit stack (a chain of 50,000 binary operators is as deep). Time arithmetic is
+    /// checked: an offset or range that leaves the representable times is refused, never wrapped around.</remarks>
     public (long MinT, long MaxT) PrepareTimes(Expr expr)
     {
         long min = long.MaxValue, max = long.MinValue;
-        void Visit(Expr e, long from, long to)
+        var stack = new Stack<(Expr E, long From, long To)>();
+        stack.Push((expr, _start, _end));
+        try
         {
-            switch (e)
+            while (stack.Count > 0)
             {
-                case VectorSelector vs:
-                    Record(vs, from, to, _lookback);
-                    break;
-                case MatrixSelector ms:
-                    Record(ms.Selector, from, to, ms.RangeMs);
-                    break;
-                case SubqueryExpr sq:
+                var (e, from, to) = stack.Pop();
+                switch (e)
                 {
-                    Resolve(sq.Modifiers);
-                    long a = sq.Modifiers.AtMs ?? from, b = sq.Modifiers.AtMs ?? to;
-                    Visit(sq.Expr, a - sq.Modifiers.OffsetMs - sq.RangeMs, b - sq.Modifiers.OffsetMs);
-                    break;
+                    case VectorSelector vs:
+                        Record(vs, from, to, _lookback);
+                        break;
+                    case MatrixSelector ms:
+                        Record(ms.Selector, from, to, ms.RangeMs);
+                        break;
+                    case SubqueryExpr sq:
+                    {
+                        Resolve(sq.Modifiers);
+                        long a = sq.Modifiers.AtMs ?? from, b = sq.Modifiers.AtMs ?? to;
+                        stack.Push((sq.Expr, checked(a - sq.Modifiers.OffsetMs - sq.RangeMs), checked(b - sq.Modifiers.OffsetMs)));
+                        break;
+                    }
+                    case ParenExpr p: stack.Push((p.Expr, from, to)); break;
+                    case UnaryExpr u: stack.Push((u.Expr, from, to)); break;
+                    case BinaryExpr b: stack.Push((b.Rhs, from, to)); stack.Push((b.Lhs, from, to)); break;
+                    case AggregateExpr a:
+                        stack.Push((a.Expr, from, to));
+                        if (a.Param is not null) stack.Push((a.Param, from, to));
+                        break;
+                    case Call c: foreach (var arg in c.Args) stack.Push((arg, from, to)); break;
                 }
-                case ParenExpr p: Visit(p.Expr, from, to); break;
-                case UnaryExpr u: Visit(u.Expr, from, to); break;
-                case BinaryExpr b: Visit(b.Lhs, from, to); Visit(b.Rhs, from, to); break;
-                case AggregateExpr a: Visit(a.Expr, from, to); if (a.Param is not null) Visit(a.Param, from, to); break;
-                case Call c: foreach (var arg in c.Args) Visit(arg, from, to); break;
             }
+        }
+        catch (OverflowException)
+        {
+            throw new PromQLException(PromQLErrorType.BadData, "the query's offsets, @ modifiers and ranges reach outside the representable time range");
         }
         void Record(VectorSelector vs, long from, long to, long range)
         {
             Resolve(vs.Modifiers);
-            long a = (vs.Modifiers.AtMs ?? from) - vs.Modifiers.OffsetMs - range;
-            long b = (vs.Modifiers.AtMs ?? to) - vs.Modifiers.OffsetMs;
+            long a = checked((vs.Modifiers.AtMs ?? from) - vs.Modifiers.OffsetMs - range);
+            long b = checked((vs.Modifiers.AtMs ?? to) - vs.Modifiers.OffsetMs);
             if (_ranges.TryGetValue(vs, out var old)) { a = Math.Min(a, old.MinT); b = Math.Max(b, old.MaxT); }
             _ranges[vs] = (a, b);
             min = Math.Min(min, a);
             max = Math.Max(max, b);
         }
-        Visit(expr, _start, _end);
         return min == long.MaxValue ? (_start, _end) : (min, max);
     }
 
@@ -133,7 +161,11 @@ internal sealed partial class Evaluator
             var hints = new SelectHints(minT, maxT, _interval, (node as MatrixSelector)?.RangeMs ?? 0);
             var set = await querier.SelectAsync(true, hints, vs.Matchers, _ct);
             var list = new List<ISeries>();
-            while (set.Next()) list.Add(set.At());
+            while (set.Next())
+            {
+                if ((list.Count & 1023) == 1023) _ct.ThrowIfCancellationRequested();
+                list.Add(set.At());
+            }
             if (set.Err is { } err) throw new PromQLException(PromQLErrorType.Execution, err.Message);
             _warnings.AddRange(set.Warnings);
             _selected[vs] = list;
@@ -179,6 +211,8 @@ internal sealed partial class Evaluator
     private EvalResult Eval(Expr expr)
     {
         _ct.ThrowIfCancellationRequested();
+        // The parser bounds nesting; this is the backstop for a small stack (InsufficientExecutionStackException, a bad_data error).
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (expr)
         {
             case NumberLiteral n:
@@ -260,6 +294,7 @@ internal sealed partial class Evaluator
         int steps = StepCount;
         foreach (var series in _selected[vs])
         {
+            _ct.ThrowIfCancellationRequested();
             var it = series.Iterator(reuse);
             reuse = it;
             var state = it.Next();
@@ -269,6 +304,7 @@ internal sealed partial class Evaluator
             List<FPoint>? points = null;
             for (int i = 0; i < steps; i++)
             {
+                if ((i & 4095) == 4095) _ct.ThrowIfCancellationRequested();
                 long ts = StepTime(i);
                 long refT = (at ?? ts) - offset;
                 while (state == ValueType.Float && it.AtT() <= refT)
@@ -304,6 +340,7 @@ internal sealed partial class Evaluator
         {
             var (st, sv) = it.At();
             if (st > maxT) break;
+            if ((n & 4095) == 4095) _ct.ThrowIfCancellationRequested();
             if (st < minT || StaleNaN.Is(sv)) continue;
             if (n == t.Length)
             {
@@ -330,6 +367,7 @@ internal sealed partial class Evaluator
         ISampleIterator? reuse = null;
         foreach (var series in _selected[vs])
         {
+            _ct.ThrowIfCancellationRequested();
             int n = LoadSamples(series, refT - ms.RangeMs + 1, refT, ref t, ref v, ref reuse);
             if (n == 0) continue;
             var points = new List<FPoint>(n);
@@ -352,6 +390,11 @@ internal sealed partial class Evaluator
         if (first <= from) first += step;
         rangeEndShift = offset;
         if (first > to) return new SeriesResult([]);
+        long steps = CountSteps(first, to, step);
+        if (steps > _options.MaxSamples)
+            throw new PromQLException(PromQLErrorType.Execution,
+                $"subquery {sq} would be evaluated at {steps} steps, more than the query's sample limit of {_options.MaxSamples} " +
+                "(--query.max-samples): use a larger subquery step or a shorter range");
         var nested = Nested(first, to, step);
         var inner = nested.Eval(sq.Expr);
         if (inner is ScalarSteps s)

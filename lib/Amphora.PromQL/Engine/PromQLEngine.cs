@@ -12,6 +12,8 @@ public sealed record EngineOptions
     public bool EnableExperimentalFunctions { get; init; }
     /// <summary>The step of a subquery written without one (<c>x[5m:]</c>): the global evaluation interval.</summary>
     public TimeSpan DefaultEvaluationInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>How deeply parentheses, calls, aggregations, unary operators and <c>^</c> may nest (see <see cref="PromQLParser.DefaultMaxNestingDepth"/>).</summary>
+    public int MaxNestingDepth { get; init; } = PromQLParser.DefaultMaxNestingDepth;
 }
 
 /// <summary>Parses queries and prepares them for evaluation over a workspace's storage.</summary>
@@ -35,7 +37,7 @@ public sealed class PromQLEngine(EngineOptions options)
 
     private Expr Parse(string query)
     {
-        var expr = PromQLParser.ParseExpr(query);
+        var expr = PromQLParser.ParseExpr(query, options.MaxNestingDepth);
         if (!options.EnableExperimentalFunctions)
         {
             foreach (var node in Walk(expr))
@@ -111,6 +113,14 @@ public sealed class PromQLQuery
         catch (OperationCanceledException)
         {
             throw new PromQLException(PromQLErrorType.Canceled, "query was canceled in expression evaluation");
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new PromQLException(PromQLErrorType.BadData, "query is nested too deeply to evaluate on this thread's stack");
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException e)
+        {
+            throw new PromQLException(PromQLErrorType.Timeout, $"a regular expression took longer than {e.MatchTimeout.TotalSeconds:0.###}s to match one value: {e.Pattern}");
         }
     }
 }

@@ -131,10 +131,13 @@ public sealed class SubqueryExpr(Expr expr, long rangeMs, long stepMs) : Expr
     }
 }
 
+// Types are computed once, when a node is built from its already-typed children: a getter that asked the children again
+// would walk a 50,000-term chain for every node above it.
+
 public sealed class ParenExpr(Expr expr) : Expr
 {
     public Expr Expr { get; } = expr;
-    public override PromValueType Type => Expr.Type;
+    public override PromValueType Type { get; } = expr.Type;
     public override string ToString() => $"({Expr})";
 }
 
@@ -142,7 +145,7 @@ public sealed class UnaryExpr(TokenKind op, Expr expr) : Expr
 {
     public TokenKind Op { get; } = op;
     public Expr Expr { get; } = expr;
-    public override PromValueType Type => Expr.Type;
+    public override PromValueType Type { get; } = expr.Type;
     public override string ToString() => Tokens.Text(Op) + Expr;
 }
 
@@ -167,18 +170,40 @@ public sealed class BinaryExpr(TokenKind op, Expr lhs, Expr rhs, VectorMatching?
     public VectorMatching? Matching { get; } = matching;
     public bool ReturnBool { get; } = returnBool;
 
-    public override PromValueType Type =>
-        Lhs.Type == PromValueType.Scalar && Rhs.Type == PromValueType.Scalar ? PromValueType.Scalar : PromValueType.Vector;
+    public override PromValueType Type { get; } =
+        lhs.Type == PromValueType.Scalar && rhs.Type == PromValueType.Scalar ? PromValueType.Scalar : PromValueType.Vector;
 
+    /// <summary>The left spine of a chain <c>a + b + c + ...</c>, outermost first, and the leftmost operand below it.</summary>
+    public static List<BinaryExpr> LeftSpine(BinaryExpr top, out Expr leftmost)
+    {
+        var spine = new List<BinaryExpr>();
+        Expr e = top;
+        while (e is BinaryExpr b)
+        {
+            spine.Add(b);
+            e = b.Lhs;
+        }
+        leftmost = e;
+        return spine;
+    }
+
+    /// <summary>Printed iteratively along the left spine, so a chain of any length prints without deep recursion.</summary>
     public override string ToString()
     {
-        var sb = new StringBuilder().Append(Lhs).Append(' ').Append(Tokens.Text(Op));
-        if (ReturnBool) sb.Append(" bool");
-        if (Matching is { } m && (m.On || m.MatchingLabels.Count > 0))
-            sb.Append(m.On ? " on(" : " ignoring(").Append(string.Join(", ", m.MatchingLabels)).Append(')');
-        if (Matching is { Card: VectorMatchCardinality.ManyToOne or VectorMatchCardinality.OneToMany } g)
-            sb.Append(g.Card == VectorMatchCardinality.ManyToOne ? " group_left(" : " group_right(").Append(string.Join(", ", g.Include)).Append(')');
-        return sb.Append(' ').Append(Rhs).ToString();
+        var spine = LeftSpine(this, out var leftmost);
+        var sb = new StringBuilder().Append(leftmost);
+        for (int i = spine.Count - 1; i >= 0; i--)
+        {
+            var b = spine[i];
+            sb.Append(' ').Append(Tokens.Text(b.Op));
+            if (b.ReturnBool) sb.Append(" bool");
+            if (b.Matching is { } m && (m.On || m.MatchingLabels.Count > 0))
+                sb.Append(m.On ? " on(" : " ignoring(").Append(string.Join(", ", m.MatchingLabels)).Append(')');
+            if (b.Matching is { Card: VectorMatchCardinality.ManyToOne or VectorMatchCardinality.OneToMany } g)
+                sb.Append(g.Card == VectorMatchCardinality.ManyToOne ? " group_left(" : " group_right(").Append(string.Join(", ", g.Include)).Append(')');
+            sb.Append(' ').Append(b.Rhs);
+        }
+        return sb.ToString();
     }
 }
 

@@ -40,7 +40,7 @@ public sealed partial class PromQLParser
                 return args;
             }
             if (t.Kind == TokenKind.Eof) throw new ParseException(t.Pos, t.Pos, "unclosed left parenthesis");
-            args.Add(ParseBinary(1));
+            using (Nest()) args.Add(ParseBinary(1));
             var sep = Peek;
             if (sep.Kind == TokenKind.Comma)
             {

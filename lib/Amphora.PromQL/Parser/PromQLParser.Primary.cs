@@ -19,7 +19,8 @@ public sealed partial class PromQLParser
             {
                 Advance();
                 if (Peek.Kind == TokenKind.Eof) throw new ParseException(Peek.Pos, Peek.Pos, "unclosed left parenthesis");
-                var inner = ParseBinary(1);
+                Expr inner;
+                using (Nest()) inner = ParseBinary(1);
                 if (Peek.Kind == TokenKind.Eof) throw new ParseException(Peek.Pos, Peek.Pos, "unclosed left parenthesis");
                 if (Peek.Kind != TokenKind.RightParen) throw Unexpected(Peek);
                 var close = Advance();

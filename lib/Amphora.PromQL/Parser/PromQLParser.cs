@@ -8,22 +8,35 @@ namespace Amphora.PromQL.Parser;
 /// </summary>
 public sealed partial class PromQLParser
 {
-    private readonly string _input;
-    private readonly List<Token> _tokens;
-    private int _i;
+    /// <summary>
+    /// The default for <see cref="ParseExpr(string, int)"/>'s nesting limit: how many parentheses, function calls,
+    /// aggregations, unary operators and <c>^</c> operands may enclose one another. Real queries nest a few dozen levels
+    /// at most; the limit keeps the parser's and the evaluator's recursion far from the end of a thread's stack. Long
+    /// chains of left-associative operators (<c>a + b + c + ...</c>) and runs of unary signs are not nesting: they are
+    /// parsed and evaluated iteratively, whatever their length.
+    /// </summary>
+    public const int DefaultMaxNestingDepth = 256;
 
-    private PromQLParser(string input)
+    private readonly List<Token> _tokens;
+    private readonly int _maxDepth;
+    private int _i;
+    private int _depth;
+
+    private PromQLParser(string input, int maxDepth)
     {
-        _input = input;
         _tokens = new Lexer(input).Tokenize();
+        _maxDepth = maxDepth;
     }
 
     /// <summary>Parses and type-checks a query. Throws <see cref="ParseException"/> with Prometheus's message.</summary>
-    public static Expr ParseExpr(string input)
+    public static Expr ParseExpr(string input) => ParseExpr(input, DefaultMaxNestingDepth);
+
+    /// <summary>Parses a query, refusing one nested deeper than <paramref name="maxNestingDepth"/> (a <see cref="ParseException"/>).</summary>
+    public static Expr ParseExpr(string input, int maxNestingDepth)
     {
         try
         {
-            var p = new PromQLParser(input);
+            var p = new PromQLParser(input, maxNestingDepth);
             if (p.Peek.Kind == TokenKind.Eof) throw new ParseException(0, 0, "no expression found in input");
             var expr = p.ParseBinary(1);
             if (p.Peek.Kind != TokenKind.Eof) throw p.Unexpected(p.Peek);
@@ -33,12 +46,20 @@ public sealed partial class PromQLParser
         {
             throw e.WithInput(input);
         }
+        catch (InsufficientExecutionStackException)
+        {
+            // A backstop below the nesting limit, for a thread with a small stack or a limit set very high.
+            throw new ParseException(0, input.Length, "query is nested too deeply for the parser's stack").WithInput(input);
+        }
     }
 
     /// <summary>Parses a series selector as the series, labels and label-values APIs take it (<c>match[]</c>).</summary>
-    public static IReadOnlyList<LabelMatcher> ParseMetricSelector(string input)
+    public static IReadOnlyList<LabelMatcher> ParseMetricSelector(string input) => ParseMetricSelector(input, DefaultMaxNestingDepth);
+
+    /// <summary>Parses a <c>match[]</c> selector with the given nesting limit.</summary>
+    public static IReadOnlyList<LabelMatcher> ParseMetricSelector(string input, int maxNestingDepth)
     {
-        var expr = ParseExpr(input);
+        var expr = ParseExpr(input, maxNestingDepth);
         if (expr is VectorSelector { Modifiers: { HasOffset: false, At: AtModifier.None } } vs) return vs.Matchers;
         throw new ParseException(0, input.Length, "expected vector selector, got " + TypeName(expr.Type)).WithInput(input);
     }
@@ -102,8 +123,17 @@ public sealed partial class PromQLParser
                 returnBool = true;
             }
             var matching = ParseVectorMatching(op);
-            int next = Tokens.IsRightAssociative(op.Kind) ? precedence : precedence + 1;
-            var rhs = ParseBinary(next);
+            Expr rhs;
+            if (Tokens.IsRightAssociative(op.Kind))
+            {
+                // a ^ b ^ c is a ^ (b ^ c): each operand nests one level deeper.
+                using (Nest()) rhs = ParseBinary(precedence);
+            }
+            else
+            {
+                // Left-associative: the loop builds a + b + c iteratively; the recursion here is bounded by the precedence levels.
+                rhs = ParseBinary(precedence + 1);
+            }
             lhs = CheckBinary(new BinaryExpr(op.Kind, lhs, rhs, matching, returnBool)
             {
                 Position = new PositionRange(lhs.Position.Start, rhs.Position.End),
@@ -160,21 +190,46 @@ public sealed partial class PromQLParser
         t.Kind == TokenKind.Identifier || (Tokens.IsKeyword(t.Kind) && t.Text.Length > 0 && char.IsAsciiLetter(t.Text[0])) ||
         (t.Kind == TokenKind.Number && char.IsAsciiLetter(t.Text[0]));
 
+    /// <summary>
+    /// A run of unary signs is read in one loop and folded: <c>+</c> changes nothing, two <c>-</c> give back the values (with the
+    /// metric name dropped), so any run is at most two nodes deep and 100,000 signs cost no recursion.
+    /// </summary>
     private Expr ParseUnary()
     {
         var t = Peek;
-        if (t.Kind is TokenKind.Add or TokenKind.Sub)
+        if (t.Kind is not (TokenKind.Add or TokenKind.Sub)) return ParsePostfix(ParsePrimary());
+        int minuses = 0;
+        while (Peek.Kind is TokenKind.Add or TokenKind.Sub)
+            if (Advance().Kind == TokenKind.Sub) minuses++;
+        // Unary operators bind tighter than every binary operator except ^: -2^2 is -(2^2).
+        Expr operand;
+        using (Nest()) operand = ParseBinary(Tokens.Precedence(TokenKind.Pow));
+        if (operand.Type is not (PromValueType.Scalar or PromValueType.Vector))
+            throw Error(operand, $"unary expression only allowed on expressions of type scalar or instant vector, got \"{TypeName(operand.Type)}\"");
+        var range = new PositionRange(t.Pos, operand.Position.End);
+        if (operand is NumberLiteral n)
+            return minuses == 0 ? operand : new NumberLiteral(minuses % 2 == 1 ? -n.Value : n.Value) { Position = range };
+        if (minuses == 0) return new UnaryExpr(TokenKind.Add, operand) { Position = range };
+        if (minuses % 2 == 1) return new UnaryExpr(TokenKind.Sub, operand) { Position = range };
+        return new UnaryExpr(TokenKind.Sub, new UnaryExpr(TokenKind.Sub, operand) { Position = range }) { Position = range };
+    }
+
+    /// <summary>Enters one level of nesting; disposing leaves it. Beyond the limit the query is refused.</summary>
+    private NestingScope Nest()
+    {
+        if (++_depth > _maxDepth)
         {
-            Advance();
-            // Unary operators bind tighter than every binary operator except ^: -2^2 is -(2^2).
-            var operand = ParseBinary(Tokens.Precedence(TokenKind.Pow));
-            if (operand.Type is not (PromValueType.Scalar or PromValueType.Vector))
-                throw Error(operand, $"unary expression only allowed on expressions of type scalar or instant vector, got \"{TypeName(operand.Type)}\"");
-            var range = new PositionRange(t.Pos, operand.Position.End);
-            if (t.Kind == TokenKind.Sub && operand is NumberLiteral n) return new NumberLiteral(-n.Value) { Position = range };
-            if (t.Kind == TokenKind.Add && operand is NumberLiteral) return operand;
-            return new UnaryExpr(t.Kind, operand) { Position = range };
+            var at = Peek;
+            throw new ParseException(at.Pos, at.Pos + Math.Max(1, at.Text.Length),
+                $"query is nested too deeply: more than {_maxDepth} levels of parentheses, function calls, aggregations, " +
+                "unary operators or ^ operands (the limit is --query.max-nesting-depth)");
         }
-        return ParsePostfix(ParsePrimary());
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+        return new NestingScope(this);
+    }
+
+    private readonly struct NestingScope(PromQLParser parser) : IDisposable
+    {
+        public void Dispose() => parser._depth--;
     }
 }
