@@ -42,6 +42,7 @@ public sealed partial class QuerierService : ServiceBase
             var set = await querier.SelectAsync(true, new SelectHints(start, end, Function: "series"), matchers, ct);
             while (set.Next())
             {
+                if ((result.Count & 1023) == 1023) ct.ThrowIfCancellationRequested();
                 var labels = set.At().Labels;
                 if (seen.Add(labels)) result.Add(labels);
             }
