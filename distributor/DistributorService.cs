@@ -80,12 +80,16 @@ public sealed partial class DistributorService : ServiceBase
         }
     }
 
+    /// <summary>The clock samples' timestamps are checked against (validation.create-grace-period).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public async Task<PushResult> PushAsync(string workspace, WriteRequest request, CancellationToken ct)
     {
         var valid = new List<ValidSeries>(request.Timeseries.Count);
         ValidationError? firstInvalid = null;
         var discarded = new Dictionary<string, long>(StringComparer.Ordinal);
         long received = 0;
+        long nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ts in request.Timeseries)
         {
             received += ts.Samples.Count + ts.Histograms.Count;
@@ -108,10 +112,23 @@ public sealed partial class DistributorService : ServiceBase
             if (ts.Samples.Count == 0) continue;
             var t = new long[ts.Samples.Count];
             var v = new double[ts.Samples.Count];
-            for (int i = 0; i < t.Length; i++)
+            int n = 0;
+            foreach (var sample in ts.Samples)
             {
-                t[i] = ts.Samples[i].Timestamp;
-                v[i] = ts.Samples[i].Value;
+                if (_validator.CheckTimestamp(labels, sample.Timestamp, nowMs) is { } refused)
+                {
+                    firstInvalid ??= refused;
+                    discarded[refused.Id] = discarded.GetValueOrDefault(refused.Id) + 1;
+                    continue;
+                }
+                t[n] = sample.Timestamp;
+                v[n++] = sample.Value;
+            }
+            if (n == 0) continue;
+            if (n < t.Length)
+            {
+                Array.Resize(ref t, n);
+                Array.Resize(ref v, n);
             }
             valid.Add(new ValidSeries(labels, t, v));
         }

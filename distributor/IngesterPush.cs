@@ -82,14 +82,15 @@ public static class SampleRejections
     public static string Message(AppendStatus status, Labels labels, long t)
     {
         string series = SeriesValidator.Describe(labels);
-        string when = DateTimeOffset.FromUnixTimeMilliseconds(t).ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
+        string when = SeriesValidator.FormatTime(t);
         string what = status switch
         {
             AppendStatus.OutOfOrder =>
                 $"the sample at {when} is older than the series' newest sample by more than the out-of-order window " +
                 "(set by ingester.out-of-order-window)",
-            AppendStatus.TooOld => $"the sample at {when} is older than the oldest time the ingester still accepts " +
-                "(the data before it has been written to a block; blocks span tsdb.block-range)",
+            AppendStatus.TooOld => $"the sample at {when} is older than the oldest time the workspace's head still accepts: " +
+                "its range has been written to a block, or it is more than half a block range (tsdb.block-range) behind the " +
+                "workspace's newest sample",
             AppendStatus.DuplicateTimestamp => $"the sample at {when} has the timestamp of a stored sample but a different value",
             AppendStatus.SeriesLimit => "the series would exceed the workspace's active series limit",
             _ => $"the sample at {when} was refused",

@@ -11,6 +11,8 @@ public sealed record ValidationOptions
     public int MaxLabelNamesPerSeries { get; init; } = 70;
     public int MaxLabelNameLength { get; init; } = 1024;
     public int MaxLabelValueLength { get; init; } = 2048;
+    /// <summary>How far past the distributor's clock a sample may be (validation.create-grace-period, as Mimir's).</summary>
+    public TimeSpan CreateGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Why a series was refused: a stable id (counted in metrics as the reason) and a message naming the series.</summary>
@@ -124,6 +126,26 @@ public sealed class SeriesValidator(ValidationOptions options)
         error = null;
         return true;
     }
+
+    /// <summary>
+    /// Refuses a sample later than <paramref name="nowMs"/> plus the grace period: one such sample would move the workspace's
+    /// head (and so its block cuts and the oldest time it accepts) into the future. Too old is decided by the ingester's head.
+    /// </summary>
+    public ValidationError? CheckTimestamp(Labels labels, long t, long nowMs)
+    {
+        long limit = nowMs + (long)options.CreateGracePeriod.TotalMilliseconds;
+        if (t <= limit) return null;
+        const string id = "err-amphora-too-far-in-future";
+        return new ValidationError(id, $"{id}: received a sample whose timestamp {FormatTime(t)} is more than " +
+            $"{options.CreateGracePeriod.TotalMinutes:0.##}m after the current time {FormatTime(nowMs)} (set by validation.create-grace-period). " +
+            $"series: '{Describe(labels)}'");
+    }
+
+    /// <summary>A sample time as RFC 3339 when it is one, otherwise its milliseconds (any int64 can arrive).</summary>
+    public static string FormatTime(long t) =>
+        t is >= -62135596800000 and <= 253402300799999
+            ? DateTimeOffset.FromUnixTimeMilliseconds(t).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture)
+            : $"{t} ms";
 
     private static bool TryDecode(ReadOnlySpan<byte> bytes, out string text)
     {

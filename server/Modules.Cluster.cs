@@ -135,6 +135,7 @@ public sealed partial class Modules
             MaxLabelNamesPerSeries = config.MaxLabelNamesPerSeries,
             MaxLabelNameLength = config.MaxLabelNameLength,
             MaxLabelValueLength = config.MaxLabelValueLength,
+            CreateGracePeriod = config.CreateGracePeriod,
         },
     };
 

@@ -35,7 +35,7 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v)
     {
         var head = Head;
-        if (t < head.MinValidTime) return AppendStatus.TooOld;
+        if (t < head.AppendableMinTime) return AppendStatus.TooOld;
         var series = head.Find(labels);
         if (series is not null)
         {

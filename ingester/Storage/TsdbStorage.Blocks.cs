@@ -1,4 +1,5 @@
 using Amphora.Tsdb;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -24,7 +25,11 @@ public sealed partial class TsdbStorage
     /// longer than the local retention, which tests set to seconds).</summary>
     private TimeSpan RetiredGrace => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, Options.LocalBlockRetention.Ticks));
 
-    private readonly SemaphoreSlim _cutLock = new(1, 1);
+    // Locks of the background work, none of them taken by appends or queries: a cycle at a time; per workspace, its cuts
+    // (and its deletion); for the WAL checkpoint and the uploads, which cover every workspace, a lock held only across them.
+    private readonly SemaphoreSlim _cycleLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _workspaceLocks = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _shipLock = new(1, 1);
     private readonly List<(string Dir, DateTime Since)> _retired = new();
     private readonly Lock _blocksGate = new();
     private readonly Dictionary<string, Block[]> _localBlocks = new(StringComparer.Ordinal);
@@ -134,31 +139,63 @@ public sealed partial class TsdbStorage
     /// </summary>
     public async Task<int> CutBlocksAsync(CancellationToken ct = default)
     {
-        await _cutLock.WaitAsync(ct);
+        await _cycleLock.WaitAsync(ct);
         try
         {
             int cut = 0;
-            long range = BlockRangeMs;
             foreach (var (workspace, head) in _heads.ToArray())
             {
-                while (true)
+                var gate = WorkspaceLock(workspace);
+                await gate.WaitAsync(ct);
+                try
                 {
-                    long min = head.MinTime, max = head.MaxTime;
-                    if (min == long.MaxValue || max == long.MinValue) break;
-                    long start = Math.DivRem(min, range, out long rem) * range - (rem < 0 ? range : 0);
-                    if (max - start < range + range / 2) break;
-                    await CutAsync(workspace, head, start, start + range);
-                    cut++;
+                    if (!_heads.TryGetValue(workspace, out var current) || current != head) continue; // deleted meanwhile
+                    // One cut per range that holds data: after a cut the head's MinTime is its oldest remaining sample, so
+                    // a sample far in the past costs one block, never one step per empty range in between.
+                    while (NextCut(head, BlockRangeMs) is { } next)
+                    {
+                        await CutAsync(workspace, head, next.Start, next.End);
+                        cut++;
+                    }
+                }
+                finally
+                {
+                    gate.Release();
                 }
             }
-            if (cut > 0) Checkpoint();
-            await ShipAsync(ct);
+            await _shipLock.WaitAsync(ct);
+            try
+            {
+                if (cut > 0) Checkpoint();
+                await ShipAsync(ct);
+            }
+            finally
+            {
+                _shipLock.Release();
+            }
             return cut;
         }
         finally
         {
-            _cutLock.Release();
+            _cycleLock.Release();
         }
+    }
+
+    private SemaphoreSlim WorkspaceLock(string workspace) => _workspaceLocks.GetOrAdd(workspace, static _ => new SemaphoreSlim(1, 1));
+
+    /// <summary>
+    /// The block range holding the head's oldest sample, when the head holds data 1.5 ranges past its start; null otherwise.
+    /// Safe for any int64 sample time (the distance is computed in 128 bits, the start clamped at the smallest time).
+    /// </summary>
+    internal static (long Start, long End)? NextCut(Head head, long range)
+    {
+        long min = head.MinTime, max = head.MaxTime;
+        if (min == long.MaxValue || max == long.MinValue || max < min) return null;
+        long rem = min % range;
+        if (rem < 0) rem += range;
+        long start = (Int128)min - rem < long.MinValue ? long.MinValue : min - rem;
+        if ((Int128)max - start < range + range / 2) return null;
+        return (start, start + range);
     }
 
     private async Task CutAsync(string workspace, Head head, long start, long end)

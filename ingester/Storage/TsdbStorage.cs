@@ -162,18 +162,29 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     /// <summary>Deletes a workspace's data: logged first, so a restart does not bring it back.</summary>
     public async Task DropAsync(string workspace)
     {
-        await _cutLock.WaitAsync();
+        // The workspace's cuts, then the checkpoint and uploads (a checkpoint must not keep series of a deleted workspace
+        // while dropping the record that deletes them; an upload must not read the directory being deleted).
+        var gate = WorkspaceLock(workspace);
+        await gate.WaitAsync();
         try
         {
-            long seq = _wal.Append(WalRecordType.WorkspaceDeleted, WalRecords.EncodeWorkspace(workspace));
-            await _wal.CommitAsync(seq);
-            _heads.TryRemove(workspace, out _);
-            _metadata.TryRemove(workspace, out _);
-            DropLocalBlocks(workspace);
+            await _shipLock.WaitAsync();
+            try
+            {
+                long seq = _wal.Append(WalRecordType.WorkspaceDeleted, WalRecords.EncodeWorkspace(workspace));
+                await _wal.CommitAsync(seq);
+                _heads.TryRemove(workspace, out _);
+                _metadata.TryRemove(workspace, out _);
+                DropLocalBlocks(workspace);
+            }
+            finally
+            {
+                _shipLock.Release();
+            }
         }
         finally
         {
-            _cutLock.Release();
+            gate.Release();
         }
     }
 

@@ -41,6 +41,7 @@ public sealed partial class AmphoraConfig
     public int MaxLabelNamesPerSeries { get; set; } = 70;
     public int MaxLabelNameLength { get; set; } = 1024;
     public int MaxLabelValueLength { get; set; } = 2048;
+    public TimeSpan CreateGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
     public TimeSpan OutOfOrderWindow { get; set; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan BlockRange { get; set; } = TimeSpan.FromHours(2);
@@ -133,6 +134,7 @@ public sealed partial class AmphoraConfig
         if (MaxLabelNamesPerSeries <= 0) errors.Add("--validation.max-label-names-per-series must be positive");
         if (MaxLabelNameLength <= 0) errors.Add("--validation.max-label-name-length must be positive");
         if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");
+        if (CreateGracePeriod < TimeSpan.Zero) errors.Add("--validation.create-grace-period must not be negative");
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
         if (AuditDenialsPerSecond <= 0) errors.Add("--audit.denials-per-second must be positive");
         if (AuditMaxFileBytes < 4096) errors.Add("--audit.max-file-size must be at least 4KiB");

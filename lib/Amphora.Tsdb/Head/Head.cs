@@ -37,7 +37,22 @@ public sealed class Head : IQueryable
 
     /// <summary>Samples before this time are in blocks; the head refuses them.</summary>
     public long MinValidTime => Volatile.Read(ref _minValidTime);
-    /// <summary>The oldest and newest sample times the head has held since its last truncation.</summary>
+    /// <summary>
+    /// The oldest time an append may have now: nothing before <see cref="MinValidTime"/> (it is in a block), and, as in
+    /// Prometheus's head, nothing more than half a block range behind the head's newest sample (such a sample would open a
+    /// range the next cut writes at once; the out-of-order window is at most half a range).
+    /// </summary>
+    public long AppendableMinTime
+    {
+        get
+        {
+            long minValid = MinValidTime, max = MaxTime;
+            if (max == long.MinValue || max < long.MinValue + _blockRange / 2) return minValid;
+            return Math.Max(minValid, max - _blockRange / 2);
+        }
+    }
+
+    /// <summary>The oldest sample time the head holds (exact after a truncation) and the newest it has held.</summary>
     public long MinTime => Volatile.Read(ref _minT);
     public long MaxTime => Volatile.Read(ref _maxT);
 
@@ -113,13 +128,24 @@ public sealed class Head : IQueryable
         return result;
     }
 
-    /// <summary>Drops data before <paramref name="time"/> (it is in a block now). Series stay, so references in the WAL stay valid.</summary>
+    /// <summary>
+    /// Drops data before <paramref name="time"/> (it is in a block now) and sets <see cref="MinTime"/> to the oldest sample
+    /// left, so the next cut starts where data is, however far away. Series stay, so references in the WAL stay valid.
+    /// Samples appended meanwhile lower MinTime again through <see cref="Observe"/>.
+    /// </summary>
     public void TruncateBefore(long time)
     {
+        Volatile.Write(ref _minT, long.MaxValue);
+        long min = long.MaxValue;
         foreach (var s in DistinctSeries())
-            lock (s.Lock) s.TruncateBefore(time);
-        long cur;
-        while (time > (cur = Volatile.Read(ref _minT)) && Interlocked.CompareExchange(ref _minT, time, cur) != cur) { }
+        {
+            lock (s.Lock)
+            {
+                s.TruncateBefore(time);
+                if (s.HasData) min = Math.Min(min, s.MinT);
+            }
+        }
+        Observe(min, long.MinValue);
     }
 
     /// <summary>Forgets series without data (after a WAL replay, before any appender runs).</summary>

@@ -86,6 +86,46 @@ public sealed class RemoteWriteTests(AmphoraFixture amphora) : IClassFixture<Amp
         Assert.Empty(SampleValues(await api.QueryAsync("rw_ooo", Now - 600_000)));
     }
 
+    [Theory]
+    [InlineData(86_400_000L)] // one day ahead: once made the workspace refuse current samples for a day after the next cut
+    [InlineData(long.MaxValue)] // once did so across restarts
+    public async Task A_sample_too_far_in_the_future_is_rejected_naming_the_grace_period_and_current_samples_stay_accepted(long ahead)
+    {
+        long future = ahead == long.MaxValue ? long.MaxValue : Now + ahead;
+        string ws = "rw-future-" + (ahead == long.MaxValue ? "max" : "day");
+        using var writer = amphora.Writer();
+        var result = await writer.PushAsync(ws, new WriteRequestBuilder()
+            .Series("__name__=\"rw_future\",a=\"1\"", (Now, 1), (future, 99))
+            .Series("__name__=\"rw_future\",a=\"2\"", (Now, 2)));
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Contains("err-amphora-too-far-in-future", result.Body);
+        Assert.Contains("validation.create-grace-period", result.Body);
+        Assert.Contains("rw_future", result.Body);
+
+        // A sample within the grace period is accepted; the current ones of the same request were kept.
+        Assert.Equal(HttpStatusCode.NoContent, (await writer.PushAsync(ws, new WriteRequestBuilder()
+            .Series("__name__=\"rw_future\",a=\"2\"", (Now + 60_000, 3)))).Status);
+        using var api = amphora.Api(ws);
+        Assert.Equal(["1", "2"], SampleValues(await api.QueryAsync("rw_future", Now)));
+        Assert.Equal(HttpStatusCode.NoContent, (await writer.PushAsync(ws, new WriteRequestBuilder()
+            .Series("__name__=\"rw_future\",a=\"1\"", (Now + 1000, 4)))).Status);
+    }
+
+    [Fact]
+    public async Task A_sample_far_in_the_past_is_rejected_as_too_old_with_a_400_not_a_500()
+    {
+        using var writer = amphora.Writer();
+        Assert.Equal(HttpStatusCode.NoContent, (await writer.PushAsync("rw-past", new WriteRequestBuilder()
+            .Series("__name__=\"rw_past\"", (Now, 1)))).Status);
+        foreach (long past in new[] { 0L, -4611686018427387904L, long.MinValue })
+        {
+            var result = await writer.PushAsync("rw-past", new WriteRequestBuilder().Series("__name__=\"rw_past\",a=\"new\"", (past, 2)));
+            Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+            Assert.Contains("err-amphora-sample-too-old", result.Body);
+            Assert.Contains("tsdb.block-range", result.Body);
+        }
+    }
+
     [Fact]
     public async Task A_duplicate_timestamp_with_another_value_is_rejected_and_the_same_value_accepted()
     {
