@@ -13,6 +13,7 @@ namespace Amphora.PromQL.Tests.Scripts;
 public sealed class PromqlScriptTests(ITestOutputHelper output)
 {
     [SkippableFact]
+    [Trait("SharedAssets", "promql-testdata")]
     public void Tier_one_conformance_scripts_pass_except_the_known_failures()
     {
         string dir = SharedAssets.PromqlTestData();
