@@ -56,13 +56,13 @@ public sealed class FreshCloneTests(ITestOutputHelper output)
         }
     }
 
-    private sealed record Outcome(string Name, string Outcome, string Message);
+    private sealed record TestResult(string Name, string Outcome, string Message);
 
-    private static IEnumerable<Outcome> ReadResults(string trx)
+    private static IEnumerable<TestResult> ReadResults(string trx)
     {
         XNamespace ns = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
         foreach (var r in XDocument.Load(trx).Descendants(ns + "UnitTestResult"))
-            yield return new Outcome((string?)r.Attribute("testName") ?? "", (string?)r.Attribute("outcome") ?? "",
+            yield return new TestResult((string?)r.Attribute("testName") ?? "", (string?)r.Attribute("outcome") ?? "",
                 r.Descendants(ns + "Message").FirstOrDefault()?.Value ?? "");
     }
 
