@@ -1,5 +1,5 @@
 using Amphora.Server.Config;
-using Microsoft.Extensions.Logging.Console;
+using Amphora.Server.Logging;
 
 namespace Amphora.Server;
 
@@ -18,24 +18,12 @@ public static partial class AmphoraHost
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-        if (config.LogFormat == "json")
+        logging.AddConsole(o => o.FormatterName = ProcessLogFormatter.FormatterName);
+        logging.AddConsoleFormatter<ProcessLogFormatter, ProcessLogFormatterOptions>(o =>
         {
-            logging.AddJsonConsole(o =>
-            {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                o.UseUtcTimestamp = true;
-                o.IncludeScopes = false;
-            });
-        }
-        else
-        {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
-                o.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
-        }
+            o.Target = config.Target;
+            o.Instance = config.InstanceName;
+            o.Json = config.LogFormat == "json";
+        });
     }
 }

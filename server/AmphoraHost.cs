@@ -1,4 +1,5 @@
 using Amphora.Metrics;
+using Amphora.Services;
 using Amphora.Server.Config;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -10,6 +11,8 @@ public static partial class AmphoraHost
     public static async Task<int> RunAsync(AmphoraConfig config, CancellationToken ct = default)
     {
         var app = Build(config);
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("amphora");
+        LogStarting(log, BuildInfo.Line, config.Target, config.Listen, config.DataDir);
         try
         {
             await app.RunAsync(ct);
@@ -25,7 +28,7 @@ public static partial class AmphoraHost
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("amphora").LogCritical(e, "amphora stopped: {Reason}", e.Message);
+            log.LogCritical(e, "amphora stopped: {Reason}", e.Message);
             return 1;
         }
     }
@@ -38,7 +41,9 @@ public static partial class AmphoraHost
         {
             k.Listen(endpoint, l =>
             {
-                l.Protocols = HttpProtocols.Http1AndHttp2;
+                // HTTP/2 needs TLS's protocol negotiation here; without TLS the listener serves HTTP/1.1 only (saying so
+                // avoids Kestrel's start-up warning that it disabled HTTP/2).
+                l.Protocols = config.TlsCertFile is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                 if (config.TlsCertFile is not null)
                     l.UseHttps(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(config.TlsCertFile, config.TlsKeyFile));
             });
@@ -74,4 +79,7 @@ public static partial class AmphoraHost
         modules.MapRoutes(app);
         return app;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Build} starting: target {Target}, listening on {Listen}, data in {DataDir}")]
+    private static partial void LogStarting(ILogger logger, string build, string target, string listen, string dataDir);
 }

@@ -2,6 +2,11 @@ using Amphora.Server;
 using Amphora.Server.Config;
 
 if (args.Length > 0 && args[0] == "keys") return KeysCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] is "--version" or "version")
+{
+    Console.Out.WriteLine(Amphora.Services.BuildInfo.Line);
+    return 0;
+}
 
 AmphoraConfig config;
 try
@@ -12,6 +17,9 @@ try
         Console.Out.Write(ConfigLoader.HelpText());
         return 0;
     }
+    // Relative to where the user ran the command (dotnet run included: the project sets RunWorkingDirectory to the
+    // invoking directory), made absolute once so that every log line and file path names the same place.
+    config.DataDir = Path.GetFullPath(config.DataDir);
     var problems = config.Validate();
     if (problems.Count > 0)
     {

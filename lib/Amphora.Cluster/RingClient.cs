@@ -65,6 +65,8 @@ public sealed partial class RingClient : ServiceBase
                     _ => InstanceState.Unknown,
                 };
                 if (state.Instance != m.Name) LogNameMismatch(m.Address, m.Name, state.Instance);
+                // Logged once, on the poll that finds an unhealthy member answering again.
+                if (_ring.Instances.FirstOrDefault(i => i.Name == m.Name) is { Healthy: false }) LogRecovered(m.Name, m.Address, s);
                 return m with { State = s, Healthy = true };
             }
             catch (RpcException e) when (!ct.IsCancellationRequested)
@@ -87,6 +89,9 @@ public sealed partial class RingClient : ServiceBase
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ring member {Name} at {Address} is unreachable: {Reason}")]
     private partial void LogUnhealthy(string name, string address, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ring member {Name} at {Address} is reachable again (state {State})")]
+    private partial void LogRecovered(string name, string address, InstanceState state);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ring member at {Address} is configured as {Configured} but calls itself {Actual}; tokens follow the configured name")]
     private partial void LogNameMismatch(string address, string configured, string actual);

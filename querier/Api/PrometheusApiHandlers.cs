@@ -1,4 +1,3 @@
-using System.Reflection;
 using Amphora.Model;
 
 namespace Amphora.Querier.Api;
@@ -6,9 +5,6 @@ namespace Amphora.Querier.Api;
 /// <summary>The handlers behind <see cref="PrometheusApi"/>: parameters in, Prometheus JSON out; errors as <see cref="ApiException"/>.</summary>
 internal sealed partial class PrometheusApiHandlers(QuerierService querier)
 {
-    private static readonly string Version = typeof(PrometheusApiHandlers).Assembly
-        .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-
     public async Task<PromJsonWriter> SeriesAsync(ApiRequest r)
     {
         var matchSets = ParseMatchSets(r, required: true);
@@ -78,9 +74,9 @@ internal sealed partial class PrometheusApiHandlers(QuerierService querier)
     public Task<PromJsonWriter> BuildInfoAsync(ApiRequest r)
     {
         var w = Success();
-        w.Raw("{\"version\":"u8).String(Version.Split('+')[0])
-         .Raw(",\"revision\":"u8).String(Version.Contains('+') ? Version.Split('+')[1] : "")
-         .Raw(",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":"u8).String("dotnet" + Environment.Version)
+        w.Raw("{\"version\":"u8).String(Amphora.Services.BuildInfo.Version)
+         .Raw(",\"revision\":"u8).String(Amphora.Services.BuildInfo.Revision)
+         .Raw(",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":"u8).String("dotnet" + Amphora.Services.BuildInfo.Runtime)
          .Raw('}');
         return Task.FromResult(End(w));
     }

@@ -31,6 +31,15 @@ public sealed partial class AmphoraConfig
     public string? TlsKeyFile { get; set; }
     public string LogLevel { get; set; } = "info";
     public string LogFormat { get; set; } = "text";
+    public string? LogInstance { get; set; }
+
+    /// <summary>This process among its target's replicas, as every log line names it.</summary>
+    public string InstanceName => LogInstance ?? Target switch
+    {
+        "ingester" => IngesterName,
+        "compactor" => CompactorName,
+        _ => Listen,
+    };
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public long MaxRequestBodyBytes { get; set; } = 10 << 20;

@@ -110,7 +110,9 @@ public static class ConfigLoader
         var sb = new StringBuilder();
         sb.AppendLine("amphora: a Prometheus-compatible metrics service (remote write in, PromQL out).");
         sb.AppendLine();
-        sb.AppendLine("Usage: amphora [--option=value ...]");
+        sb.AppendLine("Usage: amphora [--option=value ...]      run the service (--target=all by default)");
+        sb.AppendLine("       amphora keys create|list|disable|enable|delete ...   manage access keys in --data-dir (amphora keys --help)");
+        sb.AppendLine("       amphora --version                 print the version, the commit and the .NET version");
         sb.AppendLine("Every option can also be set in the YAML file given by --config: dots nest, dashes become underscores");
         sb.AppendLine("(--wal.fsync=batch is `wal: {fsync: batch}`, --data-dir is `data_dir`). Flags override the file.");
         sb.AppendLine();

@@ -52,6 +52,8 @@ public static class Options
             (c, v) => c.TlsKeyFile = v.Length == 0 ? null : v),
         new("log.level", "info", "Lowest log level written: debug, info, warn or error.", (c, v) => c.LogLevel = v),
         new("log.format", "text", "Log line format: text or json.", (c, v) => c.LogFormat = v),
+        new("log.instance", "", "Name of this process on every log line, after its target (empty: --ingester.name, --compactor.name, or --listen for other targets).",
+            (c, v) => c.LogInstance = v.Length == 0 ? null : v),
         new("shutdown-timeout", "30s", "How long SIGTERM waits for in-flight requests before closing the WAL and exiting.",
             (c, v) => c.ShutdownTimeout = Duration(v)),
         new("distributor.max-recv-msg-size", "10MiB", "Largest remote-write request accepted, after snappy decompression (larger: 413).",

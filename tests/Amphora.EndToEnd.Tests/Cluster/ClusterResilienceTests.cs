@@ -114,6 +114,16 @@ public sealed class ClusterResilienceTests(ITestOutputHelper output) : IAsyncLif
         await _ingesters[1]!.WaitReadyAsync();
         Assert.Contains("WAL replayed", _ingesters[1]!.Output);
         await Task.Delay(1000); // the ring marks it healthy again on the next polls
+        // The distributor logged the loss once and the recovery once (not on every poll), each line naming the process.
+        static int Lines(AmphoraProcess p, string text) => p.Output.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
+        await Eventually.HoldsAsync(() => Task.FromResult(Lines(_distributor, "ring member ingester-1 at") >= 2), () => _distributor.Output);
+        await Task.Delay(1000); // several more polls, which must not log again
+        Assert.Equal(1, Lines(_distributor, "ring member ingester-1 at 127.0.0.1:" + _layout[1].Grpc + " is unreachable"));
+        Assert.Equal(1, Lines(_distributor, "ring member ingester-1 at 127.0.0.1:" + _layout[1].Grpc + " is reachable again"));
+        Assert.All(_distributor.Output.Split('\n').Where(l => l.Contains(" ring member ", StringComparison.Ordinal)),
+            l => Assert.Contains(" distributor/127.0.0.1:" + _distributor.Port + " ", l));
+        Assert.All(_ingesters[1]!.Output.Split('\n').Where(l => l.Contains("WAL replayed", StringComparison.Ordinal)),
+            l => Assert.Contains(" ingester/ingester-1 ", l));
         await WriteForAsync(TimeSpan.FromSeconds(1));
         Assert.True(writer.Failures == 0, $"{writer.Failures} writes failed");
 
