@@ -50,8 +50,11 @@ public sealed partial class Modules
             case "compactor":
                 modules.AddCompactor(config, services, modules.AddTenancyForCompactor(config, services));
                 break;
+            case "operator":
+                modules.AddOperator(config, services);
+                break;
             default:
-                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier or compactor.");
+                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, compactor or operator.");
         }
         return modules;
     }

@@ -7,7 +7,7 @@ public static class Options
 {
     public static readonly IReadOnlyList<OptionSpec> All =
     [
-        new("target", "all", "Which component(s) this process runs: all, distributor, ingester, querier or compactor.",
+        new("target", "all", "Which component(s) this process runs: all, distributor, ingester, querier, compactor or operator (the Kubernetes operator).",
             (c, v) => c.Target = v),
         new("listen", "127.0.0.1:9009", "HOST:PORT of the HTTP listener (remote write, Prometheus query API, /metrics, /ready).",
             (c, v) => c.Listen = v),
@@ -157,6 +157,7 @@ public static class Options
             (c, v) => c.QueryMaxNestingDepth = Int(v)),
         new("query.experimental-functions", "false", "Enables PromQL's experimental functions and aggregations (sort_by_label, limitk, ...).",
             (c, v) => c.QueryExperimentalFunctions = Bool(v), IsSwitch: true),
+        .. OperatorFlags.All,
     ];
 
     public static OptionSpec? Find(string flag)

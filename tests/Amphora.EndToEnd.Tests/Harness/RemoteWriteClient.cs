@@ -9,7 +9,7 @@ namespace Amphora.EndToEnd.Tests.Harness;
 /// Sends Prometheus remote write 1.0 requests. The protobuf is encoded here by hand, independently of the product's generated
 /// types, so a test can also send what a generated encoder would refuse to produce (invalid UTF-8, unsorted or duplicate labels).
 /// </summary>
-public sealed class RemoteWriteClient(Uri baseAddress) : IDisposable
+public sealed class RemoteWriteClient(Uri baseAddress, AuthenticationHeaderValue? authorization = null) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
@@ -30,6 +30,7 @@ public sealed class RemoteWriteClient(Uri baseAddress) : IDisposable
         if (contentEncoding is not null) req.Content.Headers.ContentEncoding.Add(contentEncoding);
         req.Headers.Add("X-Prometheus-Remote-Write-Version", "0.1.0");
         if (workspace is not null) req.Headers.Add("X-Scope-OrgID", workspace);
+        if (authorization is not null) req.Headers.Authorization = authorization;
         using var resp = await _http.SendAsync(req);
         return new Result(resp.StatusCode, await resp.Content.ReadAsStringAsync());
     }

@@ -1,0 +1,60 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Amphora.Operator.ControlPlane;
+
+// Rule groups namespaces and the Alertmanager definition, on AMP's routes. An Amphora whose control plane does not serve
+// them answers 404 without AMP's error type; callers see ControlPlaneException.IsUnsupported and report it.
+public sealed partial class ControlPlaneClient
+{
+    /// <summary>PutRuleGroupsNamespace, or CreateRuleGroupsNamespace when the namespace does not exist yet.</summary>
+    public async Task PutRuleGroupsNamespaceAsync(string workspaceId, string name, string data, CancellationToken ct)
+    {
+        string blob = Convert.ToBase64String(Encoding.UTF8.GetBytes(data));
+        try
+        {
+            await SendAsync(HttpMethod.Put, $"/workspaces/{Esc(workspaceId)}/rulegroupsnamespaces/{Esc(name)}", new JsonObject { ["data"] = blob }, ct);
+        }
+        catch (ControlPlaneException e) when (e.IsNotFound)
+        {
+            await SendAsync(HttpMethod.Post, $"/workspaces/{Esc(workspaceId)}/rulegroupsnamespaces",
+                new JsonObject { ["name"] = name, ["data"] = blob }, ct);
+        }
+    }
+
+    public async Task DeleteRuleGroupsNamespaceAsync(string workspaceId, string name, CancellationToken ct)
+    {
+        try
+        {
+            await SendAsync(HttpMethod.Delete, $"/workspaces/{Esc(workspaceId)}/rulegroupsnamespaces/{Esc(name)}", null, ct);
+        }
+        catch (ControlPlaneException e) when (e.IsNotFound || e.IsUnsupported)
+        {
+        }
+    }
+
+    /// <summary>PutAlertManagerDefinition, or CreateAlertManagerDefinition when the workspace has none yet.</summary>
+    public async Task PutAlertManagerDefinitionAsync(string workspaceId, string data, CancellationToken ct)
+    {
+        var body = new JsonObject { ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(data)) };
+        try
+        {
+            await SendAsync(HttpMethod.Put, $"/workspaces/{Esc(workspaceId)}/alertmanager/definition", body, ct);
+        }
+        catch (ControlPlaneException e) when (e.IsNotFound)
+        {
+            await SendAsync(HttpMethod.Post, $"/workspaces/{Esc(workspaceId)}/alertmanager/definition", body.DeepClone(), ct);
+        }
+    }
+
+    public async Task DeleteAlertManagerDefinitionAsync(string workspaceId, CancellationToken ct)
+    {
+        try
+        {
+            await SendAsync(HttpMethod.Delete, $"/workspaces/{Esc(workspaceId)}/alertmanager/definition", null, ct);
+        }
+        catch (ControlPlaneException e) when (e.IsNotFound || e.IsUnsupported)
+        {
+        }
+    }
+}
