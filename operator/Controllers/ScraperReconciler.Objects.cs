@@ -13,7 +13,7 @@ public sealed partial class ScraperReconciler
     /// <summary>What Kubernetes service discovery (pod, service, endpoints, endpointslice, ingress roles) reads in the namespace.</summary>
     public static readonly IReadOnlyList<V1PolicyRule> DiscoveryRules =
     [
-        new() { ApiGroups = [""], Resources = ["pods", "services", "endpoints", "nodes"], Verbs = ["get", "list", "watch"] },
+        new() { ApiGroups = [""], Resources = ["pods", "services", "endpoints"], Verbs = ["get", "list", "watch"] },
         new() { ApiGroups = ["discovery.k8s.io"], Resources = ["endpointslices"], Verbs = ["get", "list", "watch"] },
         new() { ApiGroups = ["networking.k8s.io"], Resources = ["ingresses"], Verbs = ["get", "list", "watch"] },
     ];

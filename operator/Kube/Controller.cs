@@ -72,7 +72,7 @@ public sealed partial class Controller<T> where T : class, IAmphoraResource
                     var wait = Queue.AddWithBackoff(key);
                     var ready = resource.BaseStatus?.Conditions.Find(c => c.Type == Conditions.Ready);
                     await _events.WarningAsync(resource, "BackOff",
-                        $"{ready?.Reason}: {ready?.Message}; retrying in {wait.TotalSeconds:0.#}s");
+                        $"{ready?.Reason}: {ready?.Message}; retrying in {wait.TotalSeconds:0.###}s");
                     continue;
                 }
                 Queue.Forget(key);
@@ -87,7 +87,7 @@ public sealed partial class Controller<T> where T : class, IAmphoraResource
                 var delay = Queue.AddWithBackoff(key);
                 LogReconcileFailed(e, _reconciler.Plural, key, delay.TotalSeconds);
                 if (Watcher.Cache.TryGetValue(key, out var failed))
-                    await _events.WarningAsync(failed, "ReconcileFailed", $"{Describe(e)}; retrying in {delay.TotalSeconds:0.#}s");
+                    await _events.WarningAsync(failed, "ReconcileFailed", $"{Describe(e)}; retrying in {delay.TotalSeconds:0.###}s");
             }
             finally
             {

@@ -133,9 +133,9 @@ public sealed class WorkspaceTests(OperatorEnvironment env)
         using var rw = new RemoteWriteClient(env.Amphora.BaseAddress, Basic(writer));
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var ok = await rw.PushToWorkspacePathAsync(id, new WriteRequestBuilder()
-            .Series("__name__=\"m\",job=\"capped\",i=\"1\"", (now, 1)).Series("__name__=\"m\",job=\"capped\",i=\"2\"", (now, 1)));
+            .Series("__name__=\"m\",i=\"1\",job=\"capped\"", (now, 1)).Series("__name__=\"m\",i=\"2\",job=\"capped\"", (now, 1)));
         Assert.Equal(HttpStatusCode.NoContent, ok.Status);
-        var over = await rw.PushToWorkspacePathAsync(id, new WriteRequestBuilder().Series("__name__=\"m\",job=\"capped\",i=\"3\"", (now, 1)));
+        var over = await rw.PushToWorkspacePathAsync(id, new WriteRequestBuilder().Series("__name__=\"m\",i=\"3\",job=\"capped\"", (now, 1)));
         Assert.NotEqual(HttpStatusCode.NoContent, over.Status);
         Assert.Contains("err-amphora-max-series-per-label-set", over.Body);
     }

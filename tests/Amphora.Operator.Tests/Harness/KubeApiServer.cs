@@ -37,21 +37,21 @@ public sealed class KubeApiServer : IDisposable
         _etcdPeerPort = FreePort.Next();
         CaCertificate = WritePki(Path.Combine(_dir, "pki"), Token);
         KubeconfigPath = Path.Combine(_dir, "kubeconfig");
-        File.WriteAllText(KubeconfigPath, $"""
+        File.WriteAllText(KubeconfigPath, $$"""
             apiVersion: v1
             kind: Config
             clusters:
             - name: local
               cluster:
-                server: {Url}
-                certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(CaCertificate.ExportCertificatePem()))}
+                server: {{Url}}
+                certificate-authority-data: {{Convert.ToBase64String(Encoding.ASCII.GetBytes(CaCertificate.ExportCertificatePem()))}}
             users:
             - name: admin
               user:
-                token: {Token}
+                token: {{Token}}
             contexts:
             - name: local
-              context: {{cluster: local, user: admin, namespace: default}}
+              context: {cluster: local, user: admin, namespace: default}
             current-context: local
             """);
     }
