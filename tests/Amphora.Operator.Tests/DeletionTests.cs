@@ -9,6 +9,7 @@ using Xunit;
 namespace Amphora.Operator.Tests;
 
 [Collection(OperatorCollection.Name)]
+[Trait("SharedAssets", "kubernetes")]
 public sealed class DeletionTests(OperatorEnvironment env)
 {
     [SkippableFact]

@@ -9,6 +9,7 @@ namespace Amphora.Operator.Tests;
 
 /// <summary>Every invalid example is refused at admission by the CRD schema, or reported in a condition naming the field or line.</summary>
 [Collection(OperatorCollection.Name)]
+[Trait("SharedAssets", "kubernetes")]
 public sealed class InvalidResourceTests(OperatorEnvironment env)
 {
     private static JsonObject Key(string name, params string[] actions) =>

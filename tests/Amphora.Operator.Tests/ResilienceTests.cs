@@ -9,6 +9,7 @@ namespace Amphora.Operator.Tests;
 
 /// <summary>Crashes, broken watches and a second replica never produce a second workspace or a second actor.</summary>
 [Collection(OperatorCollection.Name)]
+[Trait("SharedAssets", "kubernetes")]
 public sealed class ResilienceTests(OperatorEnvironment env)
 {
     [SkippableFact]

@@ -11,6 +11,7 @@ namespace Amphora.Operator.Tests;
 
 /// <summary>A Scraper becomes a collector whose configuration real Prometheus tools accept and whose data arrives.</summary>
 [Collection(OperatorCollection.Name)]
+[Trait("SharedAssets", "kubernetes")]
 public sealed class ScraperTests(OperatorEnvironment env)
 {
     [SkippableFact]

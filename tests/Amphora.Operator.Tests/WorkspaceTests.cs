@@ -13,6 +13,7 @@ namespace Amphora.Operator.Tests;
 
 /// <summary>A Workspace resource becomes an Amphora workspace whose key Secrets real clients use.</summary>
 [Collection(OperatorCollection.Name)]
+[Trait("SharedAssets", "kubernetes")]
 public sealed class WorkspaceTests(OperatorEnvironment env)
 {
     private static readonly string[] ReadActions = ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"];

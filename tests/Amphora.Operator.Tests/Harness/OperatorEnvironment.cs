@@ -19,7 +19,8 @@ public sealed class OperatorCollection : ICollectionFixture<OperatorEnvironment>
 
 /// <summary>
 /// What every operator test shares, started once: a real kube-apiserver and etcd with Amphora's CRDs applied, and a real
-/// Amphora (<c>--target=all --auth=keys</c>) whose bootstrap admin key the operators use. Each test makes its own
+/// Amphora (<c>--target=all --auth=keys</c>) given an admin key through <c>--auth.admin-key-file</c>, the same file the
+/// operators read through <c>--operator.admin-key-file</c>. Each test makes its own
 /// namespace and starts its own operator process(es) watching only that namespace, with a Lease of their own.
 /// </summary>
 public sealed class OperatorEnvironment : IAsyncLifetime
@@ -31,7 +32,8 @@ public sealed class OperatorEnvironment : IAsyncLifetime
     public KubeApiServer Kube => _kube ?? throw new InvalidOperationException("the API server did not start");
     public AmphoraProcess Amphora => _amphora ?? throw new InvalidOperationException("amphora did not start");
     public IKubernetes Client { get; private set; } = null!;
-    public string AdminKeyFile => Path.Combine(Amphora.DataDir, "bootstrap-credentials.json");
+    private readonly string _keyDir = Directory.CreateTempSubdirectory("amphora-operator-key-").FullName;
+    public string AdminKeyFile => Path.Combine(_keyDir, "admin-key.json");
     public HttpClient AmphoraAdmin { get; private set; } = null!;
 
     /// <summary>Skips (or, with AMPHORA_REQUIRE_SHARED_ASSETS=1, fails) a test when the API server assets are missing.</summary>
@@ -41,7 +43,10 @@ public sealed class OperatorEnvironment : IAsyncLifetime
     {
         if (_assets.Path is null) return;
         var kube = KubeApiServer.StartAsync(_assets.Path);
-        _amphora = AmphoraProcess.Start(null, null, "--auth=keys");
+        string secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        await File.WriteAllTextAsync(AdminKeyFile,
+            new JsonObject { ["accessKeyId"] = "OPERATORADMIN", ["secretAccessKey"] = secret }.ToJsonString());
+        _amphora = AmphoraProcess.Start(null, null, "--auth=keys", $"--auth.admin-key-file={AdminKeyFile}");
         _kube = await kube;
         Client = _kube.NewClient();
         await _amphora.WaitReadyAsync();
@@ -101,6 +106,7 @@ public sealed class OperatorEnvironment : IAsyncLifetime
         Client?.Dispose();
         _amphora?.Dispose();
         _kube?.Dispose();
+        try { Directory.Delete(_keyDir, recursive: true); } catch (IOException) { }
         return Task.CompletedTask;
     }
 }
