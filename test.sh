@@ -44,4 +44,6 @@ for dir in $(find tests -name package-lock.json -not -path '*/node_modules/*' -e
 done
 
 dotnet build Cluster.sln -c Release -nologo -v quiet
-dotnet test Cluster.sln -c Release --no-build -nologo -v quiet --logger "console;verbosity=normal" "$@"
+# One test project at a time (-m:1): the end-to-end and operator suites start real processes (Prometheus, kube-apiserver,
+# etcd, amphora clusters) whose timing checks starve when they share the two cores of a CI machine.
+dotnet test Cluster.sln -c Release --no-build -nologo -v quiet -m:1 --logger "console;verbosity=normal" "$@"
