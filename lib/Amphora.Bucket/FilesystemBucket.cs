@@ -4,7 +4,7 @@ namespace Amphora.Bucket;
 /// A bucket in a directory tree. Uploads go to a temporary file that is fsynced and renamed over the target, so a reader
 /// never sees half an object and a crash leaves either the old object or the new one.
 /// </summary>
-public sealed class FilesystemBucket : IBucket
+public sealed partial class FilesystemBucket : IBucket
 {
     private const string TempSuffix = ".uploading";
     private readonly string _root;

@@ -34,7 +34,7 @@ public sealed record S3BucketOptions(
 /// temporary object. Failures other than "not found" surface as the SDK's exceptions; wrap the bucket in a
 /// <see cref="RetryingBucket"/> to ride out transient ones.
 /// </summary>
-public sealed class S3Bucket : IBucket, IDisposable
+public sealed partial class S3Bucket : IBucket, IDisposable
 {
     private readonly AmazonS3Client _client;
     private readonly string _bucket;

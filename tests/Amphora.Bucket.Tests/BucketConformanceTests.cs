@@ -6,7 +6,7 @@ namespace Amphora.Bucket.Tests;
 /// The <see cref="IBucket"/> contract, run against every implementation (one subclass each), so that code tested on a
 /// directory behaves the same on S3. Each test class instance gets a fresh, empty bucket.
 /// </summary>
-public abstract class BucketConformanceTests
+public abstract partial class BucketConformanceTests
 {
     protected abstract IBucket Bucket { get; }
 

@@ -10,11 +10,25 @@ namespace Amphora.Bucket.Tests;
 /// </summary>
 public sealed class S3BucketTests(S3ServerFixture server) : BucketConformanceTests, IClassFixture<S3ServerFixture>, IDisposable
 {
-    private readonly S3Bucket _bucket = server.NewBucket();
+    private readonly string _prefix = "test-" + Guid.NewGuid().ToString("N");
+    private readonly List<S3Bucket> _others = [];
+    private S3Bucket? _bucket;
 
-    protected override IBucket Bucket => _bucket;
+    protected override IBucket Bucket => _bucket ??= server.NewBucket(_prefix);
 
-    public void Dispose() => _bucket.Dispose();
+    /// <summary>Another client of the same bucket and prefix, as a second component would have.</summary>
+    protected override IConditionalBucket SecondWriter()
+    {
+        var other = server.NewBucket(_prefix);
+        _others.Add(other);
+        return other;
+    }
+
+    public void Dispose()
+    {
+        _bucket?.Dispose();
+        foreach (var other in _others) other.Dispose();
+    }
 
     [Fact]
     public async Task Objects_live_under_the_configured_prefix()

@@ -10,9 +10,10 @@ namespace Amphora.Bucket.Tests;
 /// <summary>
 /// A real S3-compatible server for the tests: s3rver from npm, run by s3server/server.js as a child process on 127.0.0.1
 /// and a free port. Tests share one server; each keeps its objects apart with its own key prefix. Missing Node.js or a
-/// missing `npm ci` fails the tests rather than skipping them, so S3 support is never silently untested.
+/// missing `npm ci` fails the tests rather than skipping them, so S3 support is never silently untested. Like S3, the
+/// server makes a PUT atomic for readers and honours conditional writes (If-Match / If-None-Match; see server.js).
 /// </summary>
-public sealed class S3ServerFixture : IAsyncLifetime
+public class S3ServerFixture : IAsyncLifetime
 {
     public const string BucketName = "amphora-test";
 
@@ -23,6 +24,10 @@ public sealed class S3ServerFixture : IAsyncLifetime
     private Process? _node;
 
     public string Endpoint { get; private set; } = "";
+
+    /// <summary>False for a server that ignores If-Match and If-None-Match, as stock s3rver and some S3-compatible
+    /// services do.</summary>
+    protected virtual bool HonoursConditions => true;
 
     /// <summary>A bucket on the server whose objects live under a prefix of their own.</summary>
     public S3Bucket NewBucket(string? prefix = null, int listPageSize = 1000) => new(new S3BucketOptions(
@@ -40,6 +45,7 @@ public sealed class S3ServerFixture : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (!HonoursConditions) psi.Environment["S3RVER_IGNORE_CONDITIONS"] = "1";
         try
         {
             _node = Process.Start(psi) ?? throw new InvalidOperationException("node did not start");
@@ -105,4 +111,10 @@ public sealed class S3ServerFixture : IAsyncLifetime
             throw new InvalidOperationException($"s3rver is not installed: run `npm ci` in {dir} (./test.sh does)");
         return dir;
     }
+}
+
+/// <summary>An S3 server that accepts If-Match and If-None-Match and ignores them, as stock s3rver 3.7.1 does.</summary>
+public sealed class S3ServerIgnoringConditionsFixture : S3ServerFixture
+{
+    protected override bool HonoursConditions => false;
 }

@@ -150,6 +150,22 @@ public sealed class CompactorServiceTests(S3ServerFixture s3) : IClassFixture<S3
     }
 
     [Fact]
+    public async Task The_tenancy_state_beside_the_workspaces_is_never_taken_for_a_workspace()
+    {
+        var bucket = new FilesystemBucket(Path.Combine(_dir, "bucket"));
+        long t0 = Recent;
+        await TestBlocks.UploadAsync(bucket, "ws-a", TestBlocks.Data(10, t0, t0 + M), t0, t0 + M, "ingester-0");
+        await bucket.PutIfVersionAsync("tenancy/workspaces/ws-a.json", "{}"u8.ToArray(), null);
+        Assert.Equal(["tenancy/", "ws-a/"], await bucket.ListAsync(""));
+
+        await Compactor(bucket).RunOnceAsync();
+
+        Assert.Equal(["tenancy/workspaces/ws-a.json"], await bucket.ListAsync("tenancy/", recursive: true)); // no index, no marks
+        Assert.True(await bucket.ExistsAsync(BucketLayout.Index("ws-a")), "the workspace beside it was compacted and indexed");
+        Assert.Throws<Amphora.Model.InvalidWorkspaceIdException>(() => BucketLayout.WorkspacePrefix("tenancy"));
+    }
+
+    [Fact]
     public async Task Two_replicas_split_the_workspaces_and_never_compact_the_same_one()
     {
         var bucket = new FilesystemBucket(Path.Combine(_dir, "bucket"));

@@ -12,6 +12,8 @@ public enum WorkspaceIdRule
     Character,
     /// <summary>"." or "..", which name a directory relative to another.</summary>
     DotName,
+    /// <summary>A name the bucket uses for state that is not a workspace's (<see cref="WorkspaceIds.Reserved"/>).</summary>
+    Reserved,
 }
 
 /// <summary>Why a workspace id was refused: the rule, and a message that names it and the id (escaped, truncated).</summary>
@@ -28,11 +30,23 @@ public sealed class InvalidWorkspaceIdException(WorkspaceIdError error) : Argume
 /// directories): 1 to 150 characters (Mimir's bound) of ASCII letters, digits, '-', '_' and '.', but not "." or "..". That is the
 /// part of Mimir's tenant-id alphabet that needs no escaping in a URL path, a file name or an S3 key, and it holds AMP's
 /// <c>ws-</c> + UUID ids and <c>default</c>. Such an id is always one path segment under the directory it is joined to.
+/// The names in <see cref="Reserved"/> are refused too: the bucket keeps other state beside the workspaces' block
+/// directories under them, so the compactor, which takes every valid top-level name for a workspace, never touches it.
 /// </summary>
 public static class WorkspaceIds
 {
     public const int MaxLength = 150;
     public const string AllowedText = "letters, digits, '-', '_' and '.'";
+
+    /// <summary>The bucket prefix ("tenancy/") of the tenancy state every component shares: workspaces, access keys,
+    /// overrides (docs/format/tenancy.md).</summary>
+    public const string Tenancy = "tenancy";
+
+    /// <summary>Top-level bucket names that are not workspaces, compared ignoring case (a filesystem bucket may be on a
+    /// case-insensitive volume).</summary>
+    public static IReadOnlyList<string> Reserved => ReservedNames;
+
+    private static readonly string[] ReservedNames = [Tenancy];
 
     /// <summary>Null when <paramref name="id"/> is a valid workspace id, else the rule it breaks.</summary>
     public static WorkspaceIdError? Validate(string? id)
@@ -49,6 +63,10 @@ public static class WorkspaceIds
         }
         if (id is "." or "..")
             return new(WorkspaceIdRule.DotName, $"invalid workspace id \"{id}\": \".\" and \"..\" name directories, not workspaces");
+        foreach (var reserved in ReservedNames)
+            if (string.Equals(id, reserved, StringComparison.OrdinalIgnoreCase))
+                return new(WorkspaceIdRule.Reserved, $"invalid workspace id \"{id}\": \"{reserved}\" is reserved for the state the bucket " +
+                    "keeps beside the workspaces; choose another id");
         return null;
     }
 

@@ -7,7 +7,8 @@ namespace Amphora.Tsdb.Blocks;
 /// Names of the objects a workspace has in the bucket:
 /// <c>&lt;workspace&gt;/&lt;ulid&gt;/{chunks/000001…, index, tombstones, meta.json}</c>, a block's
 /// <c>deletion-mark.json</c>, the workspace's <c>bucket-index.json</c>, and <c>workspace-deletion-mark.json</c> while a
-/// deleted workspace's objects are being removed.
+/// deleted workspace's objects are being removed. Beside the workspaces, <c>tenancy/</c> holds the tenancy state
+/// (docs/format/tenancy.md); "tenancy" is not a valid workspace id (<see cref="Amphora.Model.WorkspaceIds.Reserved"/>).
 /// </summary>
 public static class BucketLayout
 {

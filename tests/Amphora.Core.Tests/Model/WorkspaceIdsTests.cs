@@ -61,6 +61,21 @@ public sealed class WorkspaceIdsTests
     public void Dot_and_dot_dot_are_refused_as_directory_names(string id) =>
         Assert.Equal(WorkspaceIdRule.DotName, WorkspaceIds.Validate(id)?.Rule);
 
+    [Theory]
+    [InlineData("tenancy")]
+    [InlineData("Tenancy")]
+    [InlineData("TENANCY")]
+    public void The_name_of_the_tenancy_state_in_the_bucket_is_reserved_so_it_is_never_taken_for_a_workspace(string id)
+    {
+        var error = WorkspaceIds.Validate(id);
+        Assert.Equal(WorkspaceIdRule.Reserved, error?.Rule);
+        Assert.Contains("reserved", error!.Message);
+        Assert.Throws<InvalidWorkspaceIdException>(() => WorkspaceIds.Require(id));
+        Assert.Contains(WorkspaceIds.Tenancy, WorkspaceIds.Reserved);
+        Assert.Null(WorkspaceIds.Validate("tenancy-a"));
+        Assert.Null(WorkspaceIds.Validate("my.tenancy"));
+    }
+
     [Fact]
     public void A_valid_id_is_a_direct_child_of_the_root_and_an_invalid_one_never_becomes_a_path()
     {
