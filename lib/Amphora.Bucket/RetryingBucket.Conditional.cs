@@ -48,8 +48,9 @@ public sealed partial class RetryingBucket : IConditionalBucket
                 attempts++;
                 await inner.DeleteIfVersionAsync(name, expectedVersion, token);
             }
-            catch (VersionConflictException) when (attempts > 1 && await inner.GetVersionedAsync(name, token) is null)
+            catch (VersionConflictException) when (attempts > 1)
             {
+                if (await inner.GetVersionedAsync(name, token) is not null) throw;
             }
             return true;
         }, ct);

@@ -92,7 +92,7 @@ public abstract partial class BucketConformanceTests
                 while (true)
                 {
                     var current = await writers[writer].GetVersionedAsync("tenancy/counter.json");
-                    var list = current is null ? [] : JsonSerializer.Deserialize<List<int>>(current.Content)!;
+                    var list = current is null ? new List<int>() : JsonSerializer.Deserialize<List<int>>(current.Content)!;
                     list.Add(i);
                     try
                     {

@@ -81,15 +81,17 @@ public sealed class RetryingConditionalBucketTests : IDisposable
     /// </summary>
     private sealed class LostAnswerBucket(IConditionalBucket inner, int lostAnswers, int failuresBeforeWrite = 0) : OrdinaryBucket(inner), IConditionalBucket
     {
+        private readonly IConditionalBucket _conditional = inner;
+
         public int Writes { get; private set; }
 
-        public Task<VersionedObject?> GetVersionedAsync(string name, CancellationToken ct = default) => inner.GetVersionedAsync(name, ct);
+        public Task<VersionedObject?> GetVersionedAsync(string name, CancellationToken ct = default) => _conditional.GetVersionedAsync(name, ct);
 
         public async Task<string> PutIfVersionAsync(string name, ReadOnlyMemory<byte> content, string? expectedVersion, CancellationToken ct = default)
         {
             int write = ++Writes;
             if (write <= failuresBeforeWrite) throw new IOException("connection reset before the request was sent");
-            string version = await inner.PutIfVersionAsync(name, content, expectedVersion, ct);
+            string version = await _conditional.PutIfVersionAsync(name, content, expectedVersion, ct);
             if (write <= failuresBeforeWrite + lostAnswers) throw new IOException("connection reset before the answer arrived");
             return version;
         }
@@ -98,7 +100,7 @@ public sealed class RetryingConditionalBucketTests : IDisposable
         {
             int write = ++Writes;
             if (write <= failuresBeforeWrite) throw new IOException("connection reset before the request was sent");
-            await inner.DeleteIfVersionAsync(name, expectedVersion, ct);
+            await _conditional.DeleteIfVersionAsync(name, expectedVersion, ct);
             if (write <= failuresBeforeWrite + lostAnswers) throw new IOException("connection reset before the answer arrived");
         }
     }
