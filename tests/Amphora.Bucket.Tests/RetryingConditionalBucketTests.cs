@@ -33,7 +33,8 @@ public sealed class RetryingConditionalBucketTests : IDisposable
 
         Assert.Equal(2, inner.Writes);
         var stored = await bucket.GetVersionedAsync("tenancy/ws.json");
-        Assert.Equal(("one"u8.ToArray(), version), (stored!.Content, stored.Version));
+        Assert.Equal("one"u8.ToArray(), stored!.Content);
+        Assert.Equal(version, stored.Version);
     }
 
     [Fact]
