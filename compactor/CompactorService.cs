@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Amphora.Bucket;
+using Amphora.Metrics;
 using Amphora.Model;
 using Amphora.Services;
 using Amphora.Tsdb.Blocks;
@@ -46,7 +47,8 @@ public sealed partial class CompactorService : ServiceBase
         _time = time ?? TimeProvider.System;
         Meter.CreateObservableGauge("amphora_compactor_last_success_timestamp_seconds",
             () => _lastSuccess.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("workspace", kv.Key))),
-            description: "When the last pass over a workspace succeeded.");
+            unit: null, description: "When the last pass over a workspace succeeded (without --metrics.per-workspace: the oldest of them).",
+            tags: [new KeyValuePair<string, object?>(MetricsExporter.AcrossWorkspacesTag, MetricsExporter.AcrossWorkspacesMin)]);
     }
 
     public override string Name => "compactor";

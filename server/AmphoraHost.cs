@@ -63,7 +63,7 @@ public static partial class AmphoraHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.ShutdownTimeout);
         ConfigureLogging(builder.Logging, config);
 
-        var exporter = new MetricsExporter();
+        var exporter = new MetricsExporter(workspaceLabel: config.MetricsPerWorkspace);
         builder.Services.AddSingleton(exporter);
         builder.Services.AddSingleton(sp => Modules.Create(config, sp));
         builder.Services.AddHostedService(sp => new ModuleHost(sp.GetRequiredService<Modules>(), sp.GetRequiredService<ILogger<ModuleHost>>()));

@@ -20,6 +20,7 @@ public sealed partial class AmphoraConfig
     public string SigV4Regions { get; set; } = "";
     public string? AuditLogFile { get; set; }
     public bool AuditLogToStdout { get; set; }
+    public bool MetricsPerWorkspace { get; set; }
     public int AuditDenialsPerSecond { get; set; } = 10;
     public long AuditMaxFileBytes { get; set; } = 100L << 20;
     public int AuditMaxFiles { get; set; } = 5;

@@ -54,6 +54,8 @@ public static class Options
         new("log.format", "text", "Log line format: text or json.", (c, v) => c.LogFormat = v),
         new("log.instance", "", "Name of this process on every log line, after its target (empty: --ingester.name, --compactor.name, or --listen for other targets).",
             (c, v) => c.LogInstance = v.Length == 0 ? null : v),
+        new("metrics.per-workspace", "false", "Label /metrics series with the workspace they count (samples, rejections, active series, ...). Off: they add up across workspaces, so the unauthenticated /metrics lists no workspace id; turn on only where /metrics is reachable by operators alone.",
+            (c, v) => c.MetricsPerWorkspace = Bool(v), IsSwitch: true),
         new("shutdown-timeout", "30s", "How long SIGTERM waits for in-flight requests before closing the WAL and exiting.",
             (c, v) => c.ShutdownTimeout = Duration(v)),
         new("distributor.max-recv-msg-size", "10MiB", "Largest remote-write request accepted, after snappy decompression (larger: 413).",

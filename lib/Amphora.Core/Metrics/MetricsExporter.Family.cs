@@ -13,12 +13,15 @@ public sealed partial class MetricsExporter
     {
         private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
         private readonly Instrument _instrument;
+        /// <summary>Observations of one label set in a scrape keep the smallest (<see cref="AcrossWorkspacesMin"/>) instead of adding up.</summary>
+        private readonly bool _keepsMinimum;
         public string Name { get; }
         public Kind Kind { get; }
 
         public Family(Instrument instrument)
         {
             _instrument = instrument;
+            _keepsMinimum = instrument.Tags?.Any(t => t.Key == AcrossWorkspacesTag && Equals(t.Value, AcrossWorkspacesMin)) == true;
             string name = SanitizeName(instrument.Name);
             Kind = instrument switch
             {
@@ -32,7 +35,9 @@ public sealed partial class MetricsExporter
 
         private bool IsObservable => _instrument.IsObservable;
 
-        public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+
+        /// <param name="generation">The scrape whose observable callbacks are running (observable instruments only).</param>
+        public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, long generation)
         {
             string key = RenderLabels(tags);
             var cell = _cells.GetOrAdd(key, static _ => new Cell());
@@ -53,6 +58,13 @@ public sealed partial class MetricsExporter
                     case Kind.Gauge when _instrument is UpDownCounter<long> or UpDownCounter<int> or UpDownCounter<double>:
                         cell.Value += value;
                         break;
+                    case Kind.Counter or Kind.Gauge when IsObservable:
+                        // The first observation of a label set in this scrape replaces the last scrape's; later ones add
+                        // (or keep the smallest, for timestamps).
+                        cell.Value = cell.Generation != generation ? value
+                            : _keepsMinimum ? Math.Min(cell.Value, value) : cell.Value + value;
+                        cell.Generation = generation;
+                        break;
                     default:
                         cell.Value = value;
                         break;
@@ -60,7 +72,8 @@ public sealed partial class MetricsExporter
             }
         }
 
-        public void WriteTo(StringBuilder sb, List<Family> sameName)
+        /// <summary>Writes the families of one name; observable series not observed in <paramref name="generation"/> are gone.</summary>
+        public void WriteTo(StringBuilder sb, List<Family> sameName, long generation)
         {
             string type = Kind switch { Kind.Counter => "counter", Kind.Histogram => "histogram", _ => "gauge" };
             string help = _instrument.Description ?? Name;
@@ -72,6 +85,7 @@ public sealed partial class MetricsExporter
                 {
                     lock (cell)
                     {
+                        if (family.IsObservable && cell.Generation != generation) continue;
                         if (Kind != Kind.Histogram)
                         {
                             sb.Append(Name);
@@ -126,5 +140,7 @@ public sealed partial class MetricsExporter
         public double Value;
         public long Count;
         public long[]? Buckets;
+        /// <summary>The scrape that last observed this cell (observable instruments).</summary>
+        public long Generation;
     }
 }
