@@ -1,4 +1,5 @@
 using System.Globalization;
+using Amphora.PromQL.Parser;
 
 namespace Amphora.Querier.Api;
 
@@ -30,37 +31,22 @@ public static class ApiParams
     {
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
         {
-            double ms = seconds * 1000;
-            if (ms >= long.MaxValue || ms <= long.MinValue)
+            // Prometheus converts to nanoseconds in an int64 (Go's time.Duration) and refuses what overflows it.
+            if (seconds * 1e9 >= long.MaxValue || seconds * 1e9 <= long.MinValue)
                 throw ApiException.InvalidParam(param, $"cannot parse \"{text}\" to a valid duration. It overflows int64");
-            return (long)Math.Round(ms);
+            return (long)Math.Round(seconds * 1000);
         }
         if (TryParsePromDuration(text, out long parsed)) return parsed;
         throw ApiException.InvalidParam(param, $"cannot parse \"{text}\" to a valid duration");
     }
 
-    /// <summary>Prometheus duration syntax: units y w d h m s ms in that order, each at most once.</summary>
+    /// <summary>
+    /// Prometheus duration syntax (<c>model.ParseDuration</c>): units y w d h m s ms in that order, each at most once, or
+    /// <c>0</c>; at most what Go's time.Duration holds (<see cref="Durations.MaxMs"/>).
+    /// </summary>
     public static bool TryParsePromDuration(string s, out long ms)
     {
         ms = 0;
-        if (s.Length == 0) return false;
-        if (s == "0") return true;
-        string[] units = ["y", "w", "d", "h", "m", "s", "ms"];
-        long[] sizes = [365L * 86_400_000, 7L * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
-        int lastUnit = -1, i = 0;
-        while (i < s.Length)
-        {
-            int start = i;
-            while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
-            if (start == i) return false;
-            if (!long.TryParse(s.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture, out long n)) return false;
-            int u = -1;
-            if (i + 1 < s.Length && s[i] == 'm' && s[i + 1] == 's') { u = 6; i += 2; }
-            else if (i < s.Length) { u = Array.IndexOf(units, s[i].ToString()); i++; }
-            if (u < 0 || u <= lastUnit) return false;
-            lastUnit = u;
-            ms += n * sizes[u];
-        }
-        return true;
+        return s == "0" || Durations.TryParse(s, out ms);
     }
 }

@@ -12,35 +12,50 @@ public static class Durations
         ("m", 60_000), ("s", 1000), ("ms", 1),
     ];
 
-    /// <summary>Parses a duration into milliseconds; false when the text is not one.</summary>
-    public static bool TryParse(string text, out long ms)
+    /// <summary>
+    /// The longest duration: what Go's <c>time.Duration</c> holds (2^63-1 ns, about 292 years), as Prometheus's
+    /// <c>model.ParseDuration</c> allows; <c>[293y]</c> is "duration out of range" there and here.
+    /// </summary>
+    public const long MaxMs = long.MaxValue / 1_000_000;
+
+    /// <summary>Prometheus's error text for a duration beyond <see cref="MaxMs"/>.</summary>
+    public const string OutOfRangeMessage = "duration out of range";
+
+    /// <summary>Parses a duration into milliseconds; false when the text is not one or is out of range.</summary>
+    public static bool TryParse(string text, out long ms) => Parse(text, out ms) == DurationSyntax.Valid;
+
+    /// <summary>Parses a duration into milliseconds, telling a malformed text from one beyond <see cref="MaxMs"/>.</summary>
+    public static DurationSyntax Parse(string text, out long ms)
     {
         ms = 0;
-        if (text.Length == 0) return false;
+        if (text.Length == 0) return DurationSyntax.Invalid;
         int i = 0, lastUnit = -1;
+        bool outOfRange = false;
         while (i < text.Length)
         {
             int start = i;
             while (i < text.Length && char.IsAsciiDigit(text[i])) i++;
-            if (i == start) return false;
-            if (!long.TryParse(text.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture, out long n)) return false;
+            if (i == start) return DurationSyntax.Invalid;
             int unitStart = i;
             while (i < text.Length && char.IsAsciiLetter(text[i])) i++;
             string unit = text[unitStart..i];
             int index = Array.FindIndex(Units, u => u.Unit == unit);
-            if (index < 0) return false;
-            if (index <= lastUnit) return false;
+            if (index < 0 || index <= lastUnit) return DurationSyntax.Invalid;
             lastUnit = index;
-            try
-            {
-                ms = checked(ms + checked(n * Units[index].Ms));
-            }
-            catch (OverflowException)
-            {
-                return false;
-            }
+            if (outOfRange) continue;
+            // Any digit count is well-formed; a count beyond the range only makes the duration out of range.
+            if (!long.TryParse(text.AsSpan(start, unitStart - start), NumberStyles.None, CultureInfo.InvariantCulture, out long n) ||
+                n > MaxMs / Units[index].Ms || ms + n * Units[index].Ms > MaxMs)
+                outOfRange = true;
+            else
+                ms += n * Units[index].Ms;
         }
-        return true;
+        if (outOfRange)
+        {
+            ms = 0;
+            return DurationSyntax.OutOfRange;
+        }
+        return DurationSyntax.Valid;
     }
 
     /// <summary>Formats milliseconds as Prometheus does (<c>1h30m</c>, <c>5m</c>, <c>1500ms</c> → <c>1s500ms</c>).</summary>
@@ -59,3 +74,6 @@ public static class Durations
         return sb.ToString();
     }
 }
+
+/// <summary>What <see cref="Durations.Parse"/> found.</summary>
+public enum DurationSyntax { Valid, Invalid, OutOfRange }

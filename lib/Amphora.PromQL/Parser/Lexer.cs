@@ -111,8 +111,14 @@ public sealed class Lexer(string input)
         int start = _pos;
         if (input[_pos] == '0' && _pos + 1 < input.Length && input[_pos + 1] is 'x' or 'X')
         {
+            // As Prometheus's lexer: hex digits, optionally a fraction of hex digits (which then fails to parse as a number).
             _pos += 2;
             while (_pos < input.Length && char.IsAsciiHexDigit(input[_pos])) _pos++;
+            if (_pos < input.Length && input[_pos] == '.')
+            {
+                _pos++;
+                while (_pos < input.Length && char.IsAsciiHexDigit(input[_pos])) _pos++;
+            }
             return CheckNumberEnd(start);
         }
         // A duration: digits immediately followed by unit letters, possibly repeated (1h30m).
@@ -123,12 +129,16 @@ public sealed class Lexer(string input)
             int end = scan;
             while (end < input.Length && char.IsAsciiLetterOrDigit(input[end])) end++;
             string text = input[start..end];
-            if (Durations.TryParse(text, out _))
+            switch (Durations.Parse(text, out _))
             {
-                _pos = end;
-                return new Token(TokenKind.Duration, start, text);
+                case DurationSyntax.Valid:
+                    _pos = end;
+                    return new Token(TokenKind.Duration, start, text);
+                case DurationSyntax.OutOfRange:
+                    throw new ParseException(start, end, Durations.OutOfRangeMessage);
+                default:
+                    throw new ParseException(start, end, $"bad number or duration syntax: \"{text}\"");
             }
-            throw new ParseException(start, end, $"bad number or duration syntax: \"{text}\"");
         }
         while (_pos < input.Length && char.IsAsciiDigit(input[_pos])) _pos++;
         if (_pos < input.Length && input[_pos] == '.')
@@ -138,13 +148,10 @@ public sealed class Lexer(string input)
         }
         if (_pos < input.Length && input[_pos] is 'e' or 'E')
         {
-            int save = _pos;
+            // As Prometheus's lexer: an exponent without digits ("1e", "1e+") is still a number token, which then fails to parse.
             _pos++;
             if (_pos < input.Length && input[_pos] is '+' or '-') _pos++;
-            if (_pos < input.Length && char.IsAsciiDigit(input[_pos]))
-                while (_pos < input.Length && char.IsAsciiDigit(input[_pos])) _pos++;
-            else
-                _pos = save;
+            while (_pos < input.Length && char.IsAsciiDigit(input[_pos])) _pos++;
         }
         return CheckNumberEnd(start);
     }
@@ -217,12 +224,12 @@ public sealed class Lexer(string input)
                     sb.Append(e);
                     break;
                 case 'x': sb.Append((char)Hex(body, ref i, 2, token)); break;
-                case 'u': sb.Append(char.ConvertFromUtf32(Hex(body, ref i, 4, token))); break;
-                case 'U': sb.Append(char.ConvertFromUtf32(Hex(body, ref i, 8, token))); break;
+                case 'u': sb.Append(CodePoint(Hex(body, ref i, 4, token), token)); break;
+                case 'U': sb.Append(CodePoint(Hex(body, ref i, 8, token), token)); break;
                 case >= '0' and <= '7':
-                    if (i + 2 >= body.Length) throw Invalid(token);
-                    int octal = Convert.ToInt32(body.Substring(i, 3), 8);
-                    if (octal > 255) throw Invalid(token);
+                    if (i + 2 >= body.Length || body[i + 1] is < '0' or > '7' || body[i + 2] is < '0' or > '7') throw Invalid(token);
+                    int octal = (e - '0') * 64 + (body[i + 1] - '0') * 8 + (body[i + 2] - '0');
+                    if (octal > 255) throw InvalidCodePoint(token);
                     sb.Append((char)octal);
                     i += 2;
                     break;
@@ -232,23 +239,27 @@ public sealed class Lexer(string input)
         return sb.ToString();
     }
 
-    private static int Hex(string body, ref int i, int digits, Token token)
+    private static uint Hex(string body, ref int i, int digits, Token token)
     {
         if (i + digits >= body.Length) throw Invalid(token);
-        if (!int.TryParse(body.AsSpan(i + 1, digits), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int v)) throw Invalid(token);
+        if (!uint.TryParse(body.AsSpan(i + 1, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint v)) throw Invalid(token);
         i += digits;
         return v;
     }
 
+    /// <summary>A <c>\u</c> or <c>\U</c> escape's character: a Unicode scalar value (no surrogate, at most U+10FFFF), as Go requires.</summary>
+    private static string CodePoint(uint v, Token token) =>
+        v > 0x10FFFF || v is >= 0xD800 and <= 0xDFFF ? throw InvalidCodePoint(token) : char.ConvertFromUtf32((int)v);
+
+    private static ParseException InvalidCodePoint(Token token) =>
+        new(token.Pos, token.Pos + token.Text.Length, "escape sequence is an invalid Unicode code point");
+
     private static ParseException Invalid(Token token) =>
         new(token.Pos, token.Pos + token.Text.Length, $"invalid syntax in string {token.Text}");
 
-    public static double ParseNumber(string text)
-    {
-        if (text.Equals("inf", StringComparison.OrdinalIgnoreCase)) return double.PositiveInfinity;
-        if (text.Equals("nan", StringComparison.OrdinalIgnoreCase)) return double.NaN;
-        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-            return (double)ulong.Parse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-        return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
-    }
+    /// <summary>The value of a number token as Prometheus reads it (see <see cref="NumberLiterals"/>); a parse error otherwise.</summary>
+    public static double ParseNumber(Token token) =>
+        NumberLiterals.TryParse(token.Text, out double value, out string? error)
+            ? value
+            : throw new ParseException(token.Pos, token.Pos + token.Text.Length, error!);
 }

@@ -11,7 +11,7 @@ public sealed partial class PromQLParser
         {
             case TokenKind.Number:
                 Advance();
-                return new NumberLiteral(Lexer.ParseNumber(t.Text)) { Position = new(t.Pos, t.Pos + t.Text.Length) };
+                return new NumberLiteral(Lexer.ParseNumber(t)) { Position = new(t.Pos, t.Pos + t.Text.Length) };
             case TokenKind.String:
                 Advance();
                 return new StringLiteral(Lexer.Unquote(t)) { Position = new(t.Pos, t.Pos + t.Text.Length) };
@@ -126,17 +126,28 @@ public sealed partial class PromQLParser
         {
             if (!Durations.TryParse(t.Text, out ms)) throw new ParseException(t.Pos, t.Pos + t.Text.Length, $"not a valid duration string: \"{t.Text}\"");
         }
-        else if (t.Kind == TokenKind.Number && double.TryParse(t.Text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds) && double.IsFinite(seconds))
-        {
-            ms = (long)Math.Round(seconds * 1000);
-        }
-        else
+        else if (!TrySecondsToken(t, out ms))
         {
             throw Unexpected(t, context, "duration");
         }
         Advance();
         if (ms <= 0) throw new ParseException(t.Pos, t.Pos + t.Text.Length, "duration must be greater than 0");
         return ms;
+    }
+
+    /// <summary>
+    /// A number token where a duration goes (Prometheus 3 reads <c>x[300]</c> as 300 seconds): false when it is not a finite
+    /// number; a parse error when it is beyond the longest duration.
+    /// </summary>
+    private static bool TrySecondsToken(Token t, out long ms)
+    {
+        ms = 0;
+        if (t.Kind != TokenKind.Number || !NumberLiterals.TryParse(t.Text, out double seconds, out _) || !double.IsFinite(seconds))
+            return false;
+        double rounded = Math.Round(seconds * 1000);
+        if (Math.Abs(rounded) > Durations.MaxMs) throw new ParseException(t.Pos, t.Pos + t.Text.Length, Durations.OutOfRangeMessage);
+        ms = (long)rounded;
+        return true;
     }
 
     private void ApplyOffset(Expr expr, Token offsetToken)
@@ -147,12 +158,7 @@ public sealed partial class PromQLParser
         var t = Peek;
         long ms;
         if (t.Kind == TokenKind.Duration && Durations.TryParse(t.Text, out ms)) Advance();
-        else if (t.Kind == TokenKind.Number && double.TryParse(t.Text, System.Globalization.NumberStyles.Float,
-                     System.Globalization.CultureInfo.InvariantCulture, out double seconds) && double.IsFinite(seconds))
-        {
-            ms = (long)Math.Round(seconds * 1000);
-            Advance();
-        }
+        else if (TrySecondsToken(t, out ms)) Advance();
         else throw Unexpected(t, "in offset", "duration");
         if (negative) ms = -ms;
         var modifiers = ModifiersOf(expr, offsetToken, "offset");
@@ -181,16 +187,21 @@ public sealed partial class PromQLParser
             t = Peek;
         }
         double seconds;
-        if (t.Kind == TokenKind.Number) seconds = Lexer.ParseNumber(t.Text);
+        if (t.Kind == TokenKind.Number) seconds = Lexer.ParseNumber(t);
         else if (t.Kind == TokenKind.Duration && Durations.TryParse(t.Text, out long atMs)) seconds = atMs / 1000.0;
         else throw Unexpected(t, "in @", "timestamp");
         Advance();
         if (negative) seconds = -seconds;
         if (!double.IsFinite(seconds) || Math.Abs(seconds * 1000) > long.MaxValue / 2.0)
-            throw new ParseException(t.Pos, t.Pos + t.Text.Length, $"timestamp out of bounds for @ modifier: {t.Text}");
+            throw new ParseException(expr.Position.Start, t.Pos + t.Text.Length, $"timestamp out of bounds for @ modifier: {GoFloat(seconds)}");
         modifiers.At = AtModifier.Timestamp;
         modifiers.AtMs = (long)Math.Round(seconds * 1000);
     }
+
+    /// <summary>Go's <c>%f</c> of a float, as Prometheus's @ error prints it (exact digits, six decimals, <c>+Inf</c>).</summary>
+    private static string GoFloat(double v) =>
+        double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
+        : v.ToString("F6", System.Globalization.CultureInfo.InvariantCulture);
 
     private static TimeModifiers ModifiersOf(Expr expr, Token at, string what) => expr switch
     {
