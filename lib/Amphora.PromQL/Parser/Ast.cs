@@ -87,14 +87,19 @@ public sealed class VectorSelector(string? name, IReadOnlyList<LabelMatcher> mat
 
     public override string ToString()
     {
-        var sb = new StringBuilder(Name ?? "");
-        var rest = Matchers.Where(m => !(Name is not null && m.Name == LabelNames.MetricName && m.Type == MatchType.Equal)).ToList();
-        if (rest.Count > 0 || Name is null) sb.Append('{').Append(string.Join(", ", rest.Select(FormatMatcher))).Append('}');
+        // A metric named like a keyword (bool, on, sum, ...) is read as the keyword in some places (x and ignoring() bool
+        // is a selector, x and bool is not): it prints as a __name__ matcher, which means the same everywhere.
+        string? name = Name is not null && Tokens.TryKeyword(Name, out _) ? null : Name;
+        var sb = new StringBuilder(name ?? "");
+        var rest = Matchers.Where(m => !(name is not null && m.Name == LabelNames.MetricName && m.Type == MatchType.Equal)).ToList();
+        if (rest.Count > 0 || name is null) sb.Append('{').Append(string.Join(", ", rest.Select(FormatMatcher))).Append('}');
         Modifiers.Append(sb);
         return sb.ToString();
     }
 
-    private static string FormatMatcher(LabelMatcher m) => m.Name + LabelMatcher.OperatorText(m.Type) + Quote(m.Value);
+    /// <summary>A matcher as the parser reads it back: a name outside the legacy alphabet (<c>{"a b"="x"}</c>) stays quoted.</summary>
+    private static string FormatMatcher(LabelMatcher m) =>
+        (LabelNames.IsValid(m.Name) ? m.Name : Quote(m.Name)) + LabelMatcher.OperatorText(m.Type) + Quote(m.Value);
 }
 
 public sealed class MatrixSelector(VectorSelector selector, long rangeMs) : Expr
