@@ -1,7 +1,8 @@
-using Amphora.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Amphora.Querier.Api;
 
@@ -10,7 +11,7 @@ namespace Amphora.Querier.Api;
 /// <c>metadata</c>, <c>status/buildinfo</c>) under <c>/prometheus/api/v1</c> with <c>X-Scope-OrgID</c> and under
 /// <c>/workspaces/{workspaceId}/api/v1</c> as in AMP. GET and form-encoded POST. Responses and errors have Prometheus's exact JSON.
 /// </summary>
-public static class PrometheusApi
+public static partial class PrometheusApi
 {
     public static void MapPrometheusApi(this IEndpointRouteBuilder routes, QuerierService querier)
     {
@@ -48,9 +49,23 @@ public static class PrometheusApi
                 status = ApiException.HttpStatus(ApiErrorType.Unavailable);
                 body = ErrorBody(ApiErrorType.Unavailable, e.Message);
             }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's own refusal of a malformed or truncated request body.
+                status = e.StatusCode;
+                body = ErrorBody(ApiErrorType.BadData, e.Message);
+            }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // A bug, never the client's fault: answered in Prometheus's shape instead of an empty 500, and logged once here.
+                if (ctx.RequestServices.GetService<ILoggerFactory>() is { } logs)
+                    LogUnhandled(logs.CreateLogger(typeof(PrometheusApi)), e, ctx.Request.Method, ctx.Request.Path.Value ?? "");
+                status = ApiException.HttpStatus(ApiErrorType.Internal);
+                body = ErrorBody(ApiErrorType.Internal, $"internal error: {e.Message}");
             }
             ctx.Response.StatusCode = status;
             ctx.Response.ContentType = "application/json";
@@ -62,49 +77,7 @@ public static class PrometheusApi
         new PromJsonWriter()
             .Raw("{\"status\":\"error\",\"errorType\":"u8).String(ApiException.TypeText(type))
             .Raw(",\"error\":"u8).String(message).Raw('}');
-}
 
-/// <summary>One API request: its workspace and parameters from the query string and a form-encoded body.</summary>
-public sealed class ApiRequest
-{
-    private readonly Dictionary<string, List<string>> _params = new(StringComparer.Ordinal);
-
-    public required string Workspace { get; init; }
-    public required HttpContext Http { get; init; }
-    public CancellationToken Aborted => Http.RequestAborted;
-
-    public static async Task<ApiRequest> ReadAsync(HttpContext ctx)
-    {
-        string? workspace = ctx.Request.RouteValues.TryGetValue("workspaceId", out var w) ? w as string : ctx.Request.Headers["X-Scope-OrgID"].ToString();
-        if (string.IsNullOrEmpty(workspace))
-            throw new ApiException(ApiErrorType.BadData, "no workspace: send the X-Scope-OrgID header, or use /workspaces/{workspaceId}/api/v1/...");
-        if (WorkspaceIds.Validate(workspace) is { } invalid)
-            throw new ApiException(ApiErrorType.BadData, invalid.Message);
-        var request = new ApiRequest { Workspace = workspace, Http = ctx };
-        foreach (var (k, v) in ctx.Request.Query)
-            request.Add(k, v);
-        if (HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.HasFormContentType)
-        {
-            var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
-            foreach (var (k, v) in form)
-                request.Add(k, v);
-        }
-        if (ctx.Request.RouteValues.TryGetValue("name", out var name) && name is string n)
-            request._params["__route_name"] = [n];
-        return request;
-    }
-
-    private void Add(string key, Microsoft.Extensions.Primitives.StringValues values)
-    {
-        if (!_params.TryGetValue(key, out var list)) _params[key] = list = new List<string>();
-        foreach (var v in values)
-            if (v is not null) list.Add(v);
-    }
-
-    /// <summary>The first value of a parameter, or null when absent (Go's FormValue gives "" for absent).</summary>
-    public string? Get(string name) => _params.TryGetValue(name, out var l) && l.Count > 0 ? l[0] : null;
-
-    public IReadOnlyList<string> GetAll(string name) => _params.TryGetValue(name, out var l) ? l : [];
-
-    public string RouteName => Get("__route_name") ?? "";
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error answering {Method} {Path} (answered 500 internal)")]
+    private static partial void LogUnhandled(ILogger logger, Exception e, string method, string path);
 }
