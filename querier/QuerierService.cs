@@ -31,50 +31,6 @@ public sealed partial class QuerierService : ServiceBase
     public override string Name => "querier";
     public QuerierOptions Options => _options;
 
-    public async Task<IReadOnlyList<Labels>> SeriesAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,
-        long start, long end, int limit, CancellationToken ct)
-    {
-        using var querier = _storage.ForWorkspace(workspace).Querier(start, end);
-        var seen = new HashSet<Labels>();
-        var result = new List<Labels>();
-        foreach (var matchers in matchSets)
-        {
-            var set = await querier.SelectAsync(true, new SelectHints(start, end, Function: "series"), matchers, ct);
-            while (set.Next())
-            {
-                if ((result.Count & 1023) == 1023) ct.ThrowIfCancellationRequested();
-                var labels = set.At().Labels;
-                if (seen.Add(labels)) result.Add(labels);
-            }
-            if (set.Err is { } err) throw new ApiException(ApiErrorType.Internal, err.Message);
-        }
-        result.Sort();
-        if (limit > 0 && result.Count > limit) result.RemoveRange(limit, result.Count - limit);
-        return result;
-    }
-
-    public async Task<IReadOnlyList<string>> LabelNamesAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,
-        long start, long end, int limit, CancellationToken ct)
-    {
-        using var querier = _storage.ForWorkspace(workspace).Querier(start, end);
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        if (matchSets.Count == 0) names.UnionWith(await querier.LabelNamesAsync([], ct));
-        foreach (var matchers in matchSets)
-            names.UnionWith(await querier.LabelNamesAsync(matchers, ct));
-        return Limit(names, limit);
-    }
-
-    public async Task<IReadOnlyList<string>> LabelValuesAsync(string workspace, string name,
-        IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets, long start, long end, int limit, CancellationToken ct)
-    {
-        using var querier = _storage.ForWorkspace(workspace).Querier(start, end);
-        var values = new SortedSet<string>(StringComparer.Ordinal);
-        if (matchSets.Count == 0) values.UnionWith(await querier.LabelValuesAsync(name, [], ct));
-        foreach (var matchers in matchSets)
-            values.UnionWith(await querier.LabelValuesAsync(name, matchers, ct));
-        return Limit(values, limit);
-    }
-
     /// <summary>Per-workspace query limits (the tenancy layer's); unset means the querier's options apply to everyone.</summary>
     public QueryLimitHooks? Limits { get; init; }
 
@@ -102,7 +58,7 @@ public sealed partial class QuerierService : ServiceBase
             throw ApiException.InvalidParam("max_samples_processed_error_threshold", e.Message);
         }
         long maxSamples = Math.Min(_options.MaxSamples, workspaceMax);
-        var timeout = Limits.Timeout(workspace) < _options.Timeout ? Limits.Timeout(workspace) : _options.Timeout;
+        var timeout = TimeoutFor(workspace);
         return maxSamples == _options.MaxSamples && timeout == _options.Timeout
             ? _engine
             : new PromQLEngine(_engine.Options with { MaxSamples = maxSamples, Timeout = timeout });
@@ -134,7 +90,15 @@ public sealed partial class QuerierService : ServiceBase
         using var _ = slot;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (timeout is { } t && t < _options.Timeout) deadline.CancelAfter(t);
-        await _concurrency.WaitAsync(deadline.Token);
+        try
+        {
+            await _concurrency.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new ApiException(ApiErrorType.Timeout,
+                $"query timed out waiting for one of the {_options.MaxConcurrent} query slots (--query.max-concurrent)");
+        }
         try
         {
             return await query.ExecAsync(deadline.Token);
@@ -174,13 +138,6 @@ public sealed partial class QuerierService : ServiceBase
     public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
         int limit, int limitPerMetric, CancellationToken ct) =>
         _metadata.MetadataAsync(workspace, metric, limit, limitPerMetric, ct);
-
-    private static List<string> Limit(SortedSet<string> items, int limit)
-    {
-        var list = new List<string>(items);
-        if (limit > 0 && list.Count > limit) list.RemoveRange(limit, list.Count - limit);
-        return list;
-    }
 }
 
 /// <summary>Per-workspace query limits: a range check (a refusal message, or null), max samples and timeout.</summary>

@@ -54,6 +54,11 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
             {
                 return (Ok: true, Value: await call(ring.Client(i), ct), Error: "");
             }
+            catch (RpcException) when (ct.IsCancellationRequested)
+            {
+                // The query's deadline or the client's disconnect, not the ingester's fault: the caller maps it.
+                throw new OperationCanceledException(ct);
+            }
             catch (RpcException e)
             {
                 return (Ok: false, Value: default(T)!, Error: $"{i.Name}: {e.Detail}");

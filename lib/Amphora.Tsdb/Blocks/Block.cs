@@ -55,8 +55,10 @@ public sealed class Block
     {
         var index = await _index.Value;
         var wanted = new List<(Labels Labels, ChunkMeta[] Chunks)>();
-        foreach (uint id in Match(index, matchers))
+        int n = 0;
+        foreach (uint id in Match(index, matchers, ct))
         {
+            if ((++n & 1023) == 0) ct.ThrowIfCancellationRequested();
             var (labels, metas) = index.Series(id);
             var inRange = metas.Where(c => c.MaxT >= minT && c.MinT <= maxT).ToArray();
             if (inRange.Length > 0) wanted.Add((labels, inRange));
@@ -65,23 +67,33 @@ public sealed class Block
         return wanted.Select(s => (s.Labels, s.Chunks.Select(c => chunks[c.Ref]).ToList())).ToList();
     }
 
-    public async Task<IReadOnlyList<string>> LabelNamesAsync(IReadOnlyList<LabelMatcher> matchers)
+    /// <summary>Label names of the series matching every matcher; the loops observe <paramref name="ct"/>.</summary>
+    public async Task<IReadOnlyList<string>> LabelNamesAsync(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
     {
         var index = await _index.Value;
         if (matchers.Count == 0) return index.LabelNames.ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (uint id in Match(index, matchers))
+        int n = 0;
+        foreach (uint id in Match(index, matchers, ct))
+        {
+            if ((++n & 1023) == 0) ct.ThrowIfCancellationRequested();
             foreach (var l in index.Series(id).Labels) names.Add(l.Name);
+        }
         return names.ToList();
     }
 
-    public async Task<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers)
+    /// <summary>Values of label <paramref name="name"/> over the series matching every matcher; the loops observe <paramref name="ct"/>.</summary>
+    public async Task<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
     {
         var index = await _index.Value;
         if (matchers.Count == 0) return index.LabelValues(name);
         var values = new HashSet<string>(StringComparer.Ordinal);
-        foreach (uint id in Match(index, matchers))
+        int n = 0;
+        foreach (uint id in Match(index, matchers, ct))
+        {
+            if ((++n & 1023) == 0) ct.ThrowIfCancellationRequested();
             if (index.Series(id).Labels.Get(name) is { Length: > 0 } v) values.Add(v);
+        }
         return values.ToList();
     }
 
@@ -89,18 +101,26 @@ public sealed class Block
     /// Series IDs matching all matchers. A matcher that matches the empty value (a missing label) selects every series except
     /// those with a value it rejects; any other selects the union of the values it accepts.
     /// </summary>
-    private static uint[] Match(IndexReader index, IReadOnlyList<LabelMatcher> matchers)
+    private static uint[] Match(IndexReader index, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct)
     {
+        // A regex runs once per label value of the block: the cancellation check goes where the matching happens.
+        int checks = 0;
+        bool Check(LabelMatcher m, string v)
+        {
+            if ((++checks & 255) == 0) ct.ThrowIfCancellationRequested();
+            return m.Matches(v);
+        }
         uint[]? result = null;
         foreach (var m in matchers.OrderBy(m => m.MatchesEmpty ? 1 : 0))
         {
             uint[] ids;
+            ct.ThrowIfCancellationRequested();
             if (m.MatchesEmpty)
-                ids = PostingsMath.Subtract(result ?? index.AllPostings(), index.Postings(m.Name, v => !m.Matches(v)));
+                ids = PostingsMath.Subtract(result ?? index.AllPostings(), index.Postings(m.Name, v => !Check(m, v)));
             else if (m.Type == MatchType.Equal)
                 ids = index.Postings(m.Name, m.Value);
             else
-                ids = index.Postings(m.Name, m.Matches);
+                ids = index.Postings(m.Name, v => Check(m, v));
             result = result is null || m.MatchesEmpty ? ids : PostingsMath.Intersect(result, ids);
             if (result.Length == 0) break;
         }
@@ -180,7 +200,7 @@ public sealed class BlocksQuerier(IReadOnlyList<Block> blocks, long minT, long m
     {
         var values = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var block in blocks)
-            if (block.Overlaps(minT, maxT) && await Guard(block, () => block.LabelValuesAsync(name, matchers), null) is { } v) values.UnionWith(v);
+            if (block.Overlaps(minT, maxT) && await Guard(block, () => block.LabelValuesAsync(name, matchers, ct), null) is { } v) values.UnionWith(v);
         return values.ToList();
     }
 
@@ -188,7 +208,7 @@ public sealed class BlocksQuerier(IReadOnlyList<Block> blocks, long minT, long m
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var block in blocks)
-            if (block.Overlaps(minT, maxT) && await Guard(block, () => block.LabelNamesAsync(matchers), null) is { } n) names.UnionWith(n);
+            if (block.Overlaps(minT, maxT) && await Guard(block, () => block.LabelNamesAsync(matchers, ct), null) is { } n) names.UnionWith(n);
         return names.ToList();
     }
 

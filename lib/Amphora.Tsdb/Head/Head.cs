@@ -247,7 +247,8 @@ public sealed class Head : IQueryable
     }
 
     /// <summary>Series matching every matcher: candidates from the smallest postings list of an equality matcher, then filtered.</summary>
-    public List<MemSeries> Select(IReadOnlyList<LabelMatcher> matchers)
+    /// <summary>The series matching every matcher; the matching loop observes <paramref name="ct"/> (a regex over many series is slow).</summary>
+    public List<MemSeries> Select(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
     {
         IEnumerable<MemSeries> candidates;
         _postingsLock.EnterReadLock();
@@ -267,8 +268,10 @@ public sealed class Head : IQueryable
             _postingsLock.ExitReadLock();
         }
         var result = new List<MemSeries>();
+        int n = 0;
         foreach (var s in candidates)
         {
+            if ((++n & 1023) == 0) ct.ThrowIfCancellationRequested();
             bool all = true;
             foreach (var m in matchers)
                 if (!m.Matches(s.Labels.Get(m.Name))) { all = false; break; }
@@ -287,7 +290,7 @@ public sealed class Head : IQueryable
         {
             long from = Math.Max(minT, hints?.Start ?? minT), to = Math.Min(maxT, hints?.End ?? maxT);
             var list = new List<ISeries>();
-            foreach (var s in head.Select(matchers))
+            foreach (var s in head.Select(matchers, ct))
             {
                 List<ChunkData> chunks;
                 (long, double)[] ooo;
@@ -306,7 +309,7 @@ public sealed class Head : IQueryable
         public ValueTask<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
         {
             var values = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var s in InRange(matchers))
+            foreach (var s in InRange(matchers, ct))
                 if (s.Labels.Get(name) is { Length: > 0 } v) values.Add(v);
             return ValueTask.FromResult<IReadOnlyList<string>>(values.ToList());
         }
@@ -314,15 +317,18 @@ public sealed class Head : IQueryable
         public ValueTask<IReadOnlyList<string>> LabelNamesAsync(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
         {
             var names = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var s in InRange(matchers))
+            foreach (var s in InRange(matchers, ct))
                 foreach (var l in s.Labels) names.Add(l.Name);
             return ValueTask.FromResult<IReadOnlyList<string>>(names.ToList());
         }
 
-        private IEnumerable<MemSeries> InRange(IReadOnlyList<LabelMatcher> matchers)
+        /// <summary>The matching series with data in the querier's range; observes <paramref name="ct"/> while matching and here.</summary>
+        private IEnumerable<MemSeries> InRange(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct)
         {
-            foreach (var s in head.Select(matchers))
+            int n = 0;
+            foreach (var s in head.Select(matchers, ct))
             {
+                if ((++n & 1023) == 0) ct.ThrowIfCancellationRequested();
                 bool inRange;
                 lock (s.Lock) inRange = s.HasData && s.MaxT >= minT && s.MinT <= maxT;
                 if (inRange) yield return s;
