@@ -65,12 +65,38 @@ public sealed partial class OperatorService : ServiceBase
         elector.OnError += e => LogElectionError(e);
         try
         {
-            await elector.RunAndTryToHoldLeadershipForeverAsync(ct);
+            await CampaignForeverAsync(elector, ct);
         }
         finally
         {
             StopLeading();
             await _controllers;
+        }
+    }
+
+    /// <summary>
+    /// Campaigns until the process stops. The elector gives up when a request fails with something other than an API
+    /// answer (connection refused while the API server restarts, a TLS or DNS failure): such a failure is logged and the
+    /// campaign starts again after the retry period, so a replica that lost the Lease to an outage takes it back after.
+    /// </summary>
+    private async Task CampaignForeverAsync(LeaderElector elector, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await elector.RunAndTryToHoldLeadershipForeverAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                StopLeading();
+                LogCampaignFailed(e, _options.RetryPeriod.TotalSeconds);
+                await Task.Delay(_options.RetryPeriod, ct);
+            }
         }
     }
 
@@ -148,6 +174,9 @@ public sealed partial class OperatorService : ServiceBase
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "leader election failed")]
     private partial void LogElectionError(Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the campaign for the lease failed; campaigning again in {Seconds}s")]
+    private partial void LogCampaignFailed(Exception e, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the controllers failed")]
     private partial void LogControllersFailed(Exception e);

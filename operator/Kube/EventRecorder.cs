@@ -1,6 +1,5 @@
 using Amphora.Operator.Api;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -57,7 +56,7 @@ public sealed partial class EventRecorder(IKubernetes client, string identity, I
         {
             await client.CoreV1.CreateNamespacedEventAsync(ev, on.Metadata.NamespaceProperty);
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or TaskCanceledException)
+        catch (Exception e)
         {
             LogEventFailed(e, reason, on.Metadata.Name);
         }

@@ -45,8 +45,14 @@ public sealed partial class ResourceWatcher<T>(IKubernetes client, string plural
                 LogGone(plural);
                 relist = true;
             }
-            catch (Exception e) when (e is HttpRequestException or HttpOperationException or IOException or KubernetesException or TaskCanceledException)
+            catch (Exception e)
             {
+                // A transport failure resumes from the last resourceVersion. Anything else (a body that does not
+                // deserialize, something the client library throws) relists, as the cache may have missed events; it is
+                // retried all the same, since a watcher that stops ends reconciling of its kind while the replica still
+                // holds the Lease.
+                if (e is not (HttpRequestException or HttpOperationException or IOException or KubernetesException or TaskCanceledException))
+                    relist = true;
                 var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, failures++), 10_000));
                 LogWatchFailed(e, plural, delay.TotalSeconds);
                 await Task.Delay(delay, ct);

@@ -35,14 +35,14 @@ public sealed class ResilienceTests(OperatorEnvironment env)
 
             op.Dispose();
             op = await env.StartOperatorAsync(ns, "op-crash");
-            await AllReadyAsync(ns, names);
+            await AllReadyAsync(ns, names, op);
 
             // The API server restarts: every watch breaks; what changes meanwhile and after is still reconciled.
             await env.Kube.RestartApiServerAsync();
             names.Add("ws-after-restart");
             await env.Client.CreateAsync(ns, V1Alpha1Workspace.Plural, Resources.Workspace("ws-after-restart", new JsonObject()));
             await env.Client.MergePatchAsync(ns, V1Alpha1Workspace.Plural, "ws-0", new JsonObject { ["spec"] = new JsonObject { ["retentionPeriodInDays"] = 7 } });
-            await AllReadyAsync(ns, names);
+            await AllReadyAsync(ns, names, op);
             var ws0 = await env.Client.GetAsync<V1Alpha1Workspace>(ns, V1Alpha1Workspace.Plural, "ws-0");
             var (_, config) = await env.AmphoraGetAsync($"/workspaces/{ws0!.Status!.WorkspaceId}/configuration");
             Assert.Equal(7, (int)config!["workspaceConfiguration"]!["retentionPeriodInDays"]!);
@@ -103,6 +103,25 @@ public sealed class ResilienceTests(OperatorEnvironment env)
         }
     }
 
+    [SkippableFact]
+    public async Task An_API_server_outage_longer_than_the_renew_deadline_costs_the_Lease_and_the_replica_takes_it_back()
+    {
+        env.RequireAssets();
+        string ns = await env.NewNamespaceAsync();
+        using var op = await env.StartOperatorAsync(ns, "op-outage");
+        await Eventually.HoldsAsync(async () => await HolderAsync(ns) == "op-outage", () => "op-outage to hold the Lease");
+        await env.Client.CreateAsync(ns, V1Alpha1Workspace.Plural, Resources.Workspace("before-outage", new JsonObject()));
+        await env.Client.WaitConditionAsync<V1Alpha1Workspace>(ns, V1Alpha1Workspace.Plural, "before-outage", Conditions.Ready);
+
+        // Down for twice the 4 s Lease: renewing fails, the replica stops leading, and its first attempts to campaign
+        // again find the port closed (connection refused, not an API answer).
+        await env.Kube.RestartApiServerAsync(downFor: TimeSpan.FromSeconds(8));
+        await env.Client.CreateAsync(ns, V1Alpha1Workspace.Plural, Resources.Workspace("after-outage", new JsonObject()));
+        await AllReadyAsync(ns, ["before-outage", "after-outage"], op);
+        Assert.Equal("op-outage", await HolderAsync(ns));
+        Assert.False(op.HasExited, op.Output);
+    }
+
     private async Task<string?> HolderAsync(string ns)
     {
         try
@@ -123,7 +142,7 @@ public sealed class ResilienceTests(OperatorEnvironment env)
         return n;
     }
 
-    private async Task AllReadyAsync(string ns, IReadOnlyList<string> names) =>
+    private async Task AllReadyAsync(string ns, IReadOnlyList<string> names, AmphoraProcess op) =>
         await Eventually.HoldsAsync(async () =>
         {
             foreach (var name in names)
@@ -132,5 +151,7 @@ public sealed class ResilienceTests(OperatorEnvironment env)
                 if (w?.Status?.ObservedGeneration != w?.Metadata.Generation || !Conditions.IsTrue(w?.Status, Conditions.Ready)) return false;
             }
             return true;
-        }, () => $"all of {string.Join(", ", names)} to be Ready", TimeSpan.FromSeconds(90));
+        }, () => $"all of {string.Join(", ", names)} to be Ready; the operator's log ends:\n{Tail(op.Output, 60)}", TimeSpan.FromSeconds(90));
+
+    private static string Tail(string output, int lines) => string.Join('\n', output.Split('\n').TakeLast(lines));
 }

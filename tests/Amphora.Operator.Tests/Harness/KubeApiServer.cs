@@ -79,10 +79,14 @@ public sealed class KubeApiServer : IDisposable
         SslCaCerts = [X509CertificateLoader.LoadCertificate(CaCertificate.RawData)],
     });
 
-    /// <summary>Stops the API server (SIGKILL, so watches break without a goodbye) and starts it again on the same port and etcd.</summary>
-    public async Task RestartApiServerAsync()
+    /// <summary>
+    /// Stops the API server (SIGKILL, so watches break without a goodbye) and starts it again on the same port and etcd,
+    /// after <paramref name="downFor"/> if given (an outage that outlasts a Lease's renew deadline).
+    /// </summary>
+    public async Task RestartApiServerAsync(TimeSpan? downFor = null)
     {
         _apiServer?.Dispose();
+        if (downFor is { } outage) await Task.Delay(outage);
         await StartApiServerAsync();
     }
 
