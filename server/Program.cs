@@ -26,6 +26,11 @@ try
         foreach (var p in problems) Console.Error.WriteLine($"amphora: {p}");
         return 2;
     }
+    if (config.CheckConfigOnly)
+    {
+        Console.Out.WriteLine($"amphora: the configuration is valid (--target={config.Target})");
+        return 0;
+    }
 }
 catch (ConfigException e)
 {

@@ -14,6 +14,7 @@ public sealed partial class AmphoraConfig
     public string Listen { get; set; } = "127.0.0.1:9009";
     public string DataDir { get; set; } = "./data";
     public string? ConfigFile { get; set; }
+    public bool CheckConfigOnly { get; set; }
     public AuthMode Auth { get; set; } = AuthMode.Keys;
     public string? MasterKeyFile { get; set; }
     public string? AdminKeyFile { get; set; }
@@ -173,6 +174,17 @@ public sealed partial class AmphoraConfig
             errors.Add("--blocks.s3.access-key and --blocks.s3.secret-key go together; without both the standard AWS environment variables are used");
         if (Target is "distributor" or "querier" && RingMembers.Length == 0)
             errors.Add($"--target={Target} needs the ingesters: set --ring.members=ingester-0=host:port,... (their --grpc.listen addresses)");
+        if (RingMembers.Length > 0)
+        {
+            try
+            {
+                Amphora.Ring.RingMembers.Parse(RingMembers);
+            }
+            catch (FormatException e)
+            {
+                errors.Add($"invalid --ring.members: {e.Message}");
+            }
+        }
         ValidateClusterSecurity(errors);
         if (RingReplicationFactor < 1) errors.Add("--ring.replication-factor must be at least 1");
         if (CompactorInterval <= TimeSpan.Zero) errors.Add("--compactor.interval must be positive");

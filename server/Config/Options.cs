@@ -15,6 +15,8 @@ public static class Options
             (c, v) => c.DataDir = v),
         new("config", "", "YAML file with any of these options; flags given on the command line override it.",
             (c, v) => c.ConfigFile = v),
+        new("check-config", "false", "Validate the flags and the --config file, print the result and exit (0 when valid, 2 when not) without starting anything.",
+            (c, v) => c.CheckConfigOnly = Bool(v), IsSwitch: true),
         new("auth", "keys", "How requests prove who they are: keys (access keys by basic auth, bearer token or SigV4) or none (workspace from the URL or X-Scope-OrgID; loopback only).",
             (c, v) => c.Auth = v switch
             {

@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Amphora.EndToEnd.Tests.Harness;
+
+namespace Amphora.Chart.Tests;
+
+/// <summary>
+/// Stands in for what Kubernetes gives a rendered pod: the Secret files under <c>/etc/amphora</c>, the <c>/data</c> and
+/// <c>/bucket</c> volumes (temporary folders) and <c>$(POD_NAME)</c>, so its arguments can be run on this machine.
+/// </summary>
+public sealed class PodMounts : IDisposable
+{
+    public string Root { get; } = RepoPaths.NewTempDir("amphora-pod");
+    public string AdminKeyId { get; } = "AMPADMINCHARTTEST01";
+    public string AdminSecret { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+    public string Bucket => Path.Combine(Root, "bucket");
+
+    public PodMounts()
+    {
+        Write("etc/amphora/master-key/master.key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        Write("etc/amphora/admin-key/admin-key.json",
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["accessKeyId"] = AdminKeyId, ["secretAccessKey"] = AdminSecret }));
+        Write("etc/amphora/cluster-secret/secret", Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
+        Directory.CreateDirectory(Bucket);
+    }
+
+    private void Write(string relative, string content)
+    {
+        string path = Path.Combine(Root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    /// <summary>The rendered arguments with the pod's paths and name replaced by this machine's; <c>/data</c> is per pod.</summary>
+    public List<string> Map(IEnumerable<string> args, string podName)
+    {
+        string data = Path.Combine(Root, "data", podName);
+        Directory.CreateDirectory(data);
+        return args.Select(a => a
+                .Replace("$(POD_NAME)", podName, StringComparison.Ordinal)
+                .Replace("=/etc/amphora/", $"={Root}/etc/amphora/", StringComparison.Ordinal)
+                .Replace("=/data", $"={data}", StringComparison.Ordinal)
+                .Replace("=/bucket", $"={Bucket}", StringComparison.Ordinal))
+            .ToList();
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
