@@ -12,6 +12,9 @@ public sealed record OperatorOptions
     /// <summary>Base URL written into status and Secrets for clients (Prometheus, Grafana); default: what Amphora reports.</summary>
     public Uri? PublicUrl { get; init; }
 
+    /// <summary>Base URL of remote write (the distributors) when it is not <see cref="PublicUrl"/>'s host; null: the same base.</summary>
+    public Uri? RemoteWriteUrl { get; init; }
+
     /// <summary>JSON file <c>{"accessKeyId", "secretAccessKey"}</c> of an admin key (aps:* on every workspace).</summary>
     public required string AdminKeyFile { get; init; }
 

@@ -14,6 +14,7 @@ public sealed partial class Modules
             Kubeconfig = config.OperatorKubeconfig,
             AmphoraUrl = new Uri(config.OperatorAmphoraUrl),
             PublicUrl = config.OperatorPublicUrl is { } p ? new Uri(p) : null,
+            RemoteWriteUrl = config.OperatorRemoteWriteUrl is { } w ? new Uri(w) : null,
             AdminKeyFile = config.OperatorAdminKeyFile,
             WatchNamespace = config.OperatorNamespace,
             LeaseNamespace = config.OperatorLeaseNamespace,

@@ -6,11 +6,19 @@ using k8s.Models;
 
 namespace Amphora.Operator.Controllers;
 
-/// <summary>The URLs of a workspace that clients are given.</summary>
-public sealed record WorkspaceEndpoints(string WorkspaceId, string PrometheusEndpoint)
+/// <summary>
+/// The URLs of a workspace that clients are given: its Prometheus endpoint (queries, Grafana) and its remote-write URL, on
+/// the same base unless writes go to other hosts (the distributors; <c>--operator.remote-write-url</c>).
+/// </summary>
+public sealed record WorkspaceEndpoints(string WorkspaceId, string PrometheusEndpoint, string RemoteWriteUrl)
 {
-    public string RemoteWriteUrl => PrometheusEndpoint + "api/v1/remote_write";
     public string QueryUrl => PrometheusEndpoint + "api/v1/query";
+
+    /// <summary>The endpoints of <paramref name="workspaceId"/>; <paramref name="remoteWriteBase"/> null: remote write beside the queries.</summary>
+    public static WorkspaceEndpoints For(string workspaceId, string prometheusEndpoint, Uri? remoteWriteBase) =>
+        new(workspaceId, prometheusEndpoint, remoteWriteBase is null
+            ? prometheusEndpoint + "api/v1/remote_write"
+            : $"{remoteWriteBase.ToString().TrimEnd('/')}/workspaces/{workspaceId}/api/v1/remote_write");
 }
 
 /// <summary>

@@ -32,7 +32,9 @@ public sealed partial class ScraperReconciler(ControlPlaneClient amphora, KubeOp
             await kube.PatchStatusAsync(scraper, Plural, status, ct);
             return ReconcileResult.RetryWithBackoff;
         }
-        var endpoints = new WorkspaceEndpoints(ws.Status!.WorkspaceId!, ws.Status.PrometheusEndpoint!);
+        var endpoints = ws.Status!.RemoteWriteUrl is { } remoteWrite
+            ? new WorkspaceEndpoints(ws.Status.WorkspaceId!, ws.Status.PrometheusEndpoint!, remoteWrite)
+            : WorkspaceEndpoints.For(ws.Status.WorkspaceId!, ws.Status.PrometheusEndpoint!, null);
         var (config, problem) = ScrapeConfigBuilder.Build(scraper.Spec.ScrapeConfig, endpoints.RemoteWriteUrl, scraper.Spec.ScrapeInterval ?? "30s");
         if (problem is not null)
         {

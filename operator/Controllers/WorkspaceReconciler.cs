@@ -84,7 +84,7 @@ public sealed partial class WorkspaceReconciler(ControlPlaneClient amphora, Kube
             ? $"{pub.ToString().TrimEnd('/')}/workspaces/{ws.WorkspaceId}/"
             : ws.PrometheusEndpoint ?? $"{options.AmphoraUrl.ToString().TrimEnd('/')}/workspaces/{ws.WorkspaceId}/";
         if (!endpoint.EndsWith('/')) endpoint += "/";
-        return new WorkspaceEndpoints(ws.WorkspaceId, endpoint);
+        return WorkspaceEndpoints.For(ws.WorkspaceId, endpoint, options.RemoteWriteUrl);
     }
 
     /// <summary>The recorded workspace, or a new one created with the resource's uid as client token.</summary>

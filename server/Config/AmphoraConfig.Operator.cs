@@ -6,6 +6,7 @@ public sealed partial class AmphoraConfig
     public string? OperatorKubeconfig { get; set; }
     public string OperatorAmphoraUrl { get; set; } = "";
     public string? OperatorPublicUrl { get; set; }
+    public string? OperatorRemoteWriteUrl { get; set; }
     public string OperatorAdminKeyFile { get; set; } = "";
     public string? OperatorNamespace { get; set; }
     public string OperatorLeaseNamespace { get; set; } = "default";
@@ -20,8 +21,11 @@ public sealed partial class AmphoraConfig
     {
         if (!Uri.TryCreate(OperatorAmphoraUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             errors.Add($"--target=operator needs --operator.amphora-url, the http(s) URL of Amphora's control plane (got \"{OperatorAmphoraUrl}\")");
-        if (OperatorPublicUrl is not null && !Uri.TryCreate(OperatorPublicUrl, UriKind.Absolute, out _))
-            errors.Add($"invalid --operator.public-url \"{OperatorPublicUrl}\": an http(s) URL");
+        foreach (var (flag, value) in new[] { ("--operator.public-url", OperatorPublicUrl), ("--operator.remote-write-url", OperatorRemoteWriteUrl) })
+        {
+            if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+                errors.Add($"invalid {flag} \"{value}\": an http(s) URL");
+        }
         if (OperatorAdminKeyFile.Length == 0)
             errors.Add("--target=operator needs --operator.admin-key-file: a JSON file {\"accessKeyId\", \"secretAccessKey\"} of an admin key (Amphora's --auth.admin-key-file)");
         else if (!File.Exists(OperatorAdminKeyFile))

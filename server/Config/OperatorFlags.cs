@@ -13,6 +13,8 @@ public static class OperatorFlags
             (c, v) => c.OperatorAmphoraUrl = v),
         new("operator.public-url", "", "Base URL written into Workspace status and key Secrets for Prometheus and Grafana; empty: what Amphora reports.",
             (c, v) => c.OperatorPublicUrl = v.Length == 0 ? null : v),
+        new("operator.remote-write-url", "", "Base URL of remote write in Workspace status, key Secrets and collectors, when writes go to other hosts than queries (the distributors); empty: beside the Prometheus endpoint.",
+            (c, v) => c.OperatorRemoteWriteUrl = v.Length == 0 ? null : v),
         new("operator.admin-key-file", "", "JSON file {\"accessKeyId\", \"secretAccessKey\"} of an admin key (Amphora's --auth.admin-key-file, or bootstrap-credentials.json); re-read on every call.",
             (c, v) => c.OperatorAdminKeyFile = v),
         new("operator.namespace", "", "Watch only this namespace; empty: every namespace.",

@@ -80,14 +80,16 @@ public sealed class OperatorEnvironment : IAsyncLifetime
         return name;
     }
 
-    /// <summary>An operator process watching <paramref name="ns"/>, electing its leader on a Lease there.</summary>
-    public async Task<AmphoraProcess> StartOperatorAsync(string ns, string identity, bool waitReady = true)
+    /// <summary>An operator process watching <paramref name="ns"/>, electing its leader on a Lease there, with <paramref name="extraArgs"/>.</summary>
+    public async Task<AmphoraProcess> StartOperatorAsync(string ns, string identity, bool waitReady = true, params string[] extraArgs)
     {
         var op = AmphoraProcess.Start(null, null,
+        [
             "--target=operator", $"--operator.kubeconfig={Kube.KubeconfigPath}", $"--operator.amphora-url={Amphora.BaseAddress}",
             $"--operator.admin-key-file={AdminKeyFile}", $"--operator.namespace={ns}", $"--operator.lease-namespace={ns}",
             $"--operator.identity={identity}", "--operator.lease-duration=4s", "--operator.backoff-base=250ms",
-            "--operator.backoff-max=4s");
+            "--operator.backoff-max=4s", .. extraArgs,
+        ]);
         if (waitReady) await op.WaitReadyAsync();
         return op;
     }
