@@ -28,6 +28,9 @@ try
     }
     if (config.CheckConfigOnly)
     {
+        var fileProblems = ConfigFileCheck.Run(config);
+        foreach (var p in fileProblems) Console.Error.WriteLine($"amphora: {p}");
+        if (fileProblems.Count > 0) return 2;
         Console.Out.WriteLine($"amphora: the configuration is valid (--target={config.Target})");
         return 0;
     }
