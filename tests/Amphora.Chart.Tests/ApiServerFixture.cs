@@ -16,17 +16,23 @@ public sealed class ApiServerCollection : ICollectionFixture<ApiServerFixture>
 public sealed class ApiServerFixture : IAsyncLifetime
 {
     private readonly SharedAssets.Found _assets = SharedAssets.Find(SharedAssets.KubernetesApiServer);
+    private readonly SharedAssets.Found _renderer = SharedAssets.Find(SharedAssets.ChartRenderer);
     private KubeApiServer? _kube;
 
     public KubeApiServer Kube => _kube ?? throw new InvalidOperationException("the API server did not start");
     public KubeRest Admin { get; private set; } = null!;
 
-    /// <summary>Skips (or, with AMPHORA_REQUIRE_SHARED_ASSETS=1, fails) a test when the API server assets are missing.</summary>
-    public void RequireAssets() => SharedAssets.Require(SharedAssets.KubernetesApiServer);
+    /// <summary>Skips (or, with AMPHORA_REQUIRE_SHARED_ASSETS=1, fails) a test when the API server or chart-render is missing.</summary>
+    public void RequireAssets()
+    {
+        SharedAssets.Require(SharedAssets.KubernetesApiServer);
+        SharedAssets.Require(SharedAssets.ChartRenderer);
+    }
 
     public async Task InitializeAsync()
     {
-        if (_assets.Path is null) return;
+        // Without either asset the tests skip (or fail) with the reason from RequireAssets; nothing is started.
+        if (_assets.Path is null || _renderer.Path is null) return;
         _kube = await KubeApiServer.StartAsync(_assets.Path);
         Admin = new KubeRest(_kube.Url, _kube.CaCertificate, _kube.Token);
         var crds = await ChartRenderer.RenderAsync();

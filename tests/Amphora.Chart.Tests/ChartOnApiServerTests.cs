@@ -4,6 +4,7 @@ namespace Amphora.Chart.Tests;
 
 /// <summary>Every object the chart renders is accepted by a real kube-apiserver: server-side dry-run, then a real create.</summary>
 [Collection(ApiServerCollection.Name)]
+[Trait("SharedAssets", "kubernetes")]
 public sealed class ChartOnApiServerTests(ApiServerFixture api)
 {
     [SkippableTheory]

@@ -3,6 +3,7 @@ using Xunit;
 namespace Amphora.Chart.Tests;
 
 /// <summary>The chart renders for its default values and the example value files, and refuses values its schema forbids.</summary>
+[Trait("SharedAssets", "chart-render")]
 public sealed class ChartRenderingTests
 {
     public static TheoryData<string> ValueFiles => new() { "", "s3-values.yaml", "small-values.yaml" };
@@ -39,15 +40,21 @@ public sealed class ChartRenderingTests
     {
         var r = await ChartRenderer.RenderAsync(["s3-values.yaml"]);
         Assert.True(r.ExitCode == 0, r.Errors);
-        foreach (var w in r.Objects.Where(o => o.Kind is "Deployment" or "StatefulSet"))
+        var workloads = r.Objects.Where(o => o.Kind is "Deployment" or "StatefulSet").ToList();
+        foreach (var w in workloads.Where(w => w.Name != "amphora-operator"))
         {
             var args = w.Containers().Single().Args;
             Assert.Contains("--blocks.storage=s3", args);
             Assert.Contains("--blocks.s3.bucket=amphora-blocks", args);
             Assert.Contains("--blocks.s3.endpoint=http://minio.storage.svc:9000", args);
             Assert.Contains("--blocks.s3.path-style", args);
+            Assert.Contains("--blocks.s3.prefix=prod", args);
             Assert.Contains("AWS_SECRET_ACCESS_KEY", w.ToYaml());
         }
+        // The operator never touches the bucket: neither its settings nor its credentials reach it.
+        var op = workloads.Single(w => w.Name == "amphora-operator");
+        Assert.DoesNotContain(op.Containers().Single().Args, a => a.StartsWith("--blocks.", StringComparison.Ordinal));
+        Assert.DoesNotContain("AWS_SECRET_ACCESS_KEY", op.ToYaml());
         Assert.Contains(r.Objects, o => o.Kind == "ServiceMonitor");
         Assert.DoesNotContain(r.Objects, o => o.Kind == "PersistentVolumeClaim");
     }
@@ -58,7 +65,8 @@ public sealed class ChartRenderingTests
         { "storage.type=nfs", "storage.type" },
         { "log.level=verbose", "log.level" },
         { "distributor.replicaCount=2", "replicaCount" },
-        { "tenancy.syncInterval=often", "tenancy.syncInterval" },
+        { "operator.remoteWriteBaseUrl=amphora-distributor:9009", "remoteWriteBaseUrl" },
+        { "operator.watchNamespace=Team_A", "watchNamespace" },
         { "ingester.replicationFactor=4", "ingester.replicationFactor" },
     };
 
@@ -78,19 +86,5 @@ public sealed class ChartRenderingTests
         var r = await ChartRenderer.RenderAsync(sets: ["storage.type=s3"]);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("bucket", r.Errors);
-    }
-
-    [Fact]
-    public void The_charts_CRDs_are_the_crds_folder_byte_for_byte()
-    {
-        string source = Path.Combine(Amphora.EndToEnd.Tests.Harness.RepoPaths.Root, "crds");
-        string copy = Path.Combine(ChartRenderer.ChartDir, "crds");
-        var sourceFiles = Directory.GetFiles(source, "*.yaml").Select(Path.GetFileName).Order().ToList();
-        var copyFiles = Directory.GetFiles(copy, "*.yaml").Select(Path.GetFileName).Order().ToList();
-        Assert.NotEmpty(sourceFiles);
-        Assert.True(sourceFiles.SequenceEqual(copyFiles), "charts/amphora/crds differs from crds/: run charts/sync-crds.sh");
-        foreach (var f in sourceFiles)
-            Assert.True(File.ReadAllBytes(Path.Combine(source, f!)).SequenceEqual(File.ReadAllBytes(Path.Combine(copy, f!))),
-                $"charts/amphora/crds/{f} differs from crds/{f}: run charts/sync-crds.sh");
     }
 }

@@ -11,6 +11,7 @@ namespace Amphora.Chart.Tests;
 /// ServiceAccount (a token from the TokenRequest API) and completes a Workspace's reconcile; what it was not granted is denied.
 /// </summary>
 [Collection(ApiServerCollection.Name)]
+[Trait("SharedAssets", "kubernetes")]
 public sealed class OperatorRbacTests(ApiServerFixture api)
 {
     [SkippableFact]
@@ -40,7 +41,7 @@ public sealed class OperatorRbacTests(ApiServerFixture api)
         await File.WriteAllTextAsync(kubeconfig, File.ReadAllText(api.Kube.KubeconfigPath).Replace(api.Kube.Token, token, StringComparison.Ordinal));
 
         // A real Amphora with the admin key the chart's Secret would hold, and the operator as that ServiceAccount.
-        using var mounts = new PodMounts();
+        using var mounts = new PodMounts(r);
         string adminKey = Path.Combine(mounts.Root, "etc/amphora/admin-key/admin-key.json");
         using var amphora = AmphoraProcess.Start(null, null, "--auth=keys", $"--auth.admin-key-file={adminKey}");
         await amphora.WaitReadyAsync();
@@ -50,10 +51,16 @@ public sealed class OperatorRbacTests(ApiServerFixture api)
             $"--operator.lease-namespace={release}", "--operator.identity=rbac-test", "--operator.backoff-base=250ms", "--operator.backoff-max=2s");
         await op.WaitReadyAsync();
 
-        var workspace = JsonNode.Parse($$"""
-            {"apiVersion": "amphora.dev/v1alpha1", "kind": "Workspace", "metadata": {"name": "team-a", "namespace": "{{teams}}"},
-             "spec": {"retentionPeriodInDays": 7, "accessKeys": [{"name": "writer", "actions": ["aps:RemoteWrite"]}]}}
-            """)!;
+        var workspace = new JsonObject
+        {
+            ["apiVersion"] = "amphora.dev/v1alpha1", ["kind"] = "Workspace",
+            ["metadata"] = new JsonObject { ["name"] = "team-a", ["namespace"] = teams },
+            ["spec"] = new JsonObject
+            {
+                ["retentionPeriodInDays"] = 7,
+                ["accessKeys"] = new JsonArray(new JsonObject { ["name"] = "writer", ["actions"] = new JsonArray("aps:RemoteWrite") }),
+            },
+        };
         var made = await api.Admin.SendAsync(HttpMethod.Post, $"/apis/amphora.dev/v1alpha1/namespaces/{teams}/workspaces", workspace);
         Assert.True(made.Ok, made.ToString());
         JsonNode? status = null;
@@ -65,6 +72,31 @@ public sealed class OperatorRbacTests(ApiServerFixture api)
         }, () => $"the workspace to be ACTIVE (status: {status?.ToJsonString()}; operator:\n{op.Output})", TimeSpan.FromSeconds(60));
         var secret = await asOperator.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{teams}/secrets/team-a-writer");
         Assert.True(secret.Ok, $"the operator wrote and may read its key Secret: {secret}");
+        // A Scraper too: its collector's Role grants service discovery, which Kubernetes lets the operator grant only
+        // because the chart's ClusterRole holds those rules itself.
+        var scraper = new JsonObject
+        {
+            ["apiVersion"] = "amphora.dev/v1alpha1", ["kind"] = "Scraper",
+            ["metadata"] = new JsonObject { ["name"] = "nodes", ["namespace"] = teams },
+            ["spec"] = new JsonObject
+            {
+                ["workspaceRef"] = new JsonObject { ["name"] = "team-a" },
+                ["scrapeConfig"] = "scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: [\"127.0.0.1:9100\"]\n",
+            },
+        };
+        var scraperMade = await api.Admin.SendAsync(HttpMethod.Post, $"/apis/amphora.dev/v1alpha1/namespaces/{teams}/scrapers", scraper);
+        Assert.True(scraperMade.Ok, scraperMade.ToString());
+        JsonNode? scraperStatus = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var got = await api.Admin.SendAsync(HttpMethod.Get, $"/apis/amphora.dev/v1alpha1/namespaces/{teams}/scrapers/nodes");
+            scraperStatus = JsonNode.Parse(got.Body)?["status"];
+            return scraperStatus?["conditions"]?.AsArray().Any(c => (string?)c?["type"] == "Ready" && (string?)c?["status"] == "True") == true;
+        }, () => $"the scraper to be Ready (status: {scraperStatus?.ToJsonString()}; operator:\n{op.Output})", TimeSpan.FromSeconds(60));
+        var role = await api.Admin.SendAsync(HttpMethod.Get, $"/apis/rbac.authorization.k8s.io/v1/namespaces/{teams}/roles/nodes-collector");
+        Assert.True(role.Ok, $"the collector's Role: {role}");
+        Assert.Contains("endpointslices", role.Body);
+
         var lease = await asOperator.SendAsync(HttpMethod.Get, $"/apis/coordination.k8s.io/v1/namespaces/{release}/leases");
         Assert.Equal(HttpStatusCode.Forbidden, lease.Status); // get is granted on a Lease, listing them is not
 

@@ -6,22 +6,46 @@ namespace Amphora.Chart.Tests;
 
 /// <summary>
 /// Stands in for what Kubernetes gives a rendered pod: the Secret files under <c>/etc/amphora</c>, the <c>/data</c> and
-/// <c>/bucket</c> volumes (temporary folders) and <c>$(POD_NAME)</c>, so its arguments can be run on this machine.
+/// <c>/bucket</c> volumes (temporary folders) and <c>$(POD_NAME)</c>, so its arguments can be run on this machine. Given
+/// a rendering, the files hold what the chart's generated Secrets hold (so their formats are checked too).
 /// </summary>
 public sealed class PodMounts : IDisposable
 {
     public string Root { get; } = RepoPaths.NewTempDir("amphora-pod");
-    public string AdminKeyId { get; } = "AMPADMINCHARTTEST01";
-    public string AdminSecret { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+    public string AdminKeyId { get; }
+    public string AdminSecret { get; }
     public string Bucket => Path.Combine(Root, "bucket");
 
-    public PodMounts()
+    public PodMounts(ChartRenderer.Rendering? rendered = null)
     {
-        Write("etc/amphora/master-key/master.key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        Write("etc/amphora/admin-key/admin-key.json",
-            JsonSerializer.Serialize(new Dictionary<string, string> { ["accessKeyId"] = AdminKeyId, ["secretAccessKey"] = AdminSecret }));
-        Write("etc/amphora/cluster-secret/secret", Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
+        if (rendered is null)
+        {
+            AdminKeyId = "AMPADMINCHARTTEST01";
+            AdminSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+            Write("etc/amphora/master-key/master.key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            Write("etc/amphora/admin-key/admin-key.json",
+                JsonSerializer.Serialize(new Dictionary<string, string> { ["accessKeyId"] = AdminKeyId, ["secretAccessKey"] = AdminSecret }));
+            Write("etc/amphora/cluster-secret/secret", Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
+        }
+        else
+        {
+            Write("etc/amphora/master-key/master.key", SecretData(rendered, "-master-key", "master.key"));
+            string admin = SecretData(rendered, "-admin-key", "admin-key.json");
+            Write("etc/amphora/admin-key/admin-key.json", admin);
+            Write("etc/amphora/cluster-secret/secret", SecretData(rendered, "-cluster-secret", "secret"));
+            using var json = JsonDocument.Parse(admin);
+            AdminKeyId = json.RootElement.GetProperty("accessKeyId").GetString()!;
+            AdminSecret = json.RootElement.GetProperty("secretAccessKey").GetString()!;
+        }
         Directory.CreateDirectory(Bucket);
+    }
+
+    /// <summary>The decoded value of <paramref name="key"/> in the rendered Secret whose name ends with <paramref name="suffix"/>.</summary>
+    private static string SecretData(ChartRenderer.Rendering rendered, string suffix, string key)
+    {
+        var secret = rendered.Objects.Single(o => o.Kind == "Secret" && o.Name.EndsWith(suffix, StringComparison.Ordinal));
+        string encoded = secret.Path("data", key)?.ToString() ?? throw new InvalidOperationException($"{secret} has no data.{key}");
+        return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
     }
 
     private void Write(string relative, string content)

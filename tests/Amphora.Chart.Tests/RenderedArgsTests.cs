@@ -7,6 +7,7 @@ namespace Amphora.Chart.Tests;
 /// What the rendered workloads would run is what amphora accepts: every container's arguments pass
 /// <c>amphora --check-config</c>, and the ring the components are given is exactly the ingester StatefulSet's pods.
 /// </summary>
+[Trait("SharedAssets", "chart-render")]
 public sealed class RenderedArgsTests
 {
     public static TheoryData<string> ValueFiles => new() { "", "s3-values.yaml", "small-values.yaml" };
@@ -17,7 +18,8 @@ public sealed class RenderedArgsTests
     {
         var r = await ChartRenderer.RenderAsync(valuesFile.Length == 0 ? null : [valuesFile]);
         Assert.True(r.ExitCode == 0, r.Errors);
-        using var mounts = new PodMounts();
+        // The key files are the chart's own generated Secrets, so check-config also reads their formats.
+        using var mounts = new PodMounts(r);
         int checkedContainers = 0;
         foreach (var w in r.Objects.Where(o => o.Kind is "Deployment" or "StatefulSet"))
         {
@@ -80,5 +82,32 @@ public sealed class RenderedArgsTests
         var compactor = r.Objects.Single(o => o is { Kind: "StatefulSet", Name: "amphora-compactor" });
         var members = compactor.Containers().Single().Args.Single(a => a.StartsWith("--compactor.members=", StringComparison.Ordinal));
         Assert.Equal(Enumerable.Range(0, compactor.Replicas).Select(i => $"amphora-compactor-{i}"), members["--compactor.members=".Length..].Split(','));
+    }
+
+    [SkippableFact]
+    public async Task The_operator_calls_the_querier_and_gives_clients_the_distributor_for_writes_and_the_querier_for_queries()
+    {
+        var r = await ChartRenderer.RenderAsync();
+        Assert.True(r.ExitCode == 0, r.Errors);
+        var args = r.Objects.Single(o => o is { Kind: "Deployment", Name: "amphora-operator" }).Containers().Single().Args;
+        Assert.Contains("--operator.amphora-url=http://amphora-querier.obs.svc.cluster.local:9009", args);
+        Assert.Contains("--operator.public-url=http://amphora-querier.obs.svc.cluster.local:9009", args);
+        Assert.Contains("--operator.remote-write-url=http://amphora-distributor.obs.svc.cluster.local:9009", args);
+        Assert.Contains("--operator.lease-namespace=obs", args);
+        Assert.Contains("--operator.admin-key-file=/etc/amphora/admin-key/admin-key.json", args);
+        // Both Services exist under the names the URLs use.
+        Assert.Contains(r.Objects, o => o is { Kind: "Service", Name: "amphora-querier" });
+        Assert.Contains(r.Objects, o => o is { Kind: "Service", Name: "amphora-distributor" });
+
+        var custom = await ChartRenderer.RenderAsync(sets:
+        [
+            "operator.remoteWriteBaseUrl=https://write.example.com", "operator.queryBaseUrl=https://query.example.com",
+            "operator.watchNamespace=team-a",
+        ]);
+        Assert.True(custom.ExitCode == 0, custom.Errors);
+        var customArgs = custom.Objects.Single(o => o is { Kind: "Deployment", Name: "amphora-operator" }).Containers().Single().Args;
+        Assert.Contains("--operator.remote-write-url=https://write.example.com", customArgs);
+        Assert.Contains("--operator.public-url=https://query.example.com", customArgs);
+        Assert.Contains("--operator.namespace=team-a", customArgs);
     }
 }

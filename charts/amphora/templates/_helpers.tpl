@@ -66,16 +66,19 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- join "," $members -}}
 {{- end -}}
 
-{{/* Arguments every component shares: storage, tenancy, secrets, logs. */}}
+{{/* Arguments every component shares, the operator included: its listener, data directory and logs. */}}
 {{- define "amphora.commonArgs" -}}
 - --listen=0.0.0.0:{{ .Values.httpPort }}
 - --data-dir=/data
+- --log.level={{ .Values.log.level }}
+- --log.format={{ .Values.log.format }}
+{{- end -}}
+
+{{/* Arguments of the cluster's components (not the operator): keys, the cluster secret, the bucket, limits. */}}
+{{- define "amphora.clusterArgs" -}}
 - --auth.master-key-file=/etc/amphora/master-key/master.key
 - --auth.admin-key-file=/etc/amphora/admin-key/admin-key.json
 - --cluster.secret-file=/etc/amphora/cluster-secret/secret
-- --log.level={{ .Values.log.level }}
-- --log.format={{ .Values.log.format }}
-- --tenancy.sync-interval={{ .Values.tenancy.syncInterval }}
 {{- if eq .Values.storage.type "s3" }}
 - --blocks.storage=s3
 - --blocks.s3.bucket={{ required "storage.s3.bucket is required when storage.type is s3" .Values.storage.s3.bucket }}
@@ -98,22 +101,37 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end }}
 {{- end -}}
 
+{{/* The operator's arguments: the control plane it calls, the URLs clients are given, its Lease and collectors. */}}
+{{- define "amphora.operatorArgs" -}}
+{{- $querier := printf "http://%s.%s.svc.%s:%d" (include "amphora.componentName" (dict "root" . "component" "querier")) .Release.Namespace .Values.clusterDomain (int .Values.querier.service.port) -}}
+{{- $distributor := printf "http://%s.%s.svc.%s:%d" (include "amphora.componentName" (dict "root" . "component" "distributor")) .Release.Namespace .Values.clusterDomain (int .Values.distributor.service.port) -}}
+- --operator.amphora-url={{ $querier }}
+- --operator.admin-key-file=/etc/amphora/admin-key/admin-key.json
+- --operator.public-url={{ .Values.operator.queryBaseUrl | default $querier }}
+- --operator.remote-write-url={{ .Values.operator.remoteWriteBaseUrl | default $distributor }}
+- --operator.lease-namespace={{ .Release.Namespace }}
+- --operator.collector-image={{ .Values.operator.collectorImage }}
+{{- with .Values.operator.watchNamespace }}
+- --operator.namespace={{ . }}
+{{- end }}
+{{- end -}}
+
 {{- define "amphora.env" -}}
 - name: POD_NAME
   valueFrom:
     fieldRef:
       fieldPath: metadata.name
-{{- if and (eq .Values.storage.type "s3") .Values.storage.s3.existingSecret }}
+{{- if and (eq .root.Values.storage.type "s3") .root.Values.storage.s3.existingSecret (ne .component "operator") }}
 - name: AWS_ACCESS_KEY_ID
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.storage.s3.existingSecret }}
-      key: {{ .Values.storage.s3.accessKeyIdKey }}
+      name: {{ .root.Values.storage.s3.existingSecret }}
+      key: {{ .root.Values.storage.s3.accessKeyIdKey }}
 - name: AWS_SECRET_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.storage.s3.existingSecret }}
-      key: {{ .Values.storage.s3.secretAccessKeyKey }}
+      name: {{ .root.Values.storage.s3.existingSecret }}
+      key: {{ .root.Values.storage.s3.secretAccessKeyKey }}
 {{- end }}
 {{- end -}}
 
@@ -176,6 +194,11 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
   args:
     - --target={{ .component }}
 {{ include "amphora.commonArgs" .root | indent 4 }}
+{{- if eq .component "operator" }}
+{{ include "amphora.operatorArgs" .root | indent 4 }}
+{{- else }}
+{{ include "amphora.clusterArgs" .root | indent 4 }}
+{{- end }}
 {{- with .args }}
 {{ toYaml . | indent 4 }}
 {{- end }}
@@ -183,7 +206,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{ toYaml . | indent 4 }}
 {{- end }}
   env:
-{{ include "amphora.env" .root | indent 4 }}
+{{ include "amphora.env" . | indent 4 }}
   ports:
     - name: http
       containerPort: {{ .root.Values.httpPort }}
@@ -209,7 +232,15 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
   securityContext:
 {{ toYaml .root.Values.containerSecurityContext | indent 4 }}
   volumeMounts:
+{{- if eq .component "operator" }}
+    - name: tmp
+      mountPath: /tmp
+    - name: admin-key
+      mountPath: /etc/amphora/admin-key
+      readOnly: true
+{{- else }}
 {{ include "amphora.volumeMounts" .root | indent 4 }}
+{{- end }}
     - name: data
       mountPath: /data
 {{- end -}}
