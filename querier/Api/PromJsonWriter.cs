@@ -140,6 +140,14 @@ public sealed class PromJsonWriter
         return this;
     }
 
+    /// <summary>An integer as a JSON number.</summary>
+    public PromJsonWriter Number(long n)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        n.TryFormat(digits, out int written, provider: CultureInfo.InvariantCulture);
+        return Raw(digits[..written]);
+    }
+
     public PromJsonWriter StringArray(IEnumerable<string> values)
     {
         Raw('[');

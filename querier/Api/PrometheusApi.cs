@@ -8,7 +8,7 @@ namespace Amphora.Querier.Api;
 
 /// <summary>
 /// The Prometheus HTTP API (<c>/api/v1/query</c>, <c>query_range</c>, <c>series</c>, <c>labels</c>, <c>label/{name}/values</c>,
-/// <c>metadata</c>, <c>status/buildinfo</c>) under <c>/prometheus/api/v1</c> with <c>X-Scope-OrgID</c> and under
+/// <c>metadata</c>, <c>status/buildinfo</c>, <c>status/tsdb</c>; Mimir's <c>cardinality/label_names</c> and <c>label_values</c>) under <c>/prometheus/api/v1</c> with <c>X-Scope-OrgID</c> and under
 /// <c>/workspaces/{workspaceId}/api/v1</c> as in AMP. GET and form-encoded POST. Responses and errors have Prometheus's exact JSON.
 /// </summary>
 public static partial class PrometheusApi
@@ -25,6 +25,9 @@ public static partial class PrometheusApi
             Map(routes, prefix + "/label/{name}/values", handlers.LabelValuesAsync);
             Map(routes, prefix + "/metadata", handlers.MetadataAsync);
             Map(routes, prefix + "/status/buildinfo", handlers.BuildInfoAsync);
+            Map(routes, prefix + "/status/tsdb", handlers.TsdbStatusAsync);
+            Map(routes, prefix + "/cardinality/label_names", handlers.CardinalityLabelNamesAsync);
+            Map(routes, prefix + "/cardinality/label_values", handlers.CardinalityLabelValuesAsync);
         }
     }
 

@@ -82,6 +82,9 @@ public static class RequestActions
         return rest[0] switch
         {
             "query" or "query_range" or "query_exemplars" or "format_query" or "parse_query" => ApsActions.QueryMetrics,
+            // Cardinality reveals series, as the series API does.
+            "status" when rest.Length == 2 && rest[1] == "tsdb" => ApsActions.GetSeries,
+            "cardinality" when rest.Length == 2 && rest[1] is "label_names" or "label_values" => ApsActions.GetSeries,
             "status" => ApsActions.QueryMetrics,
             "series" => ApsActions.GetSeries,
             "labels" => ApsActions.GetLabels,
