@@ -72,6 +72,7 @@ public static partial class AmphoraHost
         var modules = app.Services.GetRequiredService<Modules>();
         var http = new HttpMetricsMiddleware();
         app.Use(http.InvokeAsync);
+        app.UseFamilyErrorBodies();
         app.MapGet("/ready", (HttpContext ctx) => modules.IsReady
             ? Results.Text("ready\n")
             : Results.Text("not ready: " + modules.NotReadyReason + "\n", statusCode: 503));

@@ -42,8 +42,9 @@ public static class TenancyErrors
         403 => "AccessDeniedException",
         404 => "ResourceNotFoundException",
         409 => "ConflictException",
-        413 or 400 => "ValidationException",
         429 => "ThrottlingException",
+        503 => "ServiceUnavailableException",
+        >= 400 and < 500 => "ValidationException",
         _ => "InternalServerException",
     };
 
@@ -52,8 +53,9 @@ public static class TenancyErrors
         401 => "unauthorized",
         403 => "forbidden",
         404 => "not_found",
-        413 or 400 => "bad_data",
         429 => "too_many_requests",
+        503 => "unavailable",
+        >= 400 and < 500 => "bad_data",
         _ => "internal",
     };
 }
