@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace Amphora.Model;
 
 public enum MatchType { Equal, NotEqual, Regex, NotRegex }
@@ -15,9 +13,9 @@ public sealed class LabelMatcher
     public MatchType Type { get; }
     public string Name { get; }
     public string Value { get; }
-    private readonly Regex? _regex;
+    private readonly Re2Regex? _regex;
 
-    private LabelMatcher(MatchType type, string name, string value, Regex? regex)
+    private LabelMatcher(MatchType type, string name, string value, Re2Regex? regex)
     {
         Type = type;
         Name = name;
@@ -25,10 +23,13 @@ public sealed class LabelMatcher
         _regex = regex;
     }
 
-    /// <summary>Creates a matcher; throws <see cref="ArgumentException"/> with an RE2-style message for an invalid regular expression.</summary>
+    /// <summary>
+    /// Creates a matcher; throws <see cref="Re2SyntaxException"/> (an <see cref="ArgumentException"/>) with an RE2-style message
+    /// for an invalid regular expression or one beyond a <see cref="Re2Limits"/> bound.
+    /// </summary>
     public static LabelMatcher Create(MatchType type, string name, string value)
     {
-        Regex? regex = null;
+        Re2Regex? regex = null;
         if (type is MatchType.Regex or MatchType.NotRegex)
             regex = Re2.Compile(value);
         return new LabelMatcher(type, name, value, regex);

@@ -12,10 +12,15 @@ internal sealed partial class Evaluator
     private SeriesResult EvalLabelReplace(Call call)
     {
         string dst = StringArg(call, 1), replacement = StringArg(call, 2), src = StringArg(call, 3), pattern = StringArg(call, 4);
-        Regex regex;
+        Re2Regex regex;
         try
         {
             regex = Re2.Compile(pattern);
+        }
+        catch (Re2SyntaxException e) when (e.IsLimit)
+        {
+            // The pattern is valid RE2 but beyond one of Amphora's bounds: say which, without echoing a huge pattern.
+            throw new PromQLException(PromQLErrorType.BadData, $"regular expression in label_replace() refused: {e.Message}");
         }
         catch (ArgumentException)
         {
@@ -39,8 +44,12 @@ internal sealed partial class Evaluator
         });
     }
 
-    /// <summary>Expands $1, ${1}, $name and ${name} as Go's Regexp.Expand does; unknown groups expand to nothing.</summary>
-    private static string Expand(Match match, Regex regex, string template)
+    /// <summary>
+    /// Expands $1, ${1}, $name and ${name} as Go's Regexp.Expand does: a name is as long as possible, a number has no leading
+    /// zero, a name refers to the first group of that name that took part in the match, and an unknown or unmatched group
+    /// expands to nothing.
+    /// </summary>
+    private static string Expand(Match match, Re2Regex regex, string template)
     {
         var sb = new StringBuilder();
         for (int i = 0; i < template.Length; i++)
@@ -61,18 +70,31 @@ internal sealed partial class Evaluator
             else
             {
                 int j = i + 1;
-                while (j < template.Length && (char.IsAsciiLetterOrDigit(template[j]) || template[j] == '_')) j++;
+                while (j < template.Length && IsWordChar(template[j])) j++;
                 if (j == i + 1) { sb.Append(c); continue; }
                 name = template[(i + 1)..j];
                 end = j - 1;
             }
-            if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_')) { sb.Append(c); continue; }
-            Group? group = int.TryParse(name, out int number) ? (number < match.Groups.Count ? match.Groups[number] : null)
-                : regex.GroupNumberFromName(name) >= 0 ? match.Groups[name] : null;
-            if (group is { Success: true }) sb.Append(group.Value);
+            if (name.Length == 0 || !name.All(IsWordChar)) { sb.Append(c); continue; }
+            if (GroupOf(match, regex, name) is { Success: true } group) sb.Append(group.Value);
             i = end;
         }
         return sb.ToString();
+    }
+
+    private static bool IsWordChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
+
+    private static Group? GroupOf(Match match, Re2Regex regex, string name)
+    {
+        bool numeric = name.Length <= 9 && name.All(char.IsAsciiDigit) && (name[0] != '0' || name.Length == 1);
+        if (numeric)
+        {
+            int number = int.Parse(name, System.Globalization.CultureInfo.InvariantCulture);
+            return number < match.Groups.Count ? match.Groups[number] : null;
+        }
+        for (int n = 1; n < regex.GroupCount && n < match.Groups.Count; n++)
+            if (regex.GroupName(n) == name && match.Groups[n].Success) return match.Groups[n];
+        return null;
     }
 
     private SeriesResult EvalLabelJoin(Call call)

@@ -1,0 +1,53 @@
+using System.Text.RegularExpressions;
+
+namespace Amphora.Model;
+
+/// <summary>
+/// Compiles RE2 syntax (what Prometheus accepts) into a fully anchored .NET regular expression on the non-backtracking
+/// engine, with <c>.</c> matching newlines as in Prometheus 3. What RE2 refuses (backreferences, lookaround, possessive or
+/// atomic groups, <c>\Z</c>, repeat counts over 1000) and what exceeds a <see cref="Re2Limits"/> bound is refused with an
+/// <see cref="Re2SyntaxException"/> whose message reads like RE2's. Compilations are cached per pattern.
+/// </summary>
+public static class Re2
+{
+    private static readonly Re2Cache Cache = new(Re2Limits.CacheMaxEntries, Re2Limits.CacheMaxTranslatedChars);
+
+    static Re2()
+    {
+        // .NET reads this per construction; nothing else in Amphora builds non-backtracking expressions.
+        AppContext.SetData("REGEX_NONBACKTRACKING_MAX_AUTOMATA_SIZE", Re2Limits.MaxAutomatonSize);
+    }
+
+    /// <summary>
+    /// Compiles (or returns the cached compilation of) a pattern. Building a non-backtracking automaton costs far more than
+    /// matching, and dashboards send the same selectors on every refresh. Concurrent callers of one pattern share one build.
+    /// </summary>
+    public static Re2Regex Compile(string pattern) => Cache.GetOrAdd(pattern, CompileUncached);
+
+    /// <summary>Compiles without the cache.</summary>
+    public static Re2Regex CompileUncached(string pattern)
+    {
+        var (translated, names) = Re2Translator.Translate(pattern, dotMatchesNewline: true);
+        try
+        {
+            var regex = new Regex("\\A(?:" + translated + ")\\z",
+                RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, Re2Limits.MatchTimeout);
+            return new Re2Regex(pattern, regex, names, translated.Length);
+        }
+        catch (NotSupportedException)
+        {
+            // The engine's estimate of its automaton exceeds REGEX_NONBACKTRACKING_MAX_AUTOMATA_SIZE.
+            throw new Re2SyntaxException(Re2ErrorCode.Large,
+                $"its automaton would exceed {Re2Limits.MaxAutomatonSize} states of the non-backtracking engine (fewer alternatives or smaller repetition counts fit)",
+                isLimit: true);
+        }
+        catch (ArgumentException e)
+        {
+            // The translation only writes what .NET accepts; should it not, the pattern is refused, never a 500.
+            throw new Re2SyntaxException(Re2ErrorCode.InvalidPerlOp, $"{pattern} ({e.Message})", isLimit: false);
+        }
+    }
+
+    /// <summary>The .NET pattern a RE2 pattern translates to (not anchored); for tests and diagnostics.</summary>
+    public static string Translate(string pattern) => Re2Translator.Translate(pattern, dotMatchesNewline: true).Pattern;
+}
