@@ -16,7 +16,8 @@ public sealed partial class AuditLog
             waiting ??= reader.WaitToReadAsync().AsTask();
             tick ??= Task.Delay(_options.SummaryInterval, _time);
             var woke = await Task.WhenAny(waiting, tick);
-            if (woke == tick) tick = null;
+            bool summarize = woke == tick;
+            if (summarize) tick = null;
             else
             {
                 bool more = await waiting;
@@ -29,7 +30,8 @@ public sealed partial class AuditLog
                 if (item is AuditEvent e) WriteLine(JsonSerializer.SerializeToUtf8Bytes(e, Json));
                 else if (item is TaskCompletionSource done) flushed.Add(done);
             }
-            WriteSummaries();
+            // Summaries go out on the interval and on a flush, not after every drain, so one burst is one summary line.
+            if (summarize || flushed.Count > 0) WriteSummaries();
             Flush();
             foreach (var done in flushed) done.TrySetResult();
         }
