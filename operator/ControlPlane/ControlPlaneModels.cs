@@ -60,8 +60,8 @@ public sealed class ControlPlaneException(int status, string? errorType, string 
     public int Status { get; } = status;
     public string? ErrorType { get; } = errorType;
     public string Detail { get; } = message;
-    public bool IsNotFound => Status == 404 && ErrorType is not null;
-    /// <summary>404 without AMP's error type: the route itself is missing (an Amphora without that API).</summary>
-    public bool IsUnsupported => Status is 404 or 405 && ErrorType is null;
+    public bool IsNotFound => Status == 404 && ErrorType is not null and not "UnknownOperationException";
+    /// <summary>A route this control plane does not serve: 404/405 with no AMP error type, or AWS's UnknownOperationException.</summary>
+    public bool IsUnsupported => Status is 404 or 405 && ErrorType is null or "UnknownOperationException";
     public bool IsValidation => Status == 400;
 }
