@@ -38,6 +38,12 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// </summary>
     public Func<string, Labels, string?>? NewSeriesAdmission { get; set; }
 
+    /// <summary>
+    /// Called when a series counted by <see cref="NewSeriesAdmission"/> does not exist after all (another request created it
+    /// first, or the request was not committed) or was removed from the head by its GC after a block cut.
+    /// </summary>
+    public Action<string, Labels>? SeriesReleased { get; set; }
+
     /// <summary>Called after the WAL replay with every workspace's series, so limits can recount what exists.</summary>
     public Action<string, IEnumerable<Labels>>? Replayed { get; set; }
 
@@ -45,7 +51,7 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
 
     protected override Task StartingAsync(CancellationToken ct)
     {
-        _storage = TsdbStorage.Open(_dir, _options, _logger);
+        _storage = TsdbStorage.Open(_dir, _options, _logger, new Accounting(this));
         foreach (var workspace in _storage.Workspaces) Replayed?.Invoke(workspace, _storage.SeriesOf(workspace));
         return Task.CompletedTask;
     }
@@ -56,7 +62,7 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
         return Task.CompletedTask;
     }
 
-    public IAppender Appender(string workspace) => new LimitingAppender(Storage.Appender(workspace), workspace, this);
+    public IAppender Appender(string workspace) => Storage.Appender(workspace);
 
     public IQueryable ForWorkspace(string workspace) => Storage.ForWorkspace(workspace);
 
@@ -77,31 +83,10 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
             yield return new Measurement<long>(storage.ActiveSeries(w), new KeyValuePair<string, object?>("workspace", w));
     }
 
-    /// <summary>Applies the series limits to series the workspace does not hold yet; everything else goes to the TSDB.</summary>
-    private sealed class LimitingAppender(IAppender inner, string workspace, IngesterService owner) : IAppender
+    /// <summary>The admission and release delegates as the head's series accounting.</summary>
+    private sealed class Accounting(IngesterService owner) : ISeriesAccounting
     {
-        private readonly HashSet<Labels> _admitted = new();
-
-        public string? LastRejection { get; private set; }
-
-        public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v)
-        {
-            if (owner.NewSeriesAdmission is { } admit && !_admitted.Contains(labels) && !owner.Storage.Has(workspace, labels))
-            {
-                if (admit(workspace, labels) is { } refusal)
-                {
-                    LastRejection = refusal;
-                    return AppendStatus.SeriesLimit;
-                }
-                _admitted.Add(labels);
-            }
-            var status = inner.Append(ref seriesRef, labels, t, v);
-            if (status != AppendStatus.Ok) LastRejection = inner.LastRejection;
-            return status;
-        }
-
-        public void UpdateMetadata(MetricMetadata metadata) => inner.UpdateMetadata(metadata);
-        public ValueTask CommitAsync(CancellationToken ct = default) => inner.CommitAsync(ct);
-        public void Rollback() => inner.Rollback();
+        public string? TryAdmit(string workspace, Labels series) => owner.NewSeriesAdmission?.Invoke(workspace, series);
+        public void Release(string workspace, Labels series) => owner.SeriesReleased?.Invoke(workspace, series);
     }
 }

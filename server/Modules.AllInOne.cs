@@ -23,6 +23,7 @@ public sealed partial class Modules
         _services.Add(ingester);
         ingester.NewSeriesAdmission = (workspace, labels) =>
             tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
+        ingester.SeriesReleased = (workspace, labels) => tenancy.Tenancy.Series.Remove(workspace, labels);
         ingester.Replayed = (workspace, series) => tenancy.Tenancy.Series.Recount(workspace, series);
 
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingester, blocks), tenancy.Tenancy.Retention);

@@ -8,15 +8,32 @@ namespace Amphora.Ingester.Storage;
 /// <summary>
 /// One request's samples: checked at <see cref="Append"/> against the series' current state and the request's own earlier
 /// samples; <see cref="CommitAsync"/> logs new series, the samples and metadata to the WAL, waits for the sync, then applies
-/// them to memory.
+/// them to memory. Every series the request touches is pinned in the head from its first sample to the end of the commit
+/// (or the rollback), so the head's GC cannot remove it in between; a new series is admitted by the series limits at its
+/// first sample and released again if another request created it first. The commit is linear in the request's size.
 /// </summary>
 internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IAppender
 {
-    private readonly List<(Labels Labels, MemSeries? Series, long T, double V)> _pending = new();
-    private readonly Dictionary<Labels, (long T, double V)> _pendingLast = new();
+    /// <summary>One series of the request: the head's series (pinned) or null until the commit creates it, and the newest
+    /// sample the request holds for it.</summary>
+    private sealed class PendingSeries(Labels labels, MemSeries? series, bool admitted)
+    {
+        public readonly Labels Labels = labels;
+        public MemSeries? Series = series;
+        /// <summary>Counted by the series limits for a series this request has not created (yet).</summary>
+        public bool Admitted = admitted;
+        public bool HasSamples;
+        public long LastT;
+        public double LastV;
+    }
+
+    private readonly Dictionary<Labels, PendingSeries> _series = new();
+    private readonly List<(PendingSeries Series, long T, double V)> _samples = new();
     private readonly List<MetricMetadata> _metadata = new();
     private Head? _head;
     private int _epoch;
+
+    public string? LastRejection { get; private set; }
 
     /// <summary>The workspace's head, registered with it until Commit or Rollback so a block cut waits for this appender.</summary>
     private Head Head
@@ -36,8 +53,17 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     {
         var head = Head;
         if (t < head.AppendableMinTime) return AppendStatus.TooOld;
-        var series = head.Find(labels);
-        if (series is not null)
+        if (!_series.TryGetValue(labels, out var pending))
+        {
+            var found = head.FindPinned(labels);
+            if (found is null && storage.Accounting?.TryAdmit(workspace, labels) is { } refusal)
+            {
+                LastRejection = refusal;
+                return AppendStatus.SeriesLimit;
+            }
+            _series[labels] = pending = new PendingSeries(labels, found, admitted: found is null && storage.Accounting is not null);
+        }
+        if (pending.Series is { } series)
         {
             lock (series.Lock)
             {
@@ -45,15 +71,20 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
                 if (status != AppendStatus.Ok || noOp) return status;
             }
         }
-        if (_pendingLast.TryGetValue(labels, out var last))
+        if (pending.HasSamples)
         {
             // Within one request the samples of a series keep to the same rules.
-            if (t == last.T)
-                return BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(last.V) ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
-            if (t < last.T && (storage.WindowMs <= 0 || t < last.T - storage.WindowMs)) return AppendStatus.OutOfOrder;
+            if (t == pending.LastT)
+                return BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(pending.LastV) ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
+            if (t < pending.LastT && (storage.WindowMs <= 0 || t < pending.LastT - storage.WindowMs)) return AppendStatus.OutOfOrder;
         }
-        if (t > last.T || !_pendingLast.ContainsKey(labels)) _pendingLast[labels] = (t, v);
-        _pending.Add((labels, series, t, v));
+        if (!pending.HasSamples || t > pending.LastT)
+        {
+            pending.HasSamples = true;
+            pending.LastT = t;
+            pending.LastV = v;
+        }
+        _samples.Add((pending, t, v));
         return AppendStatus.Ok;
     }
 
@@ -63,7 +94,7 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     {
         try
         {
-            if (_pending.Count > 0 || _metadata.Count > 0) await CommitPendingAsync();
+            if (_samples.Count > 0 || _metadata.Count > 0) await CommitPendingAsync();
         }
         finally
         {
@@ -74,24 +105,22 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     private async Task CommitPendingAsync()
     {
         var head = Head;
-        var samples = new WalSample[_pending.Count];
-        var resolved = new MemSeries[_pending.Count];
-        long last = 0;
-        for (int i = 0; i < _pending.Count; i++)
+        foreach (var pending in _series.Values)
         {
-            var (labels, series, t, v) = _pending[i];
-            if (series is null)
-            {
-                long seriesRecord = 0;
-                series = head.GetOrCreate(labels, storage.NextRef,
-                    s => seriesRecord = storage.AppendWal(WalRecordType.Series, WalRecords.EncodeSeries(new WalSeries(workspace, s.Ref, s.Labels))),
-                    out bool created);
-                if (created) last = seriesRecord;
-                for (int k = i; k < _pending.Count; k++)
-                    if (_pending[k].Series is null && _pending[k].Labels.Equals(labels)) _pending[k] = _pending[k] with { Series = series };
-            }
-            resolved[i] = series;
-            samples[i] = new WalSample(series.Ref, t, v);
+            if (pending.Series is not null || !pending.HasSamples) continue;
+            pending.Series = head.GetOrCreate(pending.Labels, storage.NextRef,
+                s => storage.AppendWal(WalRecordType.Series, WalRecords.EncodeSeries(new WalSeries(workspace, s.Ref, s.Labels))),
+                out bool created);
+            if (!created) continue;
+            pending.Admitted = false; // the head holds the series the limits counted
+            TsdbStorage.CountCreated();
+        }
+        long last = 0;
+        var samples = new WalSample[_samples.Count];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            var (pending, t, v) = _samples[i];
+            samples[i] = new WalSample(pending.Series!.Ref, t, v);
         }
         if (samples.Length > 0) last = storage.AppendWal(WalRecordType.Samples, WalRecords.EncodeSamples(workspace, samples));
         foreach (var m in _metadata) last = storage.AppendWal(WalRecordType.Metadata, WalRecords.EncodeMetadata(workspace, m));
@@ -99,23 +128,31 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
 
         // Durable: now memory. A concurrent request may have stored the same timestamp meanwhile; Apply keeps the first.
         long minT = long.MaxValue, maxT = long.MinValue;
-        for (int i = 0; i < resolved.Length; i++)
+        for (int i = 0; i < samples.Length; i++)
         {
-            lock (resolved[i].Lock) resolved[i].Apply(samples[i].T, samples[i].V);
+            var series = _samples[i].Series.Series!;
+            lock (series.Lock) series.Apply(samples[i].T, samples[i].V);
             minT = Math.Min(minT, samples[i].T);
             maxT = Math.Max(maxT, samples[i].T);
         }
-        if (resolved.Length > 0) head.Observe(minT, maxT);
+        if (samples.Length > 0) head.Observe(minT, maxT);
         foreach (var m in _metadata) storage.ApplyMetadata(workspace, m);
         TsdbStorage.CountAppended(samples.Length);
     }
 
     public void Rollback() => Finish();
 
+    /// <summary>Unpins the request's series and gives back admissions of series it did not create.</summary>
     private void Finish()
     {
-        _pending.Clear();
-        _pendingLast.Clear();
+        foreach (var pending in _series.Values)
+        {
+            if (pending.Series is { } series)
+                lock (series.Lock) series.Unpin();
+            if (pending.Admitted) storage.Accounting?.Release(workspace, pending.Labels);
+        }
+        _series.Clear();
+        _samples.Clear();
         _metadata.Clear();
         if (_head is not null) _head.ExitAppend(_epoch);
         _head = null;

@@ -218,6 +218,7 @@ public sealed partial class TsdbStorage
         File.WriteAllText(file + ".tmp", end.ToString(CultureInfo.InvariantCulture));
         File.Move(file + ".tmp", file, overwrite: true);
         head.TruncateBefore(end);
+        CollectGarbage(workspace, head);
     }
 
     private void DropLocalBlocks(string workspace)
@@ -267,7 +268,7 @@ public sealed partial class TsdbStorage
     /// Rewrites the closed WAL segments as a checkpoint holding only what a replay still needs: series the heads hold, their
     /// samples not yet in a block, and each metric family's latest metadata (workspace deletions resolved).
     /// </summary>
-    private void Checkpoint()
+    internal void Checkpoint()
     {
         var stopwatch = Stopwatch.StartNew();
         int upTo = _wal.Rotate();
@@ -280,9 +281,9 @@ public sealed partial class TsdbStorage
                 case WalRecordType.Series:
                 {
                     var s = WalRecords.DecodeSeries(payload);
-                    // Kept while the head holds the series under this reference (the current one, or an alias from a replay).
-                    if (!_heads.TryGetValue(s.Workspace, out var head) || head.Find(s.Labels) is not { } live) return null;
-                    if (live.Ref != s.Ref && head.Find(s.Ref) != live) return null;
+                    // Kept while the head holds the series under this reference (the current one, or an alias from a replay);
+                    // series the head GC removed go.
+                    if (!_heads.TryGetValue(s.Workspace, out var head) || !head.NeedsSeriesRecord(s.Ref, s.Labels)) return null;
                     keptRefs.Add(s.Ref);
                     return payload.ToArray();
                 }

@@ -28,6 +28,12 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     private static readonly Counter<long> BlockFailures = Meter.CreateCounter<long>("amphora_tsdb_block_failures",
         description: "Failed block cuts, uploads or WAL checkpoints (retried on the next cycle).");
     private static readonly Counter<long> Checkpoints = Meter.CreateCounter<long>("amphora_tsdb_wal_checkpoints", description: "WAL checkpoints written.");
+    private static readonly Counter<long> SeriesCreated = Meter.CreateCounter<long>("amphora_tsdb_head_series_created",
+        description: "Series created in the heads (a series that comes back after the GC removed it counts again).");
+    private static readonly Counter<long> SeriesRemoved = Meter.CreateCounter<long>("amphora_tsdb_head_series_removed",
+        description: "Series the head GC removed after a block cut because they held no samples any more.");
+    private static readonly Histogram<double> HeadGcDuration = Meter.CreateHistogram<double>("amphora_tsdb_head_gc_duration_seconds",
+        description: "Time the head GC takes after a block cut (finding and removing series without samples).");
 
     private readonly ConcurrentDictionary<string, Head> _heads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MetricMetadata>> _metadata = new(StringComparer.Ordinal);
@@ -36,25 +42,30 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     private readonly string _dir;
     private readonly ILogger _logger;
 
-    private TsdbStorage(string dir, TsdbOptions options, ILogger logger)
+    private TsdbStorage(string dir, TsdbOptions options, ILogger logger, ISeriesAccounting? accounting)
     {
         _dir = dir;
         Options = options;
         _logger = logger;
+        Accounting = accounting;
     }
 
     private string WalDir => Path.Combine(_dir, "wal");
 
     public TsdbOptions Options { get; }
+    /// <summary>The series limits new series are admitted by and removed series released to; null counts nothing.</summary>
+    internal ISeriesAccounting? Accounting { get; }
     internal long WindowMs => (long)Options.OutOfOrderWindow.TotalMilliseconds;
     internal long BlockRangeMs => (long)Options.BlockRange.TotalMilliseconds;
     public long Fsyncs => _wal.Fsyncs;
     public long Commits => _wal.Commits;
 
-    /// <summary>Opens the storage in <paramref name="dir"/>, replaying its WAL.</summary>
-    public static TsdbStorage Open(string dir, TsdbOptions options, ILogger logger)
+    /// <summary>Opens the storage in <paramref name="dir"/>, replaying its WAL. New series are admitted by
+    /// <paramref name="accounting"/>, and series the head GC removes are released to it (the replayed ones are not: count them
+    /// from <see cref="SeriesOf"/>).</summary>
+    public static TsdbStorage Open(string dir, TsdbOptions options, ILogger logger, ISeriesAccounting? accounting = null)
     {
-        var storage = new TsdbStorage(dir, options, logger);
+        var storage = new TsdbStorage(dir, options, logger, accounting);
         string walDir = storage.WalDir;
         Directory.CreateDirectory(walDir);
         storage.OpenLocalBlocks();
@@ -116,7 +127,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         }
         if (replay.Repaired) LogRepaired(logger, walDir);
         int removed = 0;
-        foreach (var head in storage._heads.Values) removed += head.RemoveEmptySeries();
+        foreach (var head in storage._heads.Values) removed += head.CollectGarbage().Count;
         LogReplayed(logger, replay.Segments, segments, series, samples, removed, stopwatch.Elapsed.TotalSeconds);
         // References are never reused: series forgotten above (or with a deleted workspace) may still be named in old segments.
         storage._nextRef = Math.Max(storage._nextRef, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16);
@@ -152,7 +163,6 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
 
     public int ActiveSeries(string workspace) => _heads.TryGetValue(workspace, out var h) ? h.SeriesCount : 0;
 
-    public bool Has(string workspace, Labels labels) => _heads.TryGetValue(workspace, out var h) && h.Find(labels) is not null;
 
     /// <summary>Every series of a workspace (to recount limits after a restart).</summary>
     public IEnumerable<Labels> SeriesOf(string workspace) => _heads.TryGetValue(workspace, out var h) ? h.AllLabels() : [];
@@ -205,6 +215,22 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     internal Task CommitWalAsync(long sequence) => _wal.CommitAsync(sequence);
     internal void ApplyMetadata(string workspace, MetricMetadata m) => MetadataFor(workspace)[m.MetricFamilyName] = m;
     internal static void CountAppended(long n) => SamplesAppended.Add(n);
+    internal static void CountCreated() => SeriesCreated.Add(1);
+
+    /// <summary>Removes the head's series left without samples (after a cut) and releases them to the series limits; returns
+    /// how many went.</summary>
+    internal int CollectGarbage(string workspace, Head head)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var removed = head.CollectGarbage();
+        HeadGcDuration.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        if (removed.Count == 0) return 0;
+        SeriesRemoved.Add(removed.Count);
+        if (Accounting is { } accounting)
+            foreach (var labels in removed) accounting.Release(workspace, labels);
+        LogGarbageCollected(_logger, workspace, removed.Count, head.SeriesCount);
+        return removed.Count;
+    }
 
     public void Dispose()
     {
@@ -220,6 +246,9 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
 
     [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples ({Removed} series without data forgotten) in {Seconds:F2} s")]
     private static partial void LogReplayed(ILogger logger, int done, int total, long series, long samples, int removed, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Head GC of workspace {Workspace}: {Removed} series without samples removed, {Active} active")]
+    private static partial void LogGarbageCollected(ILogger logger, string workspace, int removed, int active);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "WAL replay dropped {Records} records of workspace ids that are not valid (written before ids were checked)")]
     private static partial void LogInvalidWorkspaceRecords(ILogger logger, long records);

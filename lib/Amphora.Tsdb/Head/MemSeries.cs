@@ -4,7 +4,6 @@ using Amphora.Tsdb.Chunks;
 
 namespace Amphora.Tsdb;
 
-
 /// <summary>
 /// One series in the head: closed XOR chunks, the open head chunk, and out-of-order samples kept sorted apart. All access
 /// under <see cref="Lock"/>. In-order chunks are cut at 120 samples and never cross a block-range boundary.
@@ -18,6 +17,39 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     private XorChunk? _head;
     private long _headBoundary, _headCutAt;
     private List<(long T, double V)>? _outOfOrder;
+
+    // Appenders that found or created the series and have not committed or rolled back yet: the GC leaves a pinned series
+    // alone, so a sample an appender checked against it is applied to a series the head still holds.
+    private int _pins;
+
+    /// <summary>Set when the head's GC removed the series (under <see cref="Lock"/> and its stripe's lock, together with
+    /// leaving the stripe): an appender that finds it so looks the labels up again.</summary>
+    public bool Removed { get; private set; }
+
+    /// <summary>References the WAL also logged for this series (two creators raced, before a restart): replay aliases.</summary>
+    internal List<ulong>? Aliases;
+
+    /// <summary>Pins the series for an appender unless the GC removed it. Caller holds the lock.</summary>
+    public bool TryPin()
+    {
+        if (Removed) return false;
+        _pins++;
+        return true;
+    }
+
+    /// <summary>Releases a pin of <see cref="TryPin"/>. Caller holds the lock.</summary>
+    public void Unpin() => _pins--;
+
+    /// <summary>Marks the series removed when it holds no samples and no appender holds it. Caller holds the lock.</summary>
+    internal bool TryMarkRemoved()
+    {
+        if (HasData || _pins > 0 || Removed) return false;
+        Removed = true;
+        return true;
+    }
+
+    /// <summary>Whether the GC may remove the series now (no samples, no appender). Caller holds the lock.</summary>
+    internal bool Collectable => !HasData && _pins == 0 && !Removed;
 
     public long MaxT { get; private set; } = long.MinValue;
     public long MinT { get; private set; } = long.MaxValue;

@@ -1,0 +1,124 @@
+using Amphora.Model;
+using Amphora.Storage;
+using Amphora.Tsdb.Chunks;
+
+namespace Amphora.Tsdb;
+
+public sealed partial class Head
+{
+    private sealed class HeadQuerier(Head head, long minT, long maxT) : IQuerier
+    {
+        public ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            long from = Math.Max(minT, hints?.Start ?? minT), to = Math.Min(maxT, hints?.End ?? maxT);
+            var list = new List<ISeries>();
+            foreach (var s in head.Select(matchers, ct))
+            {
+                List<ChunkData> chunks;
+                (long, double)[] ooo;
+                lock (s.Lock)
+                {
+                    if (!s.HasData || s.MaxT < from || s.MinT > to) continue;
+                    (chunks, ooo) = s.Snapshot(from, to);
+                }
+                if (chunks.Count == 0 && ooo.Length == 0) continue;
+                list.Add(new HeadSeries(s.Labels, chunks, ooo));
+            }
+            if (sorted) list.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
+            return ValueTask.FromResult<ISeriesSet>(new ListSeriesSet(list));
+        }
+
+        public ValueTask<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            var values = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var s in InRange(matchers, ct))
+                if (s.Labels.Get(name) is { Length: > 0 } v) values.Add(v);
+            return ValueTask.FromResult<IReadOnlyList<string>>(values.ToList());
+        }
+
+        public ValueTask<IReadOnlyList<string>> LabelNamesAsync(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+        {
+            var names = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var s in InRange(matchers, ct))
+                foreach (var l in s.Labels) names.Add(l.Name);
+            return ValueTask.FromResult<IReadOnlyList<string>>(names.ToList());
+        }
+
+        /// <summary>The matching series with data in the querier's range; observes <paramref name="ct"/> while matching and here.</summary>
+        private IEnumerable<MemSeries> InRange(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct)
+        {
+            int n = 0;
+            foreach (var s in head.Select(matchers, ct))
+            {
+                if ((++n & 1023) == 0) ct.ThrowIfCancellationRequested();
+                bool inRange;
+                lock (s.Lock) inRange = s.HasData && s.MaxT >= minT && s.MinT <= maxT;
+                if (inRange) yield return s;
+            }
+        }
+
+        public void Dispose() { }
+    }
+}
+
+/// <summary>A snapshot of a head series: its in-order chunks one after the other, merged with its out-of-order samples.</summary>
+internal sealed class HeadSeries(Labels labels, List<ChunkData> chunks, (long T, double V)[] outOfOrder) : ISeries
+{
+    public Labels Labels { get; } = labels;
+
+    public ISampleIterator Iterator(ISampleIterator? reuse = null)
+    {
+        ISampleIterator inOrder = new ChunkSequenceIterator(chunks);
+        if (outOfOrder.Length == 0) return inOrder;
+        var ooo = new ArraySampleIterator(outOfOrder.Select(s => s.T).ToArray(), outOfOrder.Select(s => s.V).ToArray(), outOfOrder.Length);
+        return new MergeSampleIterator([inOrder, ooo]);
+    }
+}
+
+/// <summary>Iterates consecutive, non-overlapping chunks as one series; Seek skips whole chunks that end before the time.</summary>
+internal sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIterator
+{
+    private int _index = -1;
+    private XorIterator? _current;
+    private Exception? _err;
+
+    public Exception? Err => _err;
+
+    public Amphora.Storage.ValueType Next()
+    {
+        while (_err is null)
+        {
+            if (_current is null)
+            {
+                if (++_index >= chunks.Count) return Amphora.Storage.ValueType.None;
+                _current = new XorIterator(chunks[_index].Bytes);
+            }
+            var state = _current.Next();
+            if (state != Amphora.Storage.ValueType.None) return state;
+            _err = _current.Err;
+            _current = null;
+        }
+        return Amphora.Storage.ValueType.None;
+    }
+
+    public Amphora.Storage.ValueType Seek(long t)
+    {
+        while (_err is null)
+        {
+            if (_current is null)
+            {
+                do { _index++; } while (_index < chunks.Count && chunks[_index].MaxT < t);
+                if (_index >= chunks.Count) return Amphora.Storage.ValueType.None;
+                _current = new XorIterator(chunks[_index].Bytes);
+            }
+            var state = _current.Seek(t);
+            if (state != Amphora.Storage.ValueType.None) return state;
+            _err = _current.Err;
+            _current = null;
+        }
+        return Amphora.Storage.ValueType.None;
+    }
+
+    public (long T, double V) At() => _current!.At();
+    public long AtT() => _current!.AtT();
+}

@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using Amphora.Model;
+
+namespace Amphora.Tsdb;
+
+/// <summary>
+/// Finding and creating series. A series is in its stripe exactly while it is not <see cref="MemSeries.Removed"/>: the GC
+/// changes both under the stripe's lock and the series' lock. Appenders pin what they find or create (see
+/// <see cref="FindPinned"/>), so the GC never removes a series a sample is on its way to.
+/// </summary>
+public sealed partial class Head
+{
+    // References of series being created: their WAL record may already be in a segment a checkpoint reads before the series
+    // is in its stripe (see NeedsSeriesRecord).
+    private readonly ConcurrentDictionary<ulong, byte> _creating = new();
+
+    private Dictionary<Labels, MemSeries> Stripe(Labels labels) => _stripes[(int)(labels.StableHash % StripeCount)];
+
+    public MemSeries? Find(Labels labels)
+    {
+        var stripe = Stripe(labels);
+        lock (stripe) return stripe.TryGetValue(labels, out var s) ? s : null;
+    }
+
+    public MemSeries? Find(ulong seriesRef) => _byRef.TryGetValue(seriesRef, out var s) ? s : null;
+
+    /// <summary>
+    /// The series with these labels, pinned for an appender (release with <see cref="MemSeries.Unpin"/> under its lock once
+    /// the appender's samples are applied or dropped); null when the head holds none. A series the GC removed between the
+    /// lookup and the pin is looked up again, so the result is always one the head still holds.
+    /// </summary>
+    public MemSeries? FindPinned(Labels labels)
+    {
+        while (Find(labels) is { } series)
+        {
+            lock (series.Lock)
+                if (series.TryPin()) return series;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The series with these labels, pinned (as <see cref="FindPinned"/>), created with <paramref name="newRef"/> when absent.
+    /// <paramref name="log"/> writes a new series' WAL record before any other appender can find the series (a Samples
+    /// record naming the reference must follow its Series record, or a replay drops those samples); it runs outside every
+    /// head lock. When two appenders create the same series at once, one of them publishes and the other's record is left
+    /// without a series: a replay makes its reference an alias, a checkpoint drops it. References are never reused.
+    /// </summary>
+    public MemSeries GetOrCreate(Labels labels, Func<ulong> newRef, Action<MemSeries> log, out bool created)
+    {
+        created = false;
+        if (FindPinned(labels) is { } found) return found;
+        var series = new MemSeries(newRef(), labels, _blockRange);
+        series.TryPin();
+        _creating[series.Ref] = 0;
+        try
+        {
+            log(series);
+            var stripe = Stripe(labels);
+            lock (stripe)
+            {
+                if (stripe.TryGetValue(labels, out var existing))
+                {
+                    // In its stripe, so not removed: the GC removes under this lock.
+                    lock (existing.Lock) existing.TryPin();
+                    return existing;
+                }
+                // Registered (references, postings) before the stripe lock is released: an appender that finds the series in
+                // its stripe and commits a sample must find it through the postings when it reads right after.
+                stripe[labels] = series;
+                Register(series);
+            }
+            created = true;
+            return series;
+        }
+        finally
+        {
+            _creating.TryRemove(series.Ref, out _);
+        }
+    }
+
+    /// <summary>Recreates a series from the WAL with its logged reference (replay, before any appender runs).</summary>
+    public MemSeries Restore(ulong seriesRef, Labels labels)
+    {
+        var stripe = Stripe(labels);
+        lock (stripe)
+        {
+            if (stripe.TryGetValue(labels, out var existing))
+            {
+                // The same labels logged under another reference (creators that raced, or a series the GC removed and a
+                // later request created again): both references lead to one series.
+                if (existing.Ref != seriesRef && _byRef.TryAdd(seriesRef, existing)) (existing.Aliases ??= new List<ulong>()).Add(seriesRef);
+                return existing;
+            }
+            var series = new MemSeries(seriesRef, labels, _blockRange);
+            stripe[labels] = series;
+            Register(series);
+            return series;
+        }
+    }
+
+    /// <summary>
+    /// Whether a checkpoint keeps a WAL Series record: the head holds the series under this reference (or an alias of it), or
+    /// the series is being created right now (its record is logged before it is published).
+    /// </summary>
+    public bool NeedsSeriesRecord(ulong seriesRef, Labels labels)
+    {
+        // In this order: a creation leaves _creating only after its series is in the stripe.
+        if (_creating.ContainsKey(seriesRef)) return true;
+        if (Find(labels) is not { } live) return false;
+        return live.Ref == seriesRef || Find(seriesRef) == live;
+    }
+
+    private void Register(MemSeries series)
+    {
+        _byRef[series.Ref] = series;
+        Interlocked.Increment(ref _seriesCount);
+        _postingsLock.EnterWriteLock();
+        try
+        {
+            foreach (var l in series.Labels)
+            {
+                if (!_postings.TryGetValue(l.Name, out var values)) _postings[l.Name] = values = new Dictionary<string, List<MemSeries>>(StringComparer.Ordinal);
+                if (!values.TryGetValue(l.Value, out var list)) values[l.Value] = list = new List<MemSeries>();
+                list.Add(series);
+            }
+        }
+        finally
+        {
+            _postingsLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>The values of a label name in the head's postings index (what selects and the label APIs start from), sorted.</summary>
+    public IReadOnlyList<string> IndexedLabelValues(string name)
+    {
+        _postingsLock.EnterReadLock();
+        try
+        {
+            if (!_postings.TryGetValue(name, out var values)) return [];
+            var result = values.Keys.ToList();
+            result.Sort(StringComparer.Ordinal);
+            return result;
+        }
+        finally
+        {
+            _postingsLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Series matching every matcher: candidates from the smallest postings list of an equality matcher, then filtered.
+    /// The matching loop observes <paramref name="ct"/> (a regex over many series is slow).</summary>
+    public List<MemSeries> Select(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+    {
+        IEnumerable<MemSeries> candidates;
+        _postingsLock.EnterReadLock();
+        try
+        {
+            List<MemSeries>? best = null;
+            foreach (var m in matchers)
+            {
+                if (m.Type != MatchType.Equal || m.Value.Length == 0) continue;
+                var list = _postings.TryGetValue(m.Name, out var values) && values.TryGetValue(m.Value, out var l) ? l : [];
+                if (best is null || list.Count < best.Count) best = list;
+            }
+            candidates = best is not null ? best.ToArray() : _byRef.Values.Distinct().ToArray();
+        }
+        finally
+        {
+            _postingsLock.ExitReadLock();
+        }
+        var result = new List<MemSeries>();
+        int n = 0;
+        foreach (var s in candidates)
+        {
+            if ((++n & 1023) == 0) ct.ThrowIfCancellationRequested();
+            bool all = true;
+            foreach (var m in matchers)
+                if (!m.Matches(s.Labels.Get(m.Name))) { all = false; break; }
+            if (all) result.Add(s);
+        }
+        return result;
+    }
+}
