@@ -13,11 +13,14 @@ public sealed partial class QuerierService
     public static readonly TimeSpan CardinalityWindow = TimeSpan.FromHours(3);
 
     /// <summary>Counts the series matching <paramref name="matchers"/> (all series when empty), under the query timeout.</summary>
-    public Task<Cardinality> CardinalityAsync(string workspace, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct)
+    /// <paramref name="matchers"/> parses the selector (empty for all series) under the timeout.
+    public Task<Cardinality> CardinalityAsync(string workspace, Func<IReadOnlyList<LabelMatcher>> matchers, CancellationToken ct)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        IReadOnlyList<LabelMatcher> selector = matchers.Count > 0 ? matchers : [LabelMatcher.Create(Amphora.Model.MatchType.Regex, Label.MetricName, ".+")];
-        return WithTimeoutAsync(workspace, "the cardinality request", async token =>
-            Cardinality.Of(await SeriesCoreAsync(workspace, [selector], now - (long)CardinalityWindow.TotalMilliseconds, Api.ApiParams.MaxTimeMs, 0, token)), ct);
+        return WithTimeoutAsync(workspace, "the cardinality request", matchers, async (parsed, token) =>
+        {
+            IReadOnlyList<LabelMatcher> selector = parsed.Count > 0 ? parsed : [LabelMatcher.Create(Amphora.Model.MatchType.Regex, Label.MetricName, ".+")];
+            return Cardinality.Of(await SeriesCoreAsync(workspace, [selector], now - (long)CardinalityWindow.TotalMilliseconds, Api.ApiParams.MaxTimeMs, 0, token));
+        }, ct);
     }
 }

@@ -8,38 +8,49 @@ namespace Amphora.Querier;
 public sealed partial class QuerierService
 {
     /// <summary>The series API. Bounded by the query timeout (503 timeout) and stopped by the client's disconnect.</summary>
-    public Task<IReadOnlyList<Labels>> SeriesAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,
+    /// <paramref name="matchSets"/> parses the selectors; it runs under the timeout, since parsing compiles their regular expressions.
+    public Task<IReadOnlyList<Labels>> SeriesAsync(string workspace, Func<IReadOnlyList<IReadOnlyList<LabelMatcher>>> matchSets,
         long start, long end, int limit, CancellationToken ct) =>
-        WithTimeoutAsync(workspace, "the series request", token => SeriesCoreAsync(workspace, matchSets, start, end, limit, token), ct);
+        WithTimeoutAsync(workspace, "the series request", matchSets, (sets, token) => SeriesCoreAsync(workspace, sets, start, end, limit, token), ct);
 
     /// <summary>The label names API, bounded and stopped as <see cref="SeriesAsync"/>.</summary>
-    public Task<IReadOnlyList<string>> LabelNamesAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,
+    public Task<IReadOnlyList<string>> LabelNamesAsync(string workspace, Func<IReadOnlyList<IReadOnlyList<LabelMatcher>>> matchSets,
         long start, long end, int limit, CancellationToken ct) =>
-        WithTimeoutAsync(workspace, "the label names request", token => LabelNamesCoreAsync(workspace, matchSets, start, end, limit, token), ct);
+        WithTimeoutAsync(workspace, "the label names request", matchSets, (sets, token) => LabelNamesCoreAsync(workspace, sets, start, end, limit, token), ct);
 
     /// <summary>The label values API, bounded and stopped as <see cref="SeriesAsync"/>.</summary>
     public Task<IReadOnlyList<string>> LabelValuesAsync(string workspace, string name,
-        IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets, long start, long end, int limit, CancellationToken ct) =>
-        WithTimeoutAsync(workspace, "the label values request",
-            token => LabelValuesCoreAsync(workspace, name, matchSets, start, end, limit, token), ct);
+        Func<IReadOnlyList<IReadOnlyList<LabelMatcher>>> matchSets, long start, long end, int limit, CancellationToken ct) =>
+        WithTimeoutAsync(workspace, "the label values request", matchSets,
+            (sets, token) => LabelValuesCoreAsync(workspace, name, sets, start, end, limit, token), ct);
 
     /// <summary>
-    /// Runs a metadata request under the query timeout (the workspace's, when lower): past it the work is cancelled and the
-    /// request fails as 503 <c>timeout</c>; a client's disconnect cancels it too (the caller sees the cancellation).
+    /// Runs a metadata request under the query timeout (the workspace's, when lower): <paramref name="parse"/> first (its
+    /// regular expressions compile against the deadline), then the work. Past the deadline the work is cancelled and the
+    /// request fails as 503 <c>timeout</c>, as it does when a regular expression takes longer than
+    /// <see cref="Re2Limits.MatchTimeout"/> on one value; a client's disconnect cancels it too (the caller sees the cancellation).
     /// </summary>
-    private async Task<T> WithTimeoutAsync<T>(string workspace, string what, Func<CancellationToken, Task<T>> work, CancellationToken ct)
+    private async Task<T> WithTimeoutAsync<TParsed, T>(string workspace, string what, Func<TParsed> parse,
+        Func<TParsed, CancellationToken, Task<T>> work, CancellationToken ct)
     {
         var timeout = TimeoutFor(workspace);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
         try
         {
-            return await work(deadline.Token);
+            TParsed parsed;
+            using (Re2.CancelCompilationsWith(deadline.Token)) parsed = parse();
+            return await work(parsed, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             throw new ApiException(ApiErrorType.Timeout,
                 $"{what} timed out after {timeout.TotalSeconds:0.###}s (the limit is --query.timeout, per workspace query_timeout)");
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException e)
+        {
+            throw new ApiException(ApiErrorType.Timeout,
+                $"{what} timed out: a regular expression took longer than {e.MatchTimeout.TotalSeconds:0.###}s to match one value: {e.Pattern}");
         }
     }
 

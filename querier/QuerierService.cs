@@ -68,9 +68,14 @@ public sealed partial class QuerierService : ServiceBase
     private async Task<QueryResult> RunAsync(string workspace, Func<Amphora.Storage.IQueryable, PromQLQuery> prepare, TimeSpan? timeout,
         CancellationToken ct)
     {
+        // The deadline runs from the request's start, so the regular expressions the parse compiles count against it too.
+        var limit = TimeoutFor(workspace);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout is { } t && t < limit ? t : limit);
         PromQLQuery query;
         try
         {
+            using var compiling = Re2.CancelCompilationsWith(deadline.Token);
             query = prepare(_storage.ForWorkspace(workspace));
         }
         catch (ParseException e)
@@ -81,6 +86,11 @@ public sealed partial class QuerierService : ServiceBase
         {
             throw new ApiException(Map(e.ErrorType), e.Message);
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new ApiException(ApiErrorType.Timeout,
+                $"query timed out while compiling its regular expressions (the limit is --query.timeout, per workspace query_timeout, or the request's timeout)");
+        }
         IDisposable? slot = null;
         if (Limits?.Enter(workspace) is { } entered)
         {
@@ -88,8 +98,6 @@ public sealed partial class QuerierService : ServiceBase
             slot = entered.Slot;
         }
         using var _ = slot;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (timeout is { } t && t < _options.Timeout) deadline.CancelAfter(t);
         try
         {
             await _concurrency.WaitAsync(deadline.Token);

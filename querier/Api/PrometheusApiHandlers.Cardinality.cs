@@ -18,7 +18,7 @@ internal sealed partial class PrometheusApiHandlers
     public async Task<PromJsonWriter> TsdbStatusAsync(ApiRequest r)
     {
         int limit = CardinalityLimit(r, 10);
-        var c = await querier.CardinalityAsync(r.Workspace, [], r.Aborted);
+        var c = await querier.CardinalityAsync(r.Workspace, () => [], r.Aborted);
         var w = Success();
         w.Raw("{\"headStats\":{\"numSeries\":"u8).Number(c.SeriesCount).Raw(",\"numLabelPairs\":"u8).Number(c.LabelPairCount).Raw('}');
         Stats(w.Raw(",\"seriesCountByMetricName\":"u8), c.SeriesByMetricName(limit));
@@ -33,7 +33,7 @@ internal sealed partial class PrometheusApiHandlers
     public async Task<PromJsonWriter> CardinalityLabelNamesAsync(ApiRequest r)
     {
         int limit = CardinalityLimit(r, 20);
-        var c = await querier.CardinalityAsync(r.Workspace, Selector(r), r.Aborted);
+        var c = await querier.CardinalityAsync(r.Workspace, () => Selector(r), r.Aborted);
         var names = c.ValueCountByLabelName(int.MaxValue);
         var w = new PromJsonWriter();
         w.Raw("{\"label_values_count_total\":"u8).Number(c.LabelPairCount)
@@ -54,7 +54,7 @@ internal sealed partial class PrometheusApiHandlers
         foreach (var name in asked)
             if (!LabelNames.IsValid(name)) throw ApiException.InvalidParam("label_names[]", $"invalid label name: \"{name}\"");
         int limit = CardinalityLimit(r, 20);
-        var c = await querier.CardinalityAsync(r.Workspace, Selector(r), r.Aborted);
+        var c = await querier.CardinalityAsync(r.Workspace, () => Selector(r), r.Aborted);
         var labels = asked.Distinct(StringComparer.Ordinal)
             .Select(n => (Name: n, Series: c.SeriesWithLabel(n)))
             .OrderByDescending(l => l.Series).ThenBy(l => l.Name, StringComparer.Ordinal).ToList();

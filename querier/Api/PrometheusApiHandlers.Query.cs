@@ -91,11 +91,17 @@ internal sealed partial class PrometheusApiHandlers
         return End(w, result.Warnings, result.Infos);
     }
 
-    /// <summary>The <c>match[]</c> selectors of the series and label APIs.</summary>
+    /// <summary>The series API needs at least one <c>match[]</c>; checked first, as Prometheus does.</summary>
+    private static void RequireMatch(ApiRequest r)
+    {
+        if (r.GetAll("match[]").Count == 0) throw new ApiException(ApiErrorType.BadData, "no match[] parameter provided");
+    }
+
+    /// <summary>The <c>match[]</c> selectors of the series and label APIs (parsed under the request's timeout: they compile regular expressions).</summary>
     private List<IReadOnlyList<LabelMatcher>> ParseMatchSets(ApiRequest r, bool required)
     {
         var raw = r.GetAll("match[]");
-        if (required && raw.Count == 0) throw new ApiException(ApiErrorType.BadData, "no match[] parameter provided");
+        if (required) RequireMatch(r);
         var sets = new List<IReadOnlyList<LabelMatcher>>(raw.Count);
         foreach (var text in raw)
         {

@@ -7,10 +7,10 @@ internal sealed partial class PrometheusApiHandlers(QuerierService querier)
 {
     public async Task<PromJsonWriter> SeriesAsync(ApiRequest r)
     {
-        var matchSets = ParseMatchSets(r, required: true);
+        RequireMatch(r);
         var (start, end) = ParseRange(r);
         int limit = ParseLimit(r);
-        var series = await querier.SeriesAsync(r.Workspace, matchSets, start, end, limit, r.Aborted);
+        var series = await querier.SeriesAsync(r.Workspace, () => ParseMatchSets(r, required: true), start, end, limit, r.Aborted);
         var w = Success();
         w.Raw('[');
         for (int i = 0; i < series.Count; i++)
@@ -24,10 +24,9 @@ internal sealed partial class PrometheusApiHandlers(QuerierService querier)
 
     public async Task<PromJsonWriter> LabelsAsync(ApiRequest r)
     {
-        var matchSets = ParseMatchSets(r, required: false);
         var (start, end) = ParseRange(r);
         int limit = ParseLimit(r);
-        var names = await querier.LabelNamesAsync(r.Workspace, matchSets, start, end, limit, r.Aborted);
+        var names = await querier.LabelNamesAsync(r.Workspace, () => ParseMatchSets(r, required: false), start, end, limit, r.Aborted);
         return End(Success().StringArray(names));
     }
 
@@ -36,10 +35,9 @@ internal sealed partial class PrometheusApiHandlers(QuerierService querier)
         string name = r.RouteName;
         if (!LabelNames.IsValid(name))
             throw new ApiException(ApiErrorType.BadData, $"invalid label name: \"{name}\"");
-        var matchSets = ParseMatchSets(r, required: false);
         var (start, end) = ParseRange(r);
         int limit = ParseLimit(r);
-        var values = await querier.LabelValuesAsync(r.Workspace, name, matchSets, start, end, limit, r.Aborted);
+        var values = await querier.LabelValuesAsync(r.Workspace, name, () => ParseMatchSets(r, required: false), start, end, limit, r.Aborted);
         return End(Success().StringArray(values));
     }
 

@@ -145,4 +145,22 @@ public sealed class Re2RefusalTests
 
     internal static string Alternation(int values) =>
         string.Join("|", Enumerable.Range(1, values).Select(i => $"host-{i:D4}\\.example\\.com:9100"));
+
+    [Fact]
+    public void A_cancelled_compile_scope_stops_compilations_and_disposing_it_restores_the_outer_one()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        string pattern = "scope-" + Guid.NewGuid().ToString("N");
+        using (Re2.CancelCompilationsWith(cancelled.Token))
+        {
+            Assert.Throws<OperationCanceledException>(() => Re2.Compile(pattern));
+            // The parser's path: a matcher is refused by the deadline, not as a syntax error.
+            Assert.Throws<OperationCanceledException>(() => LabelMatcher.Create(MatchType.Regex, "job", pattern + "x"));
+            using (Re2.CancelCompilationsWith(CancellationToken.None))
+                Assert.True(Re2.Compile(pattern).IsMatch(pattern));
+            Assert.Throws<OperationCanceledException>(() => Re2.Compile(pattern));
+        }
+        Assert.True(Re2.Compile(pattern).IsMatch(pattern));
+    }
 }

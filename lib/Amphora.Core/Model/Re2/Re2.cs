@@ -12,6 +12,9 @@ public static class Re2
 {
     private static readonly Re2Cache Cache = new(Re2Limits.CacheMaxEntries, Re2Limits.CacheMaxTranslatedChars);
 
+    /// <summary>The deadline of the request whose parser compiles on this flow (see <see cref="CancelCompilationsWith"/>).</summary>
+    private static readonly AsyncLocal<CancellationToken> Cancellation = new();
+
     static Re2()
     {
         // .NET reads this per construction; nothing else in Amphora builds non-backtracking expressions.
@@ -22,7 +25,34 @@ public static class Re2
     /// Compiles (or returns the cached compilation of) a pattern. Building a non-backtracking automaton costs far more than
     /// matching, and dashboards send the same selectors on every refresh. Concurrent callers of one pattern share one build.
     /// </summary>
-    public static Re2Regex Compile(string pattern) => Cache.GetOrAdd(pattern, CompileUncached);
+    public static Re2Regex Compile(string pattern)
+    {
+        // A compilation cannot be interrupted once it runs (the engine builds its automaton in one call, bounded by
+        // Re2Limits.MaxAutomatonSize), so a request's deadline is checked before each one: a query with many costly
+        // patterns stops at the first compilation after its deadline instead of compiling them all.
+        Cancellation.Value.ThrowIfCancellationRequested();
+        return Cache.GetOrAdd(pattern, CompileUncached);
+    }
+
+    /// <summary>
+    /// Until the returned scope is disposed, <see cref="Compile"/> on this thread or async flow throws
+    /// <see cref="OperationCanceledException"/> once <paramref name="ct"/> is cancelled. Parsers compile patterns deep inside
+    /// (label matchers, <c>match[]</c> selectors); a request wraps its parse in this scope to bound it by its timeout.
+    /// </summary>
+    public static CompileScope CancelCompilationsWith(CancellationToken ct)
+    {
+        var previous = Cancellation.Value;
+        Cancellation.Value = ct;
+        return new CompileScope(previous);
+    }
+
+    /// <summary>Restores the cancellation that was in effect before <see cref="CancelCompilationsWith"/>.</summary>
+    public readonly struct CompileScope : IDisposable
+    {
+        private readonly CancellationToken _previous;
+        internal CompileScope(CancellationToken previous) => _previous = previous;
+        public void Dispose() => Cancellation.Value = _previous;
+    }
 
     /// <summary>Compiles without the cache.</summary>
     public static Re2Regex CompileUncached(string pattern)
