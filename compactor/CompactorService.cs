@@ -37,6 +37,7 @@ public sealed partial class CompactorService : ServiceBase
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, BlockMeta> _metas = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastSuccess = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _storedBytes = new(StringComparer.Ordinal);
 
     public CompactorService(IBucket bucket, CompactorOptions options, Func<string, TimeSpan> retention, ILogger<CompactorService> logger, TimeProvider? time = null)
     {
@@ -49,6 +50,9 @@ public sealed partial class CompactorService : ServiceBase
             () => _lastSuccess.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("workspace", kv.Key))),
             unit: null, description: "When the last pass over a workspace succeeded (without --metrics.per-workspace: the oldest of them).",
             tags: [new KeyValuePair<string, object?>(MetricsExporter.AcrossWorkspacesTag, MetricsExporter.AcrossWorkspacesMin)]);
+        Meter.CreateObservableGauge("amphora_compactor_stored_bytes",
+            () => _storedBytes.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("workspace", kv.Key))),
+            unit: null, description: "Bytes of every object under a workspace's prefix of the bucket, measured after each pass over it.");
     }
 
     public override string Name => "compactor";
@@ -99,6 +103,10 @@ public sealed partial class CompactorService : ServiceBase
             {
                 await CompactWorkspaceAsync(workspace, ct);
                 _lastSuccess[workspace] = _time.GetUtcNow().ToUnixTimeSeconds();
+                // Gone when the pass removed a deleted workspace's objects.
+                long stored = await _bucket.BytesUnderAsync(entry, ct);
+                if (stored > 0) _storedBytes[workspace] = stored;
+                else _storedBytes.TryRemove(workspace, out _);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -28,6 +28,11 @@ public sealed partial class QuerierService : ServiceBase
         _engine = CreateEngine(options);
     }
 
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Amphora.Querier");
+    private static readonly System.Diagnostics.Metrics.Counter<long> SamplesProcessed = Meter.CreateCounter<long>(
+        "amphora_querier_samples_processed",
+        description: "Samples read from storage to evaluate queries, by workspace (AMP's query samples processed; Prometheus's totalQueryableSamples).");
+
     public override string Name => "querier";
     public QuerierOptions Options => _options;
 
@@ -109,7 +114,9 @@ public sealed partial class QuerierService : ServiceBase
         }
         try
         {
-            return await query.ExecAsync(deadline.Token);
+            var result = await query.ExecAsync(deadline.Token);
+            SamplesProcessed.Add(result.SamplesProcessed, new KeyValuePair<string, object?>(Amphora.Metrics.MetricsExporter.WorkspaceLabel, workspace));
+            return result;
         }
         catch (PromQLException e) when (e.ErrorType == PromQLErrorType.Canceled && deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {

@@ -94,6 +94,7 @@ public sealed partial class Modules
         var ring = AddRing(config, services);
         var ingesters = new RingQueryable(ring, TimeSpan.FromMinutes(2));
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services)), tenancy.Tenancy.Retention);
+        tenancy.UsageBucket = BucketFrom(config, services);
         var querier = new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         _services.Add(querier);
         _routes.Add(app =>

@@ -27,6 +27,7 @@ public sealed partial class Modules
             Members = config.CompactorMembers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             WorkDir = Path.Combine(config.DataDir, "compactor"),
         };
+        tenancy.UsageBucket ??= BucketFrom(config, services);
         _services.Add(new CompactorService(BucketFrom(config, services), options, tenancy.Tenancy.Retention,
             services.GetRequiredService<ILogger<CompactorService>>()));
     }

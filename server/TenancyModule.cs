@@ -60,6 +60,12 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
     public override string Name => "tenancy";
     public TenancyServices Tenancy { get; }
 
+    /// <summary>This process's per-workspace meters, for the control plane's <c>/workspaces/{id}/usage</c>.</summary>
+    public Amphora.Metrics.UsageCollector Usage { get; } = new();
+
+    /// <summary>The bucket whose workspace prefixes the usage endpoint measures; null where this component reads none.</summary>
+    public Amphora.Bucket.IBucket? UsageBucket { get; set; }
+
     protected override async Task StartingAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(_config.DataDir);
@@ -83,18 +89,23 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
     {
         for (int i = Tenancy.Services.Count - 1; i >= 0; i--) await Tenancy.Services[i].StopAsync(ct);
         Tenancy.Dispose();
+        Usage.Dispose();
     }
 
     public void MapRoutes(WebApplication app)
     {
         if (_config.Auth == AuthMode.Keys) Tenancy.UseAuth(app);
-        Tenancy.MapControlPlane(app);
+        Tenancy.MapControlPlane(app, new WorkspaceUsageSource(Usage, Tenancy.Overrides, UsageBucket, wholeService: _config.Target == "all",
+            app.Services.GetRequiredService<ILogger<WorkspaceUsageSource>>()));
     }
 
     public Task ProvisionAsync(WorkspaceRecord workspace, CancellationToken ct) => Task.CompletedTask;
 
-    public Task DeleteDataAsync(WorkspaceRecord workspace, CancellationToken ct) =>
-        _dropWorkspaceData?.Invoke(workspace.WorkspaceId) ?? Task.CompletedTask;
+    public Task DeleteDataAsync(WorkspaceRecord workspace, CancellationToken ct)
+    {
+        Usage.Forget(workspace.WorkspaceId);
+        return _dropWorkspaceData?.Invoke(workspace.WorkspaceId) ?? Task.CompletedTask;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "created workspace {Workspace} and admin key {KeyId} (credentials in {File})")]
     private partial void LogBootstrapped(string workspace, string keyId, string file);

@@ -51,7 +51,7 @@ public sealed class TenancyServices : IDisposable
         Audit = AuditLog.FromOptions(options);
         Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>());
         IngestionRate = new IngestionRateLimiter(Overrides, LimitMetrics, Time);
-        Series = new SeriesLimiter(Overrides, Registry, LimitMetrics);
+        Series = new SeriesLimiter(Overrides, Registry, LimitMetrics).ObserveUse();
         Queries = new QueryLimiter(Overrides, LimitMetrics);
         Requests = new RequestLimits(Overrides, LimitMetrics);
     }
@@ -65,7 +65,9 @@ public sealed class TenancyServices : IDisposable
     /// <summary>Adds authentication and authorization for every request (call before the endpoints run).</summary>
     public IApplicationBuilder UseAuth(IApplicationBuilder app) => app.UseAmphoraAuth(Authenticator, Audit, Options, Registry, Time);
 
-    public void MapControlPlane(IEndpointRouteBuilder routes) => routes.MapControlPlane(Registry, Keys, Audit, Time);
+    /// <summary>Maps the control plane; with <paramref name="usage"/>, also <c>GET /workspaces/{id}/usage</c>.</summary>
+    public void MapControlPlane(IEndpointRouteBuilder routes, IWorkspaceUsageSource? usage = null) =>
+        routes.MapControlPlane(Registry, Keys, Audit, Time, usage);
 
     public void Dispose()
     {

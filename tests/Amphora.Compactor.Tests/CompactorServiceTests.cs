@@ -31,6 +31,26 @@ public sealed class CompactorServiceTests(S3ServerFixture s3) : IClassFixture<S3
     private static long Recent => (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60 * M) / M * M;
 
     [Fact]
+    public async Task Each_pass_publishes_the_bytes_a_workspace_holds_in_the_bucket()
+    {
+        using var exporter = new Amphora.Metrics.MetricsExporter();
+        string root = Path.Combine(_dir, "bucket"), ws = "stored-" + Guid.NewGuid().ToString("N")[..8];
+        var bucket = new FilesystemBucket(root);
+        long t0 = Recent;
+        await TestBlocks.UploadAsync(bucket, ws, TestBlocks.Data(20, t0, t0 + M), t0, t0 + M, "ingester-0");
+        await TestBlocks.UploadAsync(bucket, ws, TestBlocks.Data(20, t0, t0 + M), t0, t0 + M, "ingester-1");
+        await Compactor(bucket).RunOnceAsync();
+
+        // What the files under the workspace's folder weigh, read from the filesystem, not through the bucket.
+        long expected = Directory.EnumerateFiles(Path.Combine(root, ws), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        string prefix = $"amphora_compactor_stored_bytes{{workspace=\"{ws}\"}} ";
+        string? line = exporter.Scrape().Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.True(line is not null, "no stored-bytes series for the workspace");
+        Assert.True(expected > 0);
+        Assert.Equal(expected, long.Parse(line[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Three_replicas_become_one_block_with_each_sample_once_and_reads_agree_before_and_after()
     {
         var bucket = new FilesystemBucket(Path.Combine(_dir, "bucket"));

@@ -59,6 +59,7 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
                 yield return new("prometheus/" + p, HttpMethod.Get, $"/prometheus/api/v1/{p}", ws, action, ws);
             }
             yield return new("describe", HttpMethod.Get, $"/workspaces/{ws}", null, ApsActions.DescribeWorkspace, ws);
+            yield return new("usage", HttpMethod.Get, $"/workspaces/{ws}/usage", null, ApsActions.DescribeWorkspace, ws);
             yield return new("configuration", HttpMethod.Get, $"/workspaces/{ws}/configuration", null, ApsActions.DescribeWorkspaceConfiguration, ws);
             yield return new("keys", HttpMethod.Get, $"/workspaces/{ws}/keys", null, ApsActions.ListAccessKeys, ws);
         }

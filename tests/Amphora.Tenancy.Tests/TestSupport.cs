@@ -104,7 +104,7 @@ public sealed class TestServer : IAsyncDisposable
         var app = builder.Build();
         var authenticator = new Authenticator(f.Keys, f.Options, time);
         app.UseAmphoraAuth(authenticator, f.Audit, f.Options, f.Registry, time);
-        app.MapControlPlane(f.Registry, f.Keys, f.Audit, time);
+        app.MapControlPlane(f.Registry, f.Keys, f.Audit, time, new NoUsage());
         var written = new Dictionary<string, List<string>>();
         async Task<IResult> Write(HttpContext ctx, string ws)
         {
@@ -160,4 +160,11 @@ public static class Http
         if (json is not null) req.Content = new StringContent(json, Encoding.UTF8, "application/json");
         return req;
     }
+}
+
+/// <summary>Usage figures of a workspace that saw nothing (the access tests check who may read them, not the figures).</summary>
+internal sealed class NoUsage : Amphora.Tenancy.ControlPlane.IWorkspaceUsageSource
+{
+    public Task<Amphora.Tenancy.ControlPlane.WorkspaceUsage> UsageAsync(string workspace, CancellationToken ct) =>
+        Task.FromResult(new Amphora.Tenancy.ControlPlane.WorkspaceUsage(0, new Dictionary<string, long>(), 0, 10_000_000, 0, null, "service"));
 }

@@ -13,8 +13,9 @@ public sealed partial class MetricsExporter
     {
         private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
         private readonly Instrument _instrument;
-        /// <summary>Observations of one label set in a scrape keep the smallest (<see cref="AcrossWorkspacesMin"/>) instead of adding up.</summary>
-        private readonly bool _keepsMinimum;
+        /// <summary>Observations of one label set in a scrape keep the smallest (<see cref="AcrossWorkspacesMin"/>) or the
+        /// largest (<see cref="AcrossWorkspacesMax"/>) instead of adding up.</summary>
+        private readonly bool _keepsMinimum, _keepsMaximum;
         public string Name { get; }
         public Kind Kind { get; }
 
@@ -22,6 +23,7 @@ public sealed partial class MetricsExporter
         {
             _instrument = instrument;
             _keepsMinimum = instrument.Tags?.Any(t => t.Key == AcrossWorkspacesTag && Equals(t.Value, AcrossWorkspacesMin)) == true;
+            _keepsMaximum = instrument.Tags?.Any(t => t.Key == AcrossWorkspacesTag && Equals(t.Value, AcrossWorkspacesMax)) == true;
             string name = SanitizeName(instrument.Name);
             Kind = instrument switch
             {
@@ -60,9 +62,10 @@ public sealed partial class MetricsExporter
                         break;
                     case Kind.Counter or Kind.Gauge when IsObservable:
                         // The first observation of a label set in this scrape replaces the last scrape's; later ones add
-                        // (or keep the smallest, for timestamps).
+                        // (or keep the smallest, for timestamps, or the largest, for a limit's use).
                         cell.Value = cell.Generation != generation ? value
-                            : _keepsMinimum ? Math.Min(cell.Value, value) : cell.Value + value;
+                            : _keepsMinimum ? Math.Min(cell.Value, value)
+                            : _keepsMaximum ? Math.Max(cell.Value, value) : cell.Value + value;
                         cell.Generation = generation;
                         break;
                     default:

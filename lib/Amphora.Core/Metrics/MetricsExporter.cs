@@ -31,10 +31,12 @@ public sealed partial class MetricsExporter : IDisposable
     /// <summary>
     /// Instrument tag saying how an observable gauge's workspaces combine when the workspace label is dropped: absent, they
     /// add up (active series); <see cref="AcrossWorkspacesMin"/> keeps the smallest (a last-success timestamp: the
-    /// oldest workspace is the one an alert wants).
+    /// oldest workspace is the one an alert wants); <see cref="AcrossWorkspacesMax"/> keeps the largest (a limit's use: the
+    /// fullest workspace is).
     /// </summary>
     public const string AcrossWorkspacesTag = "amphora.across-workspaces";
     public const string AcrossWorkspacesMin = "min";
+    public const string AcrossWorkspacesMax = "max";
 
     /// <param name="workspaceLabel">Whether series keep their <c>workspace</c> label (true) or add up across workspaces.</param>
     public MetricsExporter(bool workspaceLabel = true)

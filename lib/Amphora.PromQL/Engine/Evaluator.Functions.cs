@@ -176,6 +176,9 @@ internal sealed partial class Evaluator
             })));
         }
 
+        // Samples of a range selector are read from storage, once per step whose window holds them; a subquery's were counted
+        // when it was evaluated.
+        bool fromStorage = matrix is MatrixSelector;
         foreach (var (labels, load) in inputs)
         {
             _ct.ThrowIfCancellationRequested();
@@ -192,6 +195,7 @@ internal sealed partial class Evaluator
                 while (hi < n && t[hi] <= end) hi++;
                 while (lo < hi && t[lo] <= start) lo++;
                 if (hi <= lo) continue;
+                if (fromStorage) _processed.Value += hi - lo;
                 var value = function(t.AsSpan(lo, hi - lo), v.AsSpan(lo, hi - lo), start, end, ts,
                     arg1?[i] ?? 0, arg2?[i] ?? 0);
                 if (value is { } f) points.Add(new FPoint(ts, f));

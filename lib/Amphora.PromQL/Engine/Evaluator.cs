@@ -44,13 +44,15 @@ internal sealed partial class Evaluator
     private readonly List<string> _warnings;
     private readonly List<string> _infos;
     private readonly int _steps;
+    private readonly SampleTally _processed;
 
     public Evaluator(EngineOptions options, long start, long end, long interval, CancellationToken ct)
-        : this(options, start, end, interval, start, end, ct, new List<string>(), new List<string>()) { }
+        : this(options, start, end, interval, start, end, ct, new List<string>(), new List<string>(), new SampleTally()) { }
 
     private Evaluator(EngineOptions options, long start, long end, long interval, long queryStart, long queryEnd, CancellationToken ct,
-        List<string> warnings, List<string> infos)
+        List<string> warnings, List<string> infos, SampleTally processed)
     {
+        _processed = processed;
         _options = options;
         _start = start;
         _end = end;
@@ -78,12 +80,22 @@ internal sealed partial class Evaluator
     public IReadOnlyList<string> Warnings => _warnings.Distinct().ToList();
     public IReadOnlyList<string> Infos => _infos.Distinct().ToList();
 
+    /// <summary>
+    /// Samples read from storage to evaluate the query, subqueries included (what Prometheus reports as
+    /// <c>totalQueryableSamples</c> and AMP meters as query samples processed): one per series and step for an instant
+    /// selector, every sample in the window of each step for a range selector.
+    /// </summary>
+    public long SamplesProcessed => _processed.Value;
+
+    /// <summary>The count shared by an evaluator and the nested ones of its subqueries (evaluation is single-threaded).</summary>
+    private sealed class SampleTally { public long Value; }
+
     /// <summary>The number of steps; never more than the sample limit (checked when the evaluator is made), so an int.</summary>
     private int StepCount => _steps;
     private long StepTime(int i) => _start + i * _interval;
 
     private Evaluator Nested(long start, long end, long interval) =>
-        new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos)
+        new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos, _processed)
         {
             _selected = _selected, _ranges = _ranges, _queryStep = _queryStep,
         };
@@ -317,7 +329,9 @@ internal sealed partial class Evaluator
                     (points ??= new List<FPoint>()).Add(new FPoint(ts, timestamps ? lastT / 1000.0 : lastV));
             }
             if (it.Err is { } err) throw new PromQLException(PromQLErrorType.Execution, err.Message);
-            if (points is not null) result.Add(new Series(series.Labels, points));
+            if (points is null) continue;
+            _processed.Value += points.Count;
+            result.Add(new Series(series.Labels, points));
         }
         CheckSamples(result);
         return new SeriesResult(result);
@@ -370,6 +384,7 @@ internal sealed partial class Evaluator
             _ct.ThrowIfCancellationRequested();
             int n = LoadSamples(series, refT - ms.RangeMs + 1, refT, ref t, ref v, ref reuse);
             if (n == 0) continue;
+            _processed.Value += n;
             var points = new List<FPoint>(n);
             for (int i = 0; i < n; i++) points.Add(new FPoint(t[i], v[i]));
             result.Add(new Series(series.Labels, points));

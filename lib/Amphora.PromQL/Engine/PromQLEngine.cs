@@ -104,7 +104,7 @@ public sealed class PromQLQuery
             using var querier = _storage.Querier(minT, maxT);
             await evaluator.SelectAllAsync(querier, Expr);
             var value = await Task.Run(() => evaluator.Run(Expr, instant: _step == 0), timeout.Token);
-            return new QueryResult(value, evaluator.Warnings, evaluator.Infos);
+            return new QueryResult(value, evaluator.Warnings, evaluator.Infos, evaluator.SamplesProcessed);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

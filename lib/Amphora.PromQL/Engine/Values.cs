@@ -41,11 +41,13 @@ public sealed class MatrixValue(List<Series> series) : QueryValue
 }
 
 /// <summary>The outcome of a query: its value and the annotations (warnings, infos) Prometheus would attach.</summary>
-public sealed class QueryResult(QueryValue value, IReadOnlyList<string> warnings, IReadOnlyList<string> infos)
+public sealed class QueryResult(QueryValue value, IReadOnlyList<string> warnings, IReadOnlyList<string> infos, long samplesProcessed = 0)
 {
     public QueryValue Value { get; } = value;
     public IReadOnlyList<string> Warnings { get; } = warnings;
     public IReadOnlyList<string> Infos { get; } = infos;
+    /// <summary>Samples read from storage to evaluate it (see <c>Evaluator.SamplesProcessed</c>).</summary>
+    public long SamplesProcessed { get; } = samplesProcessed;
 }
 
 /// <summary>Prometheus's API error types, which decide the HTTP status of a failed query.</summary>

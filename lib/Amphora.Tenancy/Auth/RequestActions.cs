@@ -50,6 +50,7 @@ public static class RequestActions
                 (2, "DELETE") => ApsActions.DeleteWorkspace,
                 (3, "POST") when s[2] == "alias" => ApsActions.UpdateWorkspaceAlias,
                 (3, "GET") when s[2] == "configuration" => ApsActions.DescribeWorkspaceConfiguration,
+                (3, "GET") when s[2] == "usage" => ApsActions.DescribeWorkspace,
                 (3, "PATCH") when s[2] == "configuration" => ApsActions.UpdateWorkspaceConfiguration,
                 (3, "POST") when s[2] == "keys" => ApsActions.CreateAccessKey,
                 (3, "GET") when s[2] == "keys" => ApsActions.ListAccessKeys,

@@ -21,7 +21,7 @@ public static partial class ControlPlaneApi
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static void MapControlPlane(this IEndpointRouteBuilder routes, WorkspaceRegistry registry, KeyStore keys, AuditLog audit,
-        TimeProvider? time = null)
+        TimeProvider? time = null, IWorkspaceUsageSource? usage = null)
     {
         var api = new Handlers(registry, keys, audit, time ?? TimeProvider.System);
         routes.MapPost("/workspaces", ctx => api.Run(ctx, ApsActions.CreateWorkspace, null, api.CreateWorkspaceAsync));
@@ -40,6 +40,11 @@ public static partial class ControlPlaneApi
         routes.MapGet("/workspaces/{workspaceId}/keys", ctx => api.Run(ctx, ApsActions.ListAccessKeys, Ws(ctx), api.ListKeysAsync));
         routes.MapPost("/workspaces/{workspaceId}/keys/{keyId}/disable", ctx => api.Run(ctx, ApsActions.DisableAccessKey, Ws(ctx), api.DisableKeyAsync));
         routes.MapDelete("/workspaces/{workspaceId}/keys/{keyId}", ctx => api.Run(ctx, ApsActions.DeleteAccessKey, Ws(ctx), api.DeleteKeyAsync));
+        if (usage is not null)
+        {
+            Func<HttpContext, Task<Reply>> describeUsage = c => api.DescribeUsageAsync(c, usage);
+            routes.MapGet("/workspaces/{workspaceId}/usage", ctx => api.Run(ctx, ApsActions.DescribeWorkspace, Ws(ctx), describeUsage));
+        }
     }
 
     private static string? Ws(HttpContext ctx) => ctx.Request.RouteValues["workspaceId"] as string;

@@ -26,6 +26,30 @@ public sealed class SeriesLimiter(Overrides overrides, Func<string, WorkspaceCon
     {
     }
 
+    /// <summary>Publishes the use of each workspace's series limit (see <see cref="LimitMetrics.ObserveSeriesLimitUse"/>).</summary>
+    public SeriesLimiter ObserveUse()
+    {
+        metrics?.ObserveSeriesLimitUse(() => Use().Select(u => new System.Diagnostics.Metrics.Measurement<double>(
+            u.MaxSeries > 0 ? (double)u.ActiveSeries / u.MaxSeries : 0,
+            new KeyValuePair<string, object?>(Amphora.Metrics.MetricsExporter.WorkspaceLabel, u.Workspace))));
+        return this;
+    }
+
+    /// <summary>Each workspace's counted series and its <c>max_series_per_workspace</c>, read under the workspaces' own locks.</summary>
+    public IReadOnlyList<(string Workspace, long ActiveSeries, long MaxSeries)> Use()
+    {
+        List<KeyValuePair<string, Counts>> all;
+        lock (_byWorkspace) all = _byWorkspace.ToList();
+        var result = new List<(string, long, long)>(all.Count);
+        foreach (var (workspace, counts) in all)
+        {
+            long total;
+            lock (counts) total = counts.Total;
+            result.Add((workspace, total, overrides.For(workspace).MaxSeriesPerWorkspace));
+        }
+        return result;
+    }
+
     /// <summary>Counts a new series, or returns the limit it would break (400) and counts nothing.</summary>
     public LimitViolation? TryAdd(string workspace, Labels series)
     {

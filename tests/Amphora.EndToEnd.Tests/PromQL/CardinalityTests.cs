@@ -8,9 +8,10 @@ namespace Amphora.EndToEnd.Tests.PromQL;
 /// <summary>
 /// Known series go to two workspaces of amphora and the first workspace's also to Debian's Prometheus 2.42:
 /// <c>/api/v1/status/tsdb</c> must give Prometheus's figures, each workspace only its own, and Mimir's cardinality API the
-/// counts of what was written.
+/// counts of what was written. The usage endpoint (CardinalityTests.Usage.cs) reports the same writes and the samples the
+/// queries read, as Prometheus's query statistics count them.
 /// </summary>
-public sealed class CardinalityTests : IAsyncLifetime
+public sealed partial class CardinalityTests : IAsyncLifetime
 {
     private AmphoraProcess _amphora = null!;
     private PrometheusProcess _prometheus = null!;
@@ -34,7 +35,7 @@ public sealed class CardinalityTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _amphora = AmphoraProcess.Start();
+        _amphora = AmphoraProcess.Start(null, null, "--metrics.per-workspace");
         _prometheus = PrometheusProcess.Start("global:\n  scrape_interval: 1m\n", null, "--web.enable-remote-write-receiver");
         await _amphora.WaitReadyAsync();
         await _prometheus.WaitReadyAsync();
