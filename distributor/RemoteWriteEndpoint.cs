@@ -33,8 +33,9 @@ public static class RemoteWriteEndpoint
             ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(Math.Max(1, wait.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (result.Message is not null)
         {
-            ctx.Response.ContentType = "text/plain; charset=utf-8";
-            await ctx.Response.WriteAsync(result.Message + "\n", ctx.RequestAborted);
+            // Prometheus's error shape, as everywhere under /api/v1/; a sender logs the body as it is.
+            ctx.Response.ContentType = PrometheusErrorBody.ContentType;
+            await ctx.Response.WriteAsync(PrometheusErrorBody.Json(result.StatusCode, result.Message), ctx.RequestAborted);
         }
     }
 

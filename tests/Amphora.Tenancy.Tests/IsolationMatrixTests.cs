@@ -117,7 +117,7 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Denials_use_Prometheus_JSON_on_the_query_API_and_plain_text_on_remote_write()
+    public async Task Denials_use_Prometheus_JSON_on_the_query_API_and_on_remote_write()
     {
         var query = await _server.Client.SendAsync(Http.Request(HttpMethod.Get, $"/workspaces/{_b}/api/v1/query", _callers[ApsActions.QueryMetrics]));
         Assert.Equal(HttpStatusCode.Forbidden, query.StatusCode);
@@ -128,7 +128,10 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
 
         var write = await _server.Client.SendAsync(Http.Request(HttpMethod.Post, $"/workspaces/{_a}/api/v1/remote_write", null, "x"));
         Assert.Equal(HttpStatusCode.Unauthorized, write.StatusCode);
-        Assert.StartsWith("text/plain", write.Content.Headers.ContentType!.ToString());
+        Assert.StartsWith("application/json", write.Content.Headers.ContentType!.ToString());
+        var denied = JsonDocument.Parse(await write.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("error", denied.GetProperty("status").GetString());
+        Assert.Equal("unauthorized", denied.GetProperty("errorType").GetString());
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Amphora.Tenancy.Auth;
 
-/// <summary>Error bodies in the shape each API uses: AMP's <c>{"message"}</c>, Prometheus's JSON, or plain text for remote write.</summary>
+/// <summary>Error bodies in the shape each API uses: AMP's <c>{"message"}</c>, or Prometheus's JSON (query API and remote write).</summary>
 public static class TenancyErrors
 {
     public static Task WriteAsync(HttpContext ctx, ApiPlane plane, int status, string message)
@@ -12,17 +12,10 @@ public static class TenancyErrors
         response.StatusCode = status;
         switch (plane)
         {
-            case ApiPlane.RemoteWrite:
-                response.ContentType = "text/plain; charset=utf-8";
-                return response.WriteAsync(message + "\n", ctx.RequestAborted);
-            case ApiPlane.Query:
-                response.ContentType = "application/json";
-                return response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string>
-                {
-                    ["status"] = "error",
-                    ["errorType"] = PrometheusErrorType(status),
-                    ["error"] = message,
-                }), ctx.RequestAborted);
+            case ApiPlane.RemoteWrite or ApiPlane.Query:
+                // Remote write sits under /api/v1/ too: the same Prometheus shape (senders log the body as it is).
+                response.ContentType = Amphora.Model.PrometheusErrorBody.ContentType;
+                return response.WriteAsync(Amphora.Model.PrometheusErrorBody.Json(status, message), ctx.RequestAborted);
             default:
                 return WriteAmpAsync(ctx, status, AmpErrorType(status), message);
         }
@@ -48,14 +41,5 @@ public static class TenancyErrors
         _ => "InternalServerException",
     };
 
-    public static string PrometheusErrorType(int status) => status switch
-    {
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        429 => "too_many_requests",
-        503 => "unavailable",
-        >= 400 and < 500 => "bad_data",
-        _ => "internal",
-    };
+    public static string PrometheusErrorType(int status) => Amphora.Model.PrometheusErrorBody.ErrorType(status);
 }

@@ -83,7 +83,7 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, result.Status);
         Assert.Contains("err-amphora-max-series-per-metric", result.Body);
         Assert.Contains("max_series_per_metric", result.Body);
-        Assert.Contains("n=\"3\"", result.Body);
+        Assert.Contains("n=\"3\"", result.Error);
 
         using var api = new PromApiClient(_amphora.BaseAddress, "/prometheus/api/v1", "lim-series");
         string at = PromApiClient.FormatTime(Now);

@@ -13,7 +13,11 @@ public sealed class RemoteWriteClient(Uri baseAddress, AuthenticationHeaderValue
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-    public sealed record Result(HttpStatusCode Status, string Body);
+    /// <summary>The status and body of a push; <see cref="Error"/> is the <c>error</c> field of a Prometheus JSON error body.</summary>
+    public sealed record Result(HttpStatusCode Status, string Body)
+    {
+        public string Error => System.Text.Json.JsonDocument.Parse(Body).RootElement.GetProperty("error").GetString() ?? "";
+    }
 
     /// <summary>Posts to <c>/api/v1/push</c> with <c>X-Scope-OrgID</c> when a workspace is given, else to the path as given.</summary>
     public Task<Result> PushAsync(string workspace, WriteRequestBuilder request) =>
