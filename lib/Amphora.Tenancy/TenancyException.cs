@@ -1,13 +1,23 @@
 namespace Amphora.Tenancy;
 
 /// <summary>The AMP error types the control plane answers with.</summary>
-public enum TenancyErrorKind { Validation, NotFound, Conflict, AccessDenied, Unauthorized, ServiceQuotaExceeded }
+public enum TenancyErrorKind
+{
+    Validation,
+    NotFound,
+    Conflict,
+    AccessDenied,
+    Unauthorized,
+    ServiceQuotaExceeded,
+    /// <summary>The shared tenancy state cannot be read or changed now (its bucket is unreachable); nothing was changed.</summary>
+    Unavailable,
+}
 
 /// <summary>
 /// A user-facing control-plane error: its <see cref="Kind"/> decides the HTTP status and the AMP error type
 /// (<c>x-amzn-ErrorType</c>); the message is returned as <c>{"message": "..."}</c>.
 /// </summary>
-public sealed class TenancyException(TenancyErrorKind kind, string message) : Exception(message)
+public sealed class TenancyException(TenancyErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
 {
     public TenancyErrorKind Kind { get; } = kind;
 
@@ -18,6 +28,7 @@ public sealed class TenancyException(TenancyErrorKind kind, string message) : Ex
         TenancyErrorKind.Conflict => 409,
         TenancyErrorKind.AccessDenied => 403,
         TenancyErrorKind.Unauthorized => 401,
+        TenancyErrorKind.Unavailable => 500,
         _ => 402,
     };
 
@@ -28,10 +39,12 @@ public sealed class TenancyException(TenancyErrorKind kind, string message) : Ex
         TenancyErrorKind.Conflict => "ConflictException",
         TenancyErrorKind.AccessDenied => "AccessDeniedException",
         TenancyErrorKind.Unauthorized => "UnrecognizedClientException",
+        TenancyErrorKind.Unavailable => "InternalServerException",
         _ => "ServiceQuotaExceededException",
     };
 
     public static TenancyException Validation(string message) => new(TenancyErrorKind.Validation, message);
     public static TenancyException NotFound(string message) => new(TenancyErrorKind.NotFound, message);
     public static TenancyException Conflict(string message) => new(TenancyErrorKind.Conflict, message);
+    public static TenancyException Unavailable(string message, Exception? cause = null) => new(TenancyErrorKind.Unavailable, message, cause);
 }

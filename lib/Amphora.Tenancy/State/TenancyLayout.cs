@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Amphora.Model;
+using Amphora.Tenancy.Keys;
+using Amphora.Tenancy.Workspaces;
+
+namespace Amphora.Tenancy.State;
+
+/// <summary>
+/// Names and contents of the tenancy objects under <see cref="TenancyStore.Prefix"/> (docs/format/tenancy.md): one JSON
+/// object per workspace and per access key, named by its id. Other names under the prefix are kept as they are (room for
+/// overrides, rule groups and Alertmanager definitions) and not interpreted.
+/// </summary>
+public static class TenancyLayout
+{
+    public const string WorkspacesDir = "workspaces/";
+    public const string AccessKeysDir = "access-keys/";
+    public const string ProbesDir = "probes/";
+    private const string Extension = ".json";
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>The object of workspace <paramref name="workspaceId"/>, relative to the prefix.</summary>
+    public static string Workspace(string workspaceId) => WorkspacesDir + WorkspaceIds.Require(workspaceId) + Extension;
+
+    /// <summary>The object of access key <paramref name="accessKeyId"/>, relative to the prefix.</summary>
+    public static string AccessKey(string accessKeyId)
+    {
+        if (accessKeyId.Length is 0 or > 128 || !accessKeyId.All(char.IsAsciiLetterOrDigit))
+            throw new ArgumentException($"invalid access key id \"{accessKeyId}\": 1 to 128 ASCII letters or digits", nameof(accessKeyId));
+        return AccessKeysDir + accessKeyId + Extension;
+    }
+
+    /// <summary>What an object is: a workspace, an access key, or something this version does not interpret.</summary>
+    internal static (TenancyObjectKind Kind, string Id) Classify(string name)
+    {
+        if (TryIdUnder(name, WorkspacesDir, out string id)) return (TenancyObjectKind.Workspace, id);
+        if (TryIdUnder(name, AccessKeysDir, out id)) return (TenancyObjectKind.AccessKey, id);
+        return (TenancyObjectKind.Other, name);
+    }
+
+    private static bool TryIdUnder(string name, string dir, out string id)
+    {
+        id = "";
+        if (!name.StartsWith(dir, StringComparison.Ordinal) || !name.EndsWith(Extension, StringComparison.Ordinal)) return false;
+        id = name[dir.Length..^Extension.Length];
+        return id.Length > 0 && !id.Contains('/');
+    }
+
+    /// <summary>The typed content of an object; <see cref="InvalidDataException"/> naming the object when it is not one.</summary>
+    internal static object Parse(string name, TenancyObjectKind kind, string id, byte[] content)
+    {
+        try
+        {
+            switch (kind)
+            {
+                case TenancyObjectKind.Workspace:
+                    var ws = JsonSerializer.Deserialize<WorkspaceRecord>(content, Json) ?? throw new JsonException("null");
+                    if (ws.WorkspaceId != id) throw new JsonException($"its workspaceId is \"{ws.WorkspaceId}\"");
+                    if (WorkspaceIds.Validate(id) is { } invalid) throw new JsonException(invalid.Message);
+                    return ws with { Tags = ws.Tags ?? new Dictionary<string, string>(), Configuration = ws.Configuration ?? new() };
+                case TenancyObjectKind.AccessKey:
+                    var key = JsonSerializer.Deserialize<StoredAccessKey>(content, Json) ?? throw new JsonException("null");
+                    if (key.Key?.AccessKeyId != id) throw new JsonException($"its accessKeyId is \"{key.Key?.AccessKeyId}\"");
+                    if (string.IsNullOrEmpty(key.SealedSecret)) throw new JsonException("it has no sealedSecret");
+                    return key;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a typed tenancy object");
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"tenancy object {name} is not a valid {kind}: {e.Message}", e);
+        }
+    }
+
+    internal static byte[] Serialize(object value) => JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json);
+}
+
+/// <summary>The kinds of tenancy object this version interprets.</summary>
+public enum TenancyObjectKind { Workspace, AccessKey, Other }
