@@ -49,11 +49,10 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
 
     private TsdbStorage Storage => _storage ?? throw new StorageUnavailableException("the ingester is starting (replaying its WAL)");
 
-    protected override Task StartingAsync(CancellationToken ct)
+    protected override async Task StartingAsync(CancellationToken ct)
     {
-        _storage = TsdbStorage.Open(_dir, _options, _logger, new Accounting(this));
+        _storage = await TsdbStorage.OpenAsync(_dir, _options, _logger, new Accounting(this));
         foreach (var workspace in _storage.Workspaces) Replayed?.Invoke(workspace, _storage.SeriesOf(workspace));
-        return Task.CompletedTask;
     }
 
     protected override Task StoppingAsync(CancellationToken ct)

@@ -76,7 +76,7 @@ public class StorageBenchmarks
     private long _t = 1_700_000_000_000;
 
     [GlobalSetup]
-    public void Setup()
+    public async Task Setup()
     {
         var c = new XorChunk();
         foreach (var (t, v) in _samples) c.Append(t, v);
@@ -87,7 +87,7 @@ public class StorageBenchmarks
         for (int i = 0; i < 120; i++) gauge.Append(gt += 15_000 + random.Next(-50, 50), Math.Round(random.NextDouble() * 1e9) / 1000);
         _gaugeChunk = gauge.Snapshot();
         _dir = Path.Combine(Path.GetTempPath(), "amphora-bench-" + Guid.NewGuid().ToString("N"));
-        _storage = TsdbStorage.Open(_dir, new TsdbOptions { Fsync = Amphora.Tsdb.Wal.FsyncPolicy.Never }, NullLogger.Instance);
+        _storage = await TsdbStorage.OpenAsync(_dir, new TsdbOptions { Fsync = Amphora.Tsdb.Wal.FsyncPolicy.Never }, NullLogger.Instance);
         _series = Enumerable.Range(0, 2000).Select(i => Labels.FromStrings("__name__", "m", "instance", "i" + i % 100, "n", i.ToString())).ToArray();
         _wal = new Amphora.Tsdb.Wal.GroupCommitWal(new Amphora.Tsdb.Wal.WalWriter(Path.Combine(_dir, "wal-only")), Amphora.Tsdb.Wal.FsyncPolicy.Never);
         _walRecord = Amphora.Tsdb.Wal.WalRecords.EncodeSamples("ws",

@@ -54,7 +54,7 @@ public sealed partial class TsdbStorage
 
     /// <summary>Opens the blocks on local disk (removing ones a crash left half-written) and remembers where each workspace's
     /// head starts.</summary>
-    private void OpenLocalBlocks()
+    private async Task OpenLocalBlocksAsync()
     {
         if (!Directory.Exists(BlocksDir)) return;
         foreach (var workspaceDir in Directory.GetDirectories(BlocksDir))
@@ -69,7 +69,7 @@ public sealed partial class TsdbStorage
                 }
                 try
                 {
-                    AddLocalBlock(workspace, Block.OpenAsync(new LocalBlockFiles(dir)).GetAwaiter().GetResult());
+                    AddLocalBlock(workspace, await Block.OpenAsync(new LocalBlockFiles(dir)));
                 }
                 catch (Exception e) when (e is BlockFormatException or IOException)
                 {

@@ -63,12 +63,12 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
     /// <summary>Opens the storage in <paramref name="dir"/>, replaying its WAL. New series are admitted by
     /// <paramref name="accounting"/>, and series the head GC removes are released to it (the replayed ones are not: count them
     /// from <see cref="SeriesOf"/>).</summary>
-    public static TsdbStorage Open(string dir, TsdbOptions options, ILogger logger, ISeriesAccounting? accounting = null)
+    public static async Task<TsdbStorage> OpenAsync(string dir, TsdbOptions options, ILogger logger, ISeriesAccounting? accounting = null)
     {
         var storage = new TsdbStorage(dir, options, logger, accounting);
         string walDir = storage.WalDir;
         Directory.CreateDirectory(walDir);
-        storage.OpenLocalBlocks();
+        await storage.OpenLocalBlocksAsync();
         var stopwatch = Stopwatch.StartNew();
         int segments = WalSegments.List(walDir).Count;
         long series = 0, samples = 0, invalid = 0;

@@ -40,7 +40,7 @@ public sealed class RemoteWriteFuzzTests(ITestOutputHelper output)
         output.WriteLine($"remote-write fuzz seed {seed} (AMPHORA_FUZZ_SEED={seed} reproduces this run)");
         var random = new Random(seed);
         using var dir = new TempDir();
-        using var storage = TsdbStorage.Open(dir.Path, new TsdbOptions { Fsync = Amphora.Tsdb.Wal.FsyncPolicy.Never, CutInterval = TimeSpan.Zero },
+        using var storage = await TsdbStorage.OpenAsync(dir.Path, new TsdbOptions { Fsync = Amphora.Tsdb.Wal.FsyncPolicy.Never, CutInterval = TimeSpan.Zero },
             NullLogger.Instance);
         var push = new FaultInjectingPush(new LocalIngesterPush(storage));
         var distributor = Distributors.Create(push, new DistributorOptions

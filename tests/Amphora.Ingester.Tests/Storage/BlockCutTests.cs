@@ -24,7 +24,7 @@ public sealed class BlockCutTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private TsdbStorage Open(TimeSpan? localRetention = null) => TsdbStorage.Open(DataDir, new TsdbOptions
+    private Task<TsdbStorage> OpenAsync(TimeSpan? localRetention = null) => TsdbStorage.OpenAsync(DataDir, new TsdbOptions
     {
         BlockRange = TimeSpan.FromMilliseconds(Range),
         CutInterval = TimeSpan.Zero,
@@ -84,7 +84,7 @@ public sealed class BlockCutTests : IDisposable
     {
         const long start = 1_700_000_400_000; // a multiple of the range
         Dictionary<Labels, List<(long, double)>> before;
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             await WriteAsync(storage, "ws", start, start + 40 * 60_000);
             before = await ReadAsync(storage.ForWorkspace("ws"));
@@ -116,7 +116,7 @@ public sealed class BlockCutTests : IDisposable
         // The WAL was checkpointed: old segments are gone, and a restart neither loses nor duplicates anything.
         var walDir = Path.Combine(DataDir, "wal");
         Assert.Single(Directory.GetDirectories(walDir, "checkpoint.*"));
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             AssertSame(before, await ReadAsync(storage.ForWorkspace("ws")));
             var appender = storage.Appender("ws");
@@ -128,7 +128,7 @@ public sealed class BlockCutTests : IDisposable
             before = await ReadAsync(storage.ForWorkspace("ws"));
             Assert.Equal(1, await storage.CutBlocksAsync());
         }
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
             AssertSame(before, await ReadAsync(storage.ForWorkspace("ws")));
     }
 
@@ -136,7 +136,7 @@ public sealed class BlockCutTests : IDisposable
     public async Task A_cut_block_is_what_promtool_dumps_and_uploaded_blocks_leave_local_disk_after_their_retention()
     {
         const long start = 1_700_000_400_000;
-        using var storage = Open(localRetention: TimeSpan.Zero);
+        using var storage = await OpenAsync(localRetention: TimeSpan.Zero);
         await WriteAsync(storage, "ws", start, start + 16 * 60_000);
         var expected = (await ReadAsync(storage.ForWorkspace("ws")))
             .ToDictionary(kv => BlockTestData.DumpKey(kv.Key), kv => kv.Value.Where(s => s.Item1 < start + Range).ToList());
@@ -165,7 +165,7 @@ public sealed class BlockCutTests : IDisposable
     public async Task A_corrupt_block_in_the_bucket_is_skipped_with_a_warning_and_never_fails_the_query()
     {
         const long start = 1_700_000_400_000;
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             await WriteAsync(storage, "ws", start, start + 26 * 60_000);
             Assert.Equal(2, await storage.CutBlocksAsync());
@@ -190,7 +190,7 @@ public sealed class BlockCutTests : IDisposable
     public async Task Deleting_a_workspace_removes_its_local_blocks_and_a_restart_does_not_bring_them_back()
     {
         const long start = 1_700_000_400_000;
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             await WriteAsync(storage, "gone", start, start + 16 * 60_000);
             await WriteAsync(storage, "kept", start, start + 16 * 60_000);
@@ -199,7 +199,7 @@ public sealed class BlockCutTests : IDisposable
             Assert.Empty(await ReadAsync(storage.ForWorkspace("gone")));
             Assert.False(Directory.Exists(Path.Combine(DataDir, "blocks", "gone")));
         }
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             Assert.Empty(await ReadAsync(storage.ForWorkspace("gone")));
             Assert.Equal(50, (await ReadAsync(storage.ForWorkspace("kept"))).Count);

@@ -25,7 +25,7 @@ public sealed class HeadGcRaceTests : IDisposable
         public void Release(string workspace, Labels series) => limiter.Remove(workspace, series);
     }
 
-    private TsdbStorage Open() => TsdbStorage.Open(Path.Combine(_dir, "data"), new TsdbOptions
+    private Task<TsdbStorage> OpenAsync() => TsdbStorage.OpenAsync(Path.Combine(_dir, "data"), new TsdbOptions
     {
         CutInterval = TimeSpan.Zero,
         // Four steps of a writer per block range: in-order chunks never cross a range boundary, so a series that gets a sample
@@ -49,7 +49,7 @@ public sealed class HeadGcRaceTests : IDisposable
     public async Task Appenders_racing_the_head_gc_lose_no_acknowledged_sample_and_the_limit_count_follows_the_head()
     {
         const int writers = 4, iterations = 2_500, pool = 6;
-        var storage = Open();
+        var storage = await OpenAsync();
         var head = storage.HeadFor("ws");
         var step = new long[writers];
         long removed = 0;
@@ -132,7 +132,7 @@ public sealed class HeadGcRaceTests : IDisposable
         Assert.NotEmpty(before);
         storage.Checkpoint();
         storage.Dispose();
-        using var reopened = Open();
+        using var reopened = await OpenAsync();
         var after = await ReadAsync(reopened, long.MinValue, long.MaxValue, LabelMatcher.Create(MatchType.Equal, "__name__", "churn"));
         foreach (var (labels, samples) in before)
         {

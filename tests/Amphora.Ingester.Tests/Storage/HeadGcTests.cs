@@ -28,7 +28,7 @@ public sealed class HeadGcTests : IDisposable
         public void Release(string workspace, Labels series) => limiter.Remove(workspace, series);
     }
 
-    private TsdbStorage Open(FsyncPolicy fsync = FsyncPolicy.Always) => TsdbStorage.Open(Path.Combine(_dir, "data"), new TsdbOptions
+    private Task<TsdbStorage> OpenAsync(FsyncPolicy fsync = FsyncPolicy.Always) => TsdbStorage.OpenAsync(Path.Combine(_dir, "data"), new TsdbOptions
     {
         BlockRange = TimeSpan.FromMilliseconds(Range),
         CutInterval = TimeSpan.Zero,
@@ -84,7 +84,7 @@ public sealed class HeadGcTests : IDisposable
     [Fact]
     public async Task Series_that_stop_receiving_samples_leave_the_head_its_postings_and_the_limit_count_at_the_next_cut()
     {
-        using var storage = Open();
+        using var storage = await OpenAsync();
         await WriteAsync(storage, Start, Start + Range, "old", "kept");
         await WriteAsync(storage, Start + Range, Start + Range + Range / 2 + 30_000, "kept");
         var head = storage.HeadFor("ws");
@@ -117,7 +117,7 @@ public sealed class HeadGcTests : IDisposable
     {
         const long resumeFrom = Start + Range + Range / 2 + 30_000, resumeTo = resumeFrom + 5 * 60_000;
         ulong removedRef;
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             await WriteAsync(storage, Start, Start + Range, "old", "kept");
             removedRef = storage.HeadFor("ws").Find(Series("old", 4))!.Ref;
@@ -137,7 +137,7 @@ public sealed class HeadGcTests : IDisposable
         }
 
         // The checkpoint left the removed series out; the later segments bring the resumed one back with its new samples.
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             Assert.Equal(20, storage.ActiveSeries("ws"));
             var read = await ReadAsync(storage);

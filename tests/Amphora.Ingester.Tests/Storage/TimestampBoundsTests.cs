@@ -18,7 +18,7 @@ public sealed class TimestampBoundsTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private TsdbStorage Open() => TsdbStorage.Open(_dir, new TsdbOptions
+    private Task<TsdbStorage> OpenAsync() => TsdbStorage.OpenAsync(_dir, new TsdbOptions
     {
         BlockRange = TimeSpan.FromMilliseconds(Range),
         CutInterval = TimeSpan.Zero,
@@ -62,7 +62,7 @@ public sealed class TimestampBoundsTests : IDisposable
     [InlineData(0L)] // 1970: once held the cutter for minutes
     public async Task A_sample_far_in_the_past_costs_one_block_and_current_samples_stay_accepted(long past)
     {
-        using var storage = Open();
+        using var storage = await OpenAsync();
         Assert.Equal(AppendStatus.Ok, await WriteAsync(storage, "old", past));
         Assert.Equal(AppendStatus.Ok, await WriteAsync(storage, "current", Now));
 
@@ -77,7 +77,7 @@ public sealed class TimestampBoundsTests : IDisposable
     [Fact]
     public async Task A_sample_at_the_largest_time_does_not_stop_the_cutter()
     {
-        using var storage = Open();
+        using var storage = await OpenAsync();
         Assert.Equal(AppendStatus.Ok, await WriteAsync(storage, "current", Now));
         Assert.Equal(AppendStatus.Ok, await WriteAsync(storage, "future", long.MaxValue));
         // The range holding the current sample is cut; the one holding long.MaxValue can never be 1.5 ranges behind.
@@ -88,7 +88,7 @@ public sealed class TimestampBoundsTests : IDisposable
     [Fact]
     public async Task A_sample_more_than_half_a_block_range_behind_the_newest_is_too_old_even_for_a_new_series()
     {
-        using var storage = Open();
+        using var storage = await OpenAsync();
         Assert.Equal(AppendStatus.Ok, await WriteAsync(storage, "current", Now));
         Assert.Equal(AppendStatus.TooOld, await WriteAsync(storage, "late", Now - Range / 2 - 1));
         Assert.Equal(AppendStatus.TooOld, await WriteAsync(storage, "late", 0));

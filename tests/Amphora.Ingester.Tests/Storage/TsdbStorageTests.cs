@@ -16,8 +16,8 @@ public sealed class TsdbStorageTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private TsdbStorage Open(TimeSpan? window = null, FsyncPolicy fsync = FsyncPolicy.Always) =>
-        TsdbStorage.Open(_dir, new TsdbOptions { OutOfOrderWindow = window ?? TimeSpan.FromMinutes(1), Fsync = fsync }, NullLogger.Instance);
+    private Task<TsdbStorage> OpenAsync(TimeSpan? window = null, FsyncPolicy fsync = FsyncPolicy.Always) =>
+        TsdbStorage.OpenAsync(_dir, new TsdbOptions { OutOfOrderWindow = window ?? TimeSpan.FromMinutes(1), Fsync = fsync }, NullLogger.Instance);
 
     private static Labels L(params string[] pairs) => Labels.FromStrings(pairs);
 
@@ -53,7 +53,7 @@ public sealed class TsdbStorageTests : IDisposable
     [Fact]
     public async Task Samples_are_queryable_with_every_matcher_type()
     {
-        using var storage = Open();
+        using var storage = await OpenAsync();
         var samples = new List<(Labels, long, double)>();
         for (int i = 0; i < 300; i++)
         {
@@ -79,7 +79,7 @@ public sealed class TsdbStorageTests : IDisposable
     [Fact]
     public async Task The_out_of_order_window_accepts_recent_samples_merged_in_order_and_refuses_older_ones()
     {
-        using var storage = Open(TimeSpan.FromSeconds(60));
+        using var storage = await OpenAsync(TimeSpan.FromSeconds(60));
         var s = L("__name__", "ooo");
         await WriteAsync(storage, "ws", (s, 100_000, 1), (s, 160_000, 2));
         var statuses = await WriteAsync(storage, "ws", (s, 130_000, 9), (s, 99_000, 7), (s, 160_000, 2), (s, 160_000, 3));
@@ -87,28 +87,28 @@ public sealed class TsdbStorageTests : IDisposable
         var read = (await ReadAsync(storage, "ws")).Values.Single();
         Assert.Equal([(100_000L, 1.0), (130_000, 9), (160_000, 2)], read);
 
-        using var strict = new TsdbStorageTestsHelper(Path.Combine(_dir, "strict"), TimeSpan.Zero);
-        await WriteAsync(strict.Storage, "ws", (s, 100_000, 1));
-        Assert.Equal([AppendStatus.OutOfOrder], await WriteAsync(strict.Storage, "ws", (s, 99_999, 1)));
+        using var strict = await TsdbStorage.OpenAsync(Path.Combine(_dir, "strict"), new TsdbOptions { OutOfOrderWindow = TimeSpan.Zero }, NullLogger.Instance);
+        await WriteAsync(strict, "ws", (s, 100_000, 1));
+        Assert.Equal([AppendStatus.OutOfOrder], await WriteAsync(strict, "ws", (s, 99_999, 1)));
     }
 
     [Fact]
     public async Task Everything_committed_is_back_after_a_restart_or_an_unclean_stop()
     {
         var s = L("__name__", "durable", "i", "1");
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
         {
             await WriteAsync(storage, "ws", (s, 1000, 1), (s, 2000, 2));
             var appender = storage.Appender("ws");
             appender.UpdateMetadata(new MetricMetadata("durable", "gauge", "kept", ""));
             await appender.CommitAsync();
         }
-        var unclean = Open(); // never disposed, as after SIGKILL
+        var unclean = await OpenAsync(); // never disposed, as after SIGKILL
         await WriteAsync(unclean, "ws", (s, 3000, 3));
         await WriteAsync(unclean, "gone", (L("__name__", "x"), 1, 1));
         await unclean.DropAsync("gone");
 
-        using var reopened = Open();
+        using var reopened = await OpenAsync();
         Assert.Equal([(1000L, 1.0), (2000, 2), (3000, 3)], (await ReadAsync(reopened, "ws")).Values.Single());
         Assert.Empty(await ReadAsync(reopened, "gone"));
         var metadata = await reopened.MetadataAsync("ws", null, -1, -1);
@@ -120,12 +120,12 @@ public sealed class TsdbStorageTests : IDisposable
     public async Task A_torn_wal_tail_keeps_every_commit_before_the_cut()
     {
         var s = L("__name__", "torn");
-        using (var storage = Open())
+        using (var storage = await OpenAsync())
             for (int i = 0; i < 50; i++) await WriteAsync(storage, "ws", (s, i * 1000L, i));
         string segment = Directory.GetFiles(Path.Combine(_dir, "wal")).Order().Last();
         long length = new FileInfo(segment).Length;
         using (var f = new FileStream(segment, FileMode.Open)) f.SetLength(length - 7);
-        using var reopened = Open();
+        using var reopened = await OpenAsync();
         var read = (await ReadAsync(reopened, "ws")).Values.Single();
         Assert.Equal(49, read.Count);
         Assert.Equal(Enumerable.Range(0, 49).Select(i => (i * 1000L, (double)i)), read);
@@ -134,7 +134,7 @@ public sealed class TsdbStorageTests : IDisposable
     [Fact]
     public async Task Concurrent_writers_each_find_every_acknowledged_sample_stored()
     {
-        using var storage = Open();
+        using var storage = await OpenAsync();
         const int Writers = 16, Commits = 40;
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
         {
@@ -146,10 +146,4 @@ public sealed class TsdbStorageTests : IDisposable
         Assert.All(read.Values, s => Assert.Equal(Commits, s.Count));
         Assert.Equal(Writers * Commits, storage.Commits);
     }
-}
-
-internal sealed class TsdbStorageTestsHelper(string dir, TimeSpan window) : IDisposable
-{
-    public TsdbStorage Storage { get; } = TsdbStorage.Open(dir, new TsdbOptions { OutOfOrderWindow = window }, NullLogger.Instance);
-    public void Dispose() => Storage.Dispose();
 }
