@@ -1,9 +1,18 @@
+using System.Runtime.InteropServices;
+
 namespace Amphora.BenchRunner;
 
 /// <summary>The generated part of docs/benchmarks.md: the "Side by side" section, replaced on each run.</summary>
 public static class Docs
 {
     public const string SectionHeading = "## Side by side with Prometheus";
+
+    /// <summary>Cores, architecture, memory and OS of this machine, for the generated sections.</summary>
+    public static string Machine()
+    {
+        int cores = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)) : Environment.ProcessorCount;
+        return $"{cores} cores ({RuntimeInformation.ProcessArchitecture}), {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 30} GiB, {RuntimeInformation.OSDescription}";
+    }
 
     /// <summary>Replaces the side-by-side section of the existing file (or appends it), keeping everything before it.</summary>
     public static string Merge(string? existing, string section)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Amphora.BenchRunner;
 using Amphora.Tsdb.Blocks;
 
@@ -8,7 +7,8 @@ using Amphora.Tsdb.Blocks;
 var settings = new BenchSettings();
 string? amphoraDll = null, output = null;
 bool compactionOnly = false;
-foreach (var arg in args)
+var churn = ChurnSettings.Parse(args, out var otherArgs);
+foreach (var arg in otherArgs)
 {
     var (name, value) = arg.Contains('=') ? (arg[..arg.IndexOf('=')], arg[(arg.IndexOf('=') + 1)..]) : (arg, "");
     settings = name switch
@@ -37,6 +37,8 @@ string work = Path.Combine(Path.GetTempPath(), "amphora-bench-" + Guid.NewGuid()
 Directory.CreateDirectory(work);
 try
 {
+    if (churn is not null)
+        return await ChurnRun.RunAsync(churn, system => Create(system, "churn", ChurnScenario.ArgsFor(system, churn)), output, settings.ServerCores);
     CompactionScenario.Figures? compaction = null;
     if (compactionOnly)
     {
@@ -73,9 +75,7 @@ try
     string table = Report.Markdown(results["amphora"], results["prometheus"], settings);
     if (compaction is not null) table += "\n" + CompactionLine(compaction) + "\n";
     Console.Out.WriteLine(table);
-    int cores = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)) : Environment.ProcessorCount;
-    string machine = $"{cores} cores ({RuntimeInformation.ProcessArchitecture}), " +
-                     $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 30} GiB, {RuntimeInformation.OSDescription}";
+    string machine = Docs.Machine();
     string settingsText = $"series steps {string.Join(", ", settings.SeriesSteps)} × {settings.ScrapesPerStep} scrapes; disk run " +
                           $"{settings.DiskSeries} series × {settings.DiskHistory.TotalHours} h at 15 s; {settings.Connections} connections, " +
                           $"batches of 2000; servers pinned to core(s) {settings.ServerCores}; {settings.QueryRepetitions} repetitions per query";
@@ -109,14 +109,14 @@ async Task<CompactionScenario.Figures> CompactionAsync(SystemUnderTest sut)
     }
 }
 
-SystemUnderTest Create(string system, string phase)
+SystemUnderTest Create(string system, string phase, IReadOnlyList<string>? extraArgs = null)
 {
     string dir = Path.Combine(work, $"{system}-{phase}", "data");
     Directory.CreateDirectory(dir);
     int port = FreePort();
     return system == "amphora"
-        ? new AmphoraSystem(amphoraDll!, dir, port, settings.ServerCores, "2h")
-        : new PrometheusSystem(dir, port, settings.ServerCores);
+        ? new AmphoraSystem(amphoraDll!, dir, port, settings.ServerCores, churn is null ? "2h" : ChurnScenario.BlockRangeArg(churn), extraArgs)
+        : new PrometheusSystem(dir, port, settings.ServerCores, extraArgs);
 }
 
 static int FreePort()

@@ -101,7 +101,7 @@ public abstract class SystemUnderTest : IDisposable
 }
 
 /// <summary>Amphora all-in-one, the built server.</summary>
-public sealed class AmphoraSystem(string dll, string dataDir, int port, string cores, string blockRange)
+public sealed class AmphoraSystem(string dll, string dataDir, int port, string cores, string blockRange, IReadOnlyList<string>? extraArgs = null)
     : SystemUnderTest(dataDir, port, cores)
 {
     public override string Name => "amphora";
@@ -113,7 +113,7 @@ public sealed class AmphoraSystem(string dll, string dataDir, int port, string c
 
     protected override (string, IEnumerable<string>) Command() =>
         ("/usr/bin/dotnet", [dll, $"--listen=127.0.0.1:{Port}", $"--data-dir={DataDir}", $"--tsdb.block-range={blockRange}", "--log.level=warn",
-            "--ingester.out-of-order-window=0s", "--auth=none"]);
+            "--ingester.out-of-order-window=0s", "--auth=none", .. extraArgs ?? []]);
 
     public override long WalBytes() => ProcStats.DirectoryBytes(DataDir, p => p.Split('/').Contains("wal"));
 
@@ -122,7 +122,8 @@ public sealed class AmphoraSystem(string dll, string dataDir, int port, string c
 }
 
 /// <summary>Prometheus from Debian as a remote-write receiver (nothing scraped).</summary>
-public sealed class PrometheusSystem(string dataDir, int port, string cores) : SystemUnderTest(dataDir, port, cores)
+public sealed class PrometheusSystem(string dataDir, int port, string cores, IReadOnlyList<string>? extraArgs = null)
+    : SystemUnderTest(dataDir, port, cores)
 {
     public override string Name => "prometheus";
     public override Uri WriteUrl => new(BaseAddress, "/api/v1/write");
@@ -137,7 +138,7 @@ public sealed class PrometheusSystem(string dataDir, int port, string cores) : S
         string config = Path.Combine(DataDir, "..", $"prometheus-{Port}.yml");
         File.WriteAllText(config, "global:\n  scrape_interval: 15s\n");
         return ("/usr/bin/prometheus", [$"--config.file={config}", $"--storage.tsdb.path={DataDir}", $"--web.listen-address=127.0.0.1:{Port}",
-            "--web.enable-remote-write-receiver", "--log.level=warn"]);
+            "--web.enable-remote-write-receiver", "--log.level=warn", .. extraArgs ?? []]);
     }
 
     public override long WalBytes() => ProcStats.DirectoryBytes(DataDir, p => p.StartsWith("wal", StringComparison.Ordinal) || p.StartsWith("chunks_head", StringComparison.Ordinal));
