@@ -30,6 +30,8 @@ public sealed class SeriesCatalog
 
     private readonly Random _random;
     private readonly List<GeneratedSeries[]> _instances = new();
+    /// <summary>Each instance's CPU count: its replacement gets the same, so churn keeps the number of series.</summary>
+    private readonly List<int> _cpus = new();
     private int _nextInstance;
 
     public SeriesCatalog(int targetSeries, int seed)
@@ -38,9 +40,11 @@ public sealed class SeriesCatalog
         int total = 0;
         while (total < targetSeries)
         {
-            var instance = NewInstance();
+            int cpus = 2 + _random.Next(7);
+            var instance = NewInstance(cpus);
             if (total + instance.Length > targetSeries) instance = instance[..(targetSeries - total)];
             _instances.Add(instance);
+            _cpus.Add(cpus);
             total += instance.Length;
         }
         Count = total;
@@ -55,7 +59,8 @@ public sealed class SeriesCatalog
                 yield return s;
     }
 
-    /// <summary>Replaces about <paramref name="fraction"/> of the series with new instances (new label values).</summary>
+    /// <summary>Replaces about <paramref name="fraction"/> of the series with new instances (new label values) of the same
+    /// shape, so the number of active series stays the same.</summary>
     public void Churn(double fraction)
     {
         int replace = (int)Math.Round(_instances.Count * fraction);
@@ -63,7 +68,7 @@ public sealed class SeriesCatalog
         {
             int victim = _random.Next(_instances.Count);
             int length = _instances[victim].Length;
-            var fresh = NewInstance();
+            var fresh = NewInstance(_cpus[victim]);
             _instances[victim] = fresh.Length > length ? fresh[..length] : fresh;
         }
     }
@@ -92,13 +97,12 @@ public sealed class SeriesCatalog
         }
     }
 
-    private GeneratedSeries[] NewInstance()
+    private GeneratedSeries[] NewInstance(int cpus)
     {
         int id = _nextInstance++;
         string instance = $"10.{id / 65536 % 256}.{id / 256 % 256}.{id % 256}:9100";
         string job = id % 10 == 0 ? "api" : "node";
         var list = new List<GeneratedSeries>();
-        int cpus = 2 + _random.Next(7);
         for (int cpu = 0; cpu < cpus; cpu++)
             foreach (var mode in CpuModes)
                 list.Add(Make("node_cpu_seconds_total", SeriesKind.Counter, mode == "idle" ? 0.9 : 0.02 * _random.NextDouble(),
