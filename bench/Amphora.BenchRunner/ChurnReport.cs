@@ -55,6 +55,8 @@ public static class ChurnReport
           {s.ChurnPerRange:P0} of them replaced per block range ({s.ChurnPerRange / s.ScrapesPerRange:P1} of the instances at each
           scrape, new label values as in a rollout); block range {s.BlockRange.TotalSeconds:0} s (Amphora `--tsdb.block-range`,
           Prometheus `--storage.tsdb.min-block-duration` and `--storage.tsdb.max-block-duration`), {s.Cuts} cuts.
+        - Machine load (one-minute load average at the measurements after the cuts, min–median–max): Prometheus {LoadText(p)},
+          Amphora {LoadText(a)}; a load above the number of cores means other work shared them during the run.
         - Pacing: scrapes are sent as fast as accepted, and after each one the runner waits until the system has cut every block
           its head is ready for (more than 1.5 ranges of data past the block's start), so both heads hold the same span of data
           whenever they are measured. RSS (VmRSS) and active series (Amphora `amphora_ingester_active_series`, Prometheus
@@ -78,6 +80,9 @@ public static class ChurnReport
         int before = existing.IndexOf(Docs.SectionHeading, StringComparison.Ordinal);
         return before < 0 ? existing.TrimEnd() + "\n\n" + section : existing[..before] + section + "\n" + existing[before..];
     }
+
+    private static string LoadText(ChurnFigures f) => f.Load.Count == 0 ? "n/a" : string.Create(CultureInfo.InvariantCulture,
+        $"{f.Load.Min():F1}–{Scenarios.Percentile(f.Load, 0.5):F1}–{f.Load.Max():F1}");
 
     private static string Format(double v, string format) =>
         double.IsNaN(v) || double.IsInfinity(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);

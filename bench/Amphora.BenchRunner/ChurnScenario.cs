@@ -55,6 +55,8 @@ public sealed class ChurnFigures
     public long WalAfterFirstCut, WalAtEnd;
     public long Samples;
     public int Cuts;
+    /// <summary>The machine's one-minute load average at each measurement after a cut (other work on a shared machine).</summary>
+    public List<double> Load = new();
     public TimeSpan Elapsed;
 }
 
@@ -101,7 +103,8 @@ public static class ChurnScenario
             var (rss, active) = await SettledAsync(system, metrics);
             figures.RssMax = Math.Max(figures.RssMax, rss);
             figures.ActiveMax = Math.Max(figures.ActiveMax, active);
-            Console.Error.WriteLine($"  {system.Name}: cut {due}, RSS {rss / (1 << 20):F0} MiB, {active:N0} active series");
+            figures.Load.Add(ProcStats.LoadAverage());
+            Console.Error.WriteLine($"  {system.Name}: cut {due}, RSS {rss / (1 << 20):F0} MiB, {active:N0} active series, WAL {system.WalBytes():N0} bytes, load {figures.Load[^1]:F1}");
             if (due == 1)
             {
                 (figures.RssAfterFirstCut, figures.ActiveAfterFirstCut, figures.WalAfterFirstCut) = (rss, active, system.WalBytes());

@@ -30,6 +30,11 @@ public static class ProcStats
         throw new InvalidOperationException($"no VmRSS for process {pid}");
     }
 
+    /// <summary>The machine's one-minute load average (/proc/loadavg), NaN where there is none.</summary>
+    public static double LoadAverage() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float,
+            CultureInfo.InvariantCulture, out double load) ? load : double.NaN;
+
     /// <summary>Total size of the files under a directory whose relative path matches the filter.</summary>
     public static long DirectoryBytes(string dir, Func<string, bool> filter)
     {
