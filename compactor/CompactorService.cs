@@ -57,6 +57,13 @@ public sealed partial class CompactorService : ServiceBase
 
     public override string Name => "compactor";
 
+    /// <summary>Workspaces deleted in the tenancy state (DELETING), whose objects this compactor removes when it owns them,
+    /// whether or not their deletion mark was written; null when the tenancy state is not consulted.</summary>
+    public Func<IReadOnlyList<string>>? DeletingWorkspaces { get; init; }
+
+    /// <summary>Called after the objects of a DELETING workspace are gone, to remove its record from the tenancy state.</summary>
+    public Func<string, CancellationToken, Task>? WorkspaceDeleted { get; init; }
+
     protected override async Task RunningAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -94,14 +101,17 @@ public sealed partial class CompactorService : ServiceBase
     /// <summary>One pass over every owned workspace; a failing workspace is logged and does not stop the others.</summary>
     public async Task RunOnceAsync(CancellationToken ct = default)
     {
-        foreach (var entry in await _bucket.ListAsync("", recursive: false, ct))
+        var deleting = new HashSet<string>(DeletingWorkspaces?.Invoke() ?? [], StringComparer.Ordinal);
+        var entries = (await _bucket.ListAsync("", recursive: false, ct)).Where(static e => e.EndsWith('/')).ToList();
+        foreach (string ws in deleting)
+            if (!entries.Contains(ws + "/")) entries.Add(ws + "/"); // deleted before it stored anything
+        foreach (var entry in entries)
         {
-            if (!entry.EndsWith('/')) continue;
             string workspace = entry[..^1];
             if (WorkspaceIds.Validate(workspace) is not null || !Owns(workspace)) continue;
             try
             {
-                await CompactWorkspaceAsync(workspace, ct);
+                await CompactWorkspaceAsync(workspace, deleting.Contains(workspace), ct);
                 _lastSuccess[workspace] = _time.GetUtcNow().ToUnixTimeSeconds();
                 // Gone when the pass removed a deleted workspace's objects.
                 long stored = await _bucket.BytesUnderAsync(entry, ct);
@@ -115,11 +125,16 @@ public sealed partial class CompactorService : ServiceBase
         }
     }
 
-    private async Task CompactWorkspaceAsync(string workspace, CancellationToken ct)
+    private async Task CompactWorkspaceAsync(string workspace, bool deletedInTenancy, CancellationToken ct)
     {
-        if (await _bucket.ExistsAsync(BucketLayout.WorkspaceDeletionMark(workspace), ct))
+        string deletionMark = BucketLayout.WorkspaceDeletionMark(workspace);
+        if (deletedInTenancy && !await _bucket.ExistsAsync(deletionMark, ct))
+            await _bucket.UploadAsync(deletionMark, new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+                new { deletion_time = _time.GetUtcNow().ToUnixTimeSeconds() })), ct); // readers stop serving it first
+        if (deletedInTenancy || await _bucket.ExistsAsync(deletionMark, ct))
         {
             await DeleteWorkspaceObjectsAsync(workspace, ct);
+            if (deletedInTenancy && WorkspaceDeleted is { } deleted) await deleted(workspace, ct);
             return;
         }
 

@@ -14,12 +14,11 @@ public sealed partial class Modules
     {
         var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
         var blocks = BlockStoreFrom(config, services, ingester.ServesBlock);
-        var tenancy = new TenancyModule(config, async workspace =>
+        var tenancy = AddTenancy(config, services, async workspace =>
         {
             await ingester.DropWorkspaceAsync(workspace);
             await MarkWorkspaceDeletedAsync(config, services, blocks, workspace);
-        }, services.GetRequiredService<ILoggerFactory>());
-        _services.Add(tenancy);
+        }, completesDeletion: true);
         _services.Add(ingester);
         ingester.NewSeriesAdmission = (workspace, labels) =>
             tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;

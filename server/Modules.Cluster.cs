@@ -69,8 +69,7 @@ public sealed partial class Modules
 
     private void AddDistributor(AmphoraConfig config, IServiceProvider services)
     {
-        var tenancy = new TenancyModule(config, null, services.GetRequiredService<ILoggerFactory>());
-        _services.Add(tenancy);
+        var tenancy = AddTenancy(config, services, workspace => RequestWorkspaceDeletionAsync(config, services, workspace), completesDeletion: false);
         var ring = AddRing(config, services);
         var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
@@ -89,8 +88,7 @@ public sealed partial class Modules
 
     private void AddQuerier(AmphoraConfig config, IServiceProvider services)
     {
-        var tenancy = new TenancyModule(config, null, services.GetRequiredService<ILoggerFactory>());
-        _services.Add(tenancy);
+        var tenancy = AddTenancy(config, services, workspace => RequestWorkspaceDeletionAsync(config, services, workspace), completesDeletion: false);
         var ring = AddRing(config, services);
         var ingesters = new RingQueryable(ring, TimeSpan.FromMinutes(2));
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services)), tenancy.Tenancy.Retention);

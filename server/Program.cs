@@ -1,7 +1,7 @@
 using Amphora.Server;
 using Amphora.Server.Config;
 
-if (args.Length > 0 && args[0] == "keys") return KeysCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "keys") return await KeysCommand.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] is "--version" or "version")
 {
     Console.Out.WriteLine(Amphora.Services.BuildInfo.Line);

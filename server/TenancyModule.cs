@@ -16,8 +16,13 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
     private readonly Func<string, Task>? _dropWorkspaceData;
     private readonly ILogger<TenancyModule> _logger;
 
-    /// <param name="dropWorkspaceData">Removes a deleted workspace's data (the local ingester in --target=all); null where there is none.</param>
-    public TenancyModule(AmphoraConfig config, Func<string, Task>? dropWorkspaceData, ILoggerFactory loggers)
+    /// <param name="dropWorkspaceData">Removes a deleted workspace's data (--target=all), or requests its removal (the bucket's
+    /// workspace deletion mark, for the compactor, in a cluster); null where nothing is to be done.</param>
+    /// <param name="bucket">The bucket every component shares; the tenancy state is kept in it under <c>tenancy/</c>.</param>
+    /// <param name="completesDeletion">Whether this component removes a deleted workspace's record once the hook returned
+    /// (--target=all); in a cluster the compactor does, after removing the workspace's objects.</param>
+    public TenancyModule(AmphoraConfig config, Func<string, Task>? dropWorkspaceData, ILoggerFactory loggers,
+        Amphora.Bucket.IConditionalBucket bucket, bool completesDeletion)
     {
         _config = config;
         _dropWorkspaceData = dropWorkspaceData;
@@ -26,7 +31,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
         string scheme = config.TlsCertFile is null ? "http" : "https";
         try
         {
-            Tenancy = CreateServices(config, endpoint, scheme, loggers);
+            Tenancy = CreateServices(config, endpoint, scheme, loggers, bucket, completesDeletion);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException or TenancyException)
         {
@@ -34,10 +39,15 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
         }
     }
 
-    private TenancyServices CreateServices(AmphoraConfig config, System.Net.IPEndPoint endpoint, string scheme, ILoggerFactory loggers) =>
+    private TenancyServices CreateServices(AmphoraConfig config, System.Net.IPEndPoint endpoint, string scheme, ILoggerFactory loggers,
+        Amphora.Bucket.IConditionalBucket bucket, bool completesDeletion) =>
         new(new TenancyOptions
         {
             DataDir = config.DataDir,
+            Bucket = bucket,
+            BucketName = BucketName(config),
+            SyncInterval = config.TenancySyncInterval,
+            CompletesDeletion = completesDeletion,
             MasterKeyFile = config.MasterKeyFile,
             AdminKeyFile = config.AdminKeyFile,
             EndpointBaseUrl = $"{scheme}://{endpoint}",
@@ -58,6 +68,11 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
         }, this, loggers: loggers);
 
     public override string Name => "tenancy";
+
+    /// <summary>How logs and errors name the shared bucket.</summary>
+    public static string BucketName(AmphoraConfig config) => config.BlocksStorage == "s3"
+        ? $"s3://{config.S3Bucket}/{config.S3Prefix}"
+        : Path.GetFullPath(config.BlocksFilesystemDir ?? Path.Combine(config.DataDir, "bucket"));
     public TenancyServices Tenancy { get; }
 
     /// <summary>This process's per-workspace meters, for the control plane's <c>/workspaces/{id}/usage</c>.</summary>

@@ -6,8 +6,24 @@ namespace Amphora.Tenancy;
 /// </summary>
 public sealed class TenancyOptions
 {
-    /// <summary>Directory holding <c>workspaces.json</c>, <c>access-keys.json</c> and the bootstrap credentials file.</summary>
+    /// <summary>Directory holding the tenancy cache (<c>tenancy-cache.json</c>), the master key and the bootstrap credentials
+    /// file (and, from earlier versions, <c>workspaces.json</c> and <c>access-keys.json</c>, migrated on start).</summary>
     public string DataDir { get; set; } = "./data";
+
+    /// <summary>The bucket every component shares, which holds the tenancy state under <c>tenancy/</c>; null uses a
+    /// filesystem bucket at <c>&lt;data-dir&gt;/bucket</c>, as <c>--target=all</c> does by default.</summary>
+    public Amphora.Bucket.IConditionalBucket? Bucket { get; set; }
+
+    /// <summary>How logs and errors name <see cref="Bucket"/> (an <c>s3://</c> URL or a directory).</summary>
+    public string? BucketName { get; set; }
+
+    /// <summary>How often each component reads the whole tenancy state again (<c>--tenancy.sync-interval</c>): a change
+    /// made through another component is seen here at most this long (plus one read of the state) after it was made.</summary>
+    public TimeSpan SyncInterval { get; set; } = State.TenancyStore.DefaultSyncInterval;
+
+    /// <summary>Whether this component removes deleted workspaces' data and then their records (see
+    /// <see cref="Workspaces.WorkspaceRegistry.CompletesDeletion"/>).</summary>
+    public bool CompletesDeletion { get; set; } = true;
 
     /// <summary>Region used in workspace ARNs (<c>arn:aws:aps:&lt;region&gt;:&lt;account&gt;:workspace/&lt;id&gt;</c>).</summary>
     public string Region { get; set; } = "local";
@@ -71,7 +87,7 @@ public sealed class TenancyOptions
     /// <summary>YAML file with per-workspace limit overrides, reloaded when it changes; null uses the defaults only.</summary>
     public string? OverridesFile { get; set; }
 
-    /// <summary>How often the workspace registry and the overrides file are checked for changes made by another writer.</summary>
+    /// <summary>How often the overrides file and the admin key file are checked for changes made by another writer.</summary>
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public string ResolvedMasterKeyFile => MasterKeyFile ?? Path.Combine(DataDir, "master.key");
@@ -83,6 +99,7 @@ public sealed class TenancyOptions
         if (Account.Length == 0 || !Account.All(char.IsAsciiDigit)) throw new ArgumentException($"auth: the account id \"{Account}\" must be digits");
         if (MaxClockSkew <= TimeSpan.Zero) throw new ArgumentException("auth: the SigV4 clock skew must be positive");
         if (ReloadInterval <= TimeSpan.Zero) throw new ArgumentException("auth: the reload interval must be positive");
+        if (SyncInterval <= TimeSpan.Zero) throw new ArgumentException("tenancy.sync-interval: must be positive");
     }
 
     public string WorkspaceArn(string workspaceId) => $"arn:aws:aps:{Region}:{Account}:workspace/{workspaceId}";

@@ -1,4 +1,6 @@
+using Amphora.Bucket;
 using Amphora.Services;
+using Amphora.Tenancy.State;
 using Amphora.Tenancy.Audit;
 using Amphora.Tenancy.Auth;
 using Amphora.Tenancy.ControlPlane;
@@ -20,6 +22,7 @@ public sealed class TenancyServices : IDisposable
 {
     public TenancyOptions Options { get; }
     public MasterKey MasterKey { get; }
+    public TenancyStore Store { get; }
     public WorkspaceRegistry Registry { get; }
     public KeyStore Keys { get; }
     public Authenticator Authenticator { get; }
@@ -44,9 +47,13 @@ public sealed class TenancyServices : IDisposable
         options.Validate();
         Options = options;
         Time = time ?? TimeProvider.System;
+        Directory.CreateDirectory(options.DataDir);
         MasterKey = MasterKey.Load(options.ResolvedMasterKeyFile, options.CreateMasterKeyIfMissing);
-        Registry = new WorkspaceRegistry(options, hooks, Time, loggers?.CreateLogger<WorkspaceRegistry>());
-        Keys = new KeyStore(options, MasterKey, Time, loggers?.CreateLogger<KeyStore>());
+        var bucket = options.Bucket ?? new FilesystemBucket(Path.Combine(options.DataDir, "bucket"));
+        string bucketName = options.BucketName ?? (options.Bucket is null ? Path.GetFullPath(Path.Combine(options.DataDir, "bucket")) : "the blocks bucket");
+        Store = new TenancyStore(bucket, bucketName, options.DataDir, options.SyncInterval, time: Time, logger: loggers?.CreateLogger<TenancyStore>());
+        Registry = new WorkspaceRegistry(options, Store, hooks, Time, loggers?.CreateLogger<WorkspaceRegistry>(), options.CompletesDeletion);
+        Keys = new KeyStore(options, Store, MasterKey, Time, loggers?.CreateLogger<KeyStore>());
         Authenticator = new Authenticator(Keys, options, Time);
         Audit = AuditLog.FromOptions(options);
         Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>());
@@ -56,8 +63,9 @@ public sealed class TenancyServices : IDisposable
         Requests = new RequestLimits(Overrides, LimitMetrics);
     }
 
-    /// <summary>The services that poll their files for changes by other writers.</summary>
-    public IReadOnlyList<IService> Services => [Registry, Keys, Overrides];
+    /// <summary>The services to start in this order (the shared state first: the registry and the key store migrate into
+    /// it) and to stop in the reverse order.</summary>
+    public IReadOnlyList<IService> Services => [Store, Registry, Keys, Overrides];
 
     /// <summary>First start: the <c>default</c> workspace and an admin key, or null when keys already exist.</summary>
     public Task<BootstrapCredentials?> BootstrapAsync(CancellationToken ct = default) => TenancyBootstrap.EnsureAsync(Options, Registry, Keys, ct);

@@ -73,6 +73,7 @@ public sealed partial class AmphoraConfig
     public string? S3Prefix { get; set; }
     public TimeSpan BlocksSyncInterval { get; set; } = TimeSpan.FromMinutes(1);
     public TimeSpan BucketIndexMaxStale { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan TenancySyncInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan CompactorInterval { get; set; } = TimeSpan.FromMinutes(5);
     public string CompactorBlockRanges { get; set; } = "2h,12h,24h";
@@ -161,6 +162,8 @@ public sealed partial class AmphoraConfig
             errors.Add($"--ingester.out-of-order-window ({OutOfOrderWindow}) must be at most half of --tsdb.block-range ({BlockRange}), " +
                        "so out-of-order samples still reach the head before their block is cut");
         if (BlockCutInterval <= TimeSpan.Zero) errors.Add("--tsdb.cut-interval must be positive");
+        if (TenancySyncInterval <= TimeSpan.Zero)
+            errors.Add("--tenancy.sync-interval must be positive (for example 10s)");
         if (BlocksSyncInterval >= BlockLocalRetention)
             errors.Add($"--blocks.sync-interval ({BlocksSyncInterval}) must be shorter than --tsdb.local-retention ({BlockLocalRetention}): " +
                        "queriers must find an uploaded block in the bucket before the ingester stops serving its local copy");

@@ -102,6 +102,10 @@ public static class Options
             (c, v) => c.S3Prefix = v.Length == 0 ? null : v),
         new("blocks.sync-interval", "1m", "How often a querier refreshes its list of a workspace's blocks in the bucket.",
             (c, v) => c.BlocksSyncInterval = Duration(v)),
+        new("tenancy.sync-interval", "10s", "How often each component reads the shared tenancy state (workspaces, access keys) from the bucket again; " +
+            "a workspace or key created, changed, disabled or deleted through another component takes effect here within this interval " +
+            "(plus one read of the state). While the bucket is unreachable a component serves the last state it saw (kept in <data-dir>/tenancy-cache.json).",
+            (c, v) => c.TenancySyncInterval = Duration(v)),
         new("blocks.bucket-index-max-stale", "1h", "A querier trusts a workspace's bucket index (written by the compactor) this long; older, it lists the bucket.",
             (c, v) => c.BucketIndexMaxStale = Duration(v)),
         new("compactor.interval", "5m", "How often the compactor passes over its workspaces (compaction, retention, deletions, bucket index).",

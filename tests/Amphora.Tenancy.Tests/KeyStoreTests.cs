@@ -35,33 +35,43 @@ public sealed class KeyStoreTests : IDisposable
     }
 
     [Fact]
-    public void The_secret_is_not_in_the_key_file_but_survives_a_restart()
+    public async Task The_secret_is_not_in_the_bucket_nor_the_cache_but_survives_a_restart()
     {
         var created = _f.Keys.Create("ws-a", [ApsActions.QueryMetrics]);
-        byte[] file = File.ReadAllBytes(_f.Keys.FilePath);
-        Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(created.SecretAccessKey)));
-        Assert.Contains(created.Key.AccessKeyId, Encoding.UTF8.GetString(file));
+        var store = _f.NewStore("restarted");
+        await store.StartAsync(CancellationToken.None); // reads the bucket and writes its cache file
+        try
+        {
+            byte[] secretBytes = Encoding.UTF8.GetBytes(created.SecretAccessKey);
+            foreach (var file in Directory.EnumerateFiles(_f.Dir.Path, "*", SearchOption.AllDirectories).Where(p => !p.EndsWith(".key", StringComparison.Ordinal)))
+                Assert.Equal(-1, File.ReadAllBytes(file).AsSpan().IndexOf(secretBytes));
+            Assert.Contains(created.Key.AccessKeyId, File.ReadAllText(store.CacheFile));
 
-        var reopened = new KeyStore(_f.Options, MasterKey.Load(_f.Options.ResolvedMasterKeyFile, false));
-        Assert.True(reopened.TryGetSecret(created.Key.AccessKeyId, out _, out var secret));
-        Assert.Equal(created.SecretAccessKey, Encoding.UTF8.GetString(secret));
+            var reopened = new KeyStore(_f.Options, store, MasterKey.Load(_f.Options.ResolvedMasterKeyFile, false));
+            Assert.True(reopened.TryGetSecret(created.Key.AccessKeyId, out _, out var secret));
+            Assert.Equal(created.SecretAccessKey, Encoding.UTF8.GetString(secret));
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store.CacheFile));
+        }
+        finally
+        {
+            await store.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]
     public void Another_master_key_cannot_open_the_secrets()
     {
         var created = _f.Keys.Create("ws-a", [ApsActions.QueryMetrics]);
-        var other = new KeyStore(_f.Options, new MasterKey(RandomNumberGenerator.GetBytes(32)));
+        var other = new KeyStore(_f.Options, _f.Store, new MasterKey(RandomNumberGenerator.GetBytes(32)));
         Assert.False(other.TryGetSecret(created.Key.AccessKeyId, out _, out _));
     }
 
     [Fact]
-    public void The_master_key_and_key_files_are_readable_only_by_their_owner()
+    public void The_master_key_file_is_readable_only_by_its_owner()
     {
-        _f.Keys.Create("ws-a", [ApsActions.QueryMetrics]);
         if (OperatingSystem.IsWindows()) return;
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_f.Options.ResolvedMasterKeyFile));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_f.Keys.FilePath));
         Assert.Equal(64, File.ReadAllText(_f.Options.ResolvedMasterKeyFile).Trim().Length);
     }
 
@@ -89,13 +99,42 @@ public sealed class KeyStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_key_file_written_by_another_process_is_picked_up()
+    public async Task A_key_created_disabled_or_deleted_through_another_component_takes_effect_here_after_a_sync()
     {
-        var other = new KeyStore(_f.Options, _f.Master);
+        var otherStore = _f.NewStore("other");
+        var other = new KeyStore(_f.Options, otherStore, _f.Master);
         var created = other.Create("ws-a", [ApsActions.GetLabels]);
+        string bearer = "Bearer " + created.Key.AccessKeyId + ":" + created.SecretAccessKey;
         Assert.Null(_f.Keys.Find(created.Key.AccessKeyId));
-        Assert.True(_f.Keys.ReloadIfChanged());
-        Assert.NotNull(_f.Keys.Find(created.Key.AccessKeyId));
+        await _f.Store.SyncAsync();
+        Assert.True(Authenticate(bearer).Succeeded);
+        other.SetEnabled(created.Key.AccessKeyId, false);
+        await _f.Store.SyncAsync();
+        Assert.Equal(AuthFailure.DisabledKey, Authenticate(bearer).Failure);
+        other.Delete(created.Key.AccessKeyId);
+        await _f.Store.SyncAsync();
+        Assert.Equal(AuthFailure.UnknownKey, Authenticate(bearer).Failure);
+    }
+
+    [Fact]
+    public async Task The_access_keys_json_of_an_earlier_version_is_migrated_on_start_and_its_secrets_still_open()
+    {
+        // Written as earlier versions did: the same sealed form, under the same master key.
+        var legacyStore = _f.NewStore("legacy");
+        var legacy = new KeyStore(_f.Options, legacyStore, _f.Master);
+        var created = legacy.Create("ws-a", [ApsActions.RemoteWrite]);
+        var sealedKey = legacyStore.Current.Keys[created.Key.AccessKeyId];
+        File.WriteAllText(_f.Keys.LegacyFilePath, System.Text.Json.JsonSerializer.Serialize(new { keys = new[] { sealedKey } },
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
+        await legacy.DeleteAsync(created.Key.AccessKeyId); // gone from the bucket: only the file has it now
+        await _f.Store.SyncAsync();
+        Assert.Null(_f.Keys.Find(created.Key.AccessKeyId));
+
+        await _f.Keys.StartAsync(CancellationToken.None);
+        await _f.Keys.StopAsync(CancellationToken.None);
+        Assert.True(Authenticate(Http.Basic(created.Key.AccessKeyId, created.SecretAccessKey).ToString()).Succeeded);
+        Assert.False(File.Exists(_f.Keys.LegacyFilePath));
+        Assert.True(File.Exists(_f.Keys.LegacyFilePath + ".migrated"));
     }
 
     [Fact]

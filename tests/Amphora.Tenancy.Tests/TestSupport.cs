@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Amphora.Bucket;
 using Amphora.Tenancy.Audit;
 using Amphora.Tenancy.Auth;
 using Amphora.Tenancy.ControlPlane;
 using Amphora.Tenancy.Keys;
+using Amphora.Tenancy.State;
 using Amphora.Tenancy.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -38,11 +40,13 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
     public void Advance(TimeSpan by) => _now += by;
 }
 
-/// <summary>Registry, key store and audit log over a temporary data directory.</summary>
+/// <summary>Registry, key store and audit log over a temporary data directory and a filesystem bucket inside it. The store
+/// is not started: the fixture's own changes are in its snapshot at once, which is what these tests read.</summary>
 public sealed class TenancyFixture : IDisposable
 {
     public TempDir Dir { get; } = new();
     public TenancyOptions Options { get; }
+    public TenancyStore Store { get; }
     public WorkspaceRegistry Registry { get; }
     public KeyStore Keys { get; }
     public MasterKey Master { get; }
@@ -54,9 +58,18 @@ public sealed class TenancyFixture : IDisposable
         Options = new TenancyOptions { DataDir = Dir.Path, AuditLogFile = Dir.File("audit.log") };
         configure?.Invoke(Options);
         Master = MasterKey.Load(Options.ResolvedMasterKeyFile, createIfMissing: true);
-        Registry = new WorkspaceRegistry(Options, hooks);
-        Keys = new KeyStore(Options, Master);
+        Store = NewStore();
+        Registry = new WorkspaceRegistry(Options, Store, hooks, completesDeletion: Options.CompletesDeletion);
+        Keys = new KeyStore(Options, Store, Master);
         Audit = new AuditLog(Options.AuditLogFile);
+    }
+
+    /// <summary>Another component's store over the same bucket (its cache in a directory of its own).</summary>
+    public TenancyStore NewStore(string component = "component")
+    {
+        string dir = Dir.File(component);
+        Directory.CreateDirectory(dir);
+        return new TenancyStore(new FilesystemBucket(Dir.File("bucket")), Dir.File("bucket"), dir, Options.SyncInterval);
     }
 
     public async Task<string[]> AuditLinesAsync()
@@ -167,4 +180,28 @@ internal sealed class NoUsage : Amphora.Tenancy.ControlPlane.IWorkspaceUsageSour
 {
     public Task<Amphora.Tenancy.ControlPlane.WorkspaceUsage> UsageAsync(string workspace, CancellationToken ct) =>
         Task.FromResult(new Amphora.Tenancy.ControlPlane.WorkspaceUsage(0, new Dictionary<string, long>(), 0, 10_000_000, 0, null, "service"));
+}
+
+/// <summary>
+/// The synchronous forms the tests were written against: each waits for the asynchronous change (the library never blocks
+/// on a task; its awaits do not capture a context, so waiting here cannot deadlock).
+/// </summary>
+internal static class SyncChanges
+{
+    public static CreatedAccessKey Create(this KeyStore keys, string? workspaceId, IReadOnlyList<string>? actions, string? description = null) =>
+        keys.CreateAsync(workspaceId, actions, description).GetAwaiter().GetResult();
+    public static AccessKeyInfo SetEnabled(this KeyStore keys, string accessKeyId, bool enabled) =>
+        keys.SetEnabledAsync(accessKeyId, enabled).GetAwaiter().GetResult();
+    public static void Delete(this KeyStore keys, string accessKeyId) => keys.DeleteAsync(accessKeyId).GetAwaiter().GetResult();
+    public static WorkspaceConfiguration UpdateConfiguration(this WorkspaceRegistry registry, string workspaceId, int? retentionPeriodInDays,
+        IReadOnlyList<LimitsPerLabelSet>? limitsPerLabelSet, long? outOfOrderTimeWindowInSeconds) =>
+        registry.UpdateConfigurationAsync(workspaceId, retentionPeriodInDays, limitsPerLabelSet, outOfOrderTimeWindowInSeconds).GetAwaiter().GetResult();
+    public static WorkspaceRecord BeginDelete(this WorkspaceRegistry registry, string workspaceId) =>
+        registry.BeginDeleteAsync(workspaceId).GetAwaiter().GetResult();
+    public static void UpdateAlias(this WorkspaceRegistry registry, string workspaceId, string? alias) =>
+        registry.UpdateAliasAsync(workspaceId, alias).GetAwaiter().GetResult();
+    public static void TagResource(this WorkspaceRegistry registry, string arn, IReadOnlyDictionary<string, string> tags) =>
+        registry.TagResourceAsync(arn, tags).GetAwaiter().GetResult();
+    public static void UntagResource(this WorkspaceRegistry registry, string arn, IReadOnlyCollection<string> tagKeys) =>
+        registry.UntagResourceAsync(arn, tagKeys).GetAwaiter().GetResult();
 }

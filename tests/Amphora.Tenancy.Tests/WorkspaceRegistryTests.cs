@@ -31,44 +31,54 @@ public sealed class WorkspaceRegistryTests : IDisposable
     }
 
     [Fact]
-    public async Task Workspaces_survive_a_restart()
+    public async Task Workspaces_survive_a_restart_and_another_component_sees_them_after_a_sync()
     {
         var ws = await _f.Registry.CreateAsync("kept", null, null);
         _f.Registry.UpdateConfiguration(ws.WorkspaceId, 30, null, null);
-        var reopened = new WorkspaceRegistry(_f.Options);
-        var loaded = reopened.Describe(ws.WorkspaceId);
-        Assert.Equal("kept", loaded.Alias);
-        Assert.Equal(30, loaded.Configuration.RetentionPeriodInDays);
-        Assert.Equal(WorkspaceStatusCode.Active, loaded.Status);
+        var store = _f.NewStore("restarted");
+        await store.StartAsync(CancellationToken.None);
+        try
+        {
+            var loaded = new WorkspaceRegistry(_f.Options, store).Describe(ws.WorkspaceId);
+            Assert.Equal("kept", loaded.Alias);
+            Assert.Equal(30, loaded.Configuration.RetentionPeriodInDays);
+            Assert.Equal(WorkspaceStatusCode.Active, loaded.Status);
+        }
+        finally
+        {
+            await store.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]
-    public async Task A_registry_file_written_by_an_operator_is_reloaded()
+    public async Task The_workspaces_json_of_an_earlier_version_is_migrated_once_on_start_and_kept_as_migrated()
     {
-        await _f.Registry.CreateAsync("one", null, null);
-        File.WriteAllText(_f.Registry.FilePath, """
+        var present = await _f.Registry.CreateAsync("already shared", null, null);
+        File.WriteAllText(_f.Registry.LegacyFilePath, $$$"""
             {"workspaces": [{"workspaceId": "team-x", "alias": "from the operator", "createdAt": "2026-01-01T00:00:00Z",
-              "status": "ACTIVE", "configuration": {"retentionPeriodInDays": 7, "limitsPerLabelSet": []}}]}
+              "status": "ACTIVE", "configuration": {"retentionPeriodInDays": 7, "limitsPerLabelSet": []}},
+              {"workspaceId": "{{{present.WorkspaceId}}}", "alias": "an older copy", "createdAt": "2026-01-01T00:00:00Z"}]}
             """);
-        File.SetLastWriteTimeUtc(_f.Registry.FilePath, DateTime.UtcNow.AddSeconds(5));
         bool changed = false;
         _f.Registry.Changed += () => changed = true;
-        Assert.True(_f.Registry.ReloadIfChanged());
+        await _f.Registry.StartAsync(CancellationToken.None);
+        await _f.Registry.StopAsync(CancellationToken.None);
         Assert.True(changed);
-        var ws = Assert.Single(_f.Registry.All());
-        Assert.Equal("team-x", ws.WorkspaceId);
+        var ws = _f.Registry.Describe("team-x");
         Assert.Equal("arn:aws:aps:eu-west-1:123456789012:workspace/team-x", ws.Arn);
         Assert.Equal(7, ws.Configuration.RetentionPeriodInDays);
+        Assert.Equal("already shared", _f.Registry.Describe(present.WorkspaceId).Alias); // what the shared state holds wins
+        Assert.False(File.Exists(_f.Registry.LegacyFilePath));
+        Assert.True(File.Exists(_f.Registry.LegacyFilePath + ".migrated"));
     }
 
     [Fact]
-    public async Task A_broken_registry_file_on_reload_keeps_the_previous_state()
+    public async Task A_broken_workspaces_json_of_an_earlier_version_stops_the_start_naming_the_file()
     {
-        var ws = await _f.Registry.CreateAsync("one", null, null);
-        File.WriteAllText(_f.Registry.FilePath, "{ not json");
-        File.SetLastWriteTimeUtc(_f.Registry.FilePath, DateTime.UtcNow.AddSeconds(5));
-        Assert.False(_f.Registry.ReloadIfChanged());
-        Assert.NotNull(_f.Registry.Find(ws.WorkspaceId));
+        File.WriteAllText(_f.Registry.LegacyFilePath, "{ not json");
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => _f.Registry.StartAsync(CancellationToken.None));
+        Assert.Contains("workspaces.json: cannot migrate the workspaces of an earlier version", e.Message);
+        Assert.True(File.Exists(_f.Registry.LegacyFilePath));
     }
 
     [Fact]
@@ -138,6 +148,23 @@ public sealed class WorkspaceRegistryTests : IDisposable
         Assert.Equal([id], hooks.Deleted);
         Assert.Null(f.Registry.Find(id));
         Assert.Equal(404, Assert.Throws<TenancyException>(() => f.Registry.Describe(id)).HttpStatus);
+    }
+
+    [Fact]
+    public async Task Where_another_component_completes_deletions_the_workspace_stays_DELETING_until_it_does()
+    {
+        var hooks = new RecordingHooks();
+        hooks.Release.SetResult();
+        using var f = new TenancyFixture(o => o.CompletesDeletion = false, hooks);
+        var id = (await f.Registry.CreateAsync("doomed", null, null)).WorkspaceId;
+        f.Registry.BeginDelete(id);
+        await f.Registry.WhenIdleAsync();
+        Assert.Equal([id], hooks.Deleted); // the deletion was requested (in a cluster: the bucket's workspace deletion mark)
+        Assert.Equal(WorkspaceStatusCode.Deleting, f.Registry.Describe(id).Status);
+        Assert.Equal([id], f.Registry.Deleting());
+        await f.Registry.CompleteDeletionAsync(id); // the compactor, once the workspace's objects are gone
+        Assert.Null(f.Registry.Find(id));
+        await f.Registry.CompleteDeletionAsync(id); // again: nothing to do
     }
 
     [Fact]

@@ -16,19 +16,19 @@ public static partial class ControlPlaneApi
         {
             var body = await ReadBodyAsync<TagResourceBody>(ctx);
             if (body.Tags is null) throw TenancyException.Validation("tags: is required");
-            registry.TagResource(Arn(ctx), body.Tags);
+            await registry.TagResourceAsync(Arn(ctx), body.Tags, ctx.RequestAborted);
             return new Reply(200, new JsonObject());
         }
 
         public Task<Reply> ListTagsAsync(HttpContext ctx) =>
             Task.FromResult(new Reply(200, new JsonObject { ["tags"] = ControlPlaneJson.Tags(registry.ListTags(Arn(ctx))) }));
 
-        public Task<Reply> UntagResourceAsync(HttpContext ctx)
+        public async Task<Reply> UntagResourceAsync(HttpContext ctx)
         {
             var tagKeys = new List<string>();
             foreach (var k in ctx.Request.Query["tagKeys"]) if (k is not null) tagKeys.Add(k);
-            registry.UntagResource(Arn(ctx), tagKeys);
-            return Task.FromResult(new Reply(200, new JsonObject()));
+            await registry.UntagResourceAsync(Arn(ctx), tagKeys, ctx.RequestAborted);
+            return new Reply(200, new JsonObject());
         }
 
         public async Task<Reply> CreateKeyAsync(HttpContext ctx)
@@ -47,7 +47,7 @@ public static partial class ControlPlaneApi
                         throw new TenancyException(TenancyErrorKind.AccessDenied, $"access key {caller.AccessKeyId} cannot grant {a}, which it does not hold");
                 }
             }
-            var created = keys.Create(ws.WorkspaceId, actions, body.Description);
+            var created = await keys.CreateAsync(ws.WorkspaceId, actions, body.Description, ctx.RequestAborted);
             var reply = ControlPlaneJson.Key(created.Key);
             reply["secretAccessKey"] = created.SecretAccessKey;
             return new Reply(201, reply);
@@ -61,16 +61,16 @@ public static partial class ControlPlaneApi
             return Task.FromResult(new Reply(200, new JsonObject { ["accessKeys"] = array }));
         }
 
-        public Task<Reply> DisableKeyAsync(HttpContext ctx)
+        public async Task<Reply> DisableKeyAsync(HttpContext ctx)
         {
-            var key = keys.SetEnabled(KeyOfWorkspace(ctx).AccessKeyId, enabled: false);
-            return Task.FromResult(new Reply(200, ControlPlaneJson.Key(key)));
+            var key = await keys.SetEnabledAsync(KeyOfWorkspace(ctx).AccessKeyId, enabled: false, ctx.RequestAborted);
+            return new Reply(200, ControlPlaneJson.Key(key));
         }
 
-        public Task<Reply> DeleteKeyAsync(HttpContext ctx)
+        public async Task<Reply> DeleteKeyAsync(HttpContext ctx)
         {
-            keys.Delete(KeyOfWorkspace(ctx).AccessKeyId);
-            return Task.FromResult(new Reply(204));
+            await keys.DeleteAsync(KeyOfWorkspace(ctx).AccessKeyId, ctx.RequestAborted);
+            return new Reply(204);
         }
 
         private AccessKeyInfo KeyOfWorkspace(HttpContext ctx)

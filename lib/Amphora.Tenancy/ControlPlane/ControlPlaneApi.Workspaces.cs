@@ -72,16 +72,16 @@ public static partial class ControlPlaneApi
         {
             var body = await ReadBodyAsync<UpdateAliasBody>(ctx);
             WorkspaceValidation.ClientToken(body.ClientToken);
-            registry.UpdateAlias(RouteValue(ctx, "workspaceId"), body.Alias);
+            await registry.UpdateAliasAsync(RouteValue(ctx, "workspaceId"), body.Alias, ctx.RequestAborted);
             return new Reply(204);
         }
 
-        public Task<Reply> DeleteWorkspaceAsync(HttpContext ctx)
+        public async Task<Reply> DeleteWorkspaceAsync(HttpContext ctx)
         {
             string id = RouteValue(ctx, "workspaceId");
-            registry.BeginDelete(id);
-            keys.DeleteForWorkspace(id);
-            return Task.FromResult(new Reply(202));
+            await registry.BeginDeleteAsync(id, ctx.RequestAborted);
+            await keys.DeleteForWorkspaceAsync(id, ctx.RequestAborted);
+            return new Reply(202);
         }
 
         public Task<Reply> DescribeConfigurationAsync(HttpContext ctx)
@@ -94,8 +94,8 @@ public static partial class ControlPlaneApi
         {
             var body = await ReadBodyAsync<UpdateConfigurationBody>(ctx);
             WorkspaceValidation.ClientToken(body.ClientToken);
-            registry.UpdateConfiguration(RouteValue(ctx, "workspaceId"), body.RetentionPeriodInDays, body.LimitsPerLabelSet,
-                body.OutOfOrderTimeWindowInSeconds);
+            await registry.UpdateConfigurationAsync(RouteValue(ctx, "workspaceId"), body.RetentionPeriodInDays, body.LimitsPerLabelSet,
+                body.OutOfOrderTimeWindowInSeconds, ctx.RequestAborted);
             return new Reply(202, new JsonObject { ["status"] = ControlPlaneJson.Status(WorkspaceStatusCode.Updating) });
         }
     }

@@ -1,68 +1,67 @@
 using System.Text.Json;
+using Amphora.Tenancy.State;
 using Microsoft.Extensions.Logging;
 
 namespace Amphora.Tenancy.Keys;
 
-// access-keys.json: {"keys": [{"key": {...}, "sealedSecret": "..."}]}, written atomically with mode 0600.
+// Start: the access-keys.json of earlier versions ({"keys": [{"key": {...}, "sealedSecret": "..."}]}, sealed with the same
+// master key) is imported into the shared state once, then renamed to access-keys.json.migrated. Running: the admin key
+// file is re-read when it changes.
 public sealed partial class KeyStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>Where earlier versions kept this component's keys: <c>access-keys.json</c> in the data directory.</summary>
+    public string LegacyFilePath { get; }
+
     private sealed record KeyFile(List<StoredAccessKey> Keys);
 
-    public bool ReloadIfChanged()
+    protected override async Task StartingAsync(CancellationToken ct)
     {
-        lock (_lock) return ReloadIfChangedLocked();
+        await MigrateLegacyFileAsync(ct).ConfigureAwait(false);
+        CheckMasterKey();
     }
 
-    private bool ReloadIfChangedLocked()
+    /// <summary>Logs an error when no stored key opens with this component's master key: the components of one cluster were
+    /// given different <c>--auth.master-key-file</c>s, and keys made through another component would not authenticate here.</summary>
+    private void CheckMasterKey()
     {
-        if (FileStamp.Of(FilePath) == _stamp) return false;
-        return LoadLocked(throwOnError: false);
+        var sample = _store.Keys().Take(3).ToList();
+        if (sample.Count == 0) return;
+        foreach (var k in sample)
+            if (TryGetSecret(k.Key.AccessKeyId, out _, out _)) return;
+        LogMasterKeyMismatch(_logger, sample.Count, _store.BucketName, _options.ResolvedMasterKeyFile);
     }
 
-    private bool LoadLocked(bool throwOnError)
+    private async Task MigrateLegacyFileAsync(CancellationToken ct)
     {
-        var stamp = FileStamp.Of(FilePath);
-        if (stamp is null) { _stamp = null; return false; }
+        if (!File.Exists(LegacyFilePath)) return;
+        List<StoredAccessKey> keys;
         try
         {
-            var file = JsonSerializer.Deserialize<KeyFile>(File.ReadAllBytes(FilePath), Json) ?? throw new JsonException("empty key file");
-            var byId = new Dictionary<string, StoredAccessKey>(StringComparer.Ordinal);
-            foreach (var k in file.Keys ?? [])
+            var file = JsonSerializer.Deserialize<KeyFile>(await File.ReadAllBytesAsync(LegacyFilePath, ct).ConfigureAwait(false), Json)
+                       ?? throw new JsonException("empty key file");
+            keys = file.Keys ?? [];
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var k in keys)
             {
                 if (k?.Key?.AccessKeyId is not { Length: > 0 } id || string.IsNullOrEmpty(k.SealedSecret)) throw new JsonException("a key without id or secret");
-                if (!byId.TryAdd(id, k)) throw new JsonException($"access key {id} appears twice");
+                if (!seen.Add(id)) throw new JsonException($"access key {id} appears twice");
             }
-            _byId = byId;
-            _openedSecrets.Clear();
-            _stamp = stamp;
-            return true;
         }
-        catch (Exception e) when (e is JsonException or IOException && !throwOnError)
+        catch (JsonException e)
         {
-            LogReloadFailed(_logger, FilePath, e);
-            _stamp = stamp;
-            return false;
+            throw new InvalidDataException($"{LegacyFilePath}: cannot migrate the access keys of an earlier version: {e.Message}", e);
         }
-    }
-
-    private void SaveLocked()
-    {
-        var list = new List<StoredAccessKey>(_byId.Values);
-        list.Sort(static (a, b) => string.CompareOrdinal(a.Key.AccessKeyId, b.Key.AccessKeyId));
-        AtomicFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(new KeyFile(list), Json), ownerOnly: true);
-        _stamp = FileStamp.Of(FilePath);
+        await LegacyImport.RunAsync(LegacyFilePath, "access keys", keys,
+            k => _store.UpdateKeyAsync(k.Key.AccessKeyId, before => before ?? k, ct), _store.BucketName, _logger).ConfigureAwait(false);
     }
 
     protected override async Task RunningAsync(CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(_options.ReloadInterval, _time);
         while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
-        {
-            ReloadIfChanged();
             ReloadAdminKeyIfChanged();
-        }
     }
 
     /// <summary>Re-reads the admin key file after it changed (a rotated Secret); a broken file keeps the previous key.</summary>
@@ -80,9 +79,12 @@ public sealed partial class KeyStore
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "none of {Count} access keys in the tenancy state in {Bucket} opens with the master key {MasterKeyFile}: give every component of the cluster the same --auth.master-key-file, or keys created through other components do not authenticate here")]
+    private static partial void LogMasterKeyMismatch(ILogger logger, int count, string bucket, string masterKeyFile);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "re-read the admin key file {Path}: admin key {AccessKeyId}")]
     private static partial void LogAdminKeyReloaded(ILogger logger, string path, string accessKeyId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "could not reload the access keys from {Path}; keeping the previous state")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not re-read {Path}; keeping the previous key")]
     private static partial void LogReloadFailed(ILogger logger, string path, Exception e);
 }

@@ -7,9 +7,10 @@ namespace Amphora.Tenancy.Keys;
 public sealed record BootstrapCredentials(string WorkspaceId, string AccessKeyId, string SecretAccessKey, string CredentialsFile);
 
 /// <summary>
-/// First start in <c>--auth=keys</c> mode: when no access key exists yet, creates workspace <c>default</c> (if missing) and an
-/// admin key holding <c>aps:*</c> on every workspace, and writes both to <c>bootstrap-credentials.json</c> (mode 0600) in the
-/// data directory. Later starts find a key and do nothing.
+/// First start in <c>--auth=keys</c> mode: when the shared tenancy state holds no access key yet, creates workspace
+/// <c>default</c> (if missing) and an admin key holding <c>aps:*</c> on every workspace, and writes both to
+/// <c>bootstrap-credentials.json</c> (mode 0600) in the data directory. Later starts, and the other components of a cluster
+/// once one of them has done it, find a key and do nothing (components starting at the same moment may each make one).
 /// </summary>
 public static class TenancyBootstrap
 {
@@ -20,8 +21,17 @@ public static class TenancyBootstrap
     {
         if (keys.Count > 0) return null;
         if (registry.Find(DefaultWorkspaceId) is null)
-            await registry.CreateAsync("default", null, null, DefaultWorkspaceId, ct).ConfigureAwait(false);
-        var admin = keys.Create(null, [ApsActions.All], "bootstrap admin key");
+        {
+            try
+            {
+                await registry.CreateAsync("default", null, null, DefaultWorkspaceId, ct).ConfigureAwait(false);
+            }
+            catch (TenancyException e) when (e.Kind == TenancyErrorKind.Conflict)
+            {
+                // Another component of the cluster, starting at the same time, created it first.
+            }
+        }
+        var admin = await keys.CreateAsync(null, [ApsActions.All], "bootstrap admin key", ct).ConfigureAwait(false);
         string path = Path.Combine(options.DataDir, CredentialsFileName);
         var body = new Dictionary<string, string>
         {

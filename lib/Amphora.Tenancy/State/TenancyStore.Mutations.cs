@@ -120,6 +120,12 @@ public sealed partial class TenancyStore
     [LoggerMessage(Level = LogLevel.Error, Message = "tenancy object {Name} in bucket {Bucket} is ignored: {Reason}")]
     private static partial void LogInvalidObject(ILogger logger, string name, string bucket, string reason);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "bucket {Bucket} does not honour conditional writes ({Defect}): two components changing the same workspace or access key at the same moment can lose one of the changes; use a bucket that honours If-Match and If-None-Match on PUT and DELETE (AWS S3 does)")]
+    private static partial void LogConditionalWritesIgnored(ILogger logger, string bucket, string defect);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not check whether bucket {Bucket} honours conditional writes")]
+    private static partial void LogProbeFailed(ILogger logger, string bucket, Exception e);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "a tenancy change handler failed")]
     private static partial void LogChangedHandlerFailed(ILogger logger, Exception e);
 }

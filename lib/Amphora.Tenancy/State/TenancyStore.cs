@@ -92,8 +92,31 @@ public sealed partial class TenancyStore : ServiceBase
             _saved = cached;
             Publish(cached, ownWritesBefore: null);
         }
-        if (!await TrySyncAsync(ct).ConfigureAwait(false) && cached is not null)
-            LogServingFromCache(_logger, BucketName, _cache.Path, cached.Workspaces.Count, cached.Keys.Count, cached.SyncedAt);
+        if (!await TrySyncAsync(ct).ConfigureAwait(false))
+        {
+            if (cached is not null)
+                LogServingFromCache(_logger, BucketName, _cache.Path, cached.Workspaces.Count, cached.Keys.Count, cached.SyncedAt);
+            return;
+        }
+        await ProbeConditionalWritesAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>What the start-up check found when the bucket ignores a conditional write, or null.</summary>
+    public ConditionalWriteDefect? ConditionalWriteDefect { get; private set; }
+
+    /// <summary>Checks once, on start, that the bucket refuses writes at the wrong version (some S3-compatible services
+    /// accept the headers and ignore them); logs an error naming the bucket when it does not.</summary>
+    private async Task ProbeConditionalWritesAsync(CancellationToken ct)
+    {
+        try
+        {
+            ConditionalWriteDefect = await ConditionalWrites.ProbeAsync(_bucket, Prefix + TenancyLayout.ProbesDir, ct).ConfigureAwait(false);
+            if (ConditionalWriteDefect is { } defect) LogConditionalWritesIgnored(_logger, BucketName, defect.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            LogProbeFailed(_logger, BucketName, e);
+        }
     }
 
     /// <summary>Syncs every interval, and at once when an own write asked for it.</summary>

@@ -1,15 +1,18 @@
 using Amphora.Model;
 using Amphora.Services;
+using Amphora.Tenancy.State;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Amphora.Tenancy.Workspaces;
 
 /// <summary>
-/// The source of truth for workspaces: AMP's workspace operations over records persisted in <c>workspaces.json</c> in the
-/// data directory. The file is written atomically and re-read when another writer (an operator, a ConfigMap) changes it;
-/// as a service, the registry polls the file every <see cref="TenancyOptions.ReloadInterval"/>. Thread-safe; records are
-/// immutable snapshots.
+/// AMP's workspace operations over the tenancy state every component shares (<see cref="TenancyStore"/>, one object per
+/// workspace in the bucket). Reads come from the store's snapshot (no lock, no I/O); each change is a read-modify-write of
+/// one workspace's object, so two components changing the same workspace never lose a change silently (one gets 409).
+/// A component sees a change made elsewhere within one sync interval. As a service, the registry migrates the
+/// <c>workspaces.json</c> of earlier versions into the store on start and finishes deletions left DELETING.
+/// Records are immutable snapshots.
 /// </summary>
 public sealed partial class WorkspaceRegistry : ServiceBase
 {
@@ -17,33 +20,38 @@ public sealed partial class WorkspaceRegistry : ServiceBase
     public const int MaxMaxResults = 1000;
 
     private readonly TenancyOptions _options;
+    private readonly TenancyStore _store;
     private readonly IWorkspaceLifecycleHooks _hooks;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Lock _lock = new();
-    private Dictionary<string, WorkspaceRecord> _byId = new(StringComparer.Ordinal);
-    private readonly List<Task> _deletions = [];
+    private readonly Lock _lock = new(); // guards _deletions only; never held across I/O
+    private readonly Dictionary<string, Task> _deletions = new(StringComparer.Ordinal);
 
-    public WorkspaceRegistry(TenancyOptions options, IWorkspaceLifecycleHooks? hooks = null, TimeProvider? time = null, ILogger? logger = null)
+    /// <param name="completesDeletion">True where this component removes a deleted workspace's data and then its record
+    /// (<c>--target=all</c>, the compactor); false where it only marks the workspace DELETING and requests the deletion through
+    /// <paramref name="hooks"/> (distributors, queriers), leaving the rest to the compactor.</param>
+    public WorkspaceRegistry(TenancyOptions options, TenancyStore store, IWorkspaceLifecycleHooks? hooks = null, TimeProvider? time = null,
+        ILogger? logger = null, bool completesDeletion = true)
     {
         _options = options;
+        _store = store;
         _hooks = hooks ?? NoWorkspaceLifecycleHooks.Instance;
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-        FilePath = Path.Combine(options.DataDir, "workspaces.json");
-        Directory.CreateDirectory(options.DataDir);
-        lock (_lock) LoadLocked(throwOnError: true);
+        CompletesDeletion = completesDeletion;
+        LegacyFilePath = Path.Combine(options.DataDir, "workspaces.json");
+        _store.Changed += _ => OnChanged();
     }
 
     public override string Name => "workspace-registry";
 
-    /// <summary>Raised after any change, local or reloaded from disk (outside the registry's lock).</summary>
+    /// <summary>Whether this component removes deleted workspaces' data and records (see the constructor).</summary>
+    public bool CompletesDeletion { get; }
+
+    /// <summary>Raised after any change, made here or seen in the shared state (outside every lock).</summary>
     public event Action? Changed;
 
-    public WorkspaceRecord? Find(string workspaceId)
-    {
-        lock (_lock) return _byId.GetValueOrDefault(workspaceId);
-    }
+    public WorkspaceRecord? Find(string workspaceId) => _store.FindWorkspace(workspaceId);
 
     /// <summary>True when the workspace exists and accepts data (ACTIVE or UPDATING).</summary>
     public bool AcceptsData(string workspaceId)
@@ -52,15 +60,7 @@ public sealed partial class WorkspaceRegistry : ServiceBase
         return ws is not null && ws.Status is WorkspaceStatusCode.Active or WorkspaceStatusCode.Updating;
     }
 
-    public IReadOnlyList<WorkspaceRecord> All()
-    {
-        lock (_lock)
-        {
-            var list = new List<WorkspaceRecord>(_byId.Values);
-            list.Sort(static (a, b) => string.CompareOrdinal(a.WorkspaceId, b.WorkspaceId));
-            return list;
-        }
-    }
+    public IReadOnlyList<WorkspaceRecord> All() => _store.Workspaces();
 
     public string PrometheusEndpoint(string workspaceId) => $"{_options.EndpointBaseUrl.TrimEnd('/')}/workspaces/{workspaceId}/";
 
@@ -77,36 +77,29 @@ public sealed partial class WorkspaceRegistry : ServiceBase
         WorkspaceValidation.ClientToken(clientToken);
         if (workspaceId is not null && WorkspaceIds.Validate(workspaceId) is { } invalid)
             throw TenancyException.Validation("workspaceId: " + invalid.Message);
-        WorkspaceRecord created;
-        lock (_lock)
+        if (clientToken is not null)
         {
-            ReloadIfChangedLocked();
-            if (clientToken is not null)
+            foreach (var existing in All())
             {
-                foreach (var existing in _byId.Values)
-                {
-                    if (existing.ClientToken != clientToken) continue;
-                    if (existing.Alias == alias && SameTags(existing.Tags, tags) && (workspaceId is null || workspaceId == existing.WorkspaceId))
-                        return existing;
-                    throw TenancyException.Conflict($"the client token \"{clientToken}\" was already used to create {existing.WorkspaceId} with different parameters");
-                }
+                if (existing.ClientToken != clientToken) continue;
+                if (existing.Alias == alias && SameTags(existing.Tags, tags) && (workspaceId is null || workspaceId == existing.WorkspaceId))
+                    return existing;
+                throw TenancyException.Conflict($"the client token \"{clientToken}\" was already used to create {existing.WorkspaceId} with different parameters");
             }
-            string id = workspaceId ?? "ws-" + Guid.NewGuid().ToString("D");
-            if (_byId.ContainsKey(id)) throw TenancyException.Conflict($"workspace {id} already exists");
-            created = new WorkspaceRecord
-            {
-                WorkspaceId = id,
-                Arn = _options.WorkspaceArn(id),
-                Alias = alias,
-                Tags = tags is null ? new Dictionary<string, string>() : new Dictionary<string, string>(tags),
-                CreatedAt = TruncateToMillis(_time.GetUtcNow()),
-                Status = WorkspaceStatusCode.Creating,
-                ClientToken = clientToken,
-            };
-            _byId[id] = created;
-            SaveLocked();
         }
-        OnChanged();
+        string id = workspaceId ?? "ws-" + Guid.NewGuid().ToString("D");
+        var created = new WorkspaceRecord
+        {
+            WorkspaceId = id,
+            Arn = _options.WorkspaceArn(id),
+            Alias = alias,
+            Tags = tags is null ? new Dictionary<string, string>() : new Dictionary<string, string>(tags),
+            CreatedAt = TruncateToMillis(_time.GetUtcNow()),
+            Status = WorkspaceStatusCode.Creating,
+            ClientToken = clientToken,
+        };
+        await _store.UpdateWorkspaceAsync(id, before => before is null ? created : throw TenancyException.Conflict($"workspace {id} already exists"), ct)
+            .ConfigureAwait(false);
         string finalStatus = WorkspaceStatusCode.Active;
         try
         {
@@ -117,7 +110,8 @@ public sealed partial class WorkspaceRegistry : ServiceBase
             LogProvisionFailed(_logger, created.WorkspaceId, e);
             finalStatus = WorkspaceStatusCode.CreationFailed;
         }
-        Mutate(created.WorkspaceId, ws => ws.Status == WorkspaceStatusCode.Creating ? ws with { Status = finalStatus } : ws, requireActive: false);
+        await MutateAsync(created.WorkspaceId, ws => ws.Status == WorkspaceStatusCode.Creating ? ws with { Status = finalStatus } : ws,
+            requireActive: false, CancellationToken.None).ConfigureAwait(false);
         return created;
     }
 
@@ -146,10 +140,10 @@ public sealed partial class WorkspaceRegistry : ServiceBase
         return (page, next);
     }
 
-    public void UpdateAlias(string workspaceId, string? alias)
+    public async Task UpdateAliasAsync(string workspaceId, string? alias, CancellationToken ct = default)
     {
         WorkspaceValidation.Alias(alias);
-        Mutate(workspaceId, ws => ws with { Alias = alias }, requireActive: true);
+        await MutateAsync(workspaceId, ws => ws with { Alias = alias }, requireActive: true, ct).ConfigureAwait(false);
     }
 
     private static bool SameTags(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string>? b)

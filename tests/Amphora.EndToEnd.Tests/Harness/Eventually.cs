@@ -16,4 +16,20 @@ public static class Eventually
         }
         Assert.Fail($"timed out waiting for {what()}");
     }
+
+    /// <summary>Polls an HTTP call until it answers <paramref name="status"/>; fails with the last answer after the timeout.</summary>
+    public static async Task StatusAsync(Func<Task<(System.Net.HttpStatusCode Status, string Body)>> call, System.Net.HttpStatusCode status,
+        TimeSpan timeout, string what)
+    {
+        (System.Net.HttpStatusCode Status, string Body) last = default;
+        await HoldsAsync(async () => (last = await call()).Status == status, () => $"{what}: last answer {(int)last.Status} {last.Body}", timeout);
+    }
+
+    /// <summary>Polls an HTTP call until it answers 200 with a body containing <paramref name="text"/>.</summary>
+    public static async Task BodyAsync(Func<Task<(System.Net.HttpStatusCode Status, string Body)>> call, string text, TimeSpan timeout, string what)
+    {
+        (System.Net.HttpStatusCode Status, string Body) last = default;
+        await HoldsAsync(async () => (last = await call()).Status == System.Net.HttpStatusCode.OK && last.Body.Contains(text, StringComparison.Ordinal),
+            () => $"{what}: last answer {(int)last.Status} {last.Body}", timeout);
+    }
 }

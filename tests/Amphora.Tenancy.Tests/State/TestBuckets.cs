@@ -23,36 +23,55 @@ internal sealed class SwitchableBucket(IConditionalBucket inner) : IConditionalB
         Up(() => inner.DeleteIfVersionAsync(name, expectedVersion, ct));
 }
 
+/// <summary>Passes every operation to <c>inner</c>; tests override the ones they change.</summary>
+internal abstract class ForwardingBucket(IConditionalBucket inner) : IConditionalBucket
+{
+    protected IConditionalBucket Inner => inner;
+
+    public virtual Task<VersionedObject?> GetVersionedAsync(string name, CancellationToken ct = default) => inner.GetVersionedAsync(name, ct);
+    public virtual Task<string> PutIfVersionAsync(string name, ReadOnlyMemory<byte> content, string? expectedVersion, CancellationToken ct = default) =>
+        inner.PutIfVersionAsync(name, content, expectedVersion, ct);
+    public virtual Task DeleteIfVersionAsync(string name, string expectedVersion, CancellationToken ct = default) =>
+        inner.DeleteIfVersionAsync(name, expectedVersion, ct);
+    public Task UploadAsync(string name, Stream content, CancellationToken ct = default) => inner.UploadAsync(name, content, ct);
+    public Task<byte[]> GetAsync(string name, CancellationToken ct = default) => inner.GetAsync(name, ct);
+    public Task<byte[]> GetRangeAsync(string name, long offset, int length, CancellationToken ct = default) => inner.GetRangeAsync(name, offset, length, ct);
+    public Task<bool> ExistsAsync(string name, CancellationToken ct = default) => inner.ExistsAsync(name, ct);
+    public Task<long> SizeAsync(string name, CancellationToken ct = default) => inner.SizeAsync(name, ct);
+    public Task<IReadOnlyList<string>> ListAsync(string prefix, bool recursive = false, CancellationToken ct = default) => inner.ListAsync(prefix, recursive, ct);
+    public Task DeleteAsync(string name, CancellationToken ct = default) => inner.DeleteAsync(name, ct);
+}
+
 /// <summary>
 /// A bucket through which another writer always gets in first: after each versioned read of <c>name</c>, <c>interfere</c>
 /// rewrites that object (through the same storage), so a write computed from the read meets a newer version.
 /// </summary>
-internal sealed class OvertakenBucket(IConditionalBucket inner, string name, Func<byte[], byte[]> interfere) : IConditionalBucket
+internal sealed class OvertakenBucket(IConditionalBucket inner, string name, Func<byte[], byte[]> interfere) : ForwardingBucket(inner)
 {
     public int Interferences { get; private set; }
 
-    public async Task<VersionedObject?> GetVersionedAsync(string objectName, CancellationToken ct = default)
+    public override async Task<VersionedObject?> GetVersionedAsync(string objectName, CancellationToken ct = default)
     {
-        var read = await inner.GetVersionedAsync(objectName, ct);
+        var read = await Inner.GetVersionedAsync(objectName, ct);
         if (objectName == name && read is not null)
         {
-            await inner.PutIfVersionAsync(objectName, interfere(read.Content), read.Version, ct);
+            await Inner.PutIfVersionAsync(objectName, interfere(read.Content), read.Version, ct);
             Interferences++;
         }
         return read;
     }
+}
 
-    public Task UploadAsync(string objectName, Stream content, CancellationToken ct = default) => inner.UploadAsync(objectName, content, ct);
-    public Task<byte[]> GetAsync(string objectName, CancellationToken ct = default) => inner.GetAsync(objectName, ct);
-    public Task<byte[]> GetRangeAsync(string objectName, long offset, int length, CancellationToken ct = default) => inner.GetRangeAsync(objectName, offset, length, ct);
-    public Task<bool> ExistsAsync(string objectName, CancellationToken ct = default) => inner.ExistsAsync(objectName, ct);
-    public Task<long> SizeAsync(string objectName, CancellationToken ct = default) => inner.SizeAsync(objectName, ct);
-    public Task<IReadOnlyList<string>> ListAsync(string prefix, bool recursive = false, CancellationToken ct = default) => inner.ListAsync(prefix, recursive, ct);
-    public Task DeleteAsync(string objectName, CancellationToken ct = default) => inner.DeleteAsync(objectName, ct);
-    public Task<string> PutIfVersionAsync(string objectName, ReadOnlyMemory<byte> content, string? expectedVersion, CancellationToken ct = default) =>
-        inner.PutIfVersionAsync(objectName, content, expectedVersion, ct);
-    public Task DeleteIfVersionAsync(string objectName, string expectedVersion, CancellationToken ct = default) =>
-        inner.DeleteIfVersionAsync(objectName, expectedVersion, ct);
+/// <summary>A bucket that accepts the conditions of conditional writes and ignores them, as some S3-compatible services do.</summary>
+internal sealed class IgnoringConditionsBucket(IConditionalBucket inner) : ForwardingBucket(inner)
+{
+    public override async Task<string> PutIfVersionAsync(string name, ReadOnlyMemory<byte> content, string? expectedVersion, CancellationToken ct = default)
+    {
+        await Inner.UploadAsync(name, new MemoryStream(content.ToArray()), ct);
+        return Guid.NewGuid().ToString("N");
+    }
+
+    public override Task DeleteIfVersionAsync(string name, string expectedVersion, CancellationToken ct = default) => Inner.DeleteAsync(name, ct);
 }
 
 /// <summary>Polls a condition that a background sync makes true, with a deadline.</summary>

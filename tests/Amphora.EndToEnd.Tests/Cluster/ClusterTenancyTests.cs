@@ -1,0 +1,135 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Amphora.Bucket;
+using Amphora.Bucket.Tests;
+using Amphora.EndToEnd.Tests.Access;
+using Amphora.EndToEnd.Tests.Harness;
+using Xunit;
+
+namespace Amphora.EndToEnd.Tests.Cluster;
+
+/// <summary>
+/// One tenancy for a whole cluster: 3 ingesters, 2 distributors, a querier and a compactor as separate processes, each with
+/// its own data dir, sharing only the bucket (a directory, or s3rver), the master key and the admin key file. A workspace
+/// and a key created through distributor A work through distributor B and the querier within one sync interval; a disabled
+/// key is refused everywhere within one interval; a configuration change is seen everywhere; a deleted workspace is
+/// removed by the compactor from the bucket and then answers 404 on every component.
+/// </summary>
+public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture>, IDisposable
+{
+    private const string SyncInterval = "1s";
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(15); // one interval, with room for a loaded 2-core machine
+    private readonly List<AmphoraProcess> _processes = [];
+    private readonly string _dir = RepoPaths.NewTempDir("amphora-cluster-tenancy");
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            if (!p.HasExited) p.TerminateAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
+            p.Dispose();
+        }
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Theory]
+    [InlineData("filesystem")]
+    [InlineData("s3")]
+    public async Task A_workspace_and_key_made_through_one_component_work_on_every_component_until_disabled_and_deleted(string storage)
+    {
+        string prefix = "tenancy-e2e-" + Guid.NewGuid().ToString("N");
+        string[] bucket = storage == "s3"
+            ? ["--blocks.storage=s3", $"--blocks.s3.endpoint={s3.Endpoint}", $"--blocks.s3.bucket={S3ServerFixture.BucketName}", "--blocks.s3.path-style",
+               $"--blocks.s3.access-key={S3ServerFixture.Key}", $"--blocks.s3.secret-key={S3ServerFixture.Key}", $"--blocks.s3.prefix={prefix}"]
+            : [$"--blocks.filesystem.dir={Path.Combine(_dir, "bucket")}"];
+        string masterKey = Path.Combine(_dir, "master.key");
+        File.WriteAllText(masterKey, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) + "\n");
+        var admin = new Key("AMPHORAADMIN01", "admin-secret-" + Guid.NewGuid().ToString("N"));
+        string adminFile = Path.Combine(_dir, "admin-key.json");
+        File.WriteAllText(adminFile, JsonSerializer.Serialize(new { accessKeyId = admin.Id, secretAccessKey = admin.Secret }));
+        string[] common = [.. bucket, "--auth=keys", $"--auth.master-key-file={masterKey}", $"--auth.admin-key-file={adminFile}",
+            $"--tenancy.sync-interval={SyncInterval}"];
+
+        var grpcPorts = new List<int>();
+        var ingesters = new List<AmphoraProcess>();
+        for (int i = 0; i < 3; i++)
+        {
+            int grpc = FreePort.Next();
+            grpcPorts.Add(grpc);
+            ingesters.Add(Start([.. common, "--target=ingester", $"--ingester.name=ingester-{i}", $"--grpc.listen=127.0.0.1:{grpc}"]));
+        }
+        foreach (var ingester in ingesters) await ingester.WaitReadyAsync();
+        string members = string.Join(",", grpcPorts.Select((p, i) => $"ingester-{i}=127.0.0.1:{p}"));
+        string[] ring = [$"--ring.members={members}", "--ring.poll-interval=500ms"];
+        var distributorA = Start([.. common, .. ring, "--target=distributor"]);
+        var distributorB = Start([.. common, .. ring, "--target=distributor"]);
+        var querier = Start([.. common, .. ring, "--target=querier"]);
+        var compactor = Start([.. common, "--target=compactor", "--compactor.interval=1s"]);
+        await Task.WhenAll(distributorA.WaitReadyAsync(), distributorB.WaitReadyAsync(), querier.WaitReadyAsync(), compactor.WaitReadyAsync());
+        AmphoraProcess[] http = [distributorA, distributorB, querier, compactor];
+
+        using var a = new AccessClient(distributorA.BaseAddress);
+        using var b = new AccessClient(distributorB.BaseAddress);
+        using var q = new AccessClient(querier.BaseAddress);
+
+        // Created through distributor A: a workspace and a key that may write and read.
+        string ws = await a.CreateWorkspaceAsync(admin, "shared");
+        var key = await a.CreateKeyAsync(admin, ws, "aps:RemoteWrite", "aps:QueryMetrics");
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var sample = new WriteRequestBuilder().Series("__name__=\"tenancy_e2e\",job=\"shared\"", (now, 42));
+
+        // Written through distributor B and read through the querier, within one sync interval.
+        await Eventually.StatusAsync(() => b.PushAsync(ws, key, sample), HttpStatusCode.NoContent, Within, "distributor B accepts the key made through A");
+        await Eventually.BodyAsync(() => q.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/api/v1/query?query=tenancy_e2e&time={now / 1000.0:F3}", key),
+            "\"42\"", Within, "the querier answers with the key made through A");
+        foreach (var p in http)
+        {
+            using var c = new AccessClient(p.BaseAddress);
+            var (status, body) = await c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}", admin);
+            Assert.True(status == HttpStatusCode.OK && body.Contains("\"ACTIVE\""), $"describe through {p.BaseAddress}: {status} {body}");
+        }
+
+        // A configuration change made through distributor B is seen by every component.
+        var patch = new StringContent(new JsonObject { ["retentionPeriodInDays"] = 7 }.ToJsonString(), Encoding.UTF8, "application/json");
+        var (patched, patchBody) = await b.SendAsync(HttpMethod.Patch, $"/workspaces/{ws}/configuration", admin, patch);
+        Assert.True(patched == HttpStatusCode.Accepted, $"{patched} {patchBody}");
+        foreach (var p in http)
+        {
+            using var c = new AccessClient(p.BaseAddress);
+            await Eventually.BodyAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/configuration", admin), "\"retentionPeriodInDays\":7",
+                Within, $"{p.BaseAddress} sees the new retention");
+        }
+
+        // Disabled through the querier: refused for writes through both distributors and for queries, within one interval.
+        var (disabled, disabledBody) = await q.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/keys/{key.Id}/disable", admin);
+        Assert.True(disabled == HttpStatusCode.OK, $"{disabled} {disabledBody}");
+        await Eventually.StatusAsync(() => a.PushAsync(ws, key, sample), HttpStatusCode.Unauthorized, Within, "distributor A refuses the disabled key");
+        await Eventually.StatusAsync(() => b.PushAsync(ws, key, sample), HttpStatusCode.Unauthorized, Within, "distributor B refuses the disabled key");
+        var (queried, _) = await q.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/api/v1/query?query=tenancy_e2e", key);
+        Assert.Equal(HttpStatusCode.Unauthorized, queried);
+
+        // Deleted through distributor A: the compactor removes its objects and its record; then every component answers 404.
+        var (deleted, deletedBody) = await a.SendAsync(HttpMethod.Delete, $"/workspaces/{ws}", admin);
+        Assert.True(deleted == HttpStatusCode.Accepted, $"{deleted} {deletedBody}");
+        foreach (var p in http)
+        {
+            using var c = new AccessClient(p.BaseAddress);
+            await Eventually.StatusAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}", admin), HttpStatusCode.NotFound,
+                Within, $"{p.BaseAddress} answers 404 for the deleted workspace\n{compactor.Output}");
+        }
+        IBucket shared = storage == "s3" ? s3.NewBucket(prefix) : new FilesystemBucket(Path.Combine(_dir, "bucket"));
+        Assert.Empty(await shared.ListAsync(ws + "/", recursive: true));
+        Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(ws, StringComparison.Ordinal));
+        Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(key.Id, StringComparison.Ordinal));
+    }
+
+    private AmphoraProcess Start(string[] args)
+    {
+        var p = AmphoraProcess.Start(null, null, args);
+        _processes.Add(p);
+        return p;
+    }
+}
