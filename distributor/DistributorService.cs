@@ -12,11 +12,16 @@ public sealed record DistributorOptions
 {
     /// <summary>Largest request accepted after snappy decompression (distributor.max-recv-msg-size).</summary>
     public long MaxRecvMsgSize { get; init; } = 10 << 20;
+    /// <summary>The setting that sets <see cref="MaxRecvMsgSize"/>, named in refusals.</summary>
+    public string MaxRecvMsgSizeSetting { get; init; } = "distributor.max-recv-msg-size";
     public ValidationOptions Validation { get; init; } = new();
 
     /// <summary>Series, samples and labels one request may hold, checked before it is decoded.</summary>
     public RequestShapeLimits RequestShape { get; init; } = new();
 }
+
+/// <summary>A workspace's own write limits (its limits overrides): the largest decompressed body and labels per series.</summary>
+public readonly record struct WorkspaceWriteLimits(long MaxRequestBodyBytes, int MaxLabelNamesPerSeries);
 
 /// <summary>The result of one remote-write request, ready to be turned into an HTTP answer.</summary>
 public sealed record PushResult(int StatusCode, string? Message, TimeSpan? RetryAfter = null);
@@ -55,6 +60,36 @@ public sealed partial class DistributorService : ServiceBase
     public override string Name => "distributor";
     public DistributorOptions Options { get; }
 
+    /// <summary>Per-workspace write limits (the limits overrides' max_request_body_bytes and max_label_names_per_series);
+    /// null applies the flags to every workspace.</summary>
+    public Func<string, WorkspaceWriteLimits>? WorkspaceLimits { get; init; }
+
+    /// <summary>The setting a workspace's own limit comes from, named in refusals.</summary>
+    public const string OverridesSetting = "the workspace's limits overrides (--limits.overrides-file)";
+
+    /// <summary>
+    /// The options one workspace's requests are checked with: its own body size limit where it is below
+    /// <c>distributor.max-recv-msg-size</c> (the process's cap, which bounds memory), and its own labels-per-series limit.
+    /// </summary>
+    public DistributorOptions OptionsFor(string workspace)
+    {
+        if (WorkspaceLimits is null) return Options;
+        var own = WorkspaceLimits(workspace);
+        var options = Options;
+        if (own.MaxRequestBodyBytes < options.MaxRecvMsgSize)
+            options = options with { MaxRecvMsgSize = own.MaxRequestBodyBytes, MaxRecvMsgSizeSetting = $"max_request_body_bytes in {OverridesSetting}" };
+        if (own.MaxLabelNamesPerSeries != options.Validation.MaxLabelNamesPerSeries)
+            options = options with
+            {
+                Validation = options.Validation with
+                {
+                    MaxLabelNamesPerSeries = own.MaxLabelNamesPerSeries,
+                    MaxLabelNamesSetting = $"max_label_names_per_series in {OverridesSetting}",
+                },
+            };
+        return options;
+    }
+
     /// <summary>Per-workspace admission (the ingestion rate limit), checked before anything is stored.</summary>
     public PushAdmission? Admission { get; init; }
 
@@ -64,7 +99,7 @@ public sealed partial class DistributorService : ServiceBase
     /// </summary>
     public async Task<PushResult> PushBodyAsync(string workspace, ReadOnlyMemory<byte> snappyBody, CancellationToken ct)
     {
-        if (!RemoteWriteDecoder.TryDecode(snappyBody.Span, Options, out var request, out _, out var refusal))
+        if (!RemoteWriteDecoder.TryDecode(snappyBody.Span, OptionsFor(workspace), out var request, out _, out var refusal))
         {
             LogRejected(workspace, refusal!.Message ?? "");
             return refusal;
@@ -85,6 +120,8 @@ public sealed partial class DistributorService : ServiceBase
 
     public async Task<PushResult> PushAsync(string workspace, WriteRequest request, CancellationToken ct)
     {
+        var options = OptionsFor(workspace);
+        var validator = ReferenceEquals(options, Options) ? _validator : new SeriesValidator(options.Validation);
         var valid = new List<ValidSeries>(request.Timeseries.Count);
         ValidationError? firstInvalid = null;
         var discarded = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -95,7 +132,7 @@ public sealed partial class DistributorService : ServiceBase
             received += ts.Samples.Count + ts.Histograms.Count;
             // Only the first refusal is described (it is the answer); the others are counted by reason, so a request of many
             // invalid series costs a counter increment each, not a message each.
-            if (!_validator.TryValidate(ts, out var labels, out var error, describe: firstInvalid is null))
+            if (!validator.TryValidate(ts, out var labels, out var error, describe: firstInvalid is null))
             {
                 firstInvalid ??= error;
                 discarded[error!.Id] = discarded.GetValueOrDefault(error.Id) + ts.Samples.Count + ts.Histograms.Count;
@@ -115,7 +152,7 @@ public sealed partial class DistributorService : ServiceBase
             int n = 0;
             foreach (var sample in ts.Samples)
             {
-                if (_validator.CheckTimestamp(labels, sample.Timestamp, nowMs) is { } refused)
+                if (validator.CheckTimestamp(labels, sample.Timestamp, nowMs) is { } refused)
                 {
                     firstInvalid ??= refused;
                     discarded[refused.Id] = discarded.GetValueOrDefault(refused.Id) + 1;

@@ -17,8 +17,8 @@ public static class RemoteWriteDecoder
     /// <summary>Snappy's worst-case size of a block that decompresses to <paramref name="limit"/> bytes.</summary>
     public static long MaxCompressedSize(long limit) => 32 + limit + limit / 6;
 
-    public static PushResult TooLarge(string what, long limit) =>
-        new(413, $"request body too large: {what} exceeds the limit of {limit} bytes (set by distributor.max-recv-msg-size)");
+    public static PushResult TooLarge(string what, long limit, string setting = "distributor.max-recv-msg-size") =>
+        new(413, $"request body too large: {what} exceeds the limit of {limit} bytes (set by {setting})");
 
     /// <summary>Decodes <paramref name="compressed"/>; on refusal returns false with the answer (400 or 413) in <paramref name="refusal"/>.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> compressed, DistributorOptions options, out WriteRequest? request, out RequestShape shape,
@@ -33,7 +33,7 @@ public static class RemoteWriteDecoder
         }
         if (decodedLength > (ulong)options.MaxRecvMsgSize)
         {
-            refusal = TooLarge($"decompressed size {decodedLength} bytes", options.MaxRecvMsgSize);
+            refusal = TooLarge($"decompressed size {decodedLength} bytes", options.MaxRecvMsgSize, options.MaxRecvMsgSizeSetting);
             return false;
         }
 

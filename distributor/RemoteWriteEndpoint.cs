@@ -58,10 +58,11 @@ public static class RemoteWriteEndpoint
         if (!encoding.Equals("snappy", StringComparison.OrdinalIgnoreCase))
             return new PushResult(415, $"unsupported Content-Encoding \"{encoding}\": remote write requires snappy");
 
-        long limit = distributor.Options.MaxRecvMsgSize;
+        var options = distributor.OptionsFor(workspace);
+        long limit = options.MaxRecvMsgSize;
         long compressedLimit = RemoteWriteDecoder.MaxCompressedSize(limit);
         if (request.ContentLength > compressedLimit)
-            return TooLarge($"compressed size {request.ContentLength} bytes", limit);
+            return TooLarge($"compressed size {request.ContentLength} bytes", limit, options.MaxRecvMsgSizeSetting);
 
         byte[] body = ArrayPool<byte>.Shared.Rent((int)Math.Min(compressedLimit, request.ContentLength ?? 64 * 1024) + 1);
         try
@@ -71,7 +72,7 @@ public static class RemoteWriteEndpoint
             {
                 if (length == body.Length)
                 {
-                    if (body.Length > compressedLimit) return TooLarge($"compressed size over {compressedLimit} bytes", limit);
+                    if (body.Length > compressedLimit) return TooLarge($"compressed size over {compressedLimit} bytes", limit, options.MaxRecvMsgSizeSetting);
                     var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(compressedLimit + 1, body.Length * 2L));
                     body.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(body);
@@ -104,5 +105,5 @@ public static class RemoteWriteEndpoint
         return null;
     }
 
-    private static PushResult TooLarge(string what, long limit) => RemoteWriteDecoder.TooLarge(what, limit);
+    private static PushResult TooLarge(string what, long limit, string setting) => RemoteWriteDecoder.TooLarge(what, limit, setting);
 }

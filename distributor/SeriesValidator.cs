@@ -9,6 +9,8 @@ namespace Amphora.Distributor;
 public sealed record ValidationOptions
 {
     public int MaxLabelNamesPerSeries { get; init; } = 70;
+    /// <summary>The setting that sets <see cref="MaxLabelNamesPerSeries"/>, named in refusals.</summary>
+    public string MaxLabelNamesSetting { get; init; } = "validation.max-label-names-per-series";
     public int MaxLabelNameLength { get; init; } = 1024;
     public int MaxLabelValueLength { get; init; } = 2048;
     /// <summary>How far past the distributor's clock a sample may be (validation.create-grace-period, as Mimir's).</summary>
@@ -70,7 +72,7 @@ public sealed class SeriesValidator(ValidationOptions options)
         {
             error = Error(describe, series, "err-amphora-max-label-names-per-series",
                 $"received a series with {names.Length} labels, more than the limit of {options.MaxLabelNamesPerSeries} " +
-                "(set by validation.max-label-names-per-series)");
+                $"(set by {options.MaxLabelNamesSetting})");
             return false;
         }
 

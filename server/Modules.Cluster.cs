@@ -74,6 +74,7 @@ public sealed partial class Modules
         var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
         {
+            WorkspaceLimits = tenancy.WriteLimits,
             Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v
                 ? new PushResult(v.HttpStatus, $"{v.ErrorId}: {v.Message}", v.RetryAfter)
                 : null,

@@ -65,9 +65,21 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
             MaxSignedBodyBytes = config.SigV4MaxBodyBytes,
             UnverifiedBodies = new Amphora.Tenancy.Auth.UnverifiedBodyBudget(config.SigV4MaxUnverifiedBytes),
             OverridesFile = config.LimitsOverridesFile,
-        }, this, loggers: loggers);
+        }, this, loggers: loggers, defaultLimits: Amphora.Tenancy.Limits.Limits.Default with
+        {
+            // A workspace without overrides gets the flags' limits; the overrides file changes them per workspace.
+            MaxRequestBodyBytes = config.MaxRequestBodyBytes,
+            MaxLabelNamesPerSeries = config.MaxLabelNamesPerSeries,
+        });
 
     public override string Name => "tenancy";
+
+    /// <summary>A workspace's own write limits, for the distributor (its limits overrides, else the flags).</summary>
+    public Amphora.Distributor.WorkspaceWriteLimits WriteLimits(string workspace)
+    {
+        var limits = Tenancy.Overrides.For(workspace);
+        return new(limits.MaxRequestBodyBytes, limits.MaxLabelNamesPerSeries);
+    }
 
     /// <summary>How logs and errors name the shared bucket.</summary>
     public static string BucketName(AmphoraConfig config) => config.BlocksStorage == "s3"

@@ -32,7 +32,6 @@ public sealed class TenancyServices : IDisposable
     public IngestionRateLimiter IngestionRate { get; }
     public SeriesLimiter Series { get; }
     public QueryLimiter Queries { get; }
-    public RequestLimits Requests { get; }
     public TimeProvider Time { get; }
 
     /// <summary>How long a workspace's samples are kept: the overrides' retention_period, else the workspace's
@@ -60,7 +59,6 @@ public sealed class TenancyServices : IDisposable
         IngestionRate = new IngestionRateLimiter(Overrides, LimitMetrics, Time);
         Series = new SeriesLimiter(Overrides, Registry, LimitMetrics).ObserveUse();
         Queries = new QueryLimiter(Overrides, LimitMetrics);
-        Requests = new RequestLimits(Overrides, LimitMetrics);
     }
 
     /// <summary>The services to start in this order (the shared state first: the registry and the key store migrate into

@@ -208,16 +208,6 @@ public sealed class LimitsTests : IDisposable
     }
 
     [Fact]
-    public void Request_limits_refuse_large_bodies_with_413_and_too_many_labels_with_400()
-    {
-        var r = new RequestLimits(new Overrides(Limits.Limits.Default with { MaxRequestBodyBytes = 100, MaxLabelNamesPerSeries = 2 }));
-        Assert.Null(r.CheckBodySize("ws", 100));
-        Assert.Equal(413, r.CheckBodySize("ws", 101)!.HttpStatus);
-        Assert.Null(r.CheckLabelCount("ws", Series("up", "a", "1")));
-        Assert.Equal(LimitErrors.MaxLabelNamesPerSeries, r.CheckLabelCount("ws", Series("up", "a", "1", "b", "2"))!.ErrorId);
-    }
-
-    [Fact]
     public void Rejections_are_counted_by_workspace_and_reason()
     {
         using var exporter = new Amphora.Metrics.MetricsExporter();

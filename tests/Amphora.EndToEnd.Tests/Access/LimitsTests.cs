@@ -37,6 +37,9 @@ public sealed class LimitsTests : IAsyncLifetime
             ingestion_burst_size: 200
           lim-series:
             max_series_per_metric: {maxSeriesPerMetric}
+          lim-request:
+            max_label_names_per_series: 3
+            max_request_body_bytes: 2000
         """;
 
     private static WriteRequestBuilder Samples(string metric, int count, long from)
@@ -65,6 +68,32 @@ public sealed class LimitsTests : IAsyncLifetime
         using var api = new PromApiClient(_amphora.BaseAddress, "/prometheus/api/v1", "lim-rate");
         var count = await api.GetAsync("query", ("query", "count_over_time(rated[1m])"), ("time", PromApiClient.FormatTime(Now)));
         Assert.Contains("\"150\"", count.Body);
+    }
+
+    [Fact]
+    public async Task A_workspace_s_own_label_count_and_request_size_limits_refuse_only_its_requests_naming_the_override()
+    {
+        using var writer = new RemoteWriteClient(_amphora.BaseAddress);
+        var wide = new WriteRequestBuilder()
+            .Series("__name__=\"narrow\",a=\"1\",b=\"2\"", (Now, 1))
+            .Series("__name__=\"wide\",a=\"1\",b=\"2\",c=\"3\"", (Now, 2));
+        var refused = await writer.PushAsync("lim-request", wide);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("err-amphora-max-label-names-per-series", refused.Error);
+        Assert.Contains("more than the limit of 3 (set by max_label_names_per_series in the workspace's limits overrides", refused.Error);
+        Assert.Equal(HttpStatusCode.NoContent, (await writer.PushAsync("lim-other", wide)).Status); // the flag's 70 elsewhere
+
+        var big = Samples("big", 500, Now - 10_000); // about 8 KiB decoded
+        var tooLarge = await writer.PushAsync("lim-request", big);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.Status);
+        Assert.Contains("exceeds the limit of 2000 bytes (set by max_request_body_bytes in the workspace's limits overrides", tooLarge.Error);
+        Assert.Equal(HttpStatusCode.NoContent, (await writer.PushAsync("lim-other", big)).Status);
+
+        using var api = new PromApiClient(_amphora.BaseAddress, "/prometheus/api/v1", "lim-request");
+        string at = PromApiClient.FormatTime(Now);
+        Assert.Contains("\"1\"", (await api.GetAsync("query", ("query", "narrow"), ("time", at))).Body); // partial accept
+        Assert.Contains("\"result\":[]", (await api.GetAsync("query", ("query", "wide"), ("time", at))).Body);
+        Assert.Contains("\"result\":[]", (await api.GetAsync("query", ("query", "count(big)"), ("time", at))).Body);
     }
 
     [Fact]
