@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Amphora.Model;
 using Amphora.Storage;
@@ -72,25 +71,9 @@ internal static class BlockTestData
     /// <summary>Runs promtool from Debian's prometheus package; a missing promtool fails the test (./test.sh installs it).</summary>
     public static string Promtool(params string[] args)
     {
-        var psi = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        Process process;
-        try
-        {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("promtool is not installed (Debian package 'prometheus'; ./test.sh installs it)", e);
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            Assert.True(process.WaitForExit(120_000), "promtool did not finish in 2 minutes");
-            Assert.True(process.ExitCode == 0, $"promtool {string.Join(' ', args)} failed ({process.ExitCode}): {stderr.Result}");
-            return stdout.Result;
-        }
+        var run = Amphora.Testing.DebianTool.Run("promtool", "prometheus", TimeSpan.FromMinutes(2), args);
+        Assert.True(run.ExitCode == 0, $"promtool {string.Join(' ', args)} failed ({run.ExitCode}): {run.Stderr}");
+        return run.Stdout;
     }
 
     /// <summary>Parses `promtool tsdb dump` lines: {labels} value timestamp.</summary>
