@@ -11,6 +11,8 @@ public enum TenancyErrorKind
     ServiceQuotaExceeded,
     /// <summary>The shared tenancy state cannot be read or changed now (its bucket is unreachable); nothing was changed.</summary>
     Unavailable,
+    /// <summary>This component lacks something the operation needs (a tool that is not installed); nothing was changed.</summary>
+    ServiceUnavailable,
 }
 
 /// <summary>
@@ -29,6 +31,7 @@ public sealed class TenancyException(TenancyErrorKind kind, string message, Exce
         TenancyErrorKind.AccessDenied => 403,
         TenancyErrorKind.Unauthorized => 401,
         TenancyErrorKind.Unavailable => 500,
+        TenancyErrorKind.ServiceUnavailable => 503,
         _ => 402,
     };
 
@@ -40,6 +43,7 @@ public sealed class TenancyException(TenancyErrorKind kind, string message, Exce
         TenancyErrorKind.AccessDenied => "AccessDeniedException",
         TenancyErrorKind.Unauthorized => "UnrecognizedClientException",
         TenancyErrorKind.Unavailable => "InternalServerException",
+        TenancyErrorKind.ServiceUnavailable => "ServiceUnavailableException",
         _ => "ServiceQuotaExceededException",
     };
 

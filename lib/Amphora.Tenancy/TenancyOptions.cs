@@ -103,4 +103,11 @@ public sealed class TenancyOptions
     }
 
     public string WorkspaceArn(string workspaceId) => $"arn:aws:aps:{Region}:{Account}:workspace/{workspaceId}";
+
+    /// <summary>AMP's ARN of a rule groups namespace.</summary>
+    public string RuleGroupsNamespaceArn(string workspaceId, string name) => $"arn:aws:aps:{Region}:{Account}:rulegroupsnamespace/{workspaceId}/{name}";
+
+    /// <summary>Alertmanager's <c>amtool</c>, which checks Alertmanager definitions; null looks it up on the PATH at each check
+    /// (Debian's prometheus-alertmanager package installs it).</summary>
+    public string? AmtoolPath { get; set; }
 }

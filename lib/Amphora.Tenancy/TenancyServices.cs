@@ -6,6 +6,7 @@ using Amphora.Tenancy.Auth;
 using Amphora.Tenancy.ControlPlane;
 using Amphora.Tenancy.Keys;
 using Amphora.Tenancy.Limits;
+using Amphora.Tenancy.Rules;
 using Amphora.Tenancy.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -14,8 +15,8 @@ using Microsoft.Extensions.Logging;
 namespace Amphora.Tenancy;
 
 /// <summary>
-/// Everything the tenancy layer provides, built from <see cref="TenancyOptions"/>: the registry, the key store, the
-/// authenticator, the audit log and the per-workspace limits. <see cref="Services"/> lists the lifecycle services (file
+/// Everything the tenancy layer provides, built from <see cref="TenancyOptions"/>: the registry, the key store, the rule
+/// groups namespaces and Alertmanager definitions, the authenticator, the audit log and the per-workspace limits. <see cref="Services"/> lists the lifecycle services (file
 /// reloaders) the executable starts and stops with its other components.
 /// </summary>
 public sealed class TenancyServices : IDisposable
@@ -25,6 +26,7 @@ public sealed class TenancyServices : IDisposable
     public TenancyStore Store { get; }
     public WorkspaceRegistry Registry { get; }
     public KeyStore Keys { get; }
+    public RulesRegistry Rules { get; }
     public Authenticator Authenticator { get; }
     public AuditLog Audit { get; }
     public Overrides Overrides { get; }
@@ -53,6 +55,7 @@ public sealed class TenancyServices : IDisposable
         Store = new TenancyStore(bucket, bucketName, options.DataDir, options.SyncInterval, time: Time, logger: loggers?.CreateLogger<TenancyStore>());
         Registry = new WorkspaceRegistry(options, Store, hooks, Time, loggers?.CreateLogger<WorkspaceRegistry>(), options.CompletesDeletion);
         Keys = new KeyStore(options, Store, MasterKey, Time, loggers?.CreateLogger<KeyStore>());
+        Rules = new RulesRegistry(options, Store, Time);
         Authenticator = new Authenticator(Keys, options, Time);
         Audit = AuditLog.FromOptions(options);
         Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>());
@@ -73,7 +76,7 @@ public sealed class TenancyServices : IDisposable
 
     /// <summary>Maps the control plane; with <paramref name="usage"/>, also <c>GET /workspaces/{id}/usage</c>.</summary>
     public void MapControlPlane(IEndpointRouteBuilder routes, IWorkspaceUsageSource? usage = null) =>
-        routes.MapControlPlane(Registry, Keys, Audit, Time, usage);
+        routes.MapControlPlane(Registry, Keys, Rules, Audit, Time, usage);
 
     public void Dispose()
     {

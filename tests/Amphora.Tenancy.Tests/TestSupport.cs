@@ -49,6 +49,7 @@ public sealed class TenancyFixture : IDisposable
     public TenancyStore Store { get; }
     public WorkspaceRegistry Registry { get; }
     public KeyStore Keys { get; }
+    public Amphora.Tenancy.Rules.RulesRegistry Rules { get; }
     public MasterKey Master { get; }
     public string AuditPath => Dir.File("audit.log");
     public AuditLog Audit { get; }
@@ -61,6 +62,7 @@ public sealed class TenancyFixture : IDisposable
         Store = NewStore();
         Registry = new WorkspaceRegistry(Options, Store, hooks, completesDeletion: Options.CompletesDeletion);
         Keys = new KeyStore(Options, Store, Master);
+        Rules = new Amphora.Tenancy.Rules.RulesRegistry(Options, Store);
         Audit = new AuditLog(Options.AuditLogFile);
     }
 
@@ -117,7 +119,7 @@ public sealed class TestServer : IAsyncDisposable
         var app = builder.Build();
         var authenticator = new Authenticator(f.Keys, f.Options, time);
         app.UseAmphoraAuth(authenticator, f.Audit, f.Options, f.Registry, time);
-        app.MapControlPlane(f.Registry, f.Keys, f.Audit, time, new NoUsage());
+        app.MapControlPlane(f.Registry, f.Keys, f.Rules, f.Audit, time, new NoUsage());
         var written = new Dictionary<string, List<string>>();
         async Task<IResult> Write(HttpContext ctx, string ws)
         {

@@ -56,6 +56,8 @@ public static class RequestActions
                 (3, "GET") when s[2] == "keys" => ApsActions.ListAccessKeys,
                 (5, "POST") when s[2] == "keys" && s[4] == "disable" => ApsActions.DisableAccessKey,
                 (4, "DELETE") when s[2] == "keys" => ApsActions.DeleteAccessKey,
+                (3 or 4, _) when s[2] == "rulegroupsnamespaces" => RuleGroupsNamespaceAction(method, one: s.Length == 4),
+                (4, _) when s[2] == "alertmanager" && s[3] == "definition" => AlertManagerDefinitionAction(method),
                 _ => null,
             };
             return new RequiredAccess(ApiPlane.ControlPlane, action, ws);
@@ -76,6 +78,26 @@ public static class RequestActions
         }
         return new RequiredAccess(ApiPlane.Other, null, null, NeedsAllWorkspaces: true);
     }
+
+    /// <summary><c>/workspaces/{id}/rulegroupsnamespaces</c> (create, list) and <c>.../{name}</c> (describe, put, delete).</summary>
+    private static string? RuleGroupsNamespaceAction(string method, bool one) => (method, one) switch
+    {
+        ("POST", false) => ApsActions.CreateRuleGroupsNamespace,
+        ("GET", false) => ApsActions.ListRuleGroupsNamespaces,
+        ("GET", true) => ApsActions.DescribeRuleGroupsNamespace,
+        ("PUT", true) => ApsActions.PutRuleGroupsNamespace,
+        ("DELETE", true) => ApsActions.DeleteRuleGroupsNamespace,
+        _ => null,
+    };
+
+    private static string? AlertManagerDefinitionAction(string method) => method switch
+    {
+        "POST" => ApsActions.CreateAlertManagerDefinition,
+        "GET" => ApsActions.DescribeAlertManagerDefinition,
+        "PUT" => ApsActions.PutAlertManagerDefinition,
+        "DELETE" => ApsActions.DeleteAlertManagerDefinition,
+        _ => null,
+    };
 
     private static string? QueryAction(ReadOnlySpan<string> rest)
     {

@@ -37,13 +37,7 @@ public static partial class ControlPlaneApi
         public Task<Reply> ListWorkspacesAsync(HttpContext ctx)
         {
             var query = ctx.Request.Query;
-            int? maxResults = null;
-            if (query.TryGetValue("maxResults", out var mr))
-            {
-                if (!int.TryParse(mr.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out int m))
-                    throw TenancyException.Validation($"maxResults: \"{mr}\" is not a number");
-                maxResults = m;
-            }
+            int? maxResults = MaxResults(ctx);
             string? alias = query.TryGetValue("alias", out var a) ? a.ToString() : null;
             string? token = query.TryGetValue("nextToken", out var t) ? t.ToString() : null;
             var array = new JsonArray();
@@ -66,6 +60,15 @@ public static partial class ControlPlaneApi
             var body = new JsonObject { ["workspaces"] = array };
             if (next is not null) body["nextToken"] = next;
             return Task.FromResult(new Reply(200, body));
+        }
+
+        /// <summary>The <c>maxResults</c> query parameter of a list call, or null; 400 when it is not a number.</summary>
+        private static int? MaxResults(HttpContext ctx)
+        {
+            if (!ctx.Request.Query.TryGetValue("maxResults", out var mr)) return null;
+            return int.TryParse(mr.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out int m)
+                ? m
+                : throw TenancyException.Validation($"maxResults: \"{mr}\" is not a number");
         }
 
         public async Task<Reply> UpdateAliasAsync(HttpContext ctx)

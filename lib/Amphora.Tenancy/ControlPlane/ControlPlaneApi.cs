@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Amphora.Tenancy.Audit;
 using Amphora.Tenancy.Auth;
 using Amphora.Tenancy.Keys;
+using Amphora.Tenancy.Rules;
 using Amphora.Tenancy.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,8 @@ using Microsoft.AspNetCore.Routing;
 namespace Amphora.Tenancy.ControlPlane;
 
 /// <summary>
-/// The control-plane HTTP API modelled on AMP's: workspaces, their configuration, tags, and access keys. JSON bodies with AMP's
+/// The control-plane HTTP API modelled on AMP's: workspaces, their configuration, tags, access keys, rule groups namespaces
+/// and Alertmanager definitions. JSON bodies with AMP's
 /// camelCase fields; errors as <c>{"message": "..."}</c> with <c>x-amzn-ErrorType</c>. Every call is audited. Authentication
 /// and authorization happen before, in <see cref="AuthMiddleware"/>; the handlers only narrow results for workspace-bound keys
 /// and stop a key from granting actions it lacks.
@@ -20,10 +22,10 @@ public static partial class ControlPlaneApi
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static void MapControlPlane(this IEndpointRouteBuilder routes, WorkspaceRegistry registry, KeyStore keys, AuditLog audit,
-        TimeProvider? time = null, IWorkspaceUsageSource? usage = null)
+    public static void MapControlPlane(this IEndpointRouteBuilder routes, WorkspaceRegistry registry, KeyStore keys, RulesRegistry rules,
+        AuditLog audit, TimeProvider? time = null, IWorkspaceUsageSource? usage = null)
     {
-        var api = new Handlers(registry, keys, audit, time ?? TimeProvider.System);
+        var api = new Handlers(registry, keys, rules, audit, time ?? TimeProvider.System);
         routes.MapPost("/workspaces", ctx => api.Run(ctx, ApsActions.CreateWorkspace, null, api.CreateWorkspaceAsync));
         routes.MapGet("/workspaces", ctx => api.Run(ctx, ApsActions.ListWorkspaces, null, api.ListWorkspacesAsync));
         routes.MapGet("/workspaces/{workspaceId}", ctx => api.Run(ctx, ApsActions.DescribeWorkspace, Ws(ctx), api.DescribeWorkspaceAsync));
@@ -40,6 +42,17 @@ public static partial class ControlPlaneApi
         routes.MapGet("/workspaces/{workspaceId}/keys", ctx => api.Run(ctx, ApsActions.ListAccessKeys, Ws(ctx), api.ListKeysAsync));
         routes.MapPost("/workspaces/{workspaceId}/keys/{keyId}/disable", ctx => api.Run(ctx, ApsActions.DisableAccessKey, Ws(ctx), api.DisableKeyAsync));
         routes.MapDelete("/workspaces/{workspaceId}/keys/{keyId}", ctx => api.Run(ctx, ApsActions.DeleteAccessKey, Ws(ctx), api.DeleteKeyAsync));
+        const string namespaces = "/workspaces/{workspaceId}/rulegroupsnamespaces";
+        routes.MapPost(namespaces, ctx => api.Run(ctx, ApsActions.CreateRuleGroupsNamespace, Ws(ctx), api.CreateNamespaceAsync));
+        routes.MapGet(namespaces, ctx => api.Run(ctx, ApsActions.ListRuleGroupsNamespaces, Ws(ctx), api.ListNamespacesAsync));
+        routes.MapGet(namespaces + "/{name}", ctx => api.Run(ctx, ApsActions.DescribeRuleGroupsNamespace, Ws(ctx), api.DescribeNamespaceAsync));
+        routes.MapPut(namespaces + "/{name}", ctx => api.Run(ctx, ApsActions.PutRuleGroupsNamespace, Ws(ctx), api.PutNamespaceAsync));
+        routes.MapDelete(namespaces + "/{name}", ctx => api.Run(ctx, ApsActions.DeleteRuleGroupsNamespace, Ws(ctx), api.DeleteNamespaceAsync));
+        const string definition = "/workspaces/{workspaceId}/alertmanager/definition";
+        routes.MapPost(definition, ctx => api.Run(ctx, ApsActions.CreateAlertManagerDefinition, Ws(ctx), api.CreateAlertManagerDefinitionAsync));
+        routes.MapGet(definition, ctx => api.Run(ctx, ApsActions.DescribeAlertManagerDefinition, Ws(ctx), api.DescribeAlertManagerDefinitionAsync));
+        routes.MapPut(definition, ctx => api.Run(ctx, ApsActions.PutAlertManagerDefinition, Ws(ctx), api.PutAlertManagerDefinitionAsync));
+        routes.MapDelete(definition, ctx => api.Run(ctx, ApsActions.DeleteAlertManagerDefinition, Ws(ctx), api.DeleteAlertManagerDefinitionAsync));
         if (usage is not null)
         {
             Func<HttpContext, Task<Reply>> describeUsage = c => api.DescribeUsageAsync(c, usage);
@@ -52,7 +65,7 @@ public static partial class ControlPlaneApi
     /// <summary>A handler's answer: status and an optional JSON body.</summary>
     internal readonly record struct Reply(int Status, JsonNode? Body = null);
 
-    internal sealed partial class Handlers(WorkspaceRegistry registry, KeyStore keys, AuditLog audit, TimeProvider time)
+    internal sealed partial class Handlers(WorkspaceRegistry registry, KeyStore keys, RulesRegistry rules, AuditLog audit, TimeProvider time)
     {
         public async Task Run(HttpContext ctx, string action, string? workspace, Func<HttpContext, Task<Reply>> handler)
         {

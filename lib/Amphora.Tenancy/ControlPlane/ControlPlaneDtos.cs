@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Amphora.Tenancy.Keys;
+using Amphora.Tenancy.Rules;
 using Amphora.Tenancy.Workspaces;
 
 namespace Amphora.Tenancy.ControlPlane;
@@ -11,11 +12,40 @@ internal sealed record UpdateConfigurationBody(string? ClientToken, List<LimitsP
     long? OutOfOrderTimeWindowInSeconds);
 internal sealed record TagResourceBody(Dictionary<string, string>? Tags);
 internal sealed record CreateKeyBody(List<string>? Actions, string? Description);
+internal sealed record CreateRuleGroupsNamespaceBody(string? Name, byte[]? Data, Dictionary<string, string>? Tags, string? ClientToken);
+internal sealed record PutDataBody(byte[]? Data, string? ClientToken);
 
 /// <summary>Response shapes of AMP's control plane (restJson1: timestamps as epoch seconds).</summary>
 internal static class ControlPlaneJson
 {
     public static JsonObject Status(string code) => new() { ["statusCode"] = code };
+
+    public static JsonObject Status(RuleStatus status)
+    {
+        var o = Status(status.StatusCode);
+        if (status.StatusReason is not null) o["statusReason"] = status.StatusReason;
+        return o;
+    }
+
+    /// <summary>AMP's <c>RuleGroupsNamespaceSummary</c> (the description without <c>data</c>).</summary>
+    public static JsonObject NamespaceSummary(RuleGroupsNamespaceRecord ns) => new()
+    {
+        ["arn"] = ns.Arn,
+        ["createdAt"] = Epoch(ns.CreatedAt),
+        ["modifiedAt"] = Epoch(ns.ModifiedAt),
+        ["name"] = ns.Name,
+        ["status"] = Status(ns.Status),
+        ["tags"] = Tags(ns.Tags),
+    };
+
+    /// <summary>The answer of CreateRuleGroupsNamespace and PutRuleGroupsNamespace.</summary>
+    public static JsonObject NamespaceChange(RuleGroupsNamespaceRecord ns) => new()
+    {
+        ["arn"] = ns.Arn,
+        ["name"] = ns.Name,
+        ["status"] = Status(ns.Status),
+        ["tags"] = Tags(ns.Tags),
+    };
 
     public static JsonObject Tags(IReadOnlyDictionary<string, string> tags)
     {

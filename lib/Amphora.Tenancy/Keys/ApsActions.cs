@@ -30,6 +30,16 @@ public static class ApsActions
     public const string DisableAccessKey = "aps:DisableAccessKey";
     public const string DeleteAccessKey = "aps:DeleteAccessKey";
 
+    public const string CreateRuleGroupsNamespace = "aps:CreateRuleGroupsNamespace";
+    public const string DescribeRuleGroupsNamespace = "aps:DescribeRuleGroupsNamespace";
+    public const string ListRuleGroupsNamespaces = "aps:ListRuleGroupsNamespaces";
+    public const string PutRuleGroupsNamespace = "aps:PutRuleGroupsNamespace";
+    public const string DeleteRuleGroupsNamespace = "aps:DeleteRuleGroupsNamespace";
+    public const string CreateAlertManagerDefinition = "aps:CreateAlertManagerDefinition";
+    public const string DescribeAlertManagerDefinition = "aps:DescribeAlertManagerDefinition";
+    public const string PutAlertManagerDefinition = "aps:PutAlertManagerDefinition";
+    public const string DeleteAlertManagerDefinition = "aps:DeleteAlertManagerDefinition";
+
     /// <summary>Every action a key can be checked for.</summary>
     public static readonly IReadOnlyList<string> Known =
     [
@@ -37,6 +47,8 @@ public static class ApsActions
         CreateWorkspace, DescribeWorkspace, ListWorkspaces, UpdateWorkspaceAlias, DeleteWorkspace,
         DescribeWorkspaceConfiguration, UpdateWorkspaceConfiguration, TagResource, UntagResource, ListTagsForResource,
         CreateAccessKey, ListAccessKeys, DisableAccessKey, DeleteAccessKey,
+        CreateRuleGroupsNamespace, DescribeRuleGroupsNamespace, ListRuleGroupsNamespaces, PutRuleGroupsNamespace, DeleteRuleGroupsNamespace,
+        CreateAlertManagerDefinition, DescribeAlertManagerDefinition, PutAlertManagerDefinition, DeleteAlertManagerDefinition,
     ];
 
     /// <summary>The data-plane actions (what a collector or a dashboard needs).</summary>

@@ -1,19 +1,22 @@
 using System.Text.Json;
 using Amphora.Model;
 using Amphora.Tenancy.Keys;
+using Amphora.Tenancy.Rules;
 using Amphora.Tenancy.Workspaces;
 
 namespace Amphora.Tenancy.State;
 
 /// <summary>
 /// Names and contents of the tenancy objects under <see cref="TenancyStore.Prefix"/> (docs/format/tenancy.md): one JSON
-/// object per workspace and per access key, named by its id. Other names under the prefix are kept as they are (room for
-/// overrides, rule groups and Alertmanager definitions) and not interpreted.
+/// object per workspace, per access key, per rule groups namespace and per Alertmanager definition, named by its id. Other
+/// names under the prefix are kept as they are (room for limits overrides) and not interpreted.
 /// </summary>
 public static class TenancyLayout
 {
     public const string WorkspacesDir = "workspaces/";
     public const string AccessKeysDir = "access-keys/";
+    public const string RuleGroupsNamespacesDir = "rulegroupsnamespaces/";
+    public const string AlertManagerDir = "alertmanager/";
     public const string ProbesDir = "probes/";
     private const string Extension = ".json";
 
@@ -30,11 +33,30 @@ public static class TenancyLayout
         return AccessKeysDir + accessKeyId + Extension;
     }
 
-    /// <summary>What an object is: a workspace, an access key, or something this version does not interpret.</summary>
+    /// <summary>The object of rule groups namespace <paramref name="name"/> of workspace <paramref name="workspaceId"/>
+    /// (the name must satisfy <see cref="RuleValidation.NamespaceName"/>).</summary>
+    public static string RuleGroupsNamespace(string workspaceId, string name) =>
+        RuleGroupsNamespacesDir + WorkspaceIds.Require(workspaceId) + "/" + RuleValidation.RequireNamespaceName(name) + Extension;
+
+    /// <summary>The prefix (relative to the tenancy prefix) of every rule groups namespace of a workspace.</summary>
+    public static string RuleGroupsNamespacesOf(string workspaceId) => RuleGroupsNamespacesDir + WorkspaceIds.Require(workspaceId) + "/";
+
+    /// <summary>The object of the Alertmanager definition of workspace <paramref name="workspaceId"/>.</summary>
+    public static string AlertManagerDefinition(string workspaceId) => AlertManagerDir + WorkspaceIds.Require(workspaceId) + Extension;
+
+    /// <summary>What an object is: a workspace, an access key, a rule groups namespace (id <c>workspace/name</c>), an
+    /// Alertmanager definition (id: the workspace), or something this version does not interpret.</summary>
     internal static (TenancyObjectKind Kind, string Id) Classify(string name)
     {
         if (TryIdUnder(name, WorkspacesDir, out string id)) return (TenancyObjectKind.Workspace, id);
         if (TryIdUnder(name, AccessKeysDir, out id)) return (TenancyObjectKind.AccessKey, id);
+        if (TryIdUnder(name, AlertManagerDir, out id)) return (TenancyObjectKind.AlertManagerDefinition, id);
+        if (name.StartsWith(RuleGroupsNamespacesDir, StringComparison.Ordinal) && name.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            id = name[RuleGroupsNamespacesDir.Length..^Extension.Length];
+            int slash = id.IndexOf('/');
+            if (slash > 0 && slash < id.Length - 1 && id.IndexOf('/', slash + 1) < 0) return (TenancyObjectKind.RuleGroupsNamespace, id);
+        }
         return (TenancyObjectKind.Other, name);
     }
 
@@ -63,6 +85,15 @@ public static class TenancyLayout
                     if (key.Key?.AccessKeyId != id) throw new JsonException($"its accessKeyId is \"{key.Key?.AccessKeyId}\"");
                     if (string.IsNullOrEmpty(key.SealedSecret)) throw new JsonException("it has no sealedSecret");
                     return key;
+                case TenancyObjectKind.RuleGroupsNamespace:
+                    var ns = JsonSerializer.Deserialize<RuleGroupsNamespaceRecord>(content, Json) ?? throw new JsonException("null");
+                    if ($"{ns.WorkspaceId}/{ns.Name}" != id) throw new JsonException($"it is namespace \"{ns.Name}\" of workspace \"{ns.WorkspaceId}\"");
+                    if (RuleValidation.NamespaceName(ns.Name) is { } badName) throw new JsonException(badName);
+                    return ns with { Tags = ns.Tags ?? new Dictionary<string, string>(), Status = ns.Status ?? RuleStatus.Active };
+                case TenancyObjectKind.AlertManagerDefinition:
+                    var am = JsonSerializer.Deserialize<AlertManagerDefinitionRecord>(content, Json) ?? throw new JsonException("null");
+                    if (am.WorkspaceId != id) throw new JsonException($"its workspaceId is \"{am.WorkspaceId}\"");
+                    return am with { Status = am.Status ?? RuleStatus.Active };
                 default:
                     throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a typed tenancy object");
             }
@@ -77,4 +108,4 @@ public static class TenancyLayout
 }
 
 /// <summary>The kinds of tenancy object this version interprets.</summary>
-public enum TenancyObjectKind { Workspace, AccessKey, Other }
+public enum TenancyObjectKind { Workspace, AccessKey, RuleGroupsNamespace, AlertManagerDefinition, Other }

@@ -1,4 +1,5 @@
 using Amphora.Tenancy.Keys;
+using Amphora.Tenancy.Rules;
 using Amphora.Tenancy.Workspaces;
 
 namespace Amphora.Tenancy.State;
@@ -10,8 +11,8 @@ public sealed record TenancyObject(string Name, byte[] Content, string Version);
 public sealed record InvalidTenancyObject(string Name, string Reason);
 
 /// <summary>
-/// Every tenancy object a component knows as of one sync (or its own last write), with the workspaces and access keys
-/// parsed. Immutable: requests read it without a lock, and the store swaps the whole snapshot. <see cref="SyncedAt"/> is
+/// Every tenancy object a component knows as of one sync (or its own last write), with the workspaces, access keys, rule
+/// groups namespaces and Alertmanager definitions parsed. Immutable: requests read it without a lock, and the store swaps the whole snapshot. <see cref="SyncedAt"/> is
 /// when the bucket last answered a full sync (as recorded in the cache file when the state came from there).
 /// </summary>
 public sealed class TenancySnapshot
@@ -21,20 +22,36 @@ public sealed class TenancySnapshot
     private readonly Dictionary<string, object> _parsed;
 
     private TenancySnapshot(IReadOnlyDictionary<string, TenancyObject> objects, Dictionary<string, object> parsed,
-        Dictionary<string, WorkspaceRecord> workspaces, Dictionary<string, StoredAccessKey> keys, List<InvalidTenancyObject> invalid,
-        DateTimeOffset? syncedAt)
+        Dictionary<string, WorkspaceRecord> workspaces, Dictionary<string, StoredAccessKey> keys,
+        Dictionary<string, List<RuleGroupsNamespaceRecord>> namespaces, Dictionary<string, AlertManagerDefinitionRecord> alertManagers,
+        List<InvalidTenancyObject> invalid, DateTimeOffset? syncedAt)
     {
         Objects = objects;
         _parsed = parsed;
         Workspaces = workspaces;
         Keys = keys;
+        foreach (var list in namespaces.Values) list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        _namespaces = namespaces;
+        AlertManagerDefinitions = alertManagers;
         Invalid = invalid;
         SyncedAt = syncedAt;
     }
 
+    private readonly Dictionary<string, List<RuleGroupsNamespaceRecord>> _namespaces;
+
     public IReadOnlyDictionary<string, TenancyObject> Objects { get; }
     public IReadOnlyDictionary<string, WorkspaceRecord> Workspaces { get; }
     internal IReadOnlyDictionary<string, StoredAccessKey> Keys { get; }
+
+    /// <summary>Alertmanager definitions by workspace id.</summary>
+    public IReadOnlyDictionary<string, AlertManagerDefinitionRecord> AlertManagerDefinitions { get; }
+
+    /// <summary>The rule groups namespaces of a workspace, ordered by name (empty when it has none).</summary>
+    public IReadOnlyList<RuleGroupsNamespaceRecord> RuleGroupsNamespaces(string workspaceId) =>
+        _namespaces.TryGetValue(workspaceId, out var list) ? list : [];
+
+    /// <summary>The workspaces that have rule groups namespaces, in no particular order.</summary>
+    public IEnumerable<string> WorkspacesWithRuleGroupsNamespaces => _namespaces.Keys;
     public IReadOnlyList<InvalidTenancyObject> Invalid { get; }
     public DateTimeOffset? SyncedAt { get; }
 
@@ -47,6 +64,8 @@ public sealed class TenancySnapshot
         var parsed = new Dictionary<string, object>(StringComparer.Ordinal);
         var workspaces = new Dictionary<string, WorkspaceRecord>(StringComparer.Ordinal);
         var keys = new Dictionary<string, StoredAccessKey>(StringComparer.Ordinal);
+        var namespaces = new Dictionary<string, List<RuleGroupsNamespaceRecord>>(StringComparer.Ordinal);
+        var alertManagers = new Dictionary<string, AlertManagerDefinitionRecord>(StringComparer.Ordinal);
         var invalid = new List<InvalidTenancyObject>();
         foreach (var (name, o) in objects)
         {
@@ -70,8 +89,14 @@ public sealed class TenancySnapshot
             parsed[name] = value;
             if (value is WorkspaceRecord ws) workspaces[id] = ws;
             else if (value is StoredAccessKey key) keys[id] = key;
+            else if (value is AlertManagerDefinitionRecord am) alertManagers[id] = am;
+            else if (value is RuleGroupsNamespaceRecord ns)
+            {
+                if (!namespaces.TryGetValue(ns.WorkspaceId, out var list)) namespaces[ns.WorkspaceId] = list = [];
+                list.Add(ns);
+            }
         }
-        return new TenancySnapshot(objects, parsed, workspaces, keys, invalid, syncedAt);
+        return new TenancySnapshot(objects, parsed, workspaces, keys, namespaces, alertManagers, invalid, syncedAt);
     }
 
     /// <summary>A copy with one object replaced, or removed when <paramref name="replacement"/> is null.</summary>

@@ -89,6 +89,8 @@ public sealed partial class TenancyStore
     {
         TenancyObjectKind.Workspace => $"workspace {id}",
         TenancyObjectKind.AccessKey => $"access key {id}",
+        TenancyObjectKind.RuleGroupsNamespace => $"rule groups namespace {id}",
+        TenancyObjectKind.AlertManagerDefinition => $"the Alertmanager definition of workspace {id}",
         _ => id,
     };
 

@@ -21,18 +21,9 @@ public sealed partial class TenancyStore
     /// Creates, changes or deletes (when <paramref name="change"/> returns null) workspace <paramref name="workspaceId"/>; see
     /// <see cref="UpdateAsync{T}"/> for races (409) and an unreachable bucket (500).
     /// </summary>
-    public async Task<WorkspaceRecord?> UpdateWorkspaceAsync(string workspaceId, Func<WorkspaceRecord?, WorkspaceRecord?> change,
-        CancellationToken ct = default)
-    {
-        string name = TenancyLayout.Workspace(workspaceId);
-        return await UpdateAsync<WorkspaceRecord>(name, TenancyObjectKind.Workspace, before =>
-        {
-            var after = change(before);
-            if (after is not null && after.WorkspaceId != workspaceId)
-                throw new ArgumentException($"a change of workspace {workspaceId} returned workspace {after.WorkspaceId}", nameof(change));
-            return after;
-        }, ct).ConfigureAwait(false);
-    }
+    public Task<WorkspaceRecord?> UpdateWorkspaceAsync(string workspaceId, Func<WorkspaceRecord?, WorkspaceRecord?> change,
+        CancellationToken ct = default) =>
+        UpdateOneAsync(TenancyLayout.Workspace(workspaceId), TenancyObjectKind.Workspace, change, ws => ws.WorkspaceId == workspaceId, ct);
 
     /// <summary>The access key as of the last sync or own write, or null.</summary>
     internal StoredAccessKey? FindKey(string accessKeyId) => _current.Keys.GetValueOrDefault(accessKeyId);
@@ -47,16 +38,18 @@ public sealed partial class TenancyStore
 
     /// <summary>Creates, changes or deletes (when <paramref name="change"/> returns null) an access key; see
     /// <see cref="UpdateAsync{T}"/>.</summary>
-    internal async Task<StoredAccessKey?> UpdateKeyAsync(string accessKeyId, Func<StoredAccessKey?, StoredAccessKey?> change,
-        CancellationToken ct = default)
-    {
-        string name = TenancyLayout.AccessKey(accessKeyId);
-        return await UpdateAsync<StoredAccessKey>(name, TenancyObjectKind.AccessKey, before =>
+    internal Task<StoredAccessKey?> UpdateKeyAsync(string accessKeyId, Func<StoredAccessKey?, StoredAccessKey?> change,
+        CancellationToken ct = default) =>
+        UpdateOneAsync(TenancyLayout.AccessKey(accessKeyId), TenancyObjectKind.AccessKey, change, k => k.Key.AccessKeyId == accessKeyId, ct);
+
+    /// <summary><see cref="UpdateAsync{T}"/> of one object whose change must return that same object (by its id), or null.</summary>
+    private async Task<T?> UpdateOneAsync<T>(string name, TenancyObjectKind kind, Func<T?, T?> change, Func<T, bool> isSameObject,
+        CancellationToken ct) where T : class =>
+        await UpdateAsync<T>(name, kind, before =>
         {
             var after = change(before);
-            if (after is not null && after.Key.AccessKeyId != accessKeyId)
-                throw new ArgumentException($"a change of access key {accessKeyId} returned key {after.Key.AccessKeyId}", nameof(change));
+            if (after is not null && !isSameObject(after))
+                throw new ArgumentException($"a change of {name} returned another object", nameof(change));
             return after;
         }, ct).ConfigureAwait(false);
-    }
 }

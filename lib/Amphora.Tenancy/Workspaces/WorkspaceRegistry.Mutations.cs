@@ -56,10 +56,11 @@ public sealed partial class WorkspaceRegistry
         }
     }
 
-    /// <summary>Removes the record of a DELETING workspace once its data is gone; nothing happens when it is not DELETING
-    /// (already removed, or never deleted).</summary>
+    /// <summary>Removes the rule groups namespaces, the Alertmanager definition and then the record of a DELETING workspace
+    /// once its data is gone; nothing happens when it is not DELETING (already removed, or never deleted).</summary>
     public async Task CompleteDeletionAsync(string workspaceId, CancellationToken ct = default)
     {
+        if (Find(workspaceId)?.Status == WorkspaceStatusCode.Deleting) await _store.DeleteRulesOfWorkspaceAsync(workspaceId, ct).ConfigureAwait(false);
         await _store.UpdateWorkspaceAsync(workspaceId, ws => ws?.Status == WorkspaceStatusCode.Deleting ? null : ws, ct).ConfigureAwait(false);
     }
 

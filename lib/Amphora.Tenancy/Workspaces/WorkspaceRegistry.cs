@@ -16,8 +16,8 @@ namespace Amphora.Tenancy.Workspaces;
 /// </summary>
 public sealed partial class WorkspaceRegistry : ServiceBase
 {
-    public const int DefaultMaxResults = 100;
-    public const int MaxMaxResults = 1000;
+    public const int DefaultMaxResults = PageTokens.DefaultMaxResults;
+    public const int MaxMaxResults = PageTokens.MaxMaxResults;
 
     private readonly TenancyOptions _options;
     private readonly TenancyStore _store;
@@ -119,26 +119,9 @@ public sealed partial class WorkspaceRegistry : ServiceBase
         Find(workspaceId) ?? throw NotFound(workspaceId);
 
     /// <summary>Workspaces ordered by id, optionally only those whose alias starts with <paramref name="aliasPrefix"/>.</summary>
-    public (IReadOnlyList<WorkspaceRecord> Page, string? NextToken) List(string? aliasPrefix, int? maxResults, string? nextToken)
-    {
-        int max = maxResults ?? DefaultMaxResults;
-        if (max is < 1 or > MaxMaxResults) throw TenancyException.Validation($"maxResults: {max} is outside 1..{MaxMaxResults}");
-        string? after = nextToken is null ? null : PageTokens.Decode(nextToken);
-        var page = new List<WorkspaceRecord>(Math.Min(max, 64));
-        string? next = null;
-        foreach (var ws in All())
-        {
-            if (after is not null && string.CompareOrdinal(ws.WorkspaceId, after) <= 0) continue;
-            if (aliasPrefix is not null && (ws.Alias is null || !ws.Alias.StartsWith(aliasPrefix, StringComparison.Ordinal))) continue;
-            if (page.Count == max)
-            {
-                next = PageTokens.Encode(page[^1].WorkspaceId);
-                break;
-            }
-            page.Add(ws);
-        }
-        return (page, next);
-    }
+    public (IReadOnlyList<WorkspaceRecord> Page, string? NextToken) List(string? aliasPrefix, int? maxResults, string? nextToken) =>
+        PageTokens.Page(All(), static ws => ws.WorkspaceId,
+            ws => aliasPrefix is null || ws.Alias is not null && ws.Alias.StartsWith(aliasPrefix, StringComparison.Ordinal), maxResults, nextToken);
 
     public async Task UpdateAliasAsync(string workspaceId, string? alias, CancellationToken ct = default)
     {
@@ -146,7 +129,7 @@ public sealed partial class WorkspaceRegistry : ServiceBase
         await MutateAsync(workspaceId, ws => ws with { Alias = alias }, requireActive: true, ct).ConfigureAwait(false);
     }
 
-    private static bool SameTags(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string>? b)
+    internal static bool SameTags(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string>? b)
     {
         b ??= new Dictionary<string, string>();
         if (a.Count != b.Count) return false;
@@ -155,7 +138,7 @@ public sealed partial class WorkspaceRegistry : ServiceBase
         return true;
     }
 
-    private static DateTimeOffset TruncateToMillis(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+    internal static DateTimeOffset TruncateToMillis(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
 
     internal static TenancyException NotFound(string workspaceId) =>
         new(TenancyErrorKind.NotFound, $"workspace {workspaceId} not found");

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Amphora.Tenancy.Rules;
+
+/// <summary>
+/// Checks an Alertmanager definition in AMP's form (<c>alertmanager_config: |</c> the Alertmanager configuration,
+/// <c>template_files:</c> a mapping of file names to template texts) with the real Alertmanager's <c>amtool check-config</c>:
+/// the configuration and its templates are written to a fresh temporary directory (so <c>templates:</c> entries naming a
+/// template file resolve beside it), amtool runs there with a timeout, and the directory is removed. No lock is held; the
+/// caller stores the definition only after this returns. A refused configuration is a 400 with amtool's message; without
+/// amtool on this component the check is refused with 503 naming the tool and its package, and nothing is stored.
+/// </summary>
+public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = null)
+{
+    public const string ConfigFileName = "alertmanager.yml";
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
+
+    /// <summary>The parts of an AMP Alertmanager definition.</summary>
+    public sealed record Definition(string AlertmanagerConfig, IReadOnlyDictionary<string, string> TemplateFiles);
+
+    /// <summary>Reads AMP's definition YAML (400 naming the line when it is not one) and has amtool check it.</summary>
+    public async Task<Definition> CheckAsync(byte[]? data, CancellationToken ct)
+    {
+        var definition = Parse(RuleValidation.DataText(data, "Alertmanager definition"));
+        string amtool = Locate();
+        string dir = Path.Combine(Path.GetTempPath(), "amphora-amtool-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, ConfigFileName), definition.AlertmanagerConfig, ct).ConfigureAwait(false);
+            foreach (var (name, text) in definition.TemplateFiles)
+                await File.WriteAllTextAsync(Path.Combine(dir, name), text, ct).ConfigureAwait(false);
+            var (exitCode, output) = await RunAsync(amtool, dir, ct).ConfigureAwait(false);
+            if (exitCode != 0)
+                throw TenancyException.Validation("data: alertmanager_config: amtool check-config refused it: " + Summary(output, dir));
+            return definition;
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>AMP's wrapper: a mapping with <c>alertmanager_config</c> (a string, required) and <c>template_files</c>
+    /// (file name → text, optional), nothing else.</summary>
+    public static Definition Parse(string text)
+    {
+        YamlMappingNode root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode m)
+                throw Invalid(1, "an Alertmanager definition is one YAML mapping with alertmanager_config and optional template_files");
+            root = m;
+        }
+        catch (YamlException e)
+        {
+            throw Invalid((int)e.Start.Line, "invalid YAML: " + (e.InnerException?.Message ?? e.Message));
+        }
+        string? config = null;
+        var templates = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in root.Children)
+        {
+            string key = k is YamlScalarNode s ? s.Value ?? "" : "";
+            switch (key)
+            {
+                case "alertmanager_config":
+                    config = v is YamlScalarNode c ? c.Value : throw Invalid(Line(v), "alertmanager_config: must be a string holding the Alertmanager configuration (alertmanager_config: |)");
+                    break;
+                case "template_files":
+                    if (v is not YamlMappingNode files) throw Invalid(Line(v), "template_files: must be a mapping of file names to template texts");
+                    foreach (var (fk, fv) in files.Children)
+                    {
+                        string name = fk is YamlScalarNode n ? n.Value ?? "" : "";
+                        if (TemplateFileName(name) is { } problem) throw Invalid(Line(fk), "template_files: " + problem);
+                        templates[name] = fv is YamlScalarNode t ? t.Value ?? "" : throw Invalid(Line(fv), $"template_files: {name}: must be a string");
+                    }
+                    break;
+                default:
+                    throw Invalid(Line(k), $"field {key} is not allowed in an Alertmanager definition (allowed: alertmanager_config, template_files)");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(config)) throw Invalid(Line(root), "alertmanager_config: the Alertmanager configuration is required");
+        return new Definition(config, templates);
+    }
+
+    private static string? TemplateFileName(string name)
+    {
+        if (name.Length is 0 or > 255) return "a template file name must be 1 to 255 characters";
+        if (name is "." or ".." || name == ConfigFileName) return $"\"{name}\" cannot be a template file name";
+        foreach (char c in name)
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '.' or '_'))
+                return $"\"{name}\": a template file name may contain only ASCII letters, digits, '-', '.' and '_'";
+        return null;
+    }
+
+    /// <summary>The amtool to run: the configured path, else the first on the PATH; 503 when there is none.</summary>
+    private string Locate()
+    {
+        if (amtoolPath is not null)
+            return File.Exists(amtoolPath) ? amtoolPath : throw Missing($"{amtoolPath} does not exist");
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, "amtool");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw Missing("it is not on the PATH");
+    }
+
+    private static TenancyException Missing(string why) => new(TenancyErrorKind.ServiceUnavailable,
+        $"cannot check the Alertmanager definition: amtool, the Alertmanager's checker (Debian package prometheus-alertmanager), is not installed on this component ({why}); nothing was stored");
+
+    private async Task<(int ExitCode, string Output)> RunAsync(string amtool, string dir, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo(amtool)
+        {
+            WorkingDirectory = dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("check-config");
+        psi.ArgumentList.Add(ConfigFileName);
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw Missing("it could not be started");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw Missing(e.Message);
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(_timeout);
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                if (ct.IsCancellationRequested) throw;
+                throw new TenancyException(TenancyErrorKind.ServiceUnavailable,
+                    $"cannot check the Alertmanager definition: amtool check-config did not finish in {_timeout.TotalSeconds:0}s; nothing was stored");
+            }
+            return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
+        }
+    }
+
+    /// <summary>amtool's reason (<c>Checking 'alertmanager.yml'  FAILED: reason</c>), without the temporary directory.</summary>
+    private static string Summary(string output, string dir)
+    {
+        output = output.Replace(dir + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+        int failed = output.IndexOf("FAILED:", StringComparison.Ordinal);
+        if (failed >= 0)
+        {
+            int end = output.IndexOf('\n', failed);
+            return output[(failed + "FAILED:".Length)..(end < 0 ? output.Length : end)].Trim();
+        }
+        return string.Join(' ', output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static int Line(YamlNode n) => (int)n.Start.Line;
+
+    private static TenancyException Invalid(int line, string message) =>
+        TenancyException.Validation($"data: invalid Alertmanager definition: line {line}: {message}");
+}

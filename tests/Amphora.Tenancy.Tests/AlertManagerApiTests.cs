@@ -1,0 +1,150 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Amphora.Tenancy.Keys;
+using Amphora.Testing;
+
+namespace Amphora.Tenancy.Tests;
+
+/// <summary>
+/// AMP's Alertmanager definition API over a real Kestrel, each definition checked by the real Alertmanager's
+/// <c>amtool check-config</c> (Debian's prometheus-alertmanager; ./test.sh installs it, and a missing amtool fails these tests).
+/// </summary>
+public sealed class AlertManagerApiTests : IAsyncLifetime
+{
+    internal const string Definition = """
+        template_files:
+          default_template: |
+            {{ define "custom.title" }}[{{ .Status }}] {{ .CommonLabels.alertname }}{{ end }}
+        alertmanager_config: |
+          templates:
+            - default_template
+          route:
+            receiver: hook
+            group_by: [alertname]
+          receivers:
+            - name: hook
+              webhook_configs:
+                - url: http://127.0.0.1:9/hook
+        """;
+
+    private AdminApi _api = null!;
+    private TenancyFixture _f => _api.F;
+    private string _ws => _api.Workspace;
+    private string Path => $"/workspaces/{_ws}/alertmanager/definition";
+
+    public async Task InitializeAsync()
+    {
+        DebianTool.Run("amtool", "prometheus-alertmanager", TimeSpan.FromSeconds(30), "--version");
+        _api = await AdminApi.StartAsync("alerts");
+    }
+
+    public async Task DisposeAsync() => await _api.DisposeAsync();
+
+    private static string Body(string definition) => $$"""{"data":"{{RulesApiTests.B64(definition)}}"}""";
+
+    private Task<(HttpStatusCode Status, System.Text.Json.JsonElement Body, HttpResponseMessage Response)> Send(HttpMethod method, string path,
+        string? json = null, AuthenticationHeaderValue? auth = null) => _api.Send(method, path, json, auth);
+
+    [Fact]
+    public async Task A_definition_is_created_described_replaced_and_deleted()
+    {
+        var (status, created, _) = await Send(HttpMethod.Post, Path, Body(Definition));
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("ACTIVE", created.GetProperty("status").GetProperty("statusCode").GetString());
+
+        var (describeStatus, described, _) = await Send(HttpMethod.Get, Path);
+        Assert.Equal(HttpStatusCode.OK, describeStatus);
+        var am = described.GetProperty("alertManagerDefinition");
+        Assert.Equal(Definition, Encoding.UTF8.GetString(Convert.FromBase64String(am.GetProperty("data").GetString()!)));
+        Assert.Equal("ACTIVE", am.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.True(am.GetProperty("createdAt").GetDouble() > 1.7e9);
+        Assert.True(am.GetProperty("modifiedAt").GetDouble() >= am.GetProperty("createdAt").GetDouble());
+
+        string replaced = Definition.Replace("group_by: [alertname]", "group_by: [alertname, job]", StringComparison.Ordinal);
+        var (putStatus, put, _) = await Send(HttpMethod.Put, Path, Body(replaced));
+        Assert.Equal(HttpStatusCode.Accepted, putStatus);
+        Assert.Equal("ACTIVE", put.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.Equal(replaced, Encoding.UTF8.GetString(_f.Rules.DescribeAlertManagerDefinition(_ws).Data));
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(HttpMethod.Delete, Path)).Status);
+        var (goneStatus, _, goneResponse) = await Send(HttpMethod.Get, Path);
+        Assert.Equal(HttpStatusCode.NotFound, goneStatus);
+        Assert.Equal("ResourceNotFoundException", goneResponse.Headers.GetValues("x-amzn-ErrorType").Single());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Delete, Path)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Put, Path, Body(Definition))).Status);
+    }
+
+    [Fact]
+    public async Task A_second_definition_is_a_conflict_unless_the_call_is_a_retry_with_the_same_client_token()
+    {
+        string body = $$"""{"data":"{{RulesApiTests.B64(Definition)}}","clientToken":"c1"}""";
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(HttpMethod.Post, Path, body)).Status);
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(HttpMethod.Post, Path, body)).Status);
+        var (status, conflict, _) = await Send(HttpMethod.Post, Path, Body(Definition));
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("already has an Alertmanager definition", conflict.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    // amtool's own verdicts
+    [InlineData("alertmanager_config: |\n  route:\n    receiver: missing\n  receivers:\n    - name: hook\n", "amtool check-config refused it: undefined receiver \"missing\" used in route")]
+    [InlineData("alertmanager_config: |\n  route:\n    receiver: hook\n    group_wait: soon\n  receivers:\n    - name: hook\n", "amtool check-config refused it")]
+    [InlineData("template_files:\n  t: '{{ define \"x\" }}'\nalertmanager_config: |\n  templates: [t]\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n", "amtool check-config refused it")]
+    // AMP's wrapper
+    [InlineData("route:\n  receiver: hook\nreceivers:\n  - name: hook\n", "field route is not allowed in an Alertmanager definition")]
+    [InlineData("template_files: {}\n", "alertmanager_config: the Alertmanager configuration is required")]
+    [InlineData("template_files:\n  ../escape: x\nalertmanager_config: x\n", "template_files: \"../escape\"")]
+    [InlineData("alertmanager_config: [1]\n", "line 1: alertmanager_config: must be a string")]
+    public async Task An_invalid_definition_is_a_400_with_the_reason_and_changes_nothing(string definition, string expected)
+    {
+        var (status, body, response) = await Send(HttpMethod.Post, Path, Body(definition));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("ValidationException", response.Headers.GetValues("x-amzn-ErrorType").Single());
+        Assert.Contains(expected, body.GetProperty("message").GetString());
+        Assert.DoesNotContain(System.IO.Path.GetTempPath(), body.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, Path)).Status);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(HttpMethod.Post, Path, Body(Definition))).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Put, Path, Body(definition))).Status);
+        Assert.Equal(Definition, Encoding.UTF8.GetString(_f.Rules.DescribeAlertManagerDefinition(_ws).Data));
+    }
+
+    [Fact]
+    public async Task Without_amtool_a_definition_is_refused_with_503_naming_the_tool_and_nothing_is_stored()
+    {
+        await using var api = await AdminApi.StartAsync("x", o => o.AmtoolPath = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "no-such-dir", "amtool"));
+        var (status, body, response) = await api.Send(HttpMethod.Post, $"/workspaces/{api.Workspace}/alertmanager/definition", Body(Definition));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("ServiceUnavailableException", response.Headers.GetValues("x-amzn-ErrorType").Single());
+        Assert.Contains("amtool", body.GetProperty("message").GetString());
+        Assert.Contains("prometheus-alertmanager", body.GetProperty("message").GetString());
+        Assert.Null(api.F.Store.FindAlertManagerDefinition(api.Workspace));
+    }
+
+    [Fact]
+    public async Task Each_operation_needs_its_action()
+    {
+        var key = _f.Keys.Create(_ws, [ApsActions.DescribeAlertManagerDefinition]);
+        var auth = Http.Basic(key.Key.AccessKeyId, key.SecretAccessKey);
+        var (status, body, _) = await Send(HttpMethod.Post, Path, Body(Definition), auth);
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Contains(ApsActions.CreateAlertManagerDefinition, body.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, Path, auth: auth)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Put, Path, Body(Definition), auth)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Delete, Path, auth: auth)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/workspaces/{_ws}/rulegroupsnamespaces", auth: auth)).Status);
+    }
+
+    [Fact]
+    public async Task The_loading_component_can_record_a_failure_on_the_definition_it_loaded()
+    {
+        var created = await _f.Rules.CreateAlertManagerDefinitionAsync(_ws, Encoding.UTF8.GetBytes(Definition), null);
+        var failed = new Amphora.Tenancy.Rules.RuleStatus(Amphora.Tenancy.Rules.RuleStatusCode.CreationFailed, "alertmanager exited with status 1");
+        Assert.True(await _f.Rules.SetAlertManagerStatusAsync(_ws, created.ModifiedAt, failed));
+        var status = (await Send(HttpMethod.Get, Path)).Body.GetProperty("alertManagerDefinition").GetProperty("status");
+        Assert.Equal("CREATION_FAILED", status.GetProperty("statusCode").GetString());
+        Assert.Equal("alertmanager exited with status 1", status.GetProperty("statusReason").GetString());
+        Assert.False(await _f.Rules.SetAlertManagerStatusAsync(_ws, created.ModifiedAt.AddSeconds(-1), Amphora.Tenancy.Rules.RuleStatus.Active));
+    }
+}
