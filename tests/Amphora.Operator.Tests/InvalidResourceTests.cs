@@ -132,10 +132,15 @@ public sealed class InvalidResourceTests(OperatorEnvironment env)
         }));
         var rules = await env.Client.WaitConditionAsync<V1Alpha1RuleGroupsNamespace>(ns, V1Alpha1RuleGroupsNamespace.Plural, "rules", Conditions.Valid);
         await env.Client.WaitConditionAsync<V1Alpha1RuleGroupsNamespace>(ns, V1Alpha1RuleGroupsNamespace.Plural, "rules", Conditions.WorkspaceReady);
-        // Stored when Amphora's control plane serves rule groups namespaces; until then a condition says it does not.
+        // Amphora's control plane serves rule groups namespaces: the file is stored in the workspace, as given.
         var stored = await WaitStoredDecidedAsync(ns, "rules");
-        if (stored.Status == "False") Assert.Equal("NotSupportedByControlPlane", stored.Reason);
-        Assert.NotNull(rules.Status!.WorkspaceId ?? (await env.Client.GetAsync<V1Alpha1RuleGroupsNamespace>(ns, V1Alpha1RuleGroupsNamespace.Plural, "rules"))!.Status!.WorkspaceId);
+        Assert.True(stored.Status == "True", $"Stored is {stored.Status}: {stored.Reason}: {stored.Message}");
+        string? workspaceId = rules.Status!.WorkspaceId ?? (await env.Client.GetAsync<V1Alpha1RuleGroupsNamespace>(ns, V1Alpha1RuleGroupsNamespace.Plural, "rules"))!.Status!.WorkspaceId;
+        Assert.NotNull(workspaceId);
+        var (status, body) = await env.AmphoraGetAsync($"/workspaces/{workspaceId}/rulegroupsnamespaces/rules");
+        Assert.Equal(200, status);
+        string data = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(body!["ruleGroupsNamespace"]!["data"]!.GetValue<string>()));
+        Assert.Contains("record: job:up:sum", data);
     }
 
     private async Task<Condition> WaitStoredDecidedAsync(string ns, string name)

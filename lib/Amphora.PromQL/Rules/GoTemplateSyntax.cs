@@ -5,11 +5,28 @@ namespace Amphora.PromQL.Rules;
 /// <c>{{ action }}</c> closed (strings, raw strings, character constants and <c>/* comments */</c> inside an action
 /// skipped; <c>{{-</c> and <c>-}}</c> trim markers), parentheses balanced within an action, no empty action, and the
 /// control structures (<c>if</c>, <c>range</c>, <c>with</c>, <c>define</c>, <c>block</c> … <c>else</c> … <c>end</c>)
-/// nested properly. It does not know the functions or check their arguments: that is for the template engine that renders
-/// them. Messages follow Go's (<c>unclosed action</c>, <c>unexpected {{end}}</c>).
+/// nested properly, and every function named one that Prometheus 2.42 gives its alert templates (<see cref="Functions"/>).
+/// It does not check the functions' arguments: that is for the template engine that renders them. Messages follow Go's
+/// (<c>unclosed action</c>, <c>unexpected {{end}}</c>, <c>function "x" not defined</c>).
 /// </summary>
 public static class GoTemplateSyntax
 {
+    /// <summary>The functions of an alert template: Go's text/template built-ins and Prometheus 2.42's template functions.</summary>
+    public static readonly IReadOnlySet<string> Functions = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "and", "or", "not", "len", "index", "slice", "print", "printf", "println", "html", "js", "urlquery", "call",
+        "eq", "ne", "lt", "le", "gt", "ge",
+        "query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml", "match", "title", "toUpper",
+        "toLower", "graphLink", "tableLink", "sortByLabel", "humanize", "humanize1024", "humanizeDuration",
+        "humanizePercentage", "humanizeTimestamp", "toTime", "pathPrefix", "externalURL", "parseDuration", "stripPort",
+        "stripDomain",
+    };
+
+    private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
+    {
+        "if", "else", "end", "range", "with", "define", "block", "template", "break", "continue", "nil", "true", "false",
+    };
+
     /// <summary>Null when <paramref name="text"/> is a well-formed template, else what is wrong (with its 1-based line).</summary>
     public static string? Check(string text)
     {
@@ -66,7 +83,7 @@ public static class GoTemplateSyntax
                 int bodyEnd = p > from && text[p - 1] == '-' && p - 1 > from && IsSpace(text[p - 2]) ? p - 1 : p; // right trim marker
                 string body = text[from..bodyEnd].Trim();
                 if (depth > 0) return (0, "unclosed left paren");
-                return (p + 2, Structure(body, open));
+                return (p + 2, Structure(body, open) ?? UnknownFunction(body));
             }
             p++;
         }
@@ -98,6 +115,40 @@ public static class GoTemplateSyntax
             default:
                 return null;
         }
+    }
+
+    /// <summary>The first identifier in function position that is not a known function, as Go's "function not defined".</summary>
+    private static string? UnknownFunction(string body)
+    {
+        int i = 0;
+        while (i < body.Length)
+        {
+            char c = body[i];
+            if (c is '"' or '`' or '\'')
+            {
+                i = EndOfQuoted(body, i) + 1;
+                if (i == 0) return null; // unterminated: reported by the scan
+                continue;
+            }
+            int start = i;
+            if (c is '$' or '.' || char.IsAsciiDigit(c))
+            {
+                // A variable ($x), a field chain (.a.b) or a number: none of it names a function.
+                i++;
+                while (i < body.Length && (char.IsAsciiLetterOrDigit(body[i]) || body[i] is '_' or '.')) i++;
+                continue;
+            }
+            if (char.IsAsciiLetter(c) || c == '_')
+            {
+                while (i < body.Length && (char.IsAsciiLetterOrDigit(body[i]) || body[i] == '_')) i++;
+                string name = body[start..i];
+                if (!Keywords.Contains(name) && !Functions.Contains(name)) return $"function \"{name}\" not defined";
+                while (i < body.Length && (char.IsAsciiLetterOrDigit(body[i]) || body[i] is '_' or '.')) i++; // a method chain: f.x
+                continue;
+            }
+            i++;
+        }
+        return null;
     }
 
     /// <summary>The index of the quote closing the string, raw string or character constant that starts at <paramref name="p"/>, or -1.</summary>

@@ -17,9 +17,11 @@ public sealed class GoTemplateSyntaxTests
     [InlineData("{{ \"}}\" }} and {{ `raw }}` }} and {{ '}' }}")]
     [InlineData("{{/* a comment with }} inside */}}")]
     [InlineData("{{- /* trimmed comment */ -}}")]
-    [InlineData("{{ printf \"%.2f\" (mul $value 100.0) }}%")]
+    [InlineData("{{ printf \"%.2f\" (index $labels \"ratio\") }}%")]
     [InlineData("{{ $x := 1 }}{{ $x }}")]
     [InlineData("a single { and } are text")]
+    [InlineData("{{ humanizeDuration (parseDuration \"1h\") }} {{ stripPort \"a:1\" }} {{ reReplaceAll \"a\" \"b\" $labels.x }}")]
+    [InlineData("{{ with query \"up\" }}{{ . | first | value | humanize1024 }}{{ end }} {{ 1e3 }} {{ -1 }} {{ nil }}")]
     public void Well_formed_templates_pass(string template) => Assert.Null(GoTemplateSyntax.Check(template));
 
     [Theory]
@@ -37,6 +39,9 @@ public sealed class GoTemplateSyntaxTests
     [InlineData("{{ (len $labels }}", "unclosed left paren")]
     [InlineData("{{ len $labels) }}", "unexpected right paren")]
     [InlineData("{{/* never closed }}", "unclosed comment")]
+    [InlineData("{{ nosuch $value }}", "function \"nosuch\" not defined")]
+    [InlineData("{{ $value | toDuration }}", "function \"toDuration\" not defined")]
+    [InlineData("{{ if (upper $x) }}{{ end }}", "function \"upper\" not defined")]
     public void Malformed_templates_are_refused_with_Go_s_wording(string template, string expected) =>
         Assert.Contains(expected, GoTemplateSyntax.Check(template));
 }

@@ -102,6 +102,7 @@ public sealed class RuleFileParserTests
     [InlineData("groups:\n  - name: a\n    rules:\n      - alert: x\n        expr: up\n        annotations:\n          s: '{{ $labels.job '", 7, "a", 1, "annotations: s: invalid template: line 1: unclosed action")]
     [InlineData("groups:\n  - name: a\n    rules:\n      - alert: x\n        expr: up\n        annotations:\n          s: '{{ if $value }}x'", 7, "a", 1, "has no {{end}}")]
     [InlineData("groups:\n  - name: a\n    rules:\n      - alert: x\n        expr: up\n        labels:\n          s: 'x{{ end }}'", 7, "a", 1, "labels: s: invalid template: line 1: unexpected {{end}}")]
+    [InlineData("groups:\n  - name: a\n    rules:\n      - alert: x\n        expr: up\n        annotations:\n          s: '{{ $value | nosuch }}'", 7, "a", 1, "annotations: s: invalid template: line 1: function \"nosuch\" not defined")]
     public void An_invalid_file_is_refused_naming_line_group_and_rule(string text, int line, string? group, int? rule, string detail)
     {
         var e = Assert.Throws<RuleFileException>(() => RuleFileParser.Parse(text));
