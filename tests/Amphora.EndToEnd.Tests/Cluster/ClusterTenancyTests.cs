@@ -15,8 +15,9 @@ namespace Amphora.EndToEnd.Tests.Cluster;
 /// One tenancy for a whole cluster: 3 ingesters, 2 distributors, a querier and a compactor as separate processes, each with
 /// its own data dir, sharing only the bucket (a directory, or s3rver), the master key and the admin key file. A workspace
 /// and a key created through distributor A work through distributor B and the querier within one sync interval; a disabled
-/// key is refused everywhere within one interval; a configuration change is seen everywhere; a deleted workspace is
-/// removed by the compactor from the bucket and then answers 404 on every component.
+/// key is refused everywhere within one interval; a configuration change, a rule groups namespace and an Alertmanager
+/// definition are seen everywhere; a deleted workspace is removed by the compactor from the bucket (its namespaces and
+/// definition with it) and then answers 404 on every component.
 /// </summary>
 public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3ServerFixture>, IDisposable
 {
@@ -103,6 +104,29 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
                 Within, $"{p.BaseAddress} sees the new retention");
         }
 
+        // A rule groups namespace made through distributor A and an Alertmanager definition made through the querier (checked
+        // by its amtool) are described by every component; a bad rule file is refused with the place named.
+        const string rules = "groups:\n  - name: g\n    rules:\n      - record: job:tenancy_e2e:sum\n        expr: sum by (job) (tenancy_e2e)\n";
+        const string definition = "alertmanager_config: |\n  route:\n    receiver: r\n  receivers:\n    - name: r\n";
+        var (createdRules, createdRulesBody) = await a.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/rulegroupsnamespaces", admin,
+            Json(new JsonObject { ["name"] = "e2e", ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(rules)) }));
+        Assert.True(createdRules == HttpStatusCode.Accepted, $"{createdRules} {createdRulesBody}");
+        var (createdAm, createdAmBody) = await q.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/alertmanager/definition", admin,
+            Json(new JsonObject { ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(definition)) }));
+        Assert.True(createdAm == HttpStatusCode.Accepted, $"{createdAm} {createdAmBody}");
+        var (refused, refusedBody) = await b.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/rulegroupsnamespaces", admin,
+            Json(new JsonObject { ["name"] = "bad", ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(rules.Replace("sum by", "sum(by", StringComparison.Ordinal))) }));
+        Assert.True(refused == HttpStatusCode.BadRequest, $"{refused} {refusedBody}");
+        Assert.StartsWith("data: invalid rule file: line 5: group \"g\", rule 1", JsonNode.Parse(refusedBody)!["message"]!.GetValue<string>());
+        foreach (var p in http)
+        {
+            using var c = new AccessClient(p.BaseAddress);
+            await Eventually.BodyAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/rulegroupsnamespaces/e2e", admin),
+                "\"name\":\"e2e\"", Within, $"{p.BaseAddress} describes the rule groups namespace");
+            await Eventually.BodyAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/alertmanager/definition", admin),
+                "\"alertManagerDefinition\"", Within, $"{p.BaseAddress} describes the Alertmanager definition");
+        }
+
         // Disabled through the querier: refused for writes through both distributors and for queries, within one interval.
         var (disabled, disabledBody) = await q.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/keys/{key.Id}/disable", admin);
         Assert.True(disabled == HttpStatusCode.OK, $"{disabled} {disabledBody}");
@@ -125,6 +149,8 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(ws, StringComparison.Ordinal));
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(key.Id, StringComparison.Ordinal));
     }
+
+    private static StringContent Json(JsonObject body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
     private AmphoraProcess Start(string[] args)
     {
