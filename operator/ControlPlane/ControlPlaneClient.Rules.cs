@@ -33,10 +33,11 @@ public sealed partial class ControlPlaneClient
         }
     }
 
-    /// <summary>PutAlertManagerDefinition, or CreateAlertManagerDefinition when the workspace has none yet.</summary>
-    public async Task PutAlertManagerDefinitionAsync(string workspaceId, string data, CancellationToken ct)
+    /// <summary>PutAlertManagerDefinition, or CreateAlertManagerDefinition when the workspace has none yet. <paramref name="config"/>
+    /// is an Alertmanager configuration (alertmanager.yml); it is sent in AMP's definition form (<see cref="AmpDefinition"/>).</summary>
+    public async Task PutAlertManagerDefinitionAsync(string workspaceId, string config, CancellationToken ct)
     {
-        var body = new JsonObject { ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(data)) };
+        var body = new JsonObject { ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(AmpDefinition(config))) };
         try
         {
             await SendAsync(HttpMethod.Put, $"/workspaces/{Esc(workspaceId)}/alertmanager/definition", body, ct);
@@ -45,6 +46,18 @@ public sealed partial class ControlPlaneClient
         {
             await SendAsync(HttpMethod.Post, $"/workspaces/{Esc(workspaceId)}/alertmanager/definition", body.DeepClone(), ct);
         }
+    }
+
+    /// <summary>
+    /// AMP's Alertmanager definition YAML holding <paramref name="config"/> as its <c>alertmanager_config</c>: a literal block
+    /// with an explicit indentation of two, so the text comes back as written whatever its own indentation (line endings as
+    /// \n, one final newline).
+    /// </summary>
+    public static string AmpDefinition(string config)
+    {
+        var sb = new StringBuilder("alertmanager_config: |2\n");
+        foreach (string line in config.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')) sb.Append("  ").Append(line).Append('\n');
+        return sb.ToString();
     }
 
     public async Task DeleteAlertManagerDefinitionAsync(string workspaceId, CancellationToken ct)

@@ -106,7 +106,7 @@ public sealed class InvalidResourceTests(OperatorEnvironment env)
         }));
         var rules = await env.Client.WaitConditionAsync<V1Alpha1RuleGroupsNamespace>(ns, V1Alpha1RuleGroupsNamespace.Plural, "bad-rules", Conditions.Valid, "False");
         string message = Resources.ConditionOf(rules, Conditions.Valid)!.Message;
-        Assert.Contains("spec.data: line 7: group \"g\", rule 2: expr:", message);
+        Assert.Contains("spec.data: line 7: group \"g\", rule 2 (alert \"Broken\"): could not parse expression:", message);
         await env.Client.CreateAsync(ns, V1Alpha1AlertManagerDefinition.Plural, Resources.Object("AlertManagerDefinition", "bad-am", new JsonObject
         {
             ["workspaceRef"] = new JsonObject { ["name"] = "ws" },
@@ -143,12 +143,38 @@ public sealed class InvalidResourceTests(OperatorEnvironment env)
         Assert.Contains("record: job:up:sum", data);
     }
 
-    private async Task<Condition> WaitStoredDecidedAsync(string ns, string name)
+    [SkippableFact]
+    public async Task A_valid_Alertmanager_configuration_is_stored_as_AMP_s_definition()
+    {
+        env.RequireAssets();
+        string ns = await env.NewNamespaceAsync();
+        using var op = await env.StartOperatorAsync(ns, "op-am");
+        await env.Client.CreateAsync(ns, V1Alpha1Workspace.Plural, Resources.Workspace("ws", new JsonObject()));
+        const string config = "route:\n  receiver: hook\n  group_by: [alertname]\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: http://127.0.0.1:9/hook\n";
+        await env.Client.CreateAsync(ns, V1Alpha1AlertManagerDefinition.Plural, Resources.Object("AlertManagerDefinition", "am", new JsonObject
+        {
+            ["workspaceRef"] = new JsonObject { ["name"] = "ws" },
+            ["data"] = config,
+        }));
+        var stored = await WaitStoredDecidedAsync<V1Alpha1AlertManagerDefinition>(ns, V1Alpha1AlertManagerDefinition.Plural, "am");
+        Assert.True(stored.Status == "True", $"Stored is {stored.Status}: {stored.Reason}: {stored.Message}");
+        var am = await env.Client.GetAsync<V1Alpha1AlertManagerDefinition>(ns, V1Alpha1AlertManagerDefinition.Plural, "am");
+        var (status, body) = await env.AmphoraGetAsync($"/workspaces/{am!.Status!.WorkspaceId}/alertmanager/definition");
+        Assert.Equal(200, status);
+        string data = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(body!["alertManagerDefinition"]!["data"]!.GetValue<string>()));
+        Assert.StartsWith("alertmanager_config: |", data);
+        Assert.Contains("      - url: http://127.0.0.1:9/hook", data);
+    }
+
+    private Task<Condition> WaitStoredDecidedAsync(string ns, string name) =>
+        WaitStoredDecidedAsync<V1Alpha1RuleGroupsNamespace>(ns, V1Alpha1RuleGroupsNamespace.Plural, name);
+
+    private async Task<Condition> WaitStoredDecidedAsync<T>(string ns, string plural, string name) where T : class, IWorkspaceDependent
     {
         Condition? stored = null;
         await Eventually.HoldsAsync(async () =>
         {
-            var r = await env.Client.GetAsync<V1Alpha1RuleGroupsNamespace>(ns, V1Alpha1RuleGroupsNamespace.Plural, name);
+            var r = await env.Client.GetAsync<T>(ns, plural, name);
             stored = r is null ? null : Resources.ConditionOf(r, Conditions.Stored);
             return stored is not null;
         }, () => "the Stored condition");

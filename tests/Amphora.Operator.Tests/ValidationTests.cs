@@ -8,15 +8,15 @@ namespace Amphora.Operator.Tests;
 public sealed class ValidationTests
 {
     [Theory]
-    [InlineData("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: sum(\n", 5, "expr:")]
-    [InlineData("groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n", 4, "used by another group")]
-    [InlineData("groups:\n  - name: g\n    interval: often\n    rules: []\n", 3, "interval \"often\" is not a duration")]
-    [InlineData("groups:\n  - name: g\n    rules:\n      - expr: up\n", 4, "exactly one of record and alert")]
-    [InlineData("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: later\n", 6, "for \"later\" is not a duration")]
+    [InlineData("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: sum(\n", 5, "group \"g\", rule 1 (record \"a\"): could not parse expression:")]
+    [InlineData("groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n", 4, "the group name is repeated")]
+    [InlineData("groups:\n  - name: g\n    interval: often\n    rules: []\n", 3, "interval: \"often\" is not a valid duration")]
+    [InlineData("groups:\n  - name: g\n    rules:\n      - expr: up\n", 4, "one of 'record' or 'alert' must be set")]
+    [InlineData("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: later\n", 6, "for: \"later\" is not a valid duration")]
     [InlineData("groups:\n  - name: g\n    rules:\n      - record: 1bad\n        expr: up\n", 4, "not a valid metric name")]
     [InlineData("groups:\n  - name: g\n    rulez: []\n", 3, "field rulez is not allowed")]
     [InlineData("groups:\n  - name: g\n    rules: [\n", 4, "invalid YAML")]
-    [InlineData("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        labels: {0bad: x}\n", 6, "not a valid label name")]
+    [InlineData("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        labels: {0bad: x}\n", 6, "invalid label name \"0bad\"")]
     public void A_broken_rule_file_is_reported_at_its_line(string file, int line, string message)
     {
         var problem = RuleFileValidator.Validate(file);
@@ -30,6 +30,20 @@ public sealed class ValidationTests
         Assert.Null(RuleFileValidator.Validate(
             "groups:\n  - name: g\n    interval: 1m\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n" +
             "      - alert: Down\n        expr: up == 0\n        for: 5m\n        labels: {severity: page}\n        annotations: {summary: x}\n"));
+
+    [Theory]
+    [InlineData("route:\n  receiver: r\nreceivers:\n  - name: r\n")]
+    [InlineData("  # indented first line: an explicit indentation keeps it\nroute: {receiver: r}\r\nreceivers: [{name: r}]")]
+    [InlineData("global:\n  resolve_timeout: 5m\n\nroute:\n  receiver: 'a: b'\n")]
+    public void An_Alertmanager_configuration_is_sent_as_AMP_s_definition_and_comes_back_as_written(string config)
+    {
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        stream.Load(new StringReader(Amphora.Operator.ControlPlane.ControlPlaneClient.AmpDefinition(config)));
+        var root = (YamlDotNet.RepresentationModel.YamlMappingNode)stream.Documents[0].RootNode;
+        Assert.Single(root.Children);
+        var value = (YamlDotNet.RepresentationModel.YamlScalarNode)root.Children[new YamlDotNet.RepresentationModel.YamlScalarNode("alertmanager_config")];
+        Assert.Equal(config.ReplaceLineEndings("\n").TrimEnd('\n') + "\n", value.Value);
+    }
 
     [Fact]
     public void The_collector_configuration_adds_remote_write_with_the_mounted_key_and_a_default_interval()

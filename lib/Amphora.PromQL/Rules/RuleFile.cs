@@ -49,6 +49,10 @@ public sealed class RuleFileException(int line, string? group, int? rule, string
     public string? RuleName { get; } = ruleName;
     public string Detail { get; } = detail;
 
+    /// <summary>The message without its line: <c>group "api", rule 2 (alert "HighLatency"): ...</c>, for callers that show
+    /// <see cref="Line"/> themselves.</summary>
+    public string Place => Format(0, Group, Rule, RuleName, Detail);
+
     private static string Format(int line, string? group, int? rule, string? ruleName, string detail)
     {
         var parts = new List<string>(3);
