@@ -9,7 +9,8 @@ namespace Amphora.Tenancy.State;
 
 /// <summary>
 /// The tenancy state every component of a cluster shares, kept in the bucket they already share under <c>tenancy/</c>
-/// (docs/format/tenancy.md): one JSON object per workspace and per access key, each written whole. A change is a
+/// (docs/format/tenancy.md): one JSON object per workspace, per access key, per rule groups namespace and per Alertmanager
+/// definition, each written whole. A change is a
 /// read-modify-write guarded by the object's version (<see cref="IConditionalBucket"/>): computed from a version another
 /// component replaced in the meantime, it is computed again from the new one, and after <see cref="MaxAttempts"/> such
 /// races in a row the caller gets 409 ConflictException. No change is ever lost silently.
