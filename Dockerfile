@@ -21,8 +21,8 @@ RUN dotnet publish server/Amphora.Server.csproj -c Release --no-restore -o /out 
       -p:SourceRevisionId=${AMPHORA_COMMIT} -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
-# amtool, with which the operator checks AlertManagerDefinition configurations (without it, only a structural check),
-# comes with the distribution's Alertmanager package. The scrape collectors run their own image (--operator.collector-image).
+# amtool, with which the control plane checks Alertmanager definitions (without it they are refused with 503) and the
+# operator checks AlertManagerDefinition configurations, comes with the distribution's Alertmanager package. The scrape collectors run their own image (--operator.collector-image).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus-alertmanager ca-certificates \
  && rm -rf /var/lib/apt/lists/*

@@ -7,7 +7,7 @@ namespace Amphora.Tenancy.Tests;
 
 /// <summary>
 /// Two workspaces, a key per action bound to workspace A, an admin key, and no or wrong credentials, against every data-plane
-/// endpoint and the workspace control-plane endpoints: each answers exactly 2xx, 401 or 403, and no data crosses workspaces.
+/// endpoint and the workspace control-plane endpoints (rule groups namespaces included): each answers exactly 2xx, 401 or 403, and no data crosses workspaces.
 /// </summary>
 public sealed class IsolationMatrixTests : IAsyncLifetime
 {
@@ -22,7 +22,7 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
     {
         _a = (await _f.Registry.CreateAsync("a", null, null)).WorkspaceId;
         _b = (await _f.Registry.CreateAsync("b", null, null)).WorkspaceId;
-        foreach (var action in ApsActions.DataPlane.Append(ApsActions.DescribeWorkspace))
+        foreach (var action in ApsActions.DataPlane.Append(ApsActions.DescribeWorkspace).Append(ApsActions.ListRuleGroupsNamespaces))
         {
             var k = _f.Keys.Create(_a, [action]);
             _callers[action] = Http.Basic(k.Key.AccessKeyId, k.SecretAccessKey);
@@ -62,6 +62,7 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
             yield return new("usage", HttpMethod.Get, $"/workspaces/{ws}/usage", null, ApsActions.DescribeWorkspace, ws);
             yield return new("configuration", HttpMethod.Get, $"/workspaces/{ws}/configuration", null, ApsActions.DescribeWorkspaceConfiguration, ws);
             yield return new("keys", HttpMethod.Get, $"/workspaces/{ws}/keys", null, ApsActions.ListAccessKeys, ws);
+            yield return new("rulegroupsnamespaces", HttpMethod.Get, $"/workspaces/{ws}/rulegroupsnamespaces", null, ApsActions.ListRuleGroupsNamespaces, ws);
         }
         yield return new("create", HttpMethod.Post, "/workspaces", null, ApsActions.CreateWorkspace, "");
     }
