@@ -96,6 +96,9 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
     [InlineData("template_files: {}\n", "alertmanager_config: the Alertmanager configuration is required")]
     [InlineData("template_files:\n  ../escape: x\nalertmanager_config: x\n", "template_files: \"../escape\"")]
     [InlineData("alertmanager_config: [1]\n", "line 1: alertmanager_config: must be a string")]
+    [InlineData("alertmanager_config: |\n  templates: ['/etc/passwd']\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n", "alertmanager_config line 1: alertmanager_config: templates: \"/etc/passwd\" must name template_files")]
+    [InlineData("alertmanager_config: |\n  templates: ['../*.tmpl']\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n", "templates: \"../*.tmpl\" must name template_files")]
+    [InlineData("alertmanager_config: |\n  route: [\n", "alertmanager_config line 2: alertmanager_config: invalid YAML")]
     public async Task An_invalid_definition_is_a_400_with_the_reason_and_changes_nothing(string definition, string expected)
     {
         var (status, body, response) = await Send(HttpMethod.Post, Path, Body(definition));

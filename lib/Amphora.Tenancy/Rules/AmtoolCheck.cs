@@ -86,7 +86,35 @@ public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = n
             }
         }
         if (string.IsNullOrWhiteSpace(config)) throw Invalid(Line(root), "alertmanager_config: the Alertmanager configuration is required");
+        CheckTemplateReferences(config);
         return new Definition(config, templates);
+    }
+
+    /// <summary>
+    /// The configuration's <c>templates:</c> may name only template files of the definition (a name or a glob, no
+    /// directory): amtool reads what they name, and a path elsewhere would show parts of this component's files in its errors.
+    /// </summary>
+    private static void CheckTemplateReferences(string config)
+    {
+        YamlNode? root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(config));
+            root = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+        }
+        catch (YamlException e)
+        {
+            throw Invalid((int)e.Start.Line, "alertmanager_config: invalid YAML: " + (e.InnerException?.Message ?? e.Message), inConfig: true);
+        }
+        if (root is not YamlMappingNode m || !m.Children.TryGetValue(new YamlScalarNode("templates"), out var node)) return;
+        if (node is not YamlSequenceNode list) throw Invalid(Line(node), "alertmanager_config: templates: must be a list of template file names", inConfig: true);
+        foreach (var entry in list)
+        {
+            string name = entry is YamlScalarNode s ? s.Value ?? "" : "";
+            if (TemplateFileName(name.Replace('*', 'x').Replace('?', 'x')) is not null)
+                throw Invalid(Line(entry), $"alertmanager_config: templates: \"{name}\" must name template_files of this definition (a file name or a glob, no directory)", inConfig: true);
+        }
     }
 
     private static string? TemplateFileName(string name)
@@ -171,6 +199,7 @@ public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = n
 
     private static int Line(YamlNode n) => (int)n.Start.Line;
 
-    private static TenancyException Invalid(int line, string message) =>
-        TenancyException.Validation($"data: invalid Alertmanager definition: line {line}: {message}");
+    /// <param name="inConfig">The line is one of the <c>alertmanager_config</c> text, not of the definition.</param>
+    private static TenancyException Invalid(int line, string message, bool inConfig = false) =>
+        TenancyException.Validation($"data: invalid Alertmanager definition: {(inConfig ? "alertmanager_config " : "")}line {line}: {message}");
 }
