@@ -96,6 +96,30 @@ public sealed class RulesApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespace_is_tagged_listed_and_untagged_by_its_ARN()
+    {
+        string arn = (await Send(HttpMethod.Post, $"/workspaces/{_ws}/rulegroupsnamespaces", Create("tagged", RuleFile, ""","tags":{"a":"1"}"""))).Body
+            .GetProperty("arn").GetString()!;
+        string path = "/tags/" + Uri.EscapeDataString(arn);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Post, path, """{"tags":{"b":"2"}}""")).Status);
+        var tags = (await Send(HttpMethod.Get, path)).Body.GetProperty("tags");
+        Assert.Equal(["a", "b"], tags.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Delete, path + "?tagKeys=a")).Status);
+        Assert.Equal(["b"], _f.Rules.DescribeNamespace(_ws, "tagged").Tags.Keys);
+        Assert.Equal("2", (await Send(HttpMethod.Get, $"/workspaces/{_ws}/rulegroupsnamespaces/tagged")).Body
+            .GetProperty("ruleGroupsNamespace").GetProperty("tags").GetProperty("b").GetString());
+
+        var (missing, _, _) = await Send(HttpMethod.Get, "/tags/" + Uri.EscapeDataString(arn + "x"));
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+        var tagger = _f.Keys.Create(_ws, [ApsActions.TagResource, ApsActions.ListTagsForResource]);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, path, auth: Http.Basic(tagger.Key.AccessKeyId, tagger.SecretAccessKey))).Status);
+        var other = (await _f.Registry.CreateAsync("other", null, null)).WorkspaceId;
+        var stranger = _f.Keys.Create(other, [ApsActions.All]);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, path, """{"tags":{"c":"3"}}""", Http.Basic(stranger.Key.AccessKeyId, stranger.SecretAccessKey))).Status);
+        Assert.Equal(["b"], _f.Rules.DescribeNamespace(_ws, "tagged").Tags.Keys);
+    }
+
+    [Fact]
     public async Task Missing_workspaces_and_namespaces_are_404()
     {
         const string missingWs = "ws-00000000-0000-0000-0000-000000000000";

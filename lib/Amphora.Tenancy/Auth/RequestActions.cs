@@ -65,8 +65,7 @@ public static class RequestActions
         if (s[0] == "tags" && s.Length >= 2)
         {
             string arn = Uri.UnescapeDataString(string.Join('/', s[1..]));
-            int at = arn.LastIndexOf(":workspace/", StringComparison.Ordinal);
-            string? ws = at < 0 ? null : arn[(at + ":workspace/".Length)..];
+            string? ws = ResourceArns.Workspace(arn);
             string? action = method switch
             {
                 "POST" => ApsActions.TagResource,

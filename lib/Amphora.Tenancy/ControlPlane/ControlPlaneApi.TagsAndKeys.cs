@@ -12,22 +12,31 @@ public static partial class ControlPlaneApi
     {
         private static string Arn(HttpContext ctx) => Uri.UnescapeDataString(RouteValue(ctx, "resourceArn"));
 
+        // A workspace's ARN or a rule groups namespace's, as AMP tags both.
         public async Task<Reply> TagResourceAsync(HttpContext ctx)
         {
             var body = await ReadBodyAsync<TagResourceBody>(ctx);
             if (body.Tags is null) throw TenancyException.Validation("tags: is required");
-            await registry.TagResourceAsync(Arn(ctx), body.Tags, ctx.RequestAborted);
+            string arn = Arn(ctx);
+            if (ResourceArns.TryNamespace(arn, out string ws, out string name)) await rules.TagNamespaceAsync(arn, ws, name, body.Tags, null, ctx.RequestAborted);
+            else await registry.TagResourceAsync(arn, body.Tags, ctx.RequestAborted);
             return new Reply(200, new JsonObject());
         }
 
-        public Task<Reply> ListTagsAsync(HttpContext ctx) =>
-            Task.FromResult(new Reply(200, new JsonObject { ["tags"] = ControlPlaneJson.Tags(registry.ListTags(Arn(ctx))) }));
+        public Task<Reply> ListTagsAsync(HttpContext ctx)
+        {
+            string arn = Arn(ctx);
+            var tags = ResourceArns.TryNamespace(arn, out string ws, out string name) ? rules.NamespaceByArn(arn, ws, name).Tags : registry.ListTags(arn);
+            return Task.FromResult(new Reply(200, new JsonObject { ["tags"] = ControlPlaneJson.Tags(tags) }));
+        }
 
         public async Task<Reply> UntagResourceAsync(HttpContext ctx)
         {
             var tagKeys = new List<string>();
             foreach (var k in ctx.Request.Query["tagKeys"]) if (k is not null) tagKeys.Add(k);
-            await registry.UntagResourceAsync(Arn(ctx), tagKeys, ctx.RequestAborted);
+            string arn = Arn(ctx);
+            if (ResourceArns.TryNamespace(arn, out string ws, out string name)) await rules.TagNamespaceAsync(arn, ws, name, null, tagKeys, ctx.RequestAborted);
+            else await registry.UntagResourceAsync(arn, tagKeys, ctx.RequestAborted);
             return new Reply(200, new JsonObject());
         }
 

@@ -116,9 +116,7 @@ public static partial class ControlPlaneApi
         private static string? ArnWorkspace(HttpContext ctx)
         {
             if (ctx.Request.RouteValues["resourceArn"] is not string arn) return null;
-            arn = Uri.UnescapeDataString(arn);
-            int at = arn.LastIndexOf(":workspace/", StringComparison.Ordinal);
-            return at < 0 ? null : arn[(at + ":workspace/".Length)..];
+            return ResourceArns.Workspace(Uri.UnescapeDataString(arn));
         }
 
         private static async Task<T> ReadBodyAsync<T>(HttpContext ctx) where T : class

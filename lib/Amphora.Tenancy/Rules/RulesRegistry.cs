@@ -95,6 +95,37 @@ public sealed partial class RulesRegistry(TenancyOptions options, TenancyStore s
             .ConfigureAwait(false);
     }
 
+    /// <summary>The namespace an ARN names (404 as AMP's "resource not found" when it names none).</summary>
+    public RuleGroupsNamespaceRecord NamespaceByArn(string arn, string workspaceId, string name)
+    {
+        var ns = RuleValidation.NamespaceName(name) is null && Amphora.Model.WorkspaceIds.Validate(workspaceId) is null
+            ? store.FindRuleGroupsNamespace(workspaceId, name)
+            : null;
+        return ns is not null && ns.Arn == arn ? ns : throw TenancyException.NotFound($"resource {arn} not found");
+    }
+
+    /// <summary>TagResource (<paramref name="add"/>) or UntagResource (<paramref name="remove"/>) of a namespace by its ARN.</summary>
+    public async Task TagNamespaceAsync(string arn, string workspaceId, string name, IReadOnlyDictionary<string, string>? add,
+        IReadOnlyCollection<string>? remove, CancellationToken ct = default)
+    {
+        WorkspaceValidation.Tags(add);
+        if (remove is not null)
+        {
+            if (remove.Count == 0) throw TenancyException.Validation("tagKeys: at least one tag key is required");
+            foreach (var k in remove) WorkspaceValidation.TagKey(k);
+        }
+        NamespaceByArn(arn, workspaceId, name);
+        await store.UpdateRuleGroupsNamespaceAsync(workspaceId, name, before =>
+        {
+            if (before is null || before.Arn != arn) throw TenancyException.NotFound($"resource {arn} not found");
+            var tags = new Dictionary<string, string>(before.Tags);
+            foreach (var (k, v) in add ?? new Dictionary<string, string>()) tags[k] = v;
+            foreach (var k in remove ?? []) tags.Remove(k);
+            WorkspaceValidation.Tags(tags);
+            return before with { Tags = tags };
+        }, ct).ConfigureAwait(false);
+    }
+
     /// <summary>404 when the workspace does not exist; with <paramref name="change"/>, 409 unless it is ACTIVE or UPDATING.</summary>
     private void RequireWorkspace(string workspaceId, bool change)
     {
