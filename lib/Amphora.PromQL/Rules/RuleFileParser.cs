@@ -113,7 +113,7 @@ public static class RuleFileParser
         }
         catch (ParseException e)
         {
-            throw new RuleFileException(Line(exprNode!), group, index, who, "could not parse expression: " + e.Message);
+            throw new RuleFileException(ExprLine(exprNode!, expr, e.Start), group, index, who, "could not parse expression: " + e.Message);
         }
         long forMs = OptionalDuration(r, "for", group, index, who) ?? 0;
         long keepFiringMs = OptionalDuration(r, "keep_firing_for", group, index, who) ?? 0;
@@ -140,6 +140,17 @@ public static class RuleFileParser
             result[name] = value;
         }
         return result;
+    }
+
+    /// <summary>The file line of offset <paramref name="offset"/> of an expression: in a literal block (<c>expr: |</c>) the
+    /// text starts on the next line and keeps its line breaks; otherwise the expression's own line.</summary>
+    private static int ExprLine(YamlNode node, string expr, int offset)
+    {
+        if (node is not YamlScalarNode { Style: ScalarStyle.Literal }) return Line(node);
+        int line = Line(node) + 1;
+        for (int i = 0; i < offset && i < expr.Length; i++)
+            if (expr[i] == '\n') line++;
+        return line;
     }
 
     private static long? OptionalDuration(YamlMappingNode m, string field, string group, int? index, string? who)

@@ -122,6 +122,16 @@ public sealed class RuleFileParserTests
     }
 
     [Fact]
+    public void An_error_inside_a_multi_line_expression_names_the_line_of_the_file_it_is_on()
+    {
+        const string text = "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: |\n          sum by (job) (\n            rate(x[5m]) +\n          )\n";
+        var e = Assert.Throws<RuleFileException>(() => RuleFileParser.Parse(text));
+        Assert.Equal(8, e.Line);
+        // promtool 2.42 names the expr key's line (5) and the position inside the expression (3:1); the ')' is on line 8.
+        Assert.StartsWith("line 8: group \"g\", rule 1 (record \"r\"): could not parse expression: 3:", e.Message);
+    }
+
+    [Fact]
     public void Recording_rule_labels_are_not_templates_and_are_kept_as_written()
     {
         var file = RuleFileParser.Parse("groups:\n  - name: a\n    rules:\n      - record: x\n        expr: up\n        labels: {t: '{{'}");
