@@ -126,6 +126,22 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // a shell script stands for the hanging amtool
+    public async Task An_amtool_that_hangs_is_killed_at_the_timeout_and_the_definition_refused_with_503()
+    {
+        using var dir = new TempDir();
+        string hanging = dir.File("amtool");
+        File.WriteAllText(hanging, "#!/bin/sh\nsleep 60\n");
+        File.SetUnixFileMode(hanging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var check = new Amphora.Tenancy.Rules.AmtoolCheck(hanging, TimeSpan.FromSeconds(1));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<TenancyException>(() => check.CheckAsync(Encoding.UTF8.GetBytes(Definition), CancellationToken.None));
+        Assert.Equal(503, e.HttpStatus);
+        Assert.Contains("did not finish in 1s", e.Message);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"the check took {started.Elapsed}");
+    }
+
+    [Fact]
     public async Task Each_operation_needs_its_action()
     {
         var key = _f.Keys.Create(_ws, [ApsActions.DescribeAlertManagerDefinition]);
