@@ -112,7 +112,7 @@ public sealed class RingPush : IIngesterPush
                 if (rejectionTaken[index]) continue;
                 var status = (Amphora.Storage.AppendStatus)(int)rej.Status;
                 var labels = series[index].Labels;
-                if (rej.Message.Length > 0) outcome.Reject(rej.Message.Split(':')[0], $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
+                if (rej.Reason.Length > 0) outcome.Reject(rej.Reason, $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
                 else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, labels, rej.TimestampMs));
             }
             foreach (int index in r.Indexes)

@@ -36,7 +36,7 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// Decides whether a workspace may create a new series (per-workspace, per-metric and per-label-set limits); returns
     /// null to admit it or the refusal message naming the limit and its setting.
     /// </summary>
-    public Func<string, Labels, string?>? NewSeriesAdmission { get; set; }
+    public Func<string, Labels, SeriesRefusal?>? NewSeriesAdmission { get; set; }
 
     /// <summary>
     /// Called when a series counted by <see cref="NewSeriesAdmission"/> does not exist after all (another request created it
@@ -85,7 +85,7 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// <summary>The admission and release delegates as the head's series accounting.</summary>
     private sealed class Accounting(IngesterService owner) : ISeriesAccounting
     {
-        public string? TryAdmit(string workspace, Labels series) => owner.NewSeriesAdmission?.Invoke(workspace, series);
+        public SeriesRefusal? TryAdmit(string workspace, Labels series) => owner.NewSeriesAdmission?.Invoke(workspace, series);
         public void Release(string workspace, Labels series) => owner.SeriesReleased?.Invoke(workspace, series);
     }
 }

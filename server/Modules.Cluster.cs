@@ -21,7 +21,10 @@ public sealed partial class Modules
 
     private void AddIngester(AmphoraConfig config, IServiceProvider services)
     {
+        // The series limits: the ingester reads the workspaces and their limits from the shared state and enforces its share.
+        var tenancy = AddTenancy(config, services, deleteData: null, completesDeletion: false, IngesterSeriesLimitShare(config));
         var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
+        tenancy.LimitSeriesOf(ingester);
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
@@ -32,6 +35,23 @@ public sealed partial class Modules
         ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
         var guard = new Amphora.Rpc.Security.ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
         _routes.Add(app => app.MapIngesterService(backend, guard));
+    }
+
+    /// <summary>An ingester's share of a workspace's series: each series goes to replication-factor ingesters of the
+    /// <c>--ring.members</c>, so one holds about RF ÷ members of them (all of them without the flag, or with fewer members).</summary>
+    private static double IngesterSeriesLimitShare(AmphoraConfig config)
+    {
+        if (string.IsNullOrWhiteSpace(config.RingMembers)) return 1;
+        int members;
+        try
+        {
+            members = RingMembers.Parse(config.RingMembers).Count;
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"invalid --ring.members: {e.Message}");
+        }
+        return members <= config.RingReplicationFactor ? 1 : (double)config.RingReplicationFactor / members;
     }
 
     private RingClient AddRing(AmphoraConfig config, IServiceProvider services)

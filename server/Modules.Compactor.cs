@@ -17,10 +17,11 @@ public sealed partial class Modules
 
     /// <summary>The tenancy of one component over the shared bucket. Only --target=all completes a workspace's deletion itself;
     /// elsewhere <paramref name="deleteData"/> requests it and the compactor completes it.</summary>
-    private TenancyModule AddTenancy(AmphoraConfig config, IServiceProvider services, Func<string, Task> deleteData, bool completesDeletion)
+    private TenancyModule AddTenancy(AmphoraConfig config, IServiceProvider services, Func<string, Task>? deleteData, bool completesDeletion,
+        double? seriesLimitShare = null)
     {
         var tenancy = new TenancyModule(config, deleteData, services.GetRequiredService<ILoggerFactory>(),
-            (Amphora.Bucket.IConditionalBucket)BucketFrom(config, services), completesDeletion);
+            (Amphora.Bucket.IConditionalBucket)BucketFrom(config, services), completesDeletion, seriesLimitShare);
         _services.Add(tenancy);
         return tenancy;
     }

@@ -126,6 +126,59 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(key.Id, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Series limits hold for the cluster, not per ingester: each ingester enforces its share of the workspace's limit (the
+    /// replication factor ÷ the ingesters of <c>--ring.members</c>), so two ingesters at RF=1 with a limit of 10 admit 10 new
+    /// series in all, not 20, and the refusal is a 400 naming the limit, the share and the setting.
+    /// </summary>
+    [Fact]
+    public async Task Ingesters_enforce_their_share_of_a_workspace_series_limit()
+    {
+        string overrides = Path.Combine(_dir, "overrides.yml");
+        File.WriteAllText(overrides, """
+            overrides:
+              lim-cluster:
+                max_series_per_workspace: 10
+            """);
+        string[] common = [$"--blocks.filesystem.dir={Path.Combine(_dir, "bucket")}", $"--limits.overrides-file={overrides}",
+            "--ring.replication-factor=1"];
+        int[] grpcPorts = [FreePort.Next(), FreePort.Next()];
+        string[] ring = [$"--ring.members={string.Join(",", grpcPorts.Select((p, i) => $"ingester-{i}=127.0.0.1:{p}"))}"];
+        var ingesters = grpcPorts.Select((port, i) =>
+            Start([.. common, .. ring, "--target=ingester", $"--ingester.name=ingester-{i}", $"--grpc.listen=127.0.0.1:{port}"])).ToList();
+        foreach (var ingester in ingesters) await ingester.WaitReadyAsync();
+        var distributor = Start([.. common, .. ring, "--target=distributor", "--ring.poll-interval=500ms"]);
+        await distributor.WaitReadyAsync();
+
+        using var writer = new RemoteWriteClient(distributor.BaseAddress);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var accepted = new List<int>();
+        var refusals = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            var result = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series($"__name__=\"limited\",pod=\"p{i}\"", (now, i)));
+            if (result.Status == HttpStatusCode.NoContent) accepted.Add(i);
+            else
+            {
+                Assert.True(result.Status == HttpStatusCode.BadRequest, $"series {i}: {result.Status} {result.Body}");
+                refusals.Add(result.Error);
+            }
+        }
+        // 40 series spread over both ingesters: each admits its share of 5, so the cluster admits exactly the limit.
+        Assert.Equal(10, accepted.Count);
+        Assert.Equal(30, refusals.Count);
+        Assert.All(refusals, e => Assert.Contains("err-amphora-max-series-per-workspace", e));
+        Assert.Contains("the per-workspace series limit of 10 is reached (this ingester's share, 5, is reached", refusals[0]);
+        Assert.Contains("raise max_series_per_workspace in the overrides", refusals[0]);
+
+        // A series that exists is never refused: the admitted ones still take samples.
+        foreach (int i in accepted)
+        {
+            var again = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series($"__name__=\"limited\",pod=\"p{i}\"", (now + 1000, i)));
+            Assert.True(again.Status == HttpStatusCode.NoContent, $"admitted series p{i}: {again.Status} {again.Body}");
+        }
+    }
+
     private AmphoraProcess Start(string[] args)
     {
         var p = AmphoraProcess.Start(null, null, args);
