@@ -90,6 +90,15 @@ public sealed partial class Modules
     private void AddDistributor(AmphoraConfig config, IServiceProvider services)
     {
         var tenancy = AddTenancy(config, services, workspace => RequestWorkspaceDeletionAsync(config, services, workspace), completesDeletion: false);
+        if (config.IngestionRateStrategy == "global")
+        {
+            // Each distributor admits its share of a workspace's rate: the rate ÷ the distributors that heartbeat in the bucket.
+            ListenAddress.TryParse(config.Listen, out var http, out _);
+            var count = new Amphora.Tenancy.Limits.DistributorCount(BucketFrom(config, services), $"{Environment.MachineName}-{http.Port}",
+                config.TenancySyncInterval, logger: services.GetRequiredService<ILogger<Amphora.Tenancy.Limits.DistributorCount>>());
+            _services.Add(count);
+            tenancy.Tenancy.IngestionRate.Distributors = () => count.Count;
+        }
         var ring = AddRing(config, services);
         var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())

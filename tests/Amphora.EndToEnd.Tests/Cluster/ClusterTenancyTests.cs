@@ -92,8 +92,25 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
             Assert.True(status == HttpStatusCode.OK && body.Contains("\"ACTIVE\""), $"describe through {p.BaseAddress}: {status} {body}");
         }
 
-        // A configuration change made through distributor B is seen by every component.
-        var patch = new StringContent(new JsonObject { ["retentionPeriodInDays"] = 7 }.ToJsonString(), Encoding.UTF8, "application/json");
+        // The distributors count each other through the bucket, and each admits half of a workspace's ingestion rate.
+        foreach (var d in new[] { distributorA, distributorB })
+        {
+            using var c = new AccessClient(d.BaseAddress);
+            await Eventually.BodyAsync(() => c.SendAsync(HttpMethod.Get, "/metrics", admin), "amphora_distributor_instances 2", Within,
+                $"{d.BaseAddress} counts both distributors");
+        }
+
+        // A configuration change made through distributor B is seen by every component: retention, and a label-set limit that
+        // the ingesters enforce for writes through either distributor.
+        var patch = new StringContent(new JsonObject
+        {
+            ["retentionPeriodInDays"] = 7,
+            ["limitsPerLabelSet"] = new JsonArray(new JsonObject
+            {
+                ["labelSet"] = new JsonObject { ["job"] = "limited" },
+                ["limits"] = new JsonObject { ["maxSeries"] = 2 },
+            }),
+        }.ToJsonString(), Encoding.UTF8, "application/json");
         var (patched, patchBody) = await b.SendAsync(HttpMethod.Patch, $"/workspaces/{ws}/configuration", admin, patch);
         Assert.True(patched == HttpStatusCode.Accepted, $"{patched} {patchBody}");
         foreach (var p in http)
@@ -102,6 +119,27 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
             await Eventually.BodyAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/configuration", admin), "\"retentionPeriodInDays\":7",
                 Within, $"{p.BaseAddress} sees the new retention");
         }
+
+        // New series of the label set through A until the ingesters, once they have the change, admit two more and refuse.
+        WriteRequestBuilder Limited(int i) => new WriteRequestBuilder().Series($"__name__=\"tenancy_e2e\",i=\"{i}\",job=\"limited\"", (now, i));
+        int next = 0, lastAdmitted = -1;
+        string refusal = "";
+        var deadline = DateTime.UtcNow + Within;
+        while (refusal.Length == 0 && DateTime.UtcNow < deadline)
+        {
+            var (status, body) = await a.PushAsync(ws, key, Limited(next));
+            if (status == HttpStatusCode.NoContent) lastAdmitted = next++;
+            else if (status == HttpStatusCode.BadRequest) refusal = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
+            else Assert.Fail($"series {next}: {status} {body}");
+        }
+        Assert.Contains("the series limit of 2 for label set {job=\"limited\"} is reached", refusal);
+        Assert.Contains("err-amphora-max-series-per-label-set", refusal);
+        var (third, thirdBody) = await b.PushAsync(ws, key, Limited(next + 1));
+        Assert.True(third == HttpStatusCode.BadRequest && thirdBody.Contains("err-amphora-max-series-per-label-set"),
+            $"a new series of the label set through distributor B: {third} {thirdBody}");
+        var (admitted, admittedBody) = await b.PushAsync(ws, key,
+            new WriteRequestBuilder().Series($"__name__=\"tenancy_e2e\",i=\"{lastAdmitted}\",job=\"limited\"", (now + 1000, 1)));
+        Assert.True(admitted == HttpStatusCode.NoContent, $"an admitted series still takes samples: {admitted} {admittedBody}");
 
         // Disabled through the querier: refused for writes through both distributors and for queries, within one interval.
         var (disabled, disabledBody) = await q.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/keys/{key.Id}/disable", admin);
