@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -22,18 +21,9 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
 {
     private const string SyncInterval = "1s";
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(15); // one interval, with room for a loaded 2-core machine
-    private readonly List<AmphoraProcess> _processes = [];
-    private readonly string _dir = RepoPaths.NewTempDir("amphora-cluster-tenancy");
+    private readonly ProcessGroup _group = new("amphora-cluster-tenancy");
 
-    public void Dispose()
-    {
-        foreach (var p in _processes)
-        {
-            if (!p.HasExited) p.TerminateAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
-            p.Dispose();
-        }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _group.Dispose();
 
     [Theory]
     [InlineData("filesystem")]
@@ -44,14 +34,9 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
         string[] bucket = storage == "s3"
             ? ["--blocks.storage=s3", $"--blocks.s3.endpoint={s3.Endpoint}", $"--blocks.s3.bucket={S3ServerFixture.BucketName}", "--blocks.s3.path-style",
                $"--blocks.s3.access-key={S3ServerFixture.Key}", $"--blocks.s3.secret-key={S3ServerFixture.Key}", $"--blocks.s3.prefix={prefix}"]
-            : [$"--blocks.filesystem.dir={Path.Combine(_dir, "bucket")}"];
-        string masterKey = Path.Combine(_dir, "master.key");
-        File.WriteAllText(masterKey, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) + "\n");
-        var admin = new Key("AMPHORAADMIN01", "admin-secret-" + Guid.NewGuid().ToString("N"));
-        string adminFile = Path.Combine(_dir, "admin-key.json");
-        File.WriteAllText(adminFile, JsonSerializer.Serialize(new { accessKeyId = admin.Id, secretAccessKey = admin.Secret }));
-        string[] common = [.. bucket, "--auth=keys", $"--auth.master-key-file={masterKey}", $"--auth.admin-key-file={adminFile}",
-            $"--tenancy.sync-interval={SyncInterval}"];
+            : [$"--blocks.filesystem.dir={Path.Combine(_group.Dir, "bucket")}"];
+        var (keys, admin) = _group.WriteSharedKeys();
+        string[] common = [.. bucket, .. keys, $"--tenancy.sync-interval={SyncInterval}"];
 
         var grpcPorts = new List<int>();
         var ingesters = new List<AmphoraProcess>();
@@ -158,7 +143,7 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
             await Eventually.StatusAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}", admin), HttpStatusCode.NotFound,
                 Within, $"{p.BaseAddress} answers 404 for the deleted workspace\n{compactor.Output}");
         }
-        IBucket shared = storage == "s3" ? s3.NewBucket(prefix) : new FilesystemBucket(Path.Combine(_dir, "bucket"));
+        IBucket shared = storage == "s3" ? s3.NewBucket(prefix) : new FilesystemBucket(Path.Combine(_group.Dir, "bucket"));
         Assert.Empty(await shared.ListAsync(ws + "/", recursive: true));
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(ws, StringComparison.Ordinal));
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(key.Id, StringComparison.Ordinal));
@@ -172,13 +157,13 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
     [Fact]
     public async Task Ingesters_enforce_their_share_of_a_workspace_series_limit()
     {
-        string overrides = Path.Combine(_dir, "overrides.yml");
+        string overrides = Path.Combine(_group.Dir, "overrides.yml");
         File.WriteAllText(overrides, """
             overrides:
               lim-cluster:
                 max_series_per_workspace: 10
             """);
-        string[] common = [$"--blocks.filesystem.dir={Path.Combine(_dir, "bucket")}", $"--limits.overrides-file={overrides}",
+        string[] common = [$"--blocks.filesystem.dir={Path.Combine(_group.Dir, "bucket")}", $"--limits.overrides-file={overrides}",
             "--ring.replication-factor=1"];
         int[] grpcPorts = [FreePort.Next(), FreePort.Next()];
         string[] ring = [$"--ring.members={string.Join(",", grpcPorts.Select((p, i) => $"ingester-{i}=127.0.0.1:{p}"))}"];
@@ -217,10 +202,5 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
         }
     }
 
-    private AmphoraProcess Start(string[] args)
-    {
-        var p = AmphoraProcess.Start(null, null, args);
-        _processes.Add(p);
-        return p;
-    }
+    private AmphoraProcess Start(string[] args) => _group.Start(args);
 }
