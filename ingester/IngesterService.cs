@@ -72,6 +72,9 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// <summary>Whether the ingester serves this block from its local disk (not uploaded yet, or within its local retention).</summary>
     public bool ServesBlock(string workspace, string ulid) => _storage?.HasLocalBlock(workspace, ulid) ?? false;
 
+    /// <summary>The workspaces this ingester holds data of (none while it replays its WAL).</summary>
+    public IEnumerable<string> Workspaces => _storage?.Workspaces ?? [];
+
     /// <summary>Removes all of a workspace's data and metadata (workspace deletion), durably; later queries see nothing.</summary>
     public Task DropWorkspaceAsync(string workspace) => Storage.DropAsync(workspace);
 

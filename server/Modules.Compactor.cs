@@ -38,6 +38,8 @@ public sealed partial class Modules
             Name = config.CompactorName,
             Members = config.CompactorMembers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             WorkDir = Path.Combine(config.DataDir, "compactor"),
+            // Every component syncs the tenancy state at this interval: three of them let each ingester see a deletion.
+            WorkspaceDeletionGrace = config.Target == "all" ? TimeSpan.Zero : config.TenancySyncInterval * 3,
         };
         tenancy.UsageBucket ??= BucketFrom(config, services);
         var registry = tenancy.Tenancy.Registry;

@@ -143,6 +143,10 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
             await Eventually.StatusAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}", admin), HttpStatusCode.NotFound,
                 Within, $"{p.BaseAddress} answers 404 for the deleted workspace\n{compactor.Output}");
         }
+        // The ingesters drop the deleted workspace's head and WAL series, so no later block upload brings its data back.
+        foreach (var ingester in ingesters)
+            await Eventually.HoldsAsync(() => Task.FromResult(ingester.Output.Contains($"dropped the data of workspace {ws}", StringComparison.Ordinal)),
+                () => $"the ingester drops the deleted workspace\n{ingester.Output}", Within);
         IBucket shared = storage == "s3" ? s3.NewBucket(prefix) : new FilesystemBucket(Path.Combine(_group.Dir, "bucket"));
         Assert.Empty(await shared.ListAsync(ws + "/", recursive: true));
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(ws, StringComparison.Ordinal));
