@@ -156,7 +156,8 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
     /// <summary>
     /// Series limits hold for the cluster, not per ingester: each ingester enforces its share of the workspace's limit (the
     /// replication factor ÷ the ingesters of <c>--ring.members</c>), so two ingesters at RF=1 with a limit of 10 admit 10 new
-    /// series in all, not 20, and the refusal is a 400 naming the limit, the share and the setting.
+    /// series in all, not 20, and the refusal is a 400 naming the limit, the share and the setting. The workspace's request-size
+    /// and label-count overrides hold at the cluster's distributor.
     /// </summary>
     [Fact]
     public async Task Ingesters_enforce_their_share_of_a_workspace_series_limit()
@@ -166,6 +167,8 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
             overrides:
               lim-cluster:
                 max_series_per_workspace: 10
+                max_label_names_per_series: 3
+                max_request_body_bytes: 2000
             """);
         string[] common = [$"--blocks.filesystem.dir={Path.Combine(_group.Dir, "bucket")}", $"--limits.overrides-file={overrides}",
             "--ring.replication-factor=1"];
@@ -199,6 +202,14 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
         Assert.Contains("raise max_series_per_workspace in the overrides", refusals[0]);
 
         // A series that exists is never refused: the admitted ones still take samples.
+        // The workspace's request-size and label-count overrides hold at the cluster's distributor too.
+        var tooManyLabels = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series("__name__=\"limited\",a=\"1\",b=\"2\",c=\"3\"", (now, 1)));
+        Assert.True(tooManyLabels.Status == HttpStatusCode.BadRequest, tooManyLabels.Body);
+        Assert.Contains("(set by max_label_names_per_series in the workspace's limits overrides", tooManyLabels.Error);
+        var tooLarge = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series($"__name__=\"limited\",pod=\"{new string('x', 2100)}\"", (now, 1)));
+        Assert.True(tooLarge.Status == HttpStatusCode.RequestEntityTooLarge, tooLarge.Body);
+        Assert.Contains("exceeds the limit of 2000 bytes (set by max_request_body_bytes in the workspace's limits overrides", tooLarge.Error);
+
         foreach (int i in accepted)
         {
             var again = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series($"__name__=\"limited\",pod=\"p{i}\"", (now + 1000, i)));
