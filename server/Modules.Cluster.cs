@@ -101,7 +101,7 @@ public sealed partial class Modules
             tenancy.Tenancy.IngestionRate.Distributors = () => count.Count;
         }
         var ring = AddRing(config, services);
-        var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout), DistributorOptionsFrom(config),
+        var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout, config.MaxBackgroundPushes), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
         {
             WorkspaceLimits = tenancy.WriteLimits,
