@@ -58,7 +58,10 @@ public sealed class TenancyServices : IDisposable
         Keys = new KeyStore(options, Store, MasterKey, Time, loggers?.CreateLogger<KeyStore>());
         Authenticator = new Authenticator(Keys, options, Time);
         Audit = AuditLog.FromOptions(options);
-        Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>());
+        Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>())
+        {
+            WorkspaceSettings = ws => Registry.Find(ws)?.Configuration.Limits,
+        };
         IngestionRate = new IngestionRateLimiter(Overrides, LimitMetrics, Time);
         Series = new SeriesLimiter(Overrides, Registry, LimitMetrics, options.SeriesLimitShare).ObserveUse();
         Queries = new QueryLimiter(Overrides, LimitMetrics);
