@@ -16,6 +16,10 @@ public sealed record CompactorOptions
     /// <summary>This replica's name and every replica's name: each workspace belongs to exactly one of them.</summary>
     public string Name { get; init; } = "compactor-0";
     public IReadOnlyList<string> Members { get; init; } = [];
+    /// <summary>How long a workspace is DELETING in the tenancy state before its objects are removed and its deletion
+    /// completed: time for every ingester to see the deletion and drop the workspace's data (three tenancy sync intervals),
+    /// so none uploads a block of it afterwards. Readers stop serving it at once (its deletion mark is written first).</summary>
+    public TimeSpan WorkspaceDeletionGrace { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Where blocks are assembled before upload.</summary>
     public required string WorkDir { get; init; }
 }

@@ -37,6 +37,8 @@ public sealed partial class CompactorService : ServiceBase
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, BlockMeta> _metas = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastSuccess = new(StringComparer.Ordinal);
+    /// <summary>When this compactor first saw each workspace DELETING (in memory: a restart only delays a deletion).</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _deletingSince = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _storedBytes = new(StringComparer.Ordinal);
 
     public CompactorService(IBucket bucket, CompactorOptions options, Func<string, TimeSpan> retention, ILogger<CompactorService> logger, TimeProvider? time = null)
@@ -102,6 +104,9 @@ public sealed partial class CompactorService : ServiceBase
     public async Task RunOnceAsync(CancellationToken ct = default)
     {
         var deleting = new HashSet<string>(DeletingWorkspaces?.Invoke() ?? [], StringComparer.Ordinal);
+        var now = _time.GetUtcNow();
+        foreach (string ws in _deletingSince.Keys.Where(ws => !deleting.Contains(ws)).ToList()) _deletingSince.TryRemove(ws, out _);
+        foreach (string ws in deleting) _deletingSince.TryAdd(ws, now);
         var entries = (await _bucket.ListAsync("", recursive: false, ct)).Where(static e => e.EndsWith('/')).ToList();
         foreach (string ws in deleting)
             if (!entries.Contains(ws + "/")) entries.Add(ws + "/"); // deleted before it stored anything
@@ -111,7 +116,8 @@ public sealed partial class CompactorService : ServiceBase
             if (WorkspaceIds.Validate(workspace) is not null || !Owns(workspace)) continue;
             try
             {
-                await CompactWorkspaceAsync(workspace, deleting.Contains(workspace), ct);
+                bool deleted = deleting.Contains(workspace);
+                await CompactWorkspaceAsync(workspace, deleted, removeNow: deleted && now - _deletingSince[workspace] >= _options.WorkspaceDeletionGrace, ct);
                 _lastSuccess[workspace] = _time.GetUtcNow().ToUnixTimeSeconds();
                 // Gone when the pass removed a deleted workspace's objects.
                 long stored = await _bucket.BytesUnderAsync(entry, ct);
@@ -125,12 +131,15 @@ public sealed partial class CompactorService : ServiceBase
         }
     }
 
-    private async Task CompactWorkspaceAsync(string workspace, bool deletedInTenancy, CancellationToken ct)
+    /// <param name="removeNow">For a workspace DELETING in the tenancy state: whether its grace is over, so its objects go now
+    /// (before, only its deletion mark is written).</param>
+    private async Task CompactWorkspaceAsync(string workspace, bool deletedInTenancy, bool removeNow, CancellationToken ct)
     {
         string deletionMark = BucketLayout.WorkspaceDeletionMark(workspace);
         if (deletedInTenancy && !await _bucket.ExistsAsync(deletionMark, ct))
             await _bucket.UploadAsync(deletionMark, new MemoryStream(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
                 new { deletion_time = _time.GetUtcNow().ToUnixTimeSeconds() })), ct); // readers stop serving it first
+        if (deletedInTenancy && !removeNow) return; // the ingesters are still dropping its data
         if (deletedInTenancy || await _bucket.ExistsAsync(deletionMark, ct))
         {
             await DeleteWorkspaceObjectsAsync(workspace, ct);
@@ -158,9 +167,11 @@ public sealed partial class CompactorService : ServiceBase
             foreach (var input in group) await MarkAsync(workspace, input.Ulid, "compacted", marks, ct);
         }
 
+        // The delay counts to now, not to the start of the pass: a block marked by this pass's compactions is as old as it is.
+        long deletingAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var (ulid, mark) in marks.ToList())
         {
-            if (mark.DeletionTimeSeconds * 1000 + (long)_options.DeletionDelay.TotalMilliseconds > now) continue;
+            if (mark.DeletionTimeSeconds * 1000 + (long)_options.DeletionDelay.TotalMilliseconds > deletingAt) continue;
             await BlockUploader.DeleteAsync(_bucket, BucketLayout.BlockPrefix(workspace, ulid), ct);
             marks.Remove(ulid);
             blocks.RemoveAll(b => b.Ulid == ulid);

@@ -51,7 +51,7 @@ public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterP
                     var status = appender.Append(ref seriesRef, s.Labels, s.Timestamps[i], s.Values[i]);
                     if (status == AppendStatus.Ok) outcome.Accepted++;
                     else if (status == AppendStatus.SeriesLimit && appender.LastRejection is { } why)
-                        outcome.Reject(why.Split(':')[0], $"{why}. series: '{SeriesValidator.Describe(s.Labels)}'");
+                        outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");
                     else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, s.Timestamps[i]));
                 }
             }

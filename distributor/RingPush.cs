@@ -5,6 +5,7 @@ using Amphora.Rpc;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
+using System.Diagnostics.Metrics;
 using MetricMetadata = Amphora.Storage.MetricMetadata;
 
 namespace Amphora.Distributor;
@@ -14,20 +15,36 @@ public sealed class QuorumNotReachedException(string message) : Exception(messag
 
 /// <summary>
 /// Pushes to the ingesters that own each series on the ring: the request is split per ingester, the batches are sent in
-/// parallel (with retries and a circuit breaker per ingester), and the push succeeds only when every series reached a write
-/// quorum (2 of 3). Refusals (out of order, limits) are taken from the replicas that answered.
+/// parallel (with retries and a circuit breaker per ingester), and the push succeeds as soon as every series reached a write
+/// quorum (2 of 3): a slow or hung replica does not hold the write up; its push finishes in the background within its
+/// deadline. Refusals (out of order, limits) are taken from the replicas that answered.
 /// </summary>
 public sealed class RingPush : IIngesterPush
 {
     private readonly RingClient _ring;
     private readonly TimeSpan _timeout;
     private readonly Dictionary<string, ResiliencePipeline> _pipelines = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _background;
 
-    public RingPush(RingClient ring, TimeSpan timeout)
+    private static readonly Meter Meter = new("Amphora.Distributor");
+    private static readonly UpDownCounter<long> BackgroundPushes = Meter.CreateUpDownCounter<long>("amphora_distributor_background_pushes",
+        description: "Pushes to a replica still running after their write was answered (its series had reached their quorum).");
+    private static readonly Counter<long> BackgroundPushesDone = Meter.CreateCounter<long>("amphora_distributor_background_pushes_completed",
+        description: "Pushes finished in the background, by outcome (ok, failed).");
+
+    /// <param name="maxBackgroundPushes">How many replica pushes may go on after their write was answered; beyond, a write
+    /// waits for all its replicas.</param>
+    public RingPush(RingClient ring, TimeSpan timeout, int maxBackgroundPushes = DefaultMaxBackgroundPushes)
     {
         _ring = ring;
         _timeout = timeout;
+        MaxBackgroundPushes = maxBackgroundPushes;
+        _background = new SemaphoreSlim(maxBackgroundPushes);
     }
+
+    public const int DefaultMaxBackgroundPushes = 1000;
+
+    public int MaxBackgroundPushes { get; }
 
     private ResiliencePipeline PipelineFor(string instance)
     {
@@ -71,68 +88,111 @@ public sealed class RingPush : IIngesterPush
         if (series.Count == 0 && metadata.Count > 0)
             foreach (var i in Enumerable.Range(0, ring.Instances.Count)) perInstance[i] = new List<int>();
 
-        var results = await Task.WhenAll(perInstance.Select(async pair =>
-        {
-            var instance = ring.Instances[pair.Key];
-            var request = new PushRequest { Workspace = workspace };
-            foreach (int i in pair.Value)
-            {
-                var s = new Series();
-                ProtoConvert.AddLabels(s.Labels, series[i].Labels);
-                for (int k = 0; k < series[i].Timestamps.Length; k++)
-                    s.Samples.Add(new Sample { TimestampMs = series[i].Timestamps[k], Value = series[i].Values[k] });
-                request.Series.Add(s);
-            }
-            foreach (var m in metadata)
-                request.Metadata.Add(new Cluster.Protocol.MetricMetadata { MetricFamilyName = m.MetricFamilyName, Type = m.Type, Help = m.Help, Unit = m.Unit });
-            try
-            {
-                var response = await PipelineFor(instance.Name).ExecuteAsync(
-                    async token => await _ring.Client(instance).PushAsync(request, _timeout, token), ct);
-                return (Instance: pair.Key, Indexes: pair.Value, Response: (PushResponse?)response, Error: (string?)null);
-            }
-            catch (Exception e) when (e is RpcException or BrokenCircuitException)
-            {
-                return (Instance: pair.Key, Indexes: pair.Value, Response: null, Error: $"{instance.Name}: {e.Message}");
-            }
-        }));
-
+        // Every batch starts now and runs to its own deadline, whatever becomes of the request: a write is answered once every
+        // series reached its quorum, and the other replicas' pushes finish in the background.
+        var pending = perInstance.Select(pair => SendAsync(ring, workspace, pair.Key, pair.Value, series, metadata)).ToList();
         var succeeded = new int[series.Count];
+        var failed = new int[series.Count];
+        int atQuorum = 0;
         var outcome = new PushOutcome();
         var rejectionTaken = new bool[series.Count];
         var acceptedTaken = new bool[series.Count];
-        foreach (var r in results)
+        var errors = new List<string>();
+        try
         {
-            if (r.Response is null) continue;
-            var rejectedHere = new Dictionary<int, int>();
-            foreach (var rej in r.Response.Rejections)
+            // Metadata alone waits for every ingester; series wait for their quorum only.
+            while (pending.Count > 0 && (series.Count == 0 || atQuorum < series.Count))
             {
-                int index = r.Indexes[rej.SeriesIndex];
-                rejectedHere[index] = rejectedHere.GetValueOrDefault(index) + 1;
-                if (rejectionTaken[index]) continue;
-                var status = (Amphora.Storage.AppendStatus)(int)rej.Status;
-                var labels = series[index].Labels;
-                if (rej.Message.Length > 0) outcome.Reject(rej.Message.Split(':')[0], $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
-                else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, labels, rej.TimestampMs));
-            }
-            foreach (int index in r.Indexes)
-            {
-                succeeded[index]++;
-                if (rejectedHere.ContainsKey(index)) rejectionTaken[index] = true;
-                if (!acceptedTaken[index])
+                var done = await Task.WhenAny(pending).ConfigureAwait(false);
+                pending.Remove(done);
+                var r = await done.ConfigureAwait(false);
+                if (r.Response is null)
                 {
-                    acceptedTaken[index] = true;
-                    outcome.Accepted += series[index].Timestamps.Length - rejectedHere.GetValueOrDefault(index);
+                    errors.Add(r.Error!);
+                    foreach (int index in r.Indexes)
+                        if (ownersOf[index].Length - ++failed[index] < quorum) throw NoQuorum(series, ownersOf, succeeded, index, quorum, errors);
+                    continue;
+                }
+                var rejectedHere = new Dictionary<int, int>();
+                foreach (var rej in r.Response.Rejections)
+                {
+                    int index = r.Indexes[rej.SeriesIndex];
+                    rejectedHere[index] = rejectedHere.GetValueOrDefault(index) + 1;
+                    if (rejectionTaken[index]) continue;
+                    var status = (Amphora.Storage.AppendStatus)(int)rej.Status;
+                    var labels = series[index].Labels;
+                    if (rej.Reason.Length > 0) outcome.Reject(rej.Reason, $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
+                    else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, labels, rej.TimestampMs));
+                }
+                foreach (int index in r.Indexes)
+                {
+                    if (++succeeded[index] == quorum) atQuorum++;
+                    if (rejectedHere.ContainsKey(index)) rejectionTaken[index] = true;
+                    if (!acceptedTaken[index])
+                    {
+                        acceptedTaken[index] = true;
+                        outcome.Accepted += series[index].Timestamps.Length - rejectedHere.GetValueOrDefault(index);
+                    }
                 }
             }
+            for (int i = 0; i < series.Count; i++)
+                if (succeeded[i] < quorum) throw NoQuorum(series, ownersOf, succeeded, i, quorum, errors);
         }
-        for (int i = 0; i < series.Count; i++)
+        finally
         {
-            if (succeeded[i] >= quorum) continue;
-            var errors = results.Where(r => r.Error is not null).Select(r => r.Error);
-            throw new QuorumNotReachedException(
-                $"series '{SeriesValidator.Describe(series[i].Labels)}' reached {succeeded[i]} of {ownersOf[i].Length} ingesters, fewer than the write quorum of {quorum}: {string.Join("; ", errors)}");
+            foreach (var rest in pending) await ContinueInBackgroundAsync(rest).ConfigureAwait(false);
         }
         return outcome;
     }
+
+    /// <summary>Sends one ingester its batch with retries and its circuit breaker; a failure is a value, not an exception.</summary>
+    private async Task<(int Instance, List<int> Indexes, PushResponse? Response, string? Error)> SendAsync(HashRing ring, string workspace,
+        int instanceIndex, List<int> indexes, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata)
+    {
+        var instance = ring.Instances[instanceIndex];
+        var request = new PushRequest { Workspace = workspace };
+        foreach (int i in indexes)
+        {
+            var s = new Series();
+            ProtoConvert.AddLabels(s.Labels, series[i].Labels);
+            for (int k = 0; k < series[i].Timestamps.Length; k++)
+                s.Samples.Add(new Sample { TimestampMs = series[i].Timestamps[k], Value = series[i].Values[k] });
+            request.Series.Add(s);
+        }
+        foreach (var m in metadata)
+            request.Metadata.Add(new Cluster.Protocol.MetricMetadata { MetricFamilyName = m.MetricFamilyName, Type = m.Type, Help = m.Help, Unit = m.Unit });
+        try
+        {
+            var response = await PipelineFor(instance.Name).ExecuteAsync(
+                async token => await _ring.Client(instance).PushAsync(request, _timeout, token), CancellationToken.None).ConfigureAwait(false);
+            return (instanceIndex, indexes, response, null);
+        }
+        catch (Exception e) when (e is RpcException or BrokenCircuitException)
+        {
+            return (instanceIndex, indexes, null, $"{instance.Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Leaves a replica's push to finish in the background when a slot is free (at most
+    /// <see cref="MaxBackgroundPushes"/> at once); otherwise the write waits for it, so memory stays bounded.</summary>
+    private async Task ContinueInBackgroundAsync(Task<(int Instance, List<int> Indexes, PushResponse? Response, string? Error)> push)
+    {
+        if (push.IsCompleted || !_background.Wait(0))
+        {
+            await push.ConfigureAwait(false);
+            return;
+        }
+        BackgroundPushes.Add(1);
+        _ = push.ContinueWith(static (t, state) =>
+        {
+            var self = (RingPush)state!;
+            self._background.Release();
+            BackgroundPushes.Add(-1);
+            BackgroundPushesDone.Add(1, new KeyValuePair<string, object?>("outcome", t.Result.Response is null ? "failed" : "ok"));
+        }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private static QuorumNotReachedException NoQuorum(IReadOnlyList<ValidSeries> series, int[][] ownersOf, int[] succeeded, int i, int quorum,
+        List<string> errors) =>
+        new($"series '{SeriesValidator.Describe(series[i].Labels)}' reached {succeeded[i]} of {ownersOf[i].Length} ingesters, fewer than the write quorum of {quorum}: {string.Join("; ", errors)}");
 }

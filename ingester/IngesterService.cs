@@ -36,7 +36,7 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// Decides whether a workspace may create a new series (per-workspace, per-metric and per-label-set limits); returns
     /// null to admit it or the refusal message naming the limit and its setting.
     /// </summary>
-    public Func<string, Labels, string?>? NewSeriesAdmission { get; set; }
+    public Func<string, Labels, SeriesRefusal?>? NewSeriesAdmission { get; set; }
 
     /// <summary>
     /// Called when a series counted by <see cref="NewSeriesAdmission"/> does not exist after all (another request created it
@@ -72,6 +72,9 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// <summary>Whether the ingester serves this block from its local disk (not uploaded yet, or within its local retention).</summary>
     public bool ServesBlock(string workspace, string ulid) => _storage?.HasLocalBlock(workspace, ulid) ?? false;
 
+    /// <summary>The workspaces this ingester holds data of (none while it replays its WAL).</summary>
+    public IEnumerable<string> Workspaces => _storage?.Workspaces ?? [];
+
     /// <summary>Removes all of a workspace's data and metadata (workspace deletion), durably; later queries see nothing.</summary>
     public Task DropWorkspaceAsync(string workspace) => Storage.DropAsync(workspace);
 
@@ -85,7 +88,7 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     /// <summary>The admission and release delegates as the head's series accounting.</summary>
     private sealed class Accounting(IngesterService owner) : ISeriesAccounting
     {
-        public string? TryAdmit(string workspace, Labels series) => owner.NewSeriesAdmission?.Invoke(workspace, series);
+        public SeriesRefusal? TryAdmit(string workspace, Labels series) => owner.NewSeriesAdmission?.Invoke(workspace, series);
         public void Release(string workspace, Labels series) => owner.SeriesReleased?.Invoke(workspace, series);
     }
 }

@@ -20,10 +20,7 @@ public sealed partial class Modules
             await MarkWorkspaceDeletedAsync(config, services, blocks, workspace);
         }, completesDeletion: true);
         _services.Add(ingester);
-        ingester.NewSeriesAdmission = (workspace, labels) =>
-            tenancy.Tenancy.Series.TryAdd(workspace, labels) is { } v ? $"{v.ErrorId}: {v.Message}" : null;
-        ingester.SeriesReleased = (workspace, labels) => tenancy.Tenancy.Series.Remove(workspace, labels);
-        ingester.Replayed = (workspace, series) => tenancy.Tenancy.Series.Recount(workspace, series);
+        tenancy.LimitSeriesOf(ingester);
 
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingester, blocks), tenancy.Tenancy.Retention);
         var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };

@@ -21,7 +21,11 @@ public sealed partial class Modules
 
     private void AddIngester(AmphoraConfig config, IServiceProvider services)
     {
+        // The series limits: the ingester reads the workspaces and their limits from the shared state and enforces its share.
+        var tenancy = AddTenancy(config, services, deleteData: null, completesDeletion: false, IngesterSeriesLimitShare(config));
         var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
+        tenancy.LimitSeriesOf(ingester);
+        _ = new IngesterWorkspaceDeletion(ingester, tenancy.Tenancy.Store, services.GetRequiredService<ILogger<IngesterWorkspaceDeletion>>());
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
@@ -32,6 +36,23 @@ public sealed partial class Modules
         ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
         var guard = new Amphora.Rpc.Security.ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
         _routes.Add(app => app.MapIngesterService(backend, guard));
+    }
+
+    /// <summary>An ingester's share of a workspace's series: each series goes to replication-factor ingesters of the
+    /// <c>--ring.members</c>, so one holds about RF ÷ members of them (all of them without the flag, or with fewer members).</summary>
+    private static double IngesterSeriesLimitShare(AmphoraConfig config)
+    {
+        if (string.IsNullOrWhiteSpace(config.RingMembers)) return 1;
+        int members;
+        try
+        {
+            members = RingMembers.Parse(config.RingMembers).Count;
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"invalid --ring.members: {e.Message}");
+        }
+        return members <= config.RingReplicationFactor ? 1 : (double)config.RingReplicationFactor / members;
     }
 
     private RingClient AddRing(AmphoraConfig config, IServiceProvider services)
@@ -70,8 +91,17 @@ public sealed partial class Modules
     private void AddDistributor(AmphoraConfig config, IServiceProvider services)
     {
         var tenancy = AddTenancy(config, services, workspace => RequestWorkspaceDeletionAsync(config, services, workspace), completesDeletion: false);
+        if (config.IngestionRateStrategy == "global")
+        {
+            // Each distributor admits its share of a workspace's rate: the rate ÷ the distributors that heartbeat in the bucket.
+            ListenAddress.TryParse(config.Listen, out var http, out _);
+            var count = new Amphora.Tenancy.Limits.DistributorCount(BucketFrom(config, services), $"{Environment.MachineName}-{http.Port}",
+                config.TenancySyncInterval, logger: services.GetRequiredService<ILogger<Amphora.Tenancy.Limits.DistributorCount>>());
+            _services.Add(count);
+            tenancy.Tenancy.IngestionRate.Distributors = () => count.Count;
+        }
         var ring = AddRing(config, services);
-        var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout), DistributorOptionsFrom(config),
+        var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout, config.MaxBackgroundPushes), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
         {
             WorkspaceLimits = tenancy.WriteLimits,

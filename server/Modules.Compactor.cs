@@ -17,10 +17,11 @@ public sealed partial class Modules
 
     /// <summary>The tenancy of one component over the shared bucket. Only --target=all completes a workspace's deletion itself;
     /// elsewhere <paramref name="deleteData"/> requests it and the compactor completes it.</summary>
-    private TenancyModule AddTenancy(AmphoraConfig config, IServiceProvider services, Func<string, Task> deleteData, bool completesDeletion)
+    private TenancyModule AddTenancy(AmphoraConfig config, IServiceProvider services, Func<string, Task>? deleteData, bool completesDeletion,
+        double? seriesLimitShare = null)
     {
         var tenancy = new TenancyModule(config, deleteData, services.GetRequiredService<ILoggerFactory>(),
-            (Amphora.Bucket.IConditionalBucket)BucketFrom(config, services), completesDeletion);
+            (Amphora.Bucket.IConditionalBucket)BucketFrom(config, services), completesDeletion, seriesLimitShare);
         _services.Add(tenancy);
         return tenancy;
     }
@@ -37,6 +38,8 @@ public sealed partial class Modules
             Name = config.CompactorName,
             Members = config.CompactorMembers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             WorkDir = Path.Combine(config.DataDir, "compactor"),
+            // Every component syncs the tenancy state at this interval: three of them let each ingester see a deletion.
+            WorkspaceDeletionGrace = config.Target == "all" ? TimeSpan.Zero : config.TenancySyncInterval * 3,
         };
         tenancy.UsageBucket ??= BucketFrom(config, services);
         var registry = tenancy.Tenancy.Registry;

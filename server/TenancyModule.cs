@@ -21,8 +21,10 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
     /// <param name="bucket">The bucket every component shares; the tenancy state is kept in it under <c>tenancy/</c>.</param>
     /// <param name="completesDeletion">Whether this component removes a deleted workspace's record once the hook returned
     /// (--target=all); in a cluster the compactor does, after removing the workspace's objects.</param>
+    /// <param name="seriesLimitShare">The part of each series limit this process enforces (see
+    /// <see cref="TenancyOptions.SeriesLimitShare"/>); only an ingester, which serves no requests, passes one below 1.</param>
     public TenancyModule(AmphoraConfig config, Func<string, Task>? dropWorkspaceData, ILoggerFactory loggers,
-        Amphora.Bucket.IConditionalBucket bucket, bool completesDeletion)
+        Amphora.Bucket.IConditionalBucket bucket, bool completesDeletion, double? seriesLimitShare = null)
     {
         _config = config;
         _dropWorkspaceData = dropWorkspaceData;
@@ -31,7 +33,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
         string scheme = config.TlsCertFile is null ? "http" : "https";
         try
         {
-            Tenancy = CreateServices(config, endpoint, scheme, loggers, bucket, completesDeletion);
+            Tenancy = CreateServices(config, endpoint, scheme, loggers, bucket, completesDeletion, seriesLimitShare);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException or TenancyException)
         {
@@ -40,9 +42,11 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
     }
 
     private TenancyServices CreateServices(AmphoraConfig config, System.Net.IPEndPoint endpoint, string scheme, ILoggerFactory loggers,
-        Amphora.Bucket.IConditionalBucket bucket, bool completesDeletion) =>
+        Amphora.Bucket.IConditionalBucket bucket, bool completesDeletion, double? seriesLimitShare) =>
         new(new TenancyOptions
         {
+            SeriesLimitShare = seriesLimitShare ?? 1,
+            ServesRequests = seriesLimitShare is null,
             DataDir = config.DataDir,
             Bucket = bucket,
             BucketName = BucketName(config),
@@ -74,6 +78,17 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
 
     public override string Name => "tenancy";
 
+    /// <summary>Connects an ingester's new series to this tenancy's series limits: admission, release (a series that was not
+    /// created after all, or that the head GC removed) and the recount after the WAL replay.</summary>
+    public void LimitSeriesOf(Amphora.Ingester.IngesterService ingester)
+    {
+        var series = Tenancy.Series;
+        ingester.NewSeriesAdmission = (workspace, labels) =>
+            series.TryAdd(workspace, labels) is { } v ? new Amphora.Storage.SeriesRefusal(v.ErrorId, $"{v.ErrorId}: {v.Message}") : null;
+        ingester.SeriesReleased = series.Remove;
+        ingester.Replayed = series.Recount;
+    }
+
     /// <summary>A workspace's own write limits, for the distributor (its limits overrides, else the flags).</summary>
     public Amphora.Distributor.WorkspaceWriteLimits WriteLimits(string workspace)
     {
@@ -97,7 +112,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
     {
         Directory.CreateDirectory(_config.DataDir);
         foreach (var service in Tenancy.Services) await service.StartAsync(ct);
-        if (_config.Auth != AuthMode.Keys) return;
+        if (_config.Auth != AuthMode.Keys || !Tenancy.Options.ServesRequests) return;
         var credentials = await Tenancy.BootstrapAsync(ct);
         if (credentials is null) return;
         // Printed once, on the first start only; the same values are in the credentials file (mode 0600).

@@ -97,7 +97,7 @@ public static class IngesterGrpcService
                     response.Rejections.Add(new SampleRejection
                     {
                         SeriesIndex = i, TimestampMs = sample.TimestampMs, Status = (Protocol.AppendStatus)(int)status,
-                        Message = appender.LastRejection ?? "",
+                        Reason = appender.LastRejection?.Reason ?? "", Message = appender.LastRejection?.Message ?? "",
                     });
                 }
             }

@@ -11,7 +11,7 @@ namespace Amphora.Ingester.Storage;
 public interface ISeriesAccounting
 {
     /// <summary>Counts a new series of the workspace, or returns why a limit refuses it (naming the limit and its setting).</summary>
-    string? TryAdmit(string workspace, Labels series);
+    Amphora.Storage.SeriesRefusal? TryAdmit(string workspace, Labels series);
 
     /// <summary>Releases a series counted by <see cref="TryAdmit"/>.</summary>
     void Release(string workspace, Labels series);

@@ -33,7 +33,7 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     private Head? _head;
     private int _epoch;
 
-    public string? LastRejection { get; private set; }
+    public SeriesRefusal? LastRejection { get; private set; }
 
     /// <summary>The workspace's head, registered with it until Commit or Rollback so a block cut waits for this appender.</summary>
     private Head Head

@@ -90,6 +90,14 @@ public sealed class TenancyOptions
     /// <summary>How often the overrides file and the admin key file are checked for changes made by another writer.</summary>
     public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The part of each series limit this component enforces: 1 where one process holds all of a workspace's series
+    /// (--target=all), an ingester's share of them in a cluster (replication factor ÷ ingesters).</summary>
+    public double SeriesLimitShare { get; set; } = 1;
+
+    /// <summary>Whether this component authenticates requests with access keys and serves the control plane. An ingester does
+    /// neither: it reads the shared state only for the workspaces' series limits, so its key store is not started.</summary>
+    public bool ServesRequests { get; set; } = true;
+
     public string ResolvedMasterKeyFile => MasterKeyFile ?? Path.Combine(DataDir, "master.key");
 
     public void Validate()
@@ -100,6 +108,7 @@ public sealed class TenancyOptions
         if (MaxClockSkew <= TimeSpan.Zero) throw new ArgumentException("auth: the SigV4 clock skew must be positive");
         if (ReloadInterval <= TimeSpan.Zero) throw new ArgumentException("auth: the reload interval must be positive");
         if (SyncInterval <= TimeSpan.Zero) throw new ArgumentException("tenancy.sync-interval: must be positive");
+        if (SeriesLimitShare is not (> 0 and <= 1)) throw new ArgumentException($"the series limit share {SeriesLimitShare} must be above 0 and at most 1");
     }
 
     public string WorkspaceArn(string workspaceId) => $"arn:aws:aps:{Region}:{Account}:workspace/{workspaceId}";

@@ -49,7 +49,10 @@ public sealed class TenancyServices : IDisposable
         Options = options;
         Time = time ?? TimeProvider.System;
         Directory.CreateDirectory(options.DataDir);
-        MasterKey = MasterKey.Load(options.ResolvedMasterKeyFile, options.CreateMasterKeyIfMissing);
+        // A component that serves no requests opens no secret: a throwaway key spares it a key file of its own.
+        MasterKey = options.ServesRequests
+            ? MasterKey.Load(options.ResolvedMasterKeyFile, options.CreateMasterKeyIfMissing)
+            : new MasterKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         var bucket = options.Bucket ?? new FilesystemBucket(Path.Combine(options.DataDir, "bucket"));
         string bucketName = options.BucketName ?? (options.Bucket is null ? Path.GetFullPath(Path.Combine(options.DataDir, "bucket")) : "the blocks bucket");
         Store = new TenancyStore(bucket, bucketName, options.DataDir, options.SyncInterval, time: Time, logger: loggers?.CreateLogger<TenancyStore>());
@@ -58,15 +61,18 @@ public sealed class TenancyServices : IDisposable
         Rules = new RulesRegistry(options, Store, Time);
         Authenticator = new Authenticator(Keys, options, Time);
         Audit = AuditLog.FromOptions(options);
-        Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>());
+        Overrides = new Overrides(defaultLimits, options.OverridesFile, options.ReloadInterval, Time, loggers?.CreateLogger<Overrides>())
+        {
+            WorkspaceSettings = ws => Registry.Find(ws)?.Configuration.Limits,
+        };
         IngestionRate = new IngestionRateLimiter(Overrides, LimitMetrics, Time);
-        Series = new SeriesLimiter(Overrides, Registry, LimitMetrics).ObserveUse();
+        Series = new SeriesLimiter(Overrides, Registry, LimitMetrics, options.SeriesLimitShare).ObserveUse();
         Queries = new QueryLimiter(Overrides, LimitMetrics);
     }
 
     /// <summary>The services to start in this order (the shared state first: the registry and the key store migrate into
-    /// it) and to stop in the reverse order.</summary>
-    public IReadOnlyList<IService> Services => [Store, Registry, Keys, Overrides];
+    /// it) and to stop in the reverse order. A component that serves no requests (an ingester) has no use for the keys.</summary>
+    public IReadOnlyList<IService> Services => Options.ServesRequests ? [Store, Registry, Keys, Overrides] : [Store, Registry, Overrides];
 
     /// <summary>First start: the <c>default</c> workspace and an admin key, or null when keys already exist.</summary>
     public Task<BootstrapCredentials?> BootstrapAsync(CancellationToken ct = default) => TenancyBootstrap.EnsureAsync(Options, Registry, Keys, ct);

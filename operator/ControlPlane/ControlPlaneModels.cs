@@ -23,6 +23,16 @@ public sealed record WorkspaceConfigurationBody
     [JsonPropertyName("retentionPeriodInDays")] public int RetentionPeriodInDays { get; init; }
     [JsonPropertyName("outOfOrderTimeWindowInSeconds")] public long OutOfOrderTimeWindowInSeconds { get; init; }
     [JsonPropertyName("limitsPerLabelSet")] public List<LimitsPerLabelSetBody> LimitsPerLabelSet { get; init; } = [];
+    /// <summary>The workspace's own ingestion and series limits (Amphora's extension of AMP's configuration).</summary>
+    [JsonPropertyName("limits")] public WorkspaceLimitsBody? Limits { get; init; }
+}
+
+public sealed record WorkspaceLimitsBody
+{
+    [JsonPropertyName("ingestionRate")] public double? IngestionRate { get; init; }
+    [JsonPropertyName("ingestionBurstSize")] public long? IngestionBurstSize { get; init; }
+    [JsonPropertyName("maxSeries")] public long? MaxSeries { get; init; }
+    [JsonPropertyName("maxSeriesPerMetric")] public long? MaxSeriesPerMetric { get; init; }
 }
 
 public sealed record LimitsPerLabelSetBody

@@ -3,7 +3,7 @@ using Amphora.Operator.ControlPlane;
 
 namespace Amphora.Operator.Controllers;
 
-// Retention, out-of-order window and limits per label set: the workspace configuration of AMP's API.
+// Retention, out-of-order window, limits per label set and the workspace's own limits: its configuration in the control plane.
 public sealed partial class WorkspaceReconciler
 {
     public const int DefaultRetentionPeriodInDays = 150;
@@ -46,11 +46,20 @@ public sealed partial class WorkspaceReconciler
             LabelSet = l.LabelSet ?? [],
             Limits = new LabelSetLimitsBody { MaxSeries = l.MaxSeries },
         }).ToList(),
+        // Always sent: limits removed from the spec go back to the service's defaults.
+        Limits = new WorkspaceLimitsBody
+        {
+            IngestionRate = spec.Limits?.IngestionRate,
+            IngestionBurstSize = spec.Limits?.IngestionBurstSize,
+            MaxSeries = spec.Limits?.MaxSeries,
+            MaxSeriesPerMetric = spec.Limits?.MaxSeriesPerMetric,
+        },
     };
 
     private static bool Same(WorkspaceConfigurationBody a, WorkspaceConfigurationBody b)
     {
         if (a.RetentionPeriodInDays != b.RetentionPeriodInDays || a.OutOfOrderTimeWindowInSeconds != b.OutOfOrderTimeWindowInSeconds) return false;
+        if ((a.Limits ?? new WorkspaceLimitsBody()) != (b.Limits ?? new WorkspaceLimitsBody())) return false;
         if (a.LimitsPerLabelSet.Count != b.LimitsPerLabelSet.Count) return false;
         for (int i = 0; i < a.LimitsPerLabelSet.Count; i++)
         {

@@ -54,12 +54,8 @@ public sealed partial class WorkspaceReconciler(ControlPlaneClient amphora, Kube
 
         var problem = await SyncConfigurationAsync(ws, status, described.WorkspaceId, generation, ct);
         if (problem is null) problem = await SyncKeysAsync(ws, status, endpoints, generation, ct);
-        string? unsupported = UnsupportedLimits(ws.Spec.Limits);
-        if (unsupported is null)
-            Conditions.Set(status, generation, Conditions.LimitsApplied, true, "Applied", "the limits in the spec are applied");
-        else
-            Conditions.Set(status, generation, Conditions.LimitsApplied, false, "NotSupportedByControlPlane",
-                $"{unsupported} cannot be set through Amphora's control plane yet; set them for workspace {described.WorkspaceId} in Amphora's --limits.overrides-file");
+        if (problem is null)
+            Conditions.Set(status, generation, Conditions.LimitsApplied, true, "Applied", LimitsSummary(ws.Spec.Limits));
 
         if (problem is not null)
         {
@@ -67,10 +63,7 @@ public sealed partial class WorkspaceReconciler(ControlPlaneClient amphora, Kube
             await kube.PatchStatusAsync(ws, Plural, status, ct);
             return ReconcileResult.RetryWithBackoff;
         }
-        if (unsupported is not null)
-            Conditions.Set(status, generation, Conditions.Ready, false, "LimitsNotApplied", $"{unsupported} cannot be applied (see LimitsApplied)");
-        else
-            Conditions.Set(status, generation, Conditions.Ready, true, "Reconciled", $"workspace {described.WorkspaceId} is ACTIVE and matches the spec");
+        Conditions.Set(status, generation, Conditions.Ready, true, "Reconciled", $"workspace {described.WorkspaceId} is ACTIVE and matches the spec");
         status.ObservedGeneration = generation;
         await kube.PatchStatusAsync(ws, Plural, status, ct);
         await events.NormalAsync(ws, "Reconciled", $"workspace {described.WorkspaceId} matches generation {generation}");
@@ -126,14 +119,13 @@ public sealed partial class WorkspaceReconciler(ControlPlaneClient amphora, Kube
         if (want.Any(t => !described.Tags.TryGetValue(t.Key, out var v) || v != t.Value)) await amphora.TagAsync(described.Arn, want, ct);
     }
 
-    private static string? UnsupportedLimits(WorkspaceLimits? limits)
+    private static string LimitsSummary(WorkspaceLimits? limits)
     {
-        if (limits is null) return null;
-        var fields = new List<string>();
-        if (limits.IngestionRate is not null) fields.Add("spec.limits.ingestionRate");
-        if (limits.IngestionBurstSize is not null) fields.Add("spec.limits.ingestionBurstSize");
-        if (limits.MaxSeries is not null) fields.Add("spec.limits.maxSeries");
-        if (limits.MaxSeriesPerMetric is not null) fields.Add("spec.limits.maxSeriesPerMetric");
-        return fields.Count == 0 ? null : string.Join(", ", fields);
+        var set = new List<string>();
+        if (limits?.IngestionRate is { } rate) set.Add($"ingestionRate {rate}");
+        if (limits?.IngestionBurstSize is { } burst) set.Add($"ingestionBurstSize {burst}");
+        if (limits?.MaxSeries is { } series) set.Add($"maxSeries {series}");
+        if (limits?.MaxSeriesPerMetric is { } perMetric) set.Add($"maxSeriesPerMetric {perMetric}");
+        return set.Count == 0 ? "the service's default limits apply" : $"applied: {string.Join(", ", set)} (the rest are the service's defaults)";
     }
 }

@@ -45,6 +45,8 @@ public sealed partial class AmphoraConfig
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public long MaxRequestBodyBytes { get; set; } = 10 << 20;
+    public string IngestionRateStrategy { get; set; } = "global";
+    public int MaxBackgroundPushes { get; set; } = 1000;
     public int MaxSeriesPerRequest { get; set; } = 100_000;
     public int MaxSamplesPerRequest { get; set; } = 1_000_000;
     public int MaxLabelsPerRequest { get; set; } = 1_000_000;
@@ -148,6 +150,9 @@ public sealed partial class AmphoraConfig
         if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");
         if (CreateGracePeriod < TimeSpan.Zero) errors.Add("--validation.create-grace-period must not be negative");
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
+        if (MaxBackgroundPushes < 0) errors.Add("--distributor.max-background-pushes must be 0 or more");
+        if (IngestionRateStrategy is not ("global" or "local"))
+            errors.Add($"invalid --distributor.ingestion-rate-limit-strategy \"{IngestionRateStrategy}\": must be global or local");
         if (AuditDenialsPerSecond <= 0) errors.Add("--audit.denials-per-second must be positive");
         if (AuditMaxFileBytes < 4096) errors.Add("--audit.max-file-size must be at least 4KiB");
         if (AuditMaxFiles < 0) errors.Add("--audit.max-files must not be negative");

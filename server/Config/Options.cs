@@ -62,6 +62,13 @@ public static class Options
             (c, v) => c.ShutdownTimeout = Duration(v)),
         new("distributor.max-recv-msg-size", "10MiB", "Largest remote-write request accepted, after snappy decompression (larger: 413).",
             (c, v) => c.MaxRequestBodyBytes = Bytes(v)),
+        new("distributor.ingestion-rate-limit-strategy", "global", "How a cluster's distributors apply a workspace's ingestion_rate: global (each admits the rate " +
+            "÷ the distributors serving, counted through heartbeats in the bucket every --tenancy.sync-interval, so the cluster admits the rate) " +
+            "or local (each admits the whole rate). The burst is each distributor's own.",
+            (c, v) => c.IngestionRateStrategy = v),
+        new("distributor.max-background-pushes", "1000", "A cluster write is answered once each series reached its write quorum; this many pushes to the " +
+            "remaining replicas may still run in the background (each within the ingester call deadline). Beyond, a write waits for all its replicas.",
+            (c, v) => c.MaxBackgroundPushes = Int(v)),
         new("distributor.max-series-per-request", "100000", "Most series one remote-write request may hold; counted before it is decoded (more: 400, nothing stored).",
             (c, v) => c.MaxSeriesPerRequest = Int(v)),
         new("distributor.max-samples-per-request", "1000000", "Most samples, histogram samples and exemplars one remote-write request may hold (more: 400, nothing stored).",

@@ -75,6 +75,23 @@ public class S3ServerFixture : IAsyncLifetime
         Endpoint = $"http://127.0.0.1:{port}";
     }
 
+    /// <summary>Makes the server unreachable, as an outage would: it stops listening and drops its connections; the objects
+    /// stay for <see cref="ComeUpAsync"/>.</summary>
+    public Task GoDownAsync() => CommandAsync("down");
+
+    /// <summary>Serves again on the same port, with the objects it had.</summary>
+    public Task ComeUpAsync() => CommandAsync("up");
+
+    private async Task CommandAsync(string command)
+    {
+        var node = _node ?? throw new InvalidOperationException("the S3 test server is not running");
+        await node.StandardInput.WriteLineAsync(command);
+        await node.StandardInput.FlushAsync();
+        string? line = await node.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        if (line is null || !line.Contains($"\"{command}\":true", StringComparison.Ordinal))
+            throw new InvalidOperationException($"the S3 test server did not confirm \"{command}\" ({line ?? "it exited"}): {Stderr()}");
+    }
+
     public async Task DisposeAsync()
     {
         if (_node is null) return;

@@ -51,6 +51,40 @@ public sealed class CompactorServiceTests(S3ServerFixture s3) : IClassFixture<S3
     }
 
     [Fact]
+    public async Task A_workspace_deleted_in_the_tenancy_state_keeps_its_objects_through_the_grace_then_loses_them_and_its_record()
+    {
+        var bucket = new FilesystemBucket(Path.Combine(_dir, "bucket"));
+        long t0 = Recent;
+        await TestBlocks.UploadAsync(bucket, "gone", TestBlocks.Data(5, t0, t0 + M), t0, t0 + M, "ingester-0");
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var completed = new List<string>();
+        var compactor = new CompactorService(bucket, new CompactorOptions
+        {
+            Ranges = [TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(3)],
+            WorkDir = Path.Combine(_dir, "work"),
+            WorkspaceDeletionGrace = TimeSpan.FromSeconds(30),
+        }, _ => TimeSpan.FromDays(150), NullLogger<CompactorService>.Instance, clock)
+        {
+            DeletingWorkspaces = () => ["gone"],
+            WorkspaceDeleted = (ws, _) => { completed.Add(ws); return Task.CompletedTask; },
+        };
+
+        // Within the grace: readers are told to stop (the deletion mark), the ingesters have time to drop it, nothing goes.
+        await compactor.RunOnceAsync();
+        clock.Advance(TimeSpan.FromSeconds(29));
+        await compactor.RunOnceAsync();
+        var objects = await bucket.ListAsync("gone/", recursive: true);
+        Assert.Contains(BucketLayout.WorkspaceDeletionMark("gone"), objects);
+        Assert.Contains(objects, o => o.EndsWith("/meta.json", StringComparison.Ordinal));
+        Assert.Empty(completed);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await compactor.RunOnceAsync();
+        Assert.Empty(await bucket.ListAsync("gone/", recursive: true));
+        Assert.Equal(["gone"], completed);
+    }
+
+    [Fact]
     public async Task Three_replicas_become_one_block_with_each_sample_once_and_reads_agree_before_and_after()
     {
         var bucket = new FilesystemBucket(Path.Combine(_dir, "bucket"));

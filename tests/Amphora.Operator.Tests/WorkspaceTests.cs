@@ -113,6 +113,8 @@ public sealed class WorkspaceTests(OperatorEnvironment env)
                 ["limits"] = new JsonObject
                 {
                     ["limitsPerLabelSet"] = new JsonArray(new JsonObject { ["labelSet"] = new JsonObject { ["job"] = "capped" }, ["maxSeries"] = 2 }),
+                    ["ingestionRate"] = 5000,
+                    ["maxSeries"] = 3,
                 },
             },
         });
@@ -127,6 +129,10 @@ public sealed class WorkspaceTests(OperatorEnvironment env)
         Assert.Equal(600, (long)c["outOfOrderTimeWindowInSeconds"]!);
         Assert.Equal(2, (long)c["limitsPerLabelSet"]![0]!["limits"]!["maxSeries"]!);
         Assert.Equal("capped", (string?)c["limitsPerLabelSet"]![0]!["labelSet"]!["job"]);
+        Assert.Equal(5000, (double)c["limits"]!["ingestionRate"]!);
+        Assert.Equal(3, (long)c["limits"]!["maxSeries"]!);
+        var edited = await env.Client.GetAsync<V1Alpha1Workspace>(ns, V1Alpha1Workspace.Plural, "edited");
+        Assert.True(Conditions.IsTrue(edited!.Status, Conditions.LimitsApplied));
 
         // Enforced: the third series of job="capped" is refused naming the limit; the Secret still holds the same key.
         var writer = await env.Client.CoreV1.ReadNamespacedSecretAsync("edited-writer", ns);
@@ -139,6 +145,11 @@ public sealed class WorkspaceTests(OperatorEnvironment env)
         var over = await rw.PushToWorkspacePathAsync(id, new WriteRequestBuilder().Series("__name__=\"m\",i=\"3\",job=\"capped\"", (now, 1)));
         Assert.NotEqual(HttpStatusCode.NoContent, over.Status);
         Assert.Contains("err-amphora-max-series-per-label-set", over.Body);
+        // And the workspace's own maxSeries: a third series in all fits, a fourth does not.
+        Assert.Equal(HttpStatusCode.NoContent, (await rw.PushToWorkspacePathAsync(id, new WriteRequestBuilder().Series("__name__=\"other\",i=\"1\"", (now, 1)))).Status);
+        var overTotal = await rw.PushToWorkspacePathAsync(id, new WriteRequestBuilder().Series("__name__=\"other\",i=\"2\"", (now, 1)));
+        Assert.Equal(HttpStatusCode.BadRequest, overTotal.Status);
+        Assert.Contains("err-amphora-max-series-per-workspace", overTotal.Body);
     }
 
     internal static string Text(V1Secret s, string key) => Encoding.UTF8.GetString(s.Data[key]);

@@ -103,6 +103,10 @@ public sealed class ControlPlaneApiTests : IAsyncLifetime
     [InlineData("""{"limitsPerLabelSet":[{"labelSet":{"a":"x"},"limits":{"maxSeries":-5}}]}""", "maxSeries")]
     [InlineData("""{"retentionPeriodInDays":"ten"}""", "not valid JSON")]
     [InlineData("""{}""", "at least one")]
+    [InlineData("""{"limits":{"ingestionRate":0}}""", "limits.ingestionRate: 0 must be a positive number")]
+    [InlineData("""{"limits":{"maxSeries":-1}}""", "limits.maxSeries: -1 must be positive")]
+    [InlineData("""{"limits":{"maxSeriesPerMetric":0}}""", "limits.maxSeriesPerMetric")]
+    [InlineData("""{"limits":{"ingestionBurstSize":0}}""", "limits.ingestionBurstSize")]
     public async Task An_invalid_configuration_patch_is_a_validation_error_naming_the_field(string json, string mentioned)
     {
         var id = (await Send(HttpMethod.Post, "/workspaces", "{}")).Body.GetProperty("workspaceId").GetString();

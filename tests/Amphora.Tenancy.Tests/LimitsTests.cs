@@ -94,6 +94,31 @@ public sealed class LimitsTests : IDisposable
     }
 
     [Fact]
+    public void An_ingester_enforces_its_share_of_each_limit_rounded_up_and_says_so()
+    {
+        var config = new WorkspaceConfiguration
+        {
+            LimitsPerLabelSet = [new LimitsPerLabelSet { LabelSet = new Dictionary<string, string> { ["team"] = "a" }, Limits = new() { MaxSeries = 3 } }],
+        };
+        // RF 3 of 9 ingesters: a third of 10 series (4, rounded up), a third of 5 per metric (2), a third of 3 per label set (1).
+        var limiter = new SeriesLimiter(new Overrides(Limits.Limits.Default with { MaxSeriesPerWorkspace = 10, MaxSeriesPerMetric = 5 }),
+            _ => config, share: 3.0 / 9);
+        Assert.Null(limiter.TryAdd("ws", Series("up", "team", "a")));
+        var perLabelSet = limiter.TryAdd("ws", Series("up", "team", "a", "i", "2"))!;
+        Assert.Equal(LimitErrors.MaxSeriesPerLabelSet, perLabelSet.ErrorId);
+        Assert.Contains("the series limit of 3 for label set {team=\"a\"} is reached (this ingester's share, 1, is reached", perLabelSet.Message);
+        Assert.Null(limiter.TryAdd("ws", Series("up", "i", "2")));
+        Assert.Equal(LimitErrors.MaxSeriesPerMetric, limiter.TryAdd("ws", Series("up", "i", "3"))!.ErrorId);
+        Assert.Null(limiter.TryAdd("ws", Series("a")));
+        Assert.Null(limiter.TryAdd("ws", Series("b")));
+        var total = limiter.TryAdd("ws", Series("c"))!;
+        Assert.Equal(LimitErrors.MaxSeriesPerWorkspace, total.ErrorId);
+        Assert.Contains("the per-workspace series limit of 10 is reached (this ingester's share, 4, is reached", total.Message);
+        Assert.Equal(4, limiter.Use().Single().MaxSeries);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SeriesLimiter(new Overrides(), _ => null, share: 0));
+    }
+
+    [Fact]
     public void The_label_set_limits_of_the_workspace_configuration_apply_to_matching_series_and_the_default_bucket()
     {
         var config = new WorkspaceConfiguration

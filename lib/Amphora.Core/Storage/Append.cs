@@ -16,6 +16,10 @@ public enum AppendStatus : byte
     SeriesLimit,
 }
 
+/// <summary>Why a series limit refused a new series: the stable error id (<see cref="Reason"/>, e.g.
+/// <c>err-amphora-max-series-per-workspace</c>) and the message that names the limit and the setting that raises it.</summary>
+public sealed record SeriesRefusal(string Reason, string Message);
+
 /// <summary>Metric metadata as remote write carries it.</summary>
 public sealed record MetricMetadata(string MetricFamilyName, string Type, string Help, string Unit);
 
@@ -35,7 +39,7 @@ public interface IAppender
     /// Why the last <see cref="Append"/> that did not return <see cref="AppendStatus.Ok"/> was refused, when the appender knows
     /// more than the status (e.g. which series limit, and the setting that raises it); null otherwise.
     /// </summary>
-    string? LastRejection => null;
+    SeriesRefusal? LastRejection => null;
 
     ValueTask CommitAsync(CancellationToken ct = default);
 

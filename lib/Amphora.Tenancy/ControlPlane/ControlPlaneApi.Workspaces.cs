@@ -98,7 +98,7 @@ public static partial class ControlPlaneApi
             var body = await ReadBodyAsync<UpdateConfigurationBody>(ctx);
             WorkspaceValidation.ClientToken(body.ClientToken);
             await registry.UpdateConfigurationAsync(RouteValue(ctx, "workspaceId"), body.RetentionPeriodInDays, body.LimitsPerLabelSet,
-                body.OutOfOrderTimeWindowInSeconds, ctx.RequestAborted);
+                body.OutOfOrderTimeWindowInSeconds, ctx.RequestAborted, body.Limits);
             return new Reply(202, new JsonObject { ["status"] = ControlPlaneJson.Status(WorkspaceStatusCode.Updating) });
         }
     }

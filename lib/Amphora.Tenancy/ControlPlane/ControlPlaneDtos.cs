@@ -9,7 +9,7 @@ namespace Amphora.Tenancy.ControlPlane;
 internal sealed record CreateWorkspaceBody(string? Alias, Dictionary<string, string>? Tags, string? ClientToken, string? KmsKeyArn);
 internal sealed record UpdateAliasBody(string? Alias, string? ClientToken);
 internal sealed record UpdateConfigurationBody(string? ClientToken, List<LimitsPerLabelSet>? LimitsPerLabelSet, int? RetentionPeriodInDays,
-    long? OutOfOrderTimeWindowInSeconds);
+    long? OutOfOrderTimeWindowInSeconds, WorkspaceLimitSettings? Limits);
 internal sealed record TagResourceBody(Dictionary<string, string>? Tags);
 internal sealed record CreateKeyBody(List<string>? Actions, string? Description);
 internal sealed record CreateRuleGroupsNamespaceBody(string? Name, byte[]? Data, Dictionary<string, string>? Tags, string? ClientToken);
@@ -80,13 +80,23 @@ internal static class ControlPlaneJson
         var limits = new JsonArray();
         foreach (var l in c.LimitsPerLabelSet)
             limits.Add(new JsonObject { ["labelSet"] = Tags(l.LabelSet), ["limits"] = new JsonObject { ["maxSeries"] = l.Limits.MaxSeries } });
-        return new JsonObject
+        var o = new JsonObject
         {
             ["limitsPerLabelSet"] = limits,
             ["outOfOrderTimeWindowInSeconds"] = c.OutOfOrderTimeWindowInSeconds,
             ["retentionPeriodInDays"] = c.RetentionPeriodInDays,
             ["status"] = Status(WorkspaceStatusCode.Active),
         };
+        if (c.Limits is { } own)
+        {
+            var l = new JsonObject();
+            if (own.IngestionRate is { } rate) l["ingestionRate"] = rate;
+            if (own.IngestionBurstSize is { } burst) l["ingestionBurstSize"] = burst;
+            if (own.MaxSeries is { } series) l["maxSeries"] = series;
+            if (own.MaxSeriesPerMetric is { } perMetric) l["maxSeriesPerMetric"] = perMetric;
+            o["limits"] = l;
+        }
+        return o;
     }
 
     public static JsonObject Key(AccessKeyInfo k)

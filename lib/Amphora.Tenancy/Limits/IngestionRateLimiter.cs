@@ -6,12 +6,17 @@ namespace Amphora.Tenancy.Limits;
 /// Per-workspace token buckets of samples: refilled at <see cref="Limits.IngestionRate"/> per second up to
 /// <see cref="Limits.IngestionBurstSize"/>. A request is admitted whole or refused whole (nothing is consumed when refused),
 /// with how long to wait before the same request fits (for <c>Retry-After</c>). Rate changes in the overrides apply at once.
+/// With several distributors (<see cref="Distributors"/>, the "global" strategy) each refills at its share of the rate, the
+/// rate ÷ the distributors, so the cluster admits the workspace's rate; the burst is each distributor's own, as in Mimir.
 /// Thread-safe.
 /// </summary>
 public sealed class IngestionRateLimiter(Overrides overrides, LimitMetrics? metrics = null, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+
+    /// <summary>How many distributors share each workspace's rate (1: this one admits all of it).</summary>
+    public Func<int> Distributors { get; set; } = () => 1;
 
     private sealed class Bucket
     {
@@ -23,6 +28,8 @@ public sealed class IngestionRateLimiter(Overrides overrides, LimitMetrics? metr
     public LimitViolation? Admit(string workspace, long samples)
     {
         var limits = overrides.For(workspace);
+        int distributors = Math.Max(1, Distributors());
+        double rate = limits.IngestionRate / distributors;
         long now = _time.GetTimestamp();
         var bucket = _buckets.GetOrAdd(workspace, _ => new Bucket { Tokens = limits.IngestionBurstSize, LastTimestamp = now });
         lock (bucket)
@@ -30,7 +37,7 @@ public sealed class IngestionRateLimiter(Overrides overrides, LimitMetrics? metr
             double elapsed = _time.GetElapsedTime(bucket.LastTimestamp, now).TotalSeconds;
             if (elapsed > 0)
             {
-                bucket.Tokens = Math.Min(limits.IngestionBurstSize, bucket.Tokens + elapsed * limits.IngestionRate);
+                bucket.Tokens = Math.Min(limits.IngestionBurstSize, bucket.Tokens + elapsed * rate);
                 bucket.LastTimestamp = now;
             }
             bucket.Tokens = Math.Min(bucket.Tokens, limits.IngestionBurstSize);
@@ -46,10 +53,11 @@ public sealed class IngestionRateLimiter(Overrides overrides, LimitMetrics? metr
                 bucket.Tokens -= samples;
                 return null;
             }
-            var wait = TimeSpan.FromSeconds(Math.Max((samples - bucket.Tokens) / limits.IngestionRate, 0.001));
+            var wait = TimeSpan.FromSeconds(Math.Max((samples - bucket.Tokens) / rate, 0.001));
             metrics?.Rejected(workspace, LimitErrors.IngestionRate, samples);
+            string share = distributors == 1 ? "" : $" (this distributor admits its share, {rate:0.###} samples/s, of the {distributors} distributors serving)";
             return new LimitViolation(LimitErrors.IngestionRate,
-                $"the ingestion rate limit of {limits.IngestionRate} samples/s with burst {limits.IngestionBurstSize} is reached; the request of {samples} samples fits again in {wait.TotalSeconds:0.###} s; raise ingestion_rate in the overrides ({LimitErrors.IngestionRate})",
+                $"the ingestion rate limit of {limits.IngestionRate} samples/s with burst {limits.IngestionBurstSize} is reached{share}; the request of {samples} samples fits again in {wait.TotalSeconds:0.###} s; raise ingestion_rate in the overrides ({LimitErrors.IngestionRate})",
                 429, wait);
         }
     }

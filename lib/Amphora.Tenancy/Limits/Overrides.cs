@@ -31,7 +31,15 @@ public sealed partial class Overrides : ServiceBase
     private volatile LimitsState _state;
     private FileStamp? _stamp;
 
-    private sealed record LimitsState(Limits Defaults, IReadOnlyDictionary<string, Limits> PerWorkspace);
+    private sealed record LimitsState(Limits Defaults, IReadOnlyDictionary<string, Limits> PerWorkspace,
+        IReadOnlyDictionary<string, LimitsPatch?> Patches);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (LimitsState State, Workspaces.WorkspaceLimitSettings Own, Limits Result)> _layered =
+        new(StringComparer.Ordinal);
+
+    /// <summary>A workspace's own limits from its configuration (set through the control plane), laid between the defaults
+    /// and the file's entry for it; null where there are none.</summary>
+    public Func<string, Workspaces.WorkspaceLimitSettings?>? WorkspaceSettings { get; set; }
 
     public Overrides(Limits? defaults = null, string? path = null, TimeSpan? reloadInterval = null, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -39,7 +47,7 @@ public sealed partial class Overrides : ServiceBase
         _interval = reloadInterval ?? TimeSpan.FromSeconds(5);
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-        _state = new LimitsState(defaults ?? Limits.Default, new Dictionary<string, Limits>());
+        _state = new LimitsState(defaults ?? Limits.Default, new Dictionary<string, Limits>(), new Dictionary<string, LimitsPatch?>());
         BaseDefaults = defaults ?? Limits.Default;
         if (path is not null && File.Exists(path)) Load(throwOnError: true);
     }
@@ -51,10 +59,25 @@ public sealed partial class Overrides : ServiceBase
     /// <summary>Raised after a reload changed the limits.</summary>
     public event Action? Reloaded;
 
+    /// <summary>A workspace's limits: the defaults, then its own limits from its configuration, then the file's entry for it
+    /// (whoever runs the service has the last word).</summary>
     public Limits For(string workspace)
     {
         var s = _state;
-        return s.PerWorkspace.TryGetValue(workspace, out var l) ? l : s.Defaults;
+        if (WorkspaceSettings?.Invoke(workspace) is not { } own)
+            return s.PerWorkspace.TryGetValue(workspace, out var l) ? l : s.Defaults;
+        if (_layered.TryGetValue(workspace, out var cached) && ReferenceEquals(cached.State, s) && ReferenceEquals(cached.Own, own))
+            return cached.Result;
+        var layered = s.Defaults with
+        {
+            IngestionRate = own.IngestionRate ?? s.Defaults.IngestionRate,
+            IngestionBurstSize = own.IngestionBurstSize ?? s.Defaults.IngestionBurstSize,
+            MaxSeriesPerWorkspace = own.MaxSeries ?? s.Defaults.MaxSeriesPerWorkspace,
+            MaxSeriesPerMetric = own.MaxSeriesPerMetric ?? s.Defaults.MaxSeriesPerMetric,
+        };
+        if (s.Patches.GetValueOrDefault(workspace) is { } patch) layered = patch.ApplyTo(layered, workspace);
+        _layered[workspace] = (s, own, layered);
+        return layered;
     }
 
     /// <summary>Re-reads the file if it changed; true when new limits were applied.</summary>
@@ -71,7 +94,9 @@ public sealed partial class Overrides : ServiceBase
         var stamp = FileStamp.Of(_path!);
         try
         {
-            var state = stamp is null ? new LimitsState(BaseDefaults, new Dictionary<string, Limits>()) : Parse(File.ReadAllText(_path!));
+            var state = stamp is null
+                ? new LimitsState(BaseDefaults, new Dictionary<string, Limits>(), new Dictionary<string, LimitsPatch?>())
+                : Parse(File.ReadAllText(_path!));
             _state = state;
             _stamp = stamp;
         }
@@ -91,9 +116,13 @@ public sealed partial class Overrides : ServiceBase
         var file = deserializer.Deserialize<OverridesFile?>(yaml) ?? new OverridesFile();
         var defaults = file.Defaults?.ApplyTo(BaseDefaults, "defaults") ?? BaseDefaults;
         var per = new Dictionary<string, Limits>(StringComparer.Ordinal);
+        var patches = new Dictionary<string, LimitsPatch?>(StringComparer.Ordinal);
         foreach (var (ws, o) in file.Overrides ?? [])
+        {
             per[ws] = o?.ApplyTo(defaults, ws) ?? defaults;
-        return new LimitsState(defaults, per);
+            patches[ws] = o;
+        }
+        return new LimitsState(defaults, per, patches);
     }
 
     protected override async Task RunningAsync(CancellationToken stopping)

@@ -9,9 +9,21 @@ namespace Amphora.Tenancy.Limits;
 /// against the empty label set, AMP's default bucket, when there is one). The ingester calls <see cref="TryAdd"/> when it is
 /// about to create a NEW series and <see cref="Remove"/> when a series goes away; existing series are never refused.
 /// Thread-safe (one lock per workspace).
+/// <para>In a cluster every ingester counts only the series it holds. With <paramref name="share"/> below 1 (an ingester's
+/// share of the cluster's series: replication factor ÷ ingesters) each limit is applied as its share, rounded up, so the
+/// cluster as a whole admits about the configured number; the refusal says so.</para>
 /// </summary>
-public sealed class SeriesLimiter(Overrides overrides, Func<string, WorkspaceConfiguration?> configuration, LimitMetrics? metrics = null)
+public sealed class SeriesLimiter(Overrides overrides, Func<string, WorkspaceConfiguration?> configuration, LimitMetrics? metrics = null,
+    double share = 1)
 {
+    /// <summary>The part of each limit this limiter enforces (1 = all of it).</summary>
+    public double Share { get; } = share is > 0 and <= 1 ? share
+        : throw new ArgumentOutOfRangeException(nameof(share), share, "a series limit share is above 0 and at most 1");
+
+    private long Part(long limit) => Share >= 1 ? limit : (long)Math.Ceiling(limit * Share);
+
+    private string OfShare(long limit) => Share >= 1 ? "" : $" (this ingester's share, {Part(limit)}, is reached: it holds about {Share:0.###} of the workspace's series)";
+
     private readonly Dictionary<string, Counts> _byWorkspace = new(StringComparer.Ordinal);
 
     private sealed class Counts
@@ -21,8 +33,8 @@ public sealed class SeriesLimiter(Overrides overrides, Func<string, WorkspaceCon
         public readonly Dictionary<string, long> PerLabelSet = new(StringComparer.Ordinal);
     }
 
-    public SeriesLimiter(Overrides overrides, WorkspaceRegistry registry, LimitMetrics? metrics = null)
-        : this(overrides, ws => registry.Find(ws)?.Configuration, metrics)
+    public SeriesLimiter(Overrides overrides, WorkspaceRegistry registry, LimitMetrics? metrics = null, double share = 1)
+        : this(overrides, ws => registry.Find(ws)?.Configuration, metrics, share)
     {
     }
 
@@ -45,7 +57,7 @@ public sealed class SeriesLimiter(Overrides overrides, Func<string, WorkspaceCon
         {
             long total;
             lock (counts) total = counts.Total;
-            result.Add((workspace, total, overrides.For(workspace).MaxSeriesPerWorkspace));
+            result.Add((workspace, total, Part(overrides.For(workspace).MaxSeriesPerWorkspace)));
         }
         return result;
     }
@@ -59,18 +71,18 @@ public sealed class SeriesLimiter(Overrides overrides, Func<string, WorkspaceCon
         var counts = CountsOf(workspace);
         lock (counts)
         {
-            if (counts.Total >= limits.MaxSeriesPerWorkspace)
+            if (counts.Total >= Part(limits.MaxSeriesPerWorkspace))
                 return Violation(workspace, LimitErrors.MaxSeriesPerWorkspace,
-                    $"the per-workspace series limit of {limits.MaxSeriesPerWorkspace} is reached; raise max_series_per_workspace in the overrides ({LimitErrors.MaxSeriesPerWorkspace})");
+                    $"the per-workspace series limit of {limits.MaxSeriesPerWorkspace} is reached{OfShare(limits.MaxSeriesPerWorkspace)}; raise max_series_per_workspace in the overrides ({LimitErrors.MaxSeriesPerWorkspace})");
             long perMetric = counts.PerMetric.GetValueOrDefault(metric);
-            if (perMetric >= limits.MaxSeriesPerMetric)
+            if (perMetric >= Part(limits.MaxSeriesPerMetric))
                 return Violation(workspace, LimitErrors.MaxSeriesPerMetric,
-                    $"the per-metric series limit of {limits.MaxSeriesPerMetric} is reached for metric {metric}; raise max_series_per_metric in the overrides ({LimitErrors.MaxSeriesPerMetric})");
+                    $"the per-metric series limit of {limits.MaxSeriesPerMetric} is reached for metric {metric}{OfShare(limits.MaxSeriesPerMetric)}; raise max_series_per_metric in the overrides ({LimitErrors.MaxSeriesPerMetric})");
             foreach (var (key, max) in labelSets)
             {
-                if (counts.PerLabelSet.GetValueOrDefault(key) >= max)
+                if (counts.PerLabelSet.GetValueOrDefault(key) >= Part(max))
                     return Violation(workspace, LimitErrors.MaxSeriesPerLabelSet,
-                        $"the series limit of {max} for label set {key} is reached; raise maxSeries of this label set in the workspace configuration's limitsPerLabelSet ({LimitErrors.MaxSeriesPerLabelSet})");
+                        $"the series limit of {max} for label set {key} is reached{OfShare(max)}; raise maxSeries of this label set in the workspace configuration's limitsPerLabelSet ({LimitErrors.MaxSeriesPerLabelSet})");
             }
             counts.Total++;
             counts.PerMetric[metric] = perMetric + 1;

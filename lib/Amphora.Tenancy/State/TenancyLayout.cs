@@ -18,6 +18,8 @@ public static class TenancyLayout
     public const string RuleGroupsNamespacesDir = "rulegroupsnamespaces/";
     public const string AlertManagerDir = "alertmanager/";
     public const string ProbesDir = "probes/";
+    /// <summary>The distributors' heartbeats (<see cref="Limits.DistributorCount"/>); never part of the state.</summary>
+    public const string DistributorsDir = "distributors/";
     private const string Extension = ".json";
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };

@@ -169,7 +169,8 @@ public sealed partial class TenancyStore : ServiceBase
             foreach (string full in await _bucket.ListAsync(Prefix, recursive: true, ct).ConfigureAwait(false))
             {
                 string name = full[Prefix.Length..];
-                if (name.StartsWith(TenancyLayout.ProbesDir, StringComparison.Ordinal)) continue;
+                if (name.StartsWith(TenancyLayout.ProbesDir, StringComparison.Ordinal)
+                    || name.StartsWith(TenancyLayout.DistributorsDir, StringComparison.Ordinal)) continue;
                 var o = await _bucket.GetVersionedAsync(full, ct).ConfigureAwait(false);
                 if (o is not null) objects[name] = new TenancyObject(name, o.Content, o.Version); // null: deleted since the listing
             }

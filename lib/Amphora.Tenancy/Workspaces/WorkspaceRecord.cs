@@ -45,6 +45,21 @@ public sealed record WorkspaceConfiguration
 
     /// <summary>How far behind the newest sample of a series a sample may be and still be accepted; 0 = in order only.</summary>
     public long OutOfOrderTimeWindowInSeconds { get; init; }
+
+    /// <summary>The workspace's own ingestion and series limits (an Amphora extension of AMP's configuration); null or a null
+    /// field keeps the service's default. The limits overrides file, set by whoever runs the service, still wins.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public WorkspaceLimitSettings? Limits { get; init; }
+}
+
+/// <summary>A workspace's own limits, set through the control plane: samples per second and burst, active series in all and
+/// per metric name.</summary>
+public sealed record WorkspaceLimitSettings
+{
+    public double? IngestionRate { get; init; }
+    public long? IngestionBurstSize { get; init; }
+    public long? MaxSeries { get; init; }
+    public long? MaxSeriesPerMetric { get; init; }
 }
 
 /// <summary>An active-series limit for the series whose labels include every pair of <see cref="LabelSet"/> (AMP's shape).

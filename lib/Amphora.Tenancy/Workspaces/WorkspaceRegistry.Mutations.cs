@@ -79,11 +79,14 @@ public sealed partial class WorkspaceRegistry
     public WorkspaceConfiguration DescribeConfiguration(string workspaceId) => Describe(workspaceId).Configuration;
 
     /// <summary>Changes the given configuration fields (at least one). Validated as a whole before anything changes.</summary>
+    /// <param name="limits">The workspace's own limits, replacing those it had (a field left null is the service's default);
+    /// null leaves them unchanged.</param>
     public async Task<WorkspaceConfiguration> UpdateConfigurationAsync(string workspaceId, int? retentionPeriodInDays,
-        IReadOnlyList<LimitsPerLabelSet>? limitsPerLabelSet, long? outOfOrderTimeWindowInSeconds, CancellationToken ct = default)
+        IReadOnlyList<LimitsPerLabelSet>? limitsPerLabelSet, long? outOfOrderTimeWindowInSeconds, CancellationToken ct = default,
+        WorkspaceLimitSettings? limits = null)
     {
-        if (retentionPeriodInDays is null && limitsPerLabelSet is null && outOfOrderTimeWindowInSeconds is null)
-            throw TenancyException.Validation("at least one of limitsPerLabelSet, retentionPeriodInDays or outOfOrderTimeWindowInSeconds must be given");
+        if (retentionPeriodInDays is null && limitsPerLabelSet is null && outOfOrderTimeWindowInSeconds is null && limits is null)
+            throw TenancyException.Validation("at least one of limitsPerLabelSet, retentionPeriodInDays, outOfOrderTimeWindowInSeconds or limits must be given");
         var updated = await MutateAsync(workspaceId, ws =>
         {
             var config = ws.Configuration with
@@ -91,6 +94,7 @@ public sealed partial class WorkspaceRegistry
                 RetentionPeriodInDays = retentionPeriodInDays ?? ws.Configuration.RetentionPeriodInDays,
                 LimitsPerLabelSet = limitsPerLabelSet ?? ws.Configuration.LimitsPerLabelSet,
                 OutOfOrderTimeWindowInSeconds = outOfOrderTimeWindowInSeconds ?? ws.Configuration.OutOfOrderTimeWindowInSeconds,
+                Limits = limits ?? ws.Configuration.Limits,
             };
             WorkspaceValidation.Configuration(config);
             return ws with { Configuration = config };

@@ -54,6 +54,14 @@ public static class WorkspaceValidation
                 $"retentionPeriodInDays: {config.RetentionPeriodInDays} is outside {WorkspaceConfiguration.MinRetentionPeriodInDays}..{WorkspaceConfiguration.MaxRetentionPeriodInDays}");
         if (config.OutOfOrderTimeWindowInSeconds < 0)
             throw TenancyException.Validation("outOfOrderTimeWindowInSeconds: must not be negative");
+        if (config.Limits is { } own)
+        {
+            if (own.IngestionRate is { } rate && !(rate > 0 && double.IsFinite(rate)))
+                throw TenancyException.Validation($"limits.ingestionRate: {rate} must be a positive number of samples per second");
+            if (own.IngestionBurstSize is <= 0) throw TenancyException.Validation($"limits.ingestionBurstSize: {own.IngestionBurstSize} must be positive");
+            if (own.MaxSeries is <= 0) throw TenancyException.Validation($"limits.maxSeries: {own.MaxSeries} must be positive");
+            if (own.MaxSeriesPerMetric is <= 0) throw TenancyException.Validation($"limits.maxSeriesPerMetric: {own.MaxSeriesPerMetric} must be positive");
+        }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < config.LimitsPerLabelSet.Count; i++)
         {

@@ -4,7 +4,8 @@
 //   s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only offers through its legacy provider.
 // Binds 127.0.0.1 only; PORT 0 or absent picks a free port. Prints {"port":N} on stdout once the bucket exists.
 // Stops, and removes its data directory, when stdin closes or on SIGTERM/SIGINT, so a test host that dies never leaves
-// a server behind.
+// a server behind. A line "down" on stdin makes the server unreachable (it stops listening and drops every connection,
+// keeping its objects) and prints {"down":true}; "up" listens on the same port again and prints {"up":true}.
 const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
@@ -161,9 +162,25 @@ async function stop() {
   }
 }
 
+async function outage(line) {
+  if (line === 'down') {
+    const closed = server.close();
+    server.httpServer.closeAllConnections();
+    await closed;
+    process.stdout.write(JSON.stringify({ down: true }) + '\n');
+  } else if (line === 'up') {
+    await server.run();
+    process.stdout.write(JSON.stringify({ up: true }) + '\n');
+  }
+}
+
 server.run().then(
   address => {
+    server.serverOptions.port = address.port; // "up" listens on this port again
     process.stdout.write(JSON.stringify({ port: address.port }) + '\n');
+    require('readline').createInterface({ input: process.stdin }).on('line', line => {
+      outage(line.trim()).catch(err => console.error(`s3rver ${line}: ${err.stack || err}`));
+    });
     process.stdin.on('end', stop);
     process.stdin.resume();
     process.on('SIGTERM', stop);

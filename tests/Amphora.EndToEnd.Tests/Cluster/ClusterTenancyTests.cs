@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -23,18 +22,9 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
 {
     private const string SyncInterval = "1s";
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(15); // one interval, with room for a loaded 2-core machine
-    private readonly List<AmphoraProcess> _processes = [];
-    private readonly string _dir = RepoPaths.NewTempDir("amphora-cluster-tenancy");
+    private readonly ProcessGroup _group = new("amphora-cluster-tenancy");
 
-    public void Dispose()
-    {
-        foreach (var p in _processes)
-        {
-            if (!p.HasExited) p.TerminateAsync(TimeSpan.FromSeconds(20)).GetAwaiter().GetResult();
-            p.Dispose();
-        }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _group.Dispose();
 
     [Theory]
     [InlineData("filesystem")]
@@ -45,14 +35,9 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
         string[] bucket = storage == "s3"
             ? ["--blocks.storage=s3", $"--blocks.s3.endpoint={s3.Endpoint}", $"--blocks.s3.bucket={S3ServerFixture.BucketName}", "--blocks.s3.path-style",
                $"--blocks.s3.access-key={S3ServerFixture.Key}", $"--blocks.s3.secret-key={S3ServerFixture.Key}", $"--blocks.s3.prefix={prefix}"]
-            : [$"--blocks.filesystem.dir={Path.Combine(_dir, "bucket")}"];
-        string masterKey = Path.Combine(_dir, "master.key");
-        File.WriteAllText(masterKey, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) + "\n");
-        var admin = new Key("AMPHORAADMIN01", "admin-secret-" + Guid.NewGuid().ToString("N"));
-        string adminFile = Path.Combine(_dir, "admin-key.json");
-        File.WriteAllText(adminFile, JsonSerializer.Serialize(new { accessKeyId = admin.Id, secretAccessKey = admin.Secret }));
-        string[] common = [.. bucket, "--auth=keys", $"--auth.master-key-file={masterKey}", $"--auth.admin-key-file={adminFile}",
-            $"--tenancy.sync-interval={SyncInterval}"];
+            : [$"--blocks.filesystem.dir={Path.Combine(_group.Dir, "bucket")}"];
+        var (keys, admin) = _group.WriteSharedKeys();
+        string[] common = [.. bucket, .. keys, $"--tenancy.sync-interval={SyncInterval}"];
 
         var grpcPorts = new List<int>();
         var ingesters = new List<AmphoraProcess>();
@@ -93,8 +78,25 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
             Assert.True(status == HttpStatusCode.OK && body.Contains("\"ACTIVE\""), $"describe through {p.BaseAddress}: {status} {body}");
         }
 
-        // A configuration change made through distributor B is seen by every component.
-        var patch = new StringContent(new JsonObject { ["retentionPeriodInDays"] = 7 }.ToJsonString(), Encoding.UTF8, "application/json");
+        // The distributors count each other through the bucket, and each admits half of a workspace's ingestion rate.
+        foreach (var d in new[] { distributorA, distributorB })
+        {
+            using var c = new AccessClient(d.BaseAddress);
+            await Eventually.BodyAsync(() => c.SendAsync(HttpMethod.Get, "/metrics", admin), "amphora_distributor_instances 2", Within,
+                $"{d.BaseAddress} counts both distributors");
+        }
+
+        // A configuration change made through distributor B is seen by every component: retention, and a label-set limit that
+        // the ingesters enforce for writes through either distributor.
+        var patch = new StringContent(new JsonObject
+        {
+            ["retentionPeriodInDays"] = 7,
+            ["limitsPerLabelSet"] = new JsonArray(new JsonObject
+            {
+                ["labelSet"] = new JsonObject { ["job"] = "limited" },
+                ["limits"] = new JsonObject { ["maxSeries"] = 2 },
+            }),
+        }.ToJsonString(), Encoding.UTF8, "application/json");
         var (patched, patchBody) = await b.SendAsync(HttpMethod.Patch, $"/workspaces/{ws}/configuration", admin, patch);
         Assert.True(patched == HttpStatusCode.Accepted, $"{patched} {patchBody}");
         foreach (var p in http)
@@ -127,6 +129,27 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
                 "\"alertManagerDefinition\"", Within, $"{p.BaseAddress} describes the Alertmanager definition");
         }
 
+        // New series of the label set through A until the ingesters, once they have the change, admit two more and refuse.
+        WriteRequestBuilder Limited(int i) => new WriteRequestBuilder().Series($"__name__=\"tenancy_e2e\",i=\"{i}\",job=\"limited\"", (now, i));
+        int next = 0, lastAdmitted = -1;
+        string refusal = "";
+        var deadline = DateTime.UtcNow + Within;
+        while (refusal.Length == 0 && DateTime.UtcNow < deadline)
+        {
+            var (status, body) = await a.PushAsync(ws, key, Limited(next));
+            if (status == HttpStatusCode.NoContent) lastAdmitted = next++;
+            else if (status == HttpStatusCode.BadRequest) refusal = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
+            else Assert.Fail($"series {next}: {status} {body}");
+        }
+        Assert.Contains("the series limit of 2 for label set {job=\"limited\"} is reached", refusal);
+        Assert.Contains("err-amphora-max-series-per-label-set", refusal);
+        var (third, thirdBody) = await b.PushAsync(ws, key, Limited(next + 1));
+        Assert.True(third == HttpStatusCode.BadRequest && thirdBody.Contains("err-amphora-max-series-per-label-set"),
+            $"a new series of the label set through distributor B: {third} {thirdBody}");
+        var (admitted, admittedBody) = await b.PushAsync(ws, key,
+            new WriteRequestBuilder().Series($"__name__=\"tenancy_e2e\",i=\"{lastAdmitted}\",job=\"limited\"", (now + 1000, 1)));
+        Assert.True(admitted == HttpStatusCode.NoContent, $"an admitted series still takes samples: {admitted} {admittedBody}");
+
         // Disabled through the querier: refused for writes through both distributors and for queries, within one interval.
         var (disabled, disabledBody) = await q.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/keys/{key.Id}/disable", admin);
         Assert.True(disabled == HttpStatusCode.OK, $"{disabled} {disabledBody}");
@@ -144,7 +167,11 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
             await Eventually.StatusAsync(() => c.SendAsync(HttpMethod.Get, $"/workspaces/{ws}", admin), HttpStatusCode.NotFound,
                 Within, $"{p.BaseAddress} answers 404 for the deleted workspace\n{compactor.Output}");
         }
-        IBucket shared = storage == "s3" ? s3.NewBucket(prefix) : new FilesystemBucket(Path.Combine(_dir, "bucket"));
+        // The ingesters drop the deleted workspace's head and WAL series, so no later block upload brings its data back.
+        foreach (var ingester in ingesters)
+            await Eventually.HoldsAsync(() => Task.FromResult(ingester.Output.Contains($"dropped the data of workspace {ws}", StringComparison.Ordinal)),
+                () => $"the ingester drops the deleted workspace\n{ingester.Output}", Within);
+        IBucket shared = storage == "s3" ? s3.NewBucket(prefix) : new FilesystemBucket(Path.Combine(_group.Dir, "bucket"));
         Assert.Empty(await shared.ListAsync(ws + "/", recursive: true));
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(ws, StringComparison.Ordinal));
         Assert.DoesNotContain(await shared.ListAsync("tenancy/", recursive: true), name => name.Contains(key.Id, StringComparison.Ordinal));
@@ -152,10 +179,69 @@ public sealed class ClusterTenancyTests(S3ServerFixture s3) : IClassFixture<S3Se
 
     private static StringContent Json(JsonObject body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
-    private AmphoraProcess Start(string[] args)
+    /// <summary>
+    /// Series limits hold for the cluster, not per ingester: each ingester enforces its share of the workspace's limit (the
+    /// replication factor ÷ the ingesters of <c>--ring.members</c>), so two ingesters at RF=1 with a limit of 10 admit 10 new
+    /// series in all, not 20, and the refusal is a 400 naming the limit, the share and the setting. The workspace's request-size
+    /// and label-count overrides hold at the cluster's distributor.
+    /// </summary>
+    [Fact]
+    public async Task Ingesters_enforce_their_share_of_a_workspace_series_limit()
     {
-        var p = AmphoraProcess.Start(null, null, args);
-        _processes.Add(p);
-        return p;
+        string overrides = Path.Combine(_group.Dir, "overrides.yml");
+        File.WriteAllText(overrides, """
+            overrides:
+              lim-cluster:
+                max_series_per_workspace: 10
+                max_label_names_per_series: 3
+                max_request_body_bytes: 2000
+            """);
+        string[] common = [$"--blocks.filesystem.dir={Path.Combine(_group.Dir, "bucket")}", $"--limits.overrides-file={overrides}",
+            "--ring.replication-factor=1"];
+        int[] grpcPorts = [FreePort.Next(), FreePort.Next()];
+        string[] ring = [$"--ring.members={string.Join(",", grpcPorts.Select((p, i) => $"ingester-{i}=127.0.0.1:{p}"))}"];
+        var ingesters = grpcPorts.Select((port, i) =>
+            Start([.. common, .. ring, "--target=ingester", $"--ingester.name=ingester-{i}", $"--grpc.listen=127.0.0.1:{port}"])).ToList();
+        foreach (var ingester in ingesters) await ingester.WaitReadyAsync();
+        var distributor = Start([.. common, .. ring, "--target=distributor", "--ring.poll-interval=500ms"]);
+        await distributor.WaitReadyAsync();
+
+        using var writer = new RemoteWriteClient(distributor.BaseAddress);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var accepted = new List<int>();
+        var refusals = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            var result = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series($"__name__=\"limited\",pod=\"p{i}\"", (now, i)));
+            if (result.Status == HttpStatusCode.NoContent) accepted.Add(i);
+            else
+            {
+                Assert.True(result.Status == HttpStatusCode.BadRequest, $"series {i}: {result.Status} {result.Body}");
+                refusals.Add(result.Error);
+            }
+        }
+        // 40 series spread over both ingesters: each admits its share of 5, so the cluster admits exactly the limit.
+        Assert.Equal(10, accepted.Count);
+        Assert.Equal(30, refusals.Count);
+        Assert.All(refusals, e => Assert.Contains("err-amphora-max-series-per-workspace", e));
+        Assert.Contains("the per-workspace series limit of 10 is reached (this ingester's share, 5, is reached", refusals[0]);
+        Assert.Contains("raise max_series_per_workspace in the overrides", refusals[0]);
+
+        // A series that exists is never refused: the admitted ones still take samples.
+        // The workspace's request-size and label-count overrides hold at the cluster's distributor too.
+        var tooManyLabels = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series("__name__=\"limited\",a=\"1\",b=\"2\",c=\"3\"", (now, 1)));
+        Assert.True(tooManyLabels.Status == HttpStatusCode.BadRequest, tooManyLabels.Body);
+        Assert.Contains("(set by max_label_names_per_series in the workspace's limits overrides", tooManyLabels.Error);
+        var tooLarge = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series($"__name__=\"limited\",pod=\"{new string('x', 2100)}\"", (now, 1)));
+        Assert.True(tooLarge.Status == HttpStatusCode.RequestEntityTooLarge, tooLarge.Body);
+        Assert.Contains("exceeds the limit of 2000 bytes (set by max_request_body_bytes in the workspace's limits overrides", tooLarge.Error);
+
+        foreach (int i in accepted)
+        {
+            var again = await writer.PushAsync("lim-cluster", new WriteRequestBuilder().Series($"__name__=\"limited\",pod=\"p{i}\"", (now + 1000, i)));
+            Assert.True(again.Status == HttpStatusCode.NoContent, $"admitted series p{i}: {again.Status} {again.Body}");
+        }
     }
+
+    private AmphoraProcess Start(string[] args) => _group.Start(args);
 }

@@ -21,7 +21,8 @@ public sealed class HeadGcRaceTests : IDisposable
 
     private sealed class LimiterAccounting(SeriesLimiter limiter) : ISeriesAccounting
     {
-        public string? TryAdmit(string workspace, Labels series) => limiter.TryAdd(workspace, series)?.Message;
+        public SeriesRefusal? TryAdmit(string workspace, Labels series) =>
+            limiter.TryAdd(workspace, series) is { } v ? new SeriesRefusal(v.ErrorId, v.Message) : null;
         public void Release(string workspace, Labels series) => limiter.Remove(workspace, series);
     }
 

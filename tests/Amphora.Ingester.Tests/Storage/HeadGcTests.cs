@@ -24,7 +24,8 @@ public sealed class HeadGcTests : IDisposable
     /// <summary>The series limits as the server wires them.</summary>
     private sealed class LimiterAccounting(SeriesLimiter limiter) : ISeriesAccounting
     {
-        public string? TryAdmit(string workspace, Labels series) => limiter.TryAdd(workspace, series)?.Message;
+        public SeriesRefusal? TryAdmit(string workspace, Labels series) =>
+            limiter.TryAdd(workspace, series) is { } v ? new SeriesRefusal(v.ErrorId, v.Message) : null;
         public void Release(string workspace, Labels series) => limiter.Remove(workspace, series);
     }
 
