@@ -33,6 +33,7 @@ public sealed partial class AmphoraConfig
     public string? TlsKeyFile { get; set; }
     public string LogLevel { get; set; } = "info";
     public string LogFormat { get; set; } = "text";
+    public string? TracingOtlpEndpoint { get; set; }
     public string? LogInstance { get; set; }
 
     /// <summary>This process among its target's replicas, as every log line names it.</summary>
@@ -145,6 +146,8 @@ public sealed partial class AmphoraConfig
             errors.Add($"invalid --log.level \"{LogLevel}\": must be debug, info, warn or error");
         if (LogFormat is not ("text" or "json"))
             errors.Add($"invalid --log.format \"{LogFormat}\": must be text or json");
+        if (TracingOtlpEndpoint is not null && !(Uri.TryCreate(TracingOtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+            errors.Add($"invalid --tracing.otlp-endpoint \"{TracingOtlpEndpoint}\": an http:// or https:// URL such as http://otel-collector:4318");
         if (MaxLabelNamesPerSeries <= 0) errors.Add("--validation.max-label-names-per-series must be positive");
         if (MaxLabelNameLength <= 0) errors.Add("--validation.max-label-name-length must be positive");
         if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");

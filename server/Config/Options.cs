@@ -54,6 +54,10 @@ public static class Options
             (c, v) => c.TlsKeyFile = v.Length == 0 ? null : v),
         new("log.level", "info", "Lowest log level written: debug, info, warn or error.", (c, v) => c.LogLevel = v),
         new("log.format", "text", "Log line format: text or json.", (c, v) => c.LogFormat = v),
+        new("tracing.otlp-endpoint", "", "OTLP/HTTP endpoint (e.g. http://otel-collector:4318) to send traces to, as protobuf to <endpoint>/v1/traces: " +
+            "every HTTP request and every call between components (distributor to ingesters, querier to ingesters) is a span, linked across " +
+            "processes, and log lines written during a traced request carry its trace_id. Empty: no tracing, at no cost.",
+            (c, v) => c.TracingOtlpEndpoint = v.Length == 0 ? null : v),
         new("log.instance", "", "Name of this process on every log line, after its target (empty: --ingester.name, --compactor.name, or --listen for other targets).",
             (c, v) => c.LogInstance = v.Length == 0 ? null : v),
         new("metrics.per-workspace", "false", "Label /metrics series with the workspace they count (samples, rejections, active series, ...). Off: they add up across workspaces, so the unauthenticated /metrics lists no workspace id; turn on only where /metrics is reachable by operators alone.",
