@@ -1,4 +1,3 @@
-using System.Buffers;
 using Amphora.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -29,8 +28,7 @@ public static class RemoteWriteEndpoint
     {
         var result = await DecodeAndPushAsync(ctx, distributor, workspace);
         ctx.Response.StatusCode = result.StatusCode;
-        if (result.RetryAfter is { } wait)
-            ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(Math.Max(1, wait.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (result.RetryAfter is { } wait) ctx.Response.Headers.RetryAfter = RetryAfterSeconds(wait);
         if (result.Message is not null)
         {
             // Prometheus's error shape, as everywhere under /api/v1/; a sender logs the body as it is.
@@ -38,6 +36,10 @@ public static class RemoteWriteEndpoint
             await ctx.Response.WriteAsync(PrometheusErrorBody.Json(result.StatusCode, result.Message), ctx.RequestAborted);
         }
     }
+
+    /// <summary>A Retry-After value: whole seconds, at least 1.</summary>
+    internal static string RetryAfterSeconds(TimeSpan wait) =>
+        ((long)Math.Ceiling(Math.Max(1, wait.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<PushResult> DecodeAndPushAsync(HttpContext ctx, DistributorService distributor, string workspace)
     {
@@ -64,30 +66,9 @@ public static class RemoteWriteEndpoint
         if (request.ContentLength > compressedLimit)
             return TooLarge($"compressed size {request.ContentLength} bytes", limit, options.MaxRecvMsgSizeSetting);
 
-        byte[] body = ArrayPool<byte>.Shared.Rent((int)Math.Min(compressedLimit, request.ContentLength ?? 64 * 1024) + 1);
-        try
-        {
-            int length = 0;
-            while (true)
-            {
-                if (length == body.Length)
-                {
-                    if (body.Length > compressedLimit) return TooLarge($"compressed size over {compressedLimit} bytes", limit, options.MaxRecvMsgSizeSetting);
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(compressedLimit + 1, body.Length * 2L));
-                    body.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(body);
-                    body = bigger;
-                }
-                int n = await request.Body.ReadAsync(body.AsMemory(length), ctx.RequestAborted);
-                if (n == 0) break;
-                length += n;
-            }
-            return await distributor.PushBodyAsync(workspace, body.AsMemory(0, length), ctx.RequestAborted);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(body);
-        }
+        using var body = await RequestBody.ReadAsync(request, compressedLimit, ctx.RequestAborted);
+        if (body.TooLarge) return TooLarge($"compressed size over {compressedLimit} bytes", limit, options.MaxRecvMsgSizeSetting);
+        return await distributor.PushBodyAsync(workspace, body.Memory, ctx.RequestAborted);
     }
 
     /// <summary>

@@ -52,6 +52,14 @@ public sealed partial class AmphoraConfig
     public int MaxSamplesPerRequest { get; set; } = 1_000_000;
     public int MaxLabelsPerRequest { get; set; } = 1_000_000;
 
+    public string OtlpTranslationStrategy { get; set; } = "UnderscoreEscapingWithSuffixes";
+    public string OtlpPromoteResourceAttributes { get; set; } = "";
+    public bool OtlpKeepIdentifyingResourceAttributes { get; set; }
+
+    /// <summary>The resource attributes --otlp.promote-resource-attributes names.</summary>
+    public IReadOnlyList<string> OtlpPromotedAttributes() =>
+        OtlpPromoteResourceAttributes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
     public int MaxLabelNamesPerSeries { get; set; } = 70;
     public int MaxLabelNameLength { get; set; } = 1024;
     public int MaxLabelValueLength { get; set; } = 2048;
@@ -164,6 +172,9 @@ public sealed partial class AmphoraConfig
         if (MaxSeriesPerRequest <= 0) errors.Add("--distributor.max-series-per-request must be positive");
         if (MaxSamplesPerRequest <= 0) errors.Add("--distributor.max-samples-per-request must be positive");
         if (MaxLabelsPerRequest <= 0) errors.Add("--distributor.max-labels-per-request must be positive");
+        if (Amphora.Distributor.Otlp.OtlpOptions.ParseStrategy(OtlpTranslationStrategy) is null)
+            errors.Add($"invalid --otlp.translation-strategy \"{OtlpTranslationStrategy}\": must be UnderscoreEscapingWithSuffixes, " +
+                       "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
         if (Target is "all" or "ingester" && OutOfOrderWindow * 2 > BlockRange)

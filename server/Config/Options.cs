@@ -79,6 +79,17 @@ public static class Options
             (c, v) => c.MaxSamplesPerRequest = Int(v)),
         new("distributor.max-labels-per-request", "1000000", "Most labels, summed over its series, one remote-write request may hold (more: 400, nothing stored).",
             (c, v) => c.MaxLabelsPerRequest = Int(v)),
+        new("otlp.translation-strategy", "UnderscoreEscapingWithSuffixes", "How OTLP metric and attribute names become Prometheus names, as Prometheus 3's otlp.translation_strategy: " +
+            "UnderscoreEscapingWithSuffixes (invalid characters become _, unit and type suffixes such as _seconds and _total are added), " +
+            "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation (names kept as sent; those that are not valid " +
+            "Prometheus names are refused in the partial success, as this storage holds only [a-zA-Z_:][a-zA-Z0-9_:]* names).",
+            (c, v) => c.OtlpTranslationStrategy = v),
+        new("otlp.promote-resource-attributes", "", "Comma-separated OTLP resource attributes copied as labels onto every series of their resource " +
+            "(e.g. deployment.environment,k8s.namespace.name); every non-identifying attribute is in target_info regardless.",
+            (c, v) => c.OtlpPromoteResourceAttributes = v),
+        new("otlp.keep-identifying-resource-attributes", "false", "Also keep service.name, service.namespace and service.instance.id as labels of " +
+            "target_info (they are always in job and instance).",
+            (c, v) => c.OtlpKeepIdentifyingResourceAttributes = Bool(v), IsSwitch: true),
         new("validation.max-label-names-per-series", "70", "Most labels a series may have, the metric name included.",
             (c, v) => c.MaxLabelNamesPerSeries = Int(v)),
         new("validation.max-label-name-length", "1024", "Longest label name accepted, in bytes.",
