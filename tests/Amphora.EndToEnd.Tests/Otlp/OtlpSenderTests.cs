@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Amphora.EndToEnd.Tests.Harness;
 using Xunit;
 
@@ -30,7 +29,6 @@ public sealed class OtlpAmphoraFixture : IAsyncLifetime
 public sealed class OtlpSenderTests(OtlpAmphoraFixture amphora) : IClassFixture<OtlpAmphoraFixture>
 {
     private const string Workspace = "otlp-e2e";
-    private static readonly string SenderDir = Path.Combine(RepoPaths.Root, "tests", "Amphora.EndToEnd.Tests", "Otlp", "sender");
 
     /// <summary>
     /// What each instrument of send-metrics.js becomes. OTLP: a monotonic sum of unit <c>{request}</c> (annotation: no unit
@@ -61,7 +59,7 @@ public sealed class OtlpSenderTests(OtlpAmphoraFixture amphora) : IClassFixture<
     public async Task The_opentelemetry_js_exporter_is_stored_as_prometheus_3_translates_it(string protocol, string path)
     {
         string prefix = "e2e." + protocol;
-        var (stdout, stderr) = await SendAsync(path, protocol, prefix, "cumulative");
+        var (stdout, stderr) = await OtlpSender.SendAsync(amphora.Process.BaseAddress, path, Workspace, protocol, prefix, "cumulative");
         Assert.True(stdout.Contains("exported", StringComparison.Ordinal), stderr);
         Assert.DoesNotContain("Partial Success", stderr);
 
@@ -78,7 +76,7 @@ public sealed class OtlpSenderTests(OtlpAmphoraFixture amphora) : IClassFixture<
     [Fact]
     public async Task Delta_temporality_is_refused_in_a_partial_success_and_the_gauges_are_kept()
     {
-        var (stdout, stderr) = await SendAsync("/otlp/v1/metrics", "proto", "e2e.delta", "delta");
+        var (stdout, stderr) = await OtlpSender.SendAsync(amphora.Process.BaseAddress, "/otlp/v1/metrics", Workspace, "proto", "e2e.delta", "delta");
         Assert.True(stdout.Contains("exported", StringComparison.Ordinal), stderr);
         // The SDK's delta preference applies to counters and histograms; up-down counters and gauges stay cumulative.
         Assert.Contains("Partial Success", stderr);
@@ -86,6 +84,11 @@ public sealed class OtlpSenderTests(OtlpAmphoraFixture amphora) : IClassFixture<
         Assert.Contains("err-amphora-otlp-delta-temporality: metric \\\"e2e.delta.requests\\\" is a sum with delta aggregation temporality", stderr);
         Assert.Equal(["e2e_delta_cpu_utilization_ratio", "e2e_delta_queue_size", "e2e_delta_temperature_celsius"],
             (await QueryAsync("{__name__=~\"e2e_delta_.*\"}")).Select(s => s[..s.IndexOf('{')]).Order(StringComparer.Ordinal));
+
+        // Metered as a remote write's refusals are: the workspace's usage counts them by reason.
+        using var http = new HttpClient { BaseAddress = amphora.Process.BaseAddress };
+        var usage = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"/workspaces/{Workspace}/usage")).RootElement;
+        Assert.True(usage.GetProperty("samplesDiscardedByReason").GetProperty("err-amphora-otlp-delta-temporality").GetInt64() >= 2, usage.ToString());
     }
 
     /// <summary>A series with the resource's labels added, in the sorted order the API returns.</summary>
@@ -96,47 +99,5 @@ public sealed class OtlpSenderTests(OtlpAmphoraFixture amphora) : IClassFixture<
         return series[..open] + "{" + string.Join(", ", labels.Order(StringComparer.Ordinal)) + "}";
     }
 
-    /// <summary>An instant query now, each series as <c>name{a="b", ...} value</c>, sorted.</summary>
-    private async Task<List<string>> QueryAsync(string query)
-    {
-        using var api = new PromApiClient(amphora.Process.BaseAddress, "/prometheus/api/v1", Workspace);
-        var response = await api.QueryAsync(query);
-        Assert.True(response.Status == System.Net.HttpStatusCode.OK, response.Body);
-        var lines = new List<string>();
-        foreach (var r in response.Json.GetProperty("data").GetProperty("result").EnumerateArray())
-        {
-            string name = "";
-            var labels = new List<string>();
-            foreach (var l in r.GetProperty("metric").EnumerateObject())
-            {
-                if (l.Name == "__name__") name = l.Value.GetString()!;
-                else labels.Add($"{l.Name}=\"{l.Value.GetString()}\"");
-            }
-            labels.Sort(StringComparer.Ordinal);
-            lines.Add($"{name}{{{string.Join(", ", labels)}}} {r.GetProperty("value")[1].GetString()}");
-        }
-        lines.Sort(StringComparer.Ordinal);
-        return lines;
-    }
-
-    /// <summary>Runs send-metrics.js (the real exporter from npm) against the amphora; returns its output.</summary>
-    private async Task<(string Stdout, string Stderr)> SendAsync(string path, string protocol, string prefix, string temporality)
-    {
-        if (!Directory.Exists(Path.Combine(SenderDir, "node_modules", "@opentelemetry", "exporter-metrics-otlp-proto")))
-            throw new InvalidOperationException($"the OpenTelemetry JS exporter is not installed: run npm ci in {SenderDir} (test.sh does)");
-        var psi = new ProcessStartInfo("node", [Path.Combine(SenderDir, "send-metrics.js"), new Uri(amphora.Process.BaseAddress, path).ToString(),
-            protocol, prefix, temporality])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = SenderDir,
-        };
-        if (path.StartsWith("/otlp/", StringComparison.Ordinal)) psi.Environment["OTLP_ORG_ID"] = Workspace;
-        using var node = Process.Start(psi) ?? throw new InvalidOperationException("node did not start");
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await node.WaitForExitAsync(timeout.Token);
-        return (await stdout, await stderr);
-    }
+    private Task<List<string>> QueryAsync(string query) => OtlpSender.QueryAsync(amphora.Process.BaseAddress, Workspace, query);
 }
