@@ -90,6 +90,9 @@ public static partial class OtlpTranslator
             return true;
         }
 
+        /// <summary>The result outgrew the per-request limits: nothing more is worth translating.</summary>
+        public bool Full => result.OverLimit;
+
         public void RejectPoint(string why) => result.Reject(InvalidPointId, $"a point of metric \"{shown}\" {why}", 1);
 
         /// <summary>One series of the current point: the metric name plus <paramref name="suffix"/>, and one extra label.</summary>
@@ -112,8 +115,7 @@ public static partial class OtlpTranslator
                 if (value.Length > 0) ts.Labels.Add(new Prompb.Label { Name = Utf8(k), Value = Utf8(value) });
             ts.Samples.Add(new Sample { Timestamp = t, Value = v });
             result.Request.Timeseries.Add(ts);
-            result.Samples++;
-            result.Labels += ts.Labels.Count;
+            result.Counted(ts.Labels.Count);
         }
     }
 

@@ -28,9 +28,14 @@ public static partial class OtlpTranslator
 
     private const uint NoRecordedValue = 1;
 
-    public static OtlpTranslation Translate(ExportMetricsServiceRequest request, OtlpOptions options)
+    /// <summary>
+    /// Translates <paramref name="request"/>. With <paramref name="limits"/>, translation stops as soon as the result holds more
+    /// series, samples or labels than one request may (<see cref="OtlpTranslation.OverLimit"/>), so a small body of many
+    /// histogram buckets costs the limit, not what it would expand to.
+    /// </summary>
+    public static OtlpTranslation Translate(ExportMetricsServiceRequest request, OtlpOptions options, RequestShapeLimits? limits = null)
     {
-        var result = new OtlpTranslation();
+        var result = new OtlpTranslation(limits);
         var metadataNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rm in request.ResourceMetrics)
         {
@@ -38,7 +43,10 @@ public static partial class OtlpTranslator
             long newest = long.MinValue;
             foreach (var sm in rm.ScopeMetrics)
                 foreach (var metric in sm.Metrics)
+                {
                     TranslateMetric(metric, resource, options, result, metadataNames, ref newest);
+                    if (result.OverLimit) return result;
+                }
             if (newest != long.MinValue && resource.TargetInfo.Count > 0)
                 AddTargetInfo(resource, newest, result, metadataNames);
         }
@@ -117,14 +125,16 @@ public static partial class OtlpTranslator
         switch (kind)
         {
             case OtlpMetricKind.Histogram:
-                foreach (var p in metric.Histogram.DataPoints) AddHistogram(series, p, ref newest);
+                foreach (var p in metric.Histogram.DataPoints)
+                    if (!result.OverLimit) AddHistogram(series, p, ref newest);
                 break;
             case OtlpMetricKind.Summary:
-                foreach (var p in metric.Summary.DataPoints) AddSummary(series, p, ref newest);
+                foreach (var p in metric.Summary.DataPoints)
+                    if (!result.OverLimit) AddSummary(series, p, ref newest);
                 break;
             default:
                 foreach (var p in metric.DataCase == Metric.DataOneofCase.Gauge ? metric.Gauge.DataPoints : metric.Sum.DataPoints)
-                    AddNumber(series, p, ref newest);
+                    if (!result.OverLimit) AddNumber(series, p, ref newest);
                 break;
         }
     }
@@ -170,7 +180,7 @@ public static partial class OtlpTranslator
         }
         bool stale = (p.Flags & NoRecordedValue) != 0;
         ulong cumulative = 0;
-        for (int i = 0; i < p.BucketCounts.Count - 1; i++)
+        for (int i = 0; i < p.BucketCounts.Count - 1 && !series.Full; i++)
         {
             cumulative += p.BucketCounts[i];
             series.Add("_bucket", "le", OtlpNames.FormatFloat(p.ExplicitBounds[i]), t, stale ? StaleNaN.Value : cumulative);

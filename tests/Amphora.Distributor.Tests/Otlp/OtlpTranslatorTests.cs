@@ -214,4 +214,18 @@ public sealed class OtlpTranslatorTests
         Assert.Equal(1, dotted.RejectedPoints);
         Assert.Contains("\"http.method\"", dotted.FirstRejection);
     }
+
+    [Fact]
+    public void Translation_stops_once_the_result_outgrows_the_per_request_limits()
+    {
+        var p = new HistogramDataPoint { TimeUnixNano = T, Count = 1000 };
+        p.ExplicitBounds.Add(Enumerable.Range(1, 999).Select(i => (double)i));
+        p.BucketCounts.Add(Enumerable.Repeat(1UL, 1000));
+        var m = new Metric { Name = "wide", Histogram = new Histogram { AggregationTemporality = AggregationTemporality.Cumulative } };
+        m.Histogram.DataPoints.Add([p, p.Clone()]);
+        var t = OtlpTranslator.Translate(Request([], m), new OtlpOptions(), new RequestShapeLimits { MaxSamplesPerRequest = 10 });
+        Assert.True(t.OverLimit);
+        Assert.Equal(13, t.Request.Timeseries.Count); // 11 buckets reach the limit; the point ends with +Inf and _count
+        Assert.False(OtlpTranslator.Translate(Request([], m), new OtlpOptions(), new RequestShapeLimits()).OverLimit);
+    }
 }
