@@ -5,12 +5,6 @@ using System.Text;
 using Amphora.Distributor.Otlp;
 using Amphora.Distributor.Otlp.Proto;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 using static Amphora.Distributor.Tests.Otlp.OtlpRequests;
@@ -23,25 +17,18 @@ public sealed class OtlpEndpointTests : IAsyncDisposable
     private const string Workspace = "ws-00000000-0000-4000-8000-000000000001";
     private static readonly ulong Now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000UL;
     private readonly RecordingPush _push = new();
-    private WebApplication? _app;
+    private TestEndpoint? _endpoint;
     private HttpClient _http = null!;
 
     private async Task StartAsync(DistributorOptions? options = null, PushAdmission? admission = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.MapOtlp(new DistributorService(_push, options ?? new DistributorOptions(), NullLogger<DistributorService>.Instance) { Admission = admission });
-        await _app.StartAsync();
-        string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _http = new HttpClient { BaseAddress = new Uri(address) };
+        _endpoint = await TestEndpoint.StartAsync(app => app.MapOtlp(new DistributorService(_push, options ?? new DistributorOptions(), NullLogger<DistributorService>.Instance) { Admission = admission }));
+        _http = _endpoint.Http;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _http?.Dispose();
-        if (_app is not null) await _app.DisposeAsync();
+        if (_endpoint is not null) await _endpoint.DisposeAsync();
     }
 
     private async Task<HttpResponseMessage> PostAsync(byte[] body, string contentType, string? encoding = null,
