@@ -7,13 +7,14 @@ using Amphora.Distributor.Prompb;
 using Amphora.LoadGen;
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
+using V2 = Amphora.Distributor.PrompbV2;
 
 namespace Amphora.Benchmarks;
 
 /// <summary>
-/// The same 2,000 node-exporter-like samples as remote write 1.0 and as OTLP, from the body to the remote-write request the
-/// distributor validates (everything after that is shared): snappy + protobuf decode for remote write; protobuf or JSON
-/// decode (and gunzip) plus the translation for OTLP. In OTLP, job and instance are the resource (service.name,
+/// The same 2,000 node-exporter-like samples as remote write 1.0, remote write 2.0 and OTLP, from the body to the remote-write
+/// request the distributor validates (everything after that is shared): snappy + protobuf decode for remote write (and the
+/// symbols table for 2.0); protobuf or JSON decode (and gunzip) plus the translation for OTLP. In OTLP, job and instance are the resource (service.name,
 /// service.instance.id), the other labels point attributes, counters cumulative monotonic sums, the rest gauges.
 /// </summary>
 [MemoryDiagnoser]
@@ -23,7 +24,7 @@ public class IngestFormatBenchmarks
 {
     private static readonly DistributorOptions Options = new();
     private static readonly OtlpOptions Otlp = new();
-    private byte[] _remoteWrite = [], _otlp = [], _otlpGzip = [], _otlpJson = [];
+    private byte[] _remoteWrite = [], _remoteWriteV2 = [], _otlp = [], _otlpGzip = [], _otlpJson = [];
 
     [GlobalSetup]
     public void Setup()
@@ -32,6 +33,8 @@ public class IngestFormatBenchmarks
         var encoder = new WriteRequestEncoder();
         foreach (var s in catalog.All()) encoder.AddSeries(s, 1_700_000_000_000, s.Value);
         _remoteWrite = encoder.Compress();
+        _remoteWriteV2 = IronSnappy.Snappy.Encode(ToV2(catalog, 1_700_000_000_000).ToByteArray());
+        if (RemoteWriteV2() != 2000) throw new InvalidOperationException("the remote write 2.0 request does not hold 2,000 samples");
 
         var export = ToOtlp(catalog, 1_700_000_000_000UL * 1_000_000UL);
         _otlp = export.ToByteArray();
@@ -76,6 +79,28 @@ public class IngestFormatBenchmarks
         return export;
     }
 
+    private static V2.Request ToV2(SeriesCatalog catalog, long timestamp)
+    {
+        var request = new V2.Request();
+        var refs = new Dictionary<string, uint>(StringComparer.Ordinal);
+        uint Ref(string s)
+        {
+            if (refs.TryGetValue(s, out uint r)) return r;
+            refs[s] = r = (uint)request.Symbols.Count;
+            request.Symbols.Add(ByteString.CopyFromUtf8(s));
+            return r;
+        }
+        Ref("");
+        foreach (var s in catalog.All())
+        {
+            var ts = new V2.TimeSeries();
+            for (int i = 0; i < s.Names.Length; i++) ts.LabelsRefs.Add([Ref(s.Names[i]), Ref(s.Values[i])]);
+            ts.Samples.Add(new V2.Sample { Timestamp = timestamp, Value = s.Value });
+            request.Timeseries.Add(ts);
+        }
+        return request;
+    }
+
     private static string Label(GeneratedSeries s, string name) => s.Values[Array.IndexOf(s.Names, name)];
 
     private static KeyValue Attr(string key, string value) => new() { Key = key, Value = new AnyValue { StringValue = value } };
@@ -89,6 +114,15 @@ public class IngestFormatBenchmarks
 
     [Benchmark(Baseline = true, Description = "remote write 1.0: snappy + protobuf decode (2000 samples)")]
     public int RemoteWrite() => WriteRequest.Parser.ParseFrom(IronSnappy.Snappy.Decode(_remoteWrite)).Timeseries.Count;
+
+    [Benchmark(Description = "remote write 2.0: snappy + protobuf decode + symbols (2000 samples)")]
+    public int RemoteWriteV2()
+    {
+        if (!RemoteWriteDecoder.TryDecompress(_remoteWriteV2, Options, out var decoded, out var refusal) ||
+            !Distributor.RemoteWriteV2.TryDecode(decoded, Options, out var request, out _, out refusal))
+            throw new InvalidOperationException(refusal!.Message);
+        return request!.Timeseries.Count;
+    }
 
     [Benchmark(Description = "OTLP protobuf: decode + translate (2000 samples)")]
     public int OtlpProtobuf() => Translate(_otlp, false, OtlpFormat.Protobuf);
