@@ -38,7 +38,7 @@ public sealed class OtlpSenderTests(OtlpAmphoraFixture amphora) : IClassFixture<
     /// <c>service.namespace/service.name</c> → <c>job</c>, <c>service.instance.id</c> → <c>instance</c>, and the promoted
     /// <c>deployment.environment</c> on every series.
     /// </summary>
-    private static readonly (string Series, string Value)[] Expected =
+    internal static readonly (string Series, string Value)[] Expected =
     [
         ("P_requests_total{http_route=\"/cart\"}", "5"),                 // counter, unit {request}, add(5)
         ("P_queue_size{}", "2"),                                         // up-down counter, unit {item}, +3 −1
@@ -92,7 +92,7 @@ public sealed class OtlpSenderTests(OtlpAmphoraFixture amphora) : IClassFixture<
     }
 
     /// <summary>A series with the resource's labels added, in the sorted order the API returns.</summary>
-    private static string WithIdentity(string series)
+    internal static string WithIdentity(string series)
     {
         int open = series.IndexOf('{');
         var labels = series[(open + 1)..^1].Split(", ", StringSplitOptions.RemoveEmptyEntries).Concat(Identity.Split(", "));
