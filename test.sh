@@ -2,7 +2,7 @@
 # Runs Amphora's whole test suite. Installs what the tests need when it is missing, one Debian package at a time (so one
 # that cannot be installed, e.g. npm where Node.js came another way, does not stop the others): prometheus (with
 # promtool), prometheus-node-exporter, prometheus-alertmanager, etcd-server (the Kubernetes tests' etcd), golang-go
-# (builds chart-render), xz-utils, and Node.js/npm for the gRPC and S3 peers.
+# (builds chart-render), xz-utils, and Node.js/npm for the gRPC, S3 and OpenTelemetry (OTLP exporter) peers.
 #
 # Tests that need assets only ../shared has (PromQL scripts, Kubernetes API server, chart-render) find them through
 # AMPHORA_PROMQL_TESTDATA, KUBEBUILDER_ASSETS and AMPHORA_CHART_RENDER, falling back to ../shared/...; without either they
@@ -35,7 +35,8 @@ if [ -z "${KUBEBUILDER_ASSETS:-}" ] && [ -f ../shared/kubernetes/assets.sh ]; th
     || { echo "test.sh: ../shared/kubernetes/assets.sh failed" >&2; unset KUBEBUILDER_ASSETS; }
 fi
 
-# npm peers used by tests (a real gRPC implementation, an S3 server): installed from their lock files.
+# npm peers used by tests (a real gRPC implementation, an S3 server, the OpenTelemetry JS OTLP exporters): installed from
+# their lock files.
 for dir in $(find tests -name package-lock.json -not -path '*/node_modules/*' -exec dirname {} \;); do
   if [ ! -d "$dir/node_modules" ]; then
     echo "test.sh: npm ci in $dir"

@@ -18,13 +18,21 @@ public sealed record DistributorOptions
 
     /// <summary>Series, samples and labels one request may hold, checked before it is decoded.</summary>
     public RequestShapeLimits RequestShape { get; init; } = new();
+
+    /// <summary>How OTLP metrics are translated (otlp.*).</summary>
+    public Otlp.OtlpOptions Otlp { get; init; } = new();
 }
 
 /// <summary>A workspace's own write limits (its limits overrides): the largest decompressed body and labels per series.</summary>
 public readonly record struct WorkspaceWriteLimits(long MaxRequestBodyBytes, int MaxLabelNamesPerSeries);
 
 /// <summary>The result of one remote-write request, ready to be turned into an HTTP answer.</summary>
-public sealed record PushResult(int StatusCode, string? Message, TimeSpan? RetryAfter = null);
+public sealed record PushResult(int StatusCode, string? Message, TimeSpan? RetryAfter = null)
+{
+    /// <summary>Samples refused one by one (invalid series, out of order, over a series limit) while the others were kept;
+    /// 0 when the whole request was refused or nothing was.</summary>
+    public long Rejected { get; init; }
+}
 
 /// <summary>Decides whether a workspace may push this many samples now (rate limits); null admits, a result refuses.</summary>
 public delegate PushResult? PushAdmission(string workspace, long samples);
@@ -104,9 +112,15 @@ public sealed partial class DistributorService : ServiceBase
             LogRejected(workspace, refusal!.Message ?? "");
             return refusal;
         }
+        return await PushDurablyAsync(workspace, request!, ct);
+    }
+
+    /// <summary><see cref="PushAsync"/>, with a write that did not reach a quorum of ingesters answered 503.</summary>
+    private async Task<PushResult> PushDurablyAsync(string workspace, WriteRequest request, CancellationToken ct)
+    {
         try
         {
-            return await PushAsync(workspace, request!, ct);
+            return await PushAsync(workspace, request, ct);
         }
         catch (QuorumNotReachedException e)
         {
@@ -185,20 +199,26 @@ public sealed partial class DistributorService : ServiceBase
         }
         if (metadata.Count > 0) ReceivedMetadata.Add(metadata.Count, new KeyValuePair<string, object?>("workspace", workspace));
 
+        long rejected = 0;
+        foreach (var count in discarded.Values) rejected += count;
         if (valid.Count > 0 || metadata.Count > 0)
         {
             var outcome = await _push.PushAsync(workspace, valid, metadata, ct);
-            foreach (var (reason, count) in outcome.RejectedByReason) Discard(workspace, reason, count);
+            foreach (var (reason, count) in outcome.RejectedByReason)
+            {
+                Discard(workspace, reason, count);
+                rejected += count;
+            }
             if (firstInvalid is null && outcome.FirstRejection is not null)
             {
                 LogRejected(workspace, outcome.FirstRejection);
-                return new PushResult(400, outcome.FirstRejection);
+                return new PushResult(400, outcome.FirstRejection) { Rejected = rejected };
             }
         }
         if (firstInvalid is not null)
         {
             LogRejected(workspace, firstInvalid.Message);
-            return new PushResult(400, firstInvalid.Message);
+            return new PushResult(400, firstInvalid.Message) { Rejected = rejected };
         }
         return new PushResult(204, null);
     }

@@ -26,27 +26,7 @@ public static class RemoteWriteDecoder
     {
         request = null;
         shape = default;
-        if (!TryReadDecodedLength(compressed, out ulong decodedLength))
-        {
-            refusal = new PushResult(400, "snappy: corrupt input: the block does not start with a valid length");
-            return false;
-        }
-        if (decodedLength > (ulong)options.MaxRecvMsgSize)
-        {
-            refusal = TooLarge($"decompressed size {decodedLength} bytes", options.MaxRecvMsgSize, options.MaxRecvMsgSizeSetting);
-            return false;
-        }
-
-        byte[] decoded;
-        try
-        {
-            decoded = IronSnappy.Snappy.Decode(compressed);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            refusal = new PushResult(400, $"snappy: corrupt input: {e.Message}");
-            return false;
-        }
+        if (!TryDecompress(compressed, options, out var decoded, out refusal)) return false;
         if (!WriteRequestScan.TryScan(decoded, options.RequestShape, out shape, out var shapeError))
         {
             refusal = new PushResult(400, shapeError!.Message);
@@ -59,6 +39,36 @@ public static class RemoteWriteDecoder
         catch (InvalidProtocolBufferException e)
         {
             refusal = new PushResult(400, $"protobuf: cannot decode the WriteRequest: {e.Message}");
+            return false;
+        }
+        refusal = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Decompresses a snappy block, checking the length its header declares against the size limit first; on refusal returns
+    /// false with the answer (400 or 413). Shared by remote write 1.0 and 2.0.
+    /// </summary>
+    public static bool TryDecompress(ReadOnlySpan<byte> compressed, DistributorOptions options, out byte[] decoded, out PushResult? refusal)
+    {
+        decoded = [];
+        if (!TryReadDecodedLength(compressed, out ulong decodedLength))
+        {
+            refusal = new PushResult(400, "snappy: corrupt input: the block does not start with a valid length");
+            return false;
+        }
+        if (decodedLength > (ulong)options.MaxRecvMsgSize)
+        {
+            refusal = TooLarge($"decompressed size {decodedLength} bytes", options.MaxRecvMsgSize, options.MaxRecvMsgSizeSetting);
+            return false;
+        }
+        try
+        {
+            decoded = IronSnappy.Snappy.Decode(compressed);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            refusal = new PushResult(400, $"snappy: corrupt input: {e.Message}");
             return false;
         }
         refusal = null;

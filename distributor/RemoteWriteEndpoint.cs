@@ -1,4 +1,3 @@
-using System.Buffers;
 using Amphora.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +7,7 @@ using Microsoft.Net.Http.Headers;
 namespace Amphora.Distributor;
 
 /// <summary>
-/// The remote write 1.0 HTTP endpoints: <c>POST /api/v1/push</c> (workspace in <c>X-Scope-OrgID</c>, as Cortex and Mimir) and
+/// The remote write 1.0 and 2.0 HTTP endpoints (the message chosen by the Content-Type's <c>proto</c> parameter): <c>POST /api/v1/push</c> (workspace in <c>X-Scope-OrgID</c>, as Cortex and Mimir) and
 /// <c>POST /workspaces/{workspaceId}/api/v1/remote_write</c> (as AMP). Checks, in order: workspace, content type, encoding,
 /// compressed and decompressed size (the snappy header declares the decompressed length, checked before decompressing),
 /// snappy, protobuf; nothing is stored unless the body decodes.
@@ -27,10 +26,17 @@ public static class RemoteWriteEndpoint
 
     private static async Task HandleAsync(HttpContext ctx, DistributorService distributor, string workspace)
     {
-        var result = await DecodeAndPushAsync(ctx, distributor, workspace);
+        var (result, v2) = await DecodeAndPushAsync(ctx, distributor, workspace);
         ctx.Response.StatusCode = result.StatusCode;
-        if (result.RetryAfter is { } wait)
-            ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(Math.Max(1, wait.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (v2 is { } counts)
+        {
+            // Remote write 2.0: what was stored; histograms and exemplars are not stored yet. Refused whole: nothing.
+            long written = result.StatusCode == 204 || result.Rejected > 0 ? Math.Max(0, counts.Samples + counts.Histograms - result.Rejected) : 0;
+            ctx.Response.Headers[SamplesWrittenHeader] = written.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ctx.Response.Headers[HistogramsWrittenHeader] = "0";
+            ctx.Response.Headers[ExemplarsWrittenHeader] = "0";
+        }
+        if (result.RetryAfter is { } wait) ctx.Response.Headers.RetryAfter = RetryAfterSeconds(wait);
         if (result.Message is not null)
         {
             // Prometheus's error shape, as everywhere under /api/v1/; a sender logs the body as it is.
@@ -39,70 +45,57 @@ public static class RemoteWriteEndpoint
         }
     }
 
-    private static async Task<PushResult> DecodeAndPushAsync(HttpContext ctx, DistributorService distributor, string workspace)
+    /// <summary>A Retry-After value: whole seconds, at least 1.</summary>
+    internal static string RetryAfterSeconds(TimeSpan wait) =>
+        ((long)Math.Ceiling(Math.Max(1, wait.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static async Task<(PushResult, RemoteWriteV2Counts?)> DecodeAndPushAsync(HttpContext ctx, DistributorService distributor, string workspace)
     {
         if (workspace.Length == 0)
-            return new PushResult(401, $"no org id: the {OrgIdHeader} header must name the workspace (or use /workspaces/{{workspaceId}}/api/v1/remote_write)");
+            return (new PushResult(401, $"no org id: the {OrgIdHeader} header must name the workspace (or use /workspaces/{{workspaceId}}/api/v1/remote_write)"), null);
         if (WorkspaceIds.Validate(workspace) is { } invalid)
-            return new PushResult(400, invalid.Message);
+            return (new PushResult(400, invalid.Message), null);
 
         var request = ctx.Request;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ||
             !contentType.MediaType.Equals("application/x-protobuf", StringComparison.OrdinalIgnoreCase))
-            return new PushResult(415, $"unsupported Content-Type \"{request.ContentType}\": remote write requires application/x-protobuf");
-        if (UnsupportedProto(contentType) is { } proto)
-            return new PushResult(415, $"unsupported remote write message \"proto={proto}\": this receiver speaks remote write 1.0 only " +
-                "(proto=prometheus.WriteRequest); remote write 2.0 (io.prometheus.write.v2.Request) is not supported yet, send 1.0 " +
-                "(Prometheus: remote_write protobuf_message: prometheus.WriteRequest)");
+            return (new PushResult(415, $"unsupported Content-Type \"{request.ContentType}\": remote write requires application/x-protobuf"), null);
+        string proto = ProtoOf(contentType);
+        bool v2 = proto == V2Message;
+        if (!v2 && proto != V1Message)
+            return (new PushResult(415, $"unsupported remote write message \"proto={proto}\": this receiver speaks {V1Message} (remote write " +
+                $"1.0) and {V2Message} (remote write 2.0)"), null);
         string encoding = request.Headers.ContentEncoding.ToString();
         if (!encoding.Equals("snappy", StringComparison.OrdinalIgnoreCase))
-            return new PushResult(415, $"unsupported Content-Encoding \"{encoding}\": remote write requires snappy");
+            return (new PushResult(415, $"unsupported Content-Encoding \"{encoding}\": remote write requires snappy"), null);
 
         var options = distributor.OptionsFor(workspace);
         long limit = options.MaxRecvMsgSize;
         long compressedLimit = RemoteWriteDecoder.MaxCompressedSize(limit);
         if (request.ContentLength > compressedLimit)
-            return TooLarge($"compressed size {request.ContentLength} bytes", limit, options.MaxRecvMsgSizeSetting);
+            return (TooLarge($"compressed size {request.ContentLength} bytes", limit, options.MaxRecvMsgSizeSetting), null);
 
-        byte[] body = ArrayPool<byte>.Shared.Rent((int)Math.Min(compressedLimit, request.ContentLength ?? 64 * 1024) + 1);
-        try
-        {
-            int length = 0;
-            while (true)
-            {
-                if (length == body.Length)
-                {
-                    if (body.Length > compressedLimit) return TooLarge($"compressed size over {compressedLimit} bytes", limit, options.MaxRecvMsgSizeSetting);
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(compressedLimit + 1, body.Length * 2L));
-                    body.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(body);
-                    body = bigger;
-                }
-                int n = await request.Body.ReadAsync(body.AsMemory(length), ctx.RequestAborted);
-                if (n == 0) break;
-                length += n;
-            }
-            return await distributor.PushBodyAsync(workspace, body.AsMemory(0, length), ctx.RequestAborted);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(body);
-        }
+        using var body = await RequestBody.ReadAsync(request, compressedLimit, ctx.RequestAborted);
+        if (body.TooLarge) return (TooLarge($"compressed size over {compressedLimit} bytes", limit, options.MaxRecvMsgSizeSetting), null);
+        if (!v2) return (await distributor.PushBodyAsync(workspace, body.Memory, ctx.RequestAborted), null);
+        var (result, counts) = await distributor.PushV2BodyAsync(workspace, body.Memory, ctx.RequestAborted);
+        return (result, counts);
     }
 
+    public const string V1Message = "prometheus.WriteRequest", V2Message = "io.prometheus.write.v2.Request";
+    public const string SamplesWrittenHeader = "X-Prometheus-Remote-Write-Samples-Written";
+    public const string HistogramsWrittenHeader = "X-Prometheus-Remote-Write-Histograms-Written";
+    public const string ExemplarsWrittenHeader = "X-Prometheus-Remote-Write-Exemplars-Written";
+
     /// <summary>
-    /// The <c>proto</c> parameter of the Content-Type when it names a message other than remote write 1.0's; absent means 1.0
-    /// (the 2.0 specification: a receiver answers 415 to a message it does not support, and the sender falls back).
+    /// The message the <c>proto</c> parameter of the Content-Type names; absent means 1.0 (the 2.0 specification: a receiver
+    /// answers 415 to a message it does not support, and the sender falls back).
     /// </summary>
-    private static string? UnsupportedProto(MediaTypeHeaderValue contentType)
+    private static string ProtoOf(MediaTypeHeaderValue contentType)
     {
         foreach (var p in contentType.Parameters)
-        {
-            if (!p.Name.Equals("proto", StringComparison.OrdinalIgnoreCase)) continue;
-            string value = HeaderUtilities.RemoveQuotes(p.Value).ToString();
-            return value == "prometheus.WriteRequest" ? null : value;
-        }
-        return null;
+            if (p.Name.Equals("proto", StringComparison.OrdinalIgnoreCase)) return HeaderUtilities.RemoveQuotes(p.Value).ToString();
+        return V1Message;
     }
 
     private static PushResult TooLarge(string what, long limit, string setting) => RemoteWriteDecoder.TooLarge(what, limit, setting);

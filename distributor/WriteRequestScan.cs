@@ -45,30 +45,15 @@ public static class WriteRequestScan
             }
             if (field == 1 && wire == WireLen)
             {
-                if (++series > limits.MaxSeriesPerRequest)
+                series++;
+                if (series > limits.MaxSeriesPerRequest || !TryScanSeries(payload, ref labels, ref samples, ref histograms, ref exemplars, out why))
                 {
-                    error = new ShapeError("err-amphora-max-series-per-request",
-                        $"err-amphora-max-series-per-request: the request holds more than {limits.MaxSeriesPerRequest} series " +
-                        "(set by distributor.max-series-per-request); send smaller batches (Prometheus: queue_config.max_samples_per_send)");
+                    error = OverLimit(limits, series, 0, 0, PrometheusHint) ?? Malformed($"TimeSeries {series}", why!);
                     return false;
                 }
-                if (!TryScanSeries(payload, ref labels, ref samples, ref histograms, ref exemplars, out why))
+                if (OverLimit(limits, series, samples + histograms + exemplars, labels, PrometheusHint) is { } over)
                 {
-                    error = Malformed($"TimeSeries {series}", why!);
-                    return false;
-                }
-                if (samples + histograms + exemplars > limits.MaxSamplesPerRequest)
-                {
-                    error = new ShapeError("err-amphora-max-samples-per-request",
-                        $"err-amphora-max-samples-per-request: the request holds more than {limits.MaxSamplesPerRequest} samples, histogram " +
-                        "samples and exemplars (set by distributor.max-samples-per-request); send smaller batches");
-                    return false;
-                }
-                if (labels > limits.MaxLabelsPerRequest)
-                {
-                    error = new ShapeError("err-amphora-max-labels-per-request",
-                        $"err-amphora-max-labels-per-request: the series of the request hold more than {limits.MaxLabelsPerRequest} labels " +
-                        "in all (set by distributor.max-labels-per-request); send smaller batches");
+                    error = over;
                     return false;
                 }
             }
@@ -106,6 +91,30 @@ public static class WriteRequestScan
         }
         why = null;
         return true;
+    }
+
+    private const string PrometheusHint = " (Prometheus: queue_config.max_samples_per_send)";
+
+    /// <summary>
+    /// The first of the per-request limits that <paramref name="series"/>, <paramref name="samples"/> (samples, histogram
+    /// samples and exemplars) and <paramref name="labels"/> exceed, or null; <paramref name="hint"/> ends the advice to send
+    /// smaller batches with the sender's setting for it. Shared by remote write and OTLP.
+    /// </summary>
+    public static ShapeError? OverLimit(RequestShapeLimits limits, long series, long samples, long labels, string hint = "")
+    {
+        if (series > limits.MaxSeriesPerRequest)
+            return new ShapeError("err-amphora-max-series-per-request",
+                $"err-amphora-max-series-per-request: the request holds more than {limits.MaxSeriesPerRequest} series " +
+                $"(set by distributor.max-series-per-request); send smaller batches{hint}");
+        if (samples > limits.MaxSamplesPerRequest)
+            return new ShapeError("err-amphora-max-samples-per-request",
+                $"err-amphora-max-samples-per-request: the request holds more than {limits.MaxSamplesPerRequest} samples, histogram " +
+                "samples and exemplars (set by distributor.max-samples-per-request); send smaller batches");
+        if (labels > limits.MaxLabelsPerRequest)
+            return new ShapeError("err-amphora-max-labels-per-request",
+                $"err-amphora-max-labels-per-request: the series of the request hold more than {limits.MaxLabelsPerRequest} labels " +
+                "in all (set by distributor.max-labels-per-request); send smaller batches");
+        return null;
     }
 
     /// <summary>Reads one field's tag and skips its value; <paramref name="payload"/> is the bytes of a length-delimited value.</summary>

@@ -24,6 +24,7 @@ public static partial class AmphoraHost
             o.Target = config.Target;
             o.Instance = config.InstanceName;
             o.Json = config.LogFormat == "json";
+            o.TraceIds = config.TracingOtlpEndpoint is not null;
         });
     }
 }

@@ -62,6 +62,7 @@ public static partial class AmphoraHost
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.ShutdownTimeout);
         ConfigureLogging(builder.Logging, config);
+        ConfigureTracing(builder.Services, config);
 
         var exporter = new MetricsExporter(workspaceLabel: config.MetricsPerWorkspace);
         builder.Services.AddSingleton(exporter);

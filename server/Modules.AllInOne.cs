@@ -1,4 +1,5 @@
 using Amphora.Distributor;
+using Amphora.Distributor.Otlp;
 using Amphora.Ingester;
 using Amphora.Querier;
 using Amphora.Querier.Api;
@@ -39,6 +40,7 @@ public sealed partial class Modules
         {
             tenancy.MapRoutes(app);
             app.MapRemoteWrite(distributor);
+            app.MapOtlp(distributor);
             app.MapPrometheusApi(querier);
         });
     }

@@ -1,6 +1,7 @@
 using Amphora.Cluster;
 using Amphora.Ingester.Grpc;
 using Amphora.Distributor;
+using Amphora.Distributor.Otlp;
 using Amphora.Ingester;
 using Amphora.Querier;
 using Amphora.Querier.Api;
@@ -114,6 +115,7 @@ public sealed partial class Modules
         {
             tenancy.MapRoutes(app);
             app.MapRemoteWrite(distributor);
+            app.MapOtlp(distributor);
         });
     }
 
@@ -166,6 +168,13 @@ public sealed partial class Modules
             MaxLabelNameLength = config.MaxLabelNameLength,
             MaxLabelValueLength = config.MaxLabelValueLength,
             CreateGracePeriod = config.CreateGracePeriod,
+        },
+        Otlp = new OtlpOptions
+        {
+            TranslationStrategy = OtlpOptions.ParseStrategy(config.OtlpTranslationStrategy)
+                ?? OtlpTranslationStrategy.UnderscoreEscapingWithSuffixes,
+            PromoteResourceAttributes = config.OtlpPromotedAttributes(),
+            KeepIdentifyingResourceAttributes = config.OtlpKeepIdentifyingResourceAttributes,
         },
     };
 

@@ -33,6 +33,7 @@ public sealed partial class AmphoraConfig
     public string? TlsKeyFile { get; set; }
     public string LogLevel { get; set; } = "info";
     public string LogFormat { get; set; } = "text";
+    public string? TracingOtlpEndpoint { get; set; }
     public string? LogInstance { get; set; }
 
     /// <summary>This process among its target's replicas, as every log line names it.</summary>
@@ -50,6 +51,14 @@ public sealed partial class AmphoraConfig
     public int MaxSeriesPerRequest { get; set; } = 100_000;
     public int MaxSamplesPerRequest { get; set; } = 1_000_000;
     public int MaxLabelsPerRequest { get; set; } = 1_000_000;
+
+    public string OtlpTranslationStrategy { get; set; } = "UnderscoreEscapingWithSuffixes";
+    public string OtlpPromoteResourceAttributes { get; set; } = "";
+    public bool OtlpKeepIdentifyingResourceAttributes { get; set; }
+
+    /// <summary>The resource attributes --otlp.promote-resource-attributes names.</summary>
+    public IReadOnlyList<string> OtlpPromotedAttributes() =>
+        OtlpPromoteResourceAttributes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     public int MaxLabelNamesPerSeries { get; set; } = 70;
     public int MaxLabelNameLength { get; set; } = 1024;
@@ -145,6 +154,8 @@ public sealed partial class AmphoraConfig
             errors.Add($"invalid --log.level \"{LogLevel}\": must be debug, info, warn or error");
         if (LogFormat is not ("text" or "json"))
             errors.Add($"invalid --log.format \"{LogFormat}\": must be text or json");
+        if (TracingOtlpEndpoint is not null && !(Uri.TryCreate(TracingOtlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+            errors.Add($"invalid --tracing.otlp-endpoint \"{TracingOtlpEndpoint}\": an http:// or https:// URL such as http://otel-collector:4318");
         if (MaxLabelNamesPerSeries <= 0) errors.Add("--validation.max-label-names-per-series must be positive");
         if (MaxLabelNameLength <= 0) errors.Add("--validation.max-label-name-length must be positive");
         if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");
@@ -161,6 +172,9 @@ public sealed partial class AmphoraConfig
         if (MaxSeriesPerRequest <= 0) errors.Add("--distributor.max-series-per-request must be positive");
         if (MaxSamplesPerRequest <= 0) errors.Add("--distributor.max-samples-per-request must be positive");
         if (MaxLabelsPerRequest <= 0) errors.Add("--distributor.max-labels-per-request must be positive");
+        if (Amphora.Distributor.Otlp.OtlpOptions.ParseStrategy(OtlpTranslationStrategy) is null)
+            errors.Add($"invalid --otlp.translation-strategy \"{OtlpTranslationStrategy}\": must be UnderscoreEscapingWithSuffixes, " +
+                       "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
         if (Target is "all" or "ingester" && OutOfOrderWindow * 2 > BlockRange)

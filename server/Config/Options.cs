@@ -54,6 +54,10 @@ public static class Options
             (c, v) => c.TlsKeyFile = v.Length == 0 ? null : v),
         new("log.level", "info", "Lowest log level written: debug, info, warn or error.", (c, v) => c.LogLevel = v),
         new("log.format", "text", "Log line format: text or json.", (c, v) => c.LogFormat = v),
+        new("tracing.otlp-endpoint", "", "OTLP/HTTP endpoint (e.g. http://otel-collector:4318) to send traces to, as protobuf to <endpoint>/v1/traces: " +
+            "every HTTP request and every call between components (distributor to ingesters, querier to ingesters) is a span, linked across " +
+            "processes, and log lines written during a traced request carry its trace_id. Empty: no tracing, at no cost.",
+            (c, v) => c.TracingOtlpEndpoint = v.Length == 0 ? null : v),
         new("log.instance", "", "Name of this process on every log line, after its target (empty: --ingester.name, --compactor.name, or --listen for other targets).",
             (c, v) => c.LogInstance = v.Length == 0 ? null : v),
         new("metrics.per-workspace", "false", "Label /metrics series with the workspace they count (samples, rejections, active series, ...). Off: they add up across workspaces, so the unauthenticated /metrics lists no workspace id; turn on only where /metrics is reachable by operators alone.",
@@ -75,6 +79,17 @@ public static class Options
             (c, v) => c.MaxSamplesPerRequest = Int(v)),
         new("distributor.max-labels-per-request", "1000000", "Most labels, summed over its series, one remote-write request may hold (more: 400, nothing stored).",
             (c, v) => c.MaxLabelsPerRequest = Int(v)),
+        new("otlp.translation-strategy", "UnderscoreEscapingWithSuffixes", "How OTLP metric and attribute names become Prometheus names, as Prometheus 3's otlp.translation_strategy: " +
+            "UnderscoreEscapingWithSuffixes (invalid characters become _, unit and type suffixes such as _seconds and _total are added), " +
+            "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation (names kept as sent; those that are not valid " +
+            "Prometheus names are refused in the partial success, as this storage holds only [a-zA-Z_:][a-zA-Z0-9_:]* names).",
+            (c, v) => c.OtlpTranslationStrategy = v),
+        new("otlp.promote-resource-attributes", "", "Comma-separated OTLP resource attributes copied as labels onto every series of their resource " +
+            "(e.g. deployment.environment,k8s.namespace.name); every non-identifying attribute is in target_info regardless.",
+            (c, v) => c.OtlpPromoteResourceAttributes = v),
+        new("otlp.keep-identifying-resource-attributes", "false", "Also keep service.name, service.namespace and service.instance.id as labels of " +
+            "target_info (they are always in job and instance).",
+            (c, v) => c.OtlpKeepIdentifyingResourceAttributes = Bool(v), IsSwitch: true),
         new("validation.max-label-names-per-series", "70", "Most labels a series may have, the metric name included.",
             (c, v) => c.MaxLabelNamesPerSeries = Int(v)),
         new("validation.max-label-name-length", "1024", "Longest label name accepted, in bytes.",

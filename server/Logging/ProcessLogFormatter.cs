@@ -14,6 +14,8 @@ public sealed class ProcessLogFormatterOptions : ConsoleFormatterOptions
     public string Instance { get; set; } = "";
     /// <summary>One JSON object per line instead of text.</summary>
     public bool Json { get; set; }
+    /// <summary>Adds the trace id of the request being served (when tracing is on and the line is written in one).</summary>
+    public bool TraceIds { get; set; }
 }
 
 /// <summary>
@@ -31,9 +33,12 @@ public sealed class ProcessLogFormatter(IOptionsMonitor<ProcessLogFormatterOptio
         if (string.IsNullOrEmpty(message) && logEntry.Exception is null) return;
         var o = options.CurrentValue;
         string time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        string? traceId = o.TraceIds && System.Diagnostics.Activity.Current is { } activity ? activity.TraceId.ToHexString() : null;
         if (!o.Json)
         {
-            textWriter.Write($"{time} {Level(logEntry.LogLevel)} {o.Target}/{o.Instance} {logEntry.Category}: {message}\n");
+            textWriter.Write(traceId is null
+                ? $"{time} {Level(logEntry.LogLevel)} {o.Target}/{o.Instance} {logEntry.Category}: {message}\n"
+                : $"{time} {Level(logEntry.LogLevel)} {o.Target}/{o.Instance} {logEntry.Category}: {message} trace_id={traceId}\n");
             if (logEntry.Exception is not null) textWriter.Write(logEntry.Exception.ToString() + "\n");
             return;
         }
@@ -47,6 +52,7 @@ public sealed class ProcessLogFormatter(IOptionsMonitor<ProcessLogFormatterOptio
             json.WriteString("instance", o.Instance);
             json.WriteString("category", logEntry.Category);
             json.WriteString("message", message);
+            if (traceId is not null) json.WriteString("trace_id", traceId);
             if (logEntry.State is IReadOnlyList<KeyValuePair<string, object?>> fields)
             {
                 foreach (var (key, value) in fields)

@@ -25,14 +25,14 @@ public static class ChartRenderer
 
     /// <summary>Renders the chart with the given values files (under <c>charts/amphora/ci/</c>) and <c>--set</c> pairs.</summary>
     public static async Task<Rendering> RenderAsync(string[]? valuesFiles = null, string[]? sets = null, string release = "amphora",
-        string ns = "obs", bool includeCrds = true)
+        string ns = "obs", bool includeCrds = true, string? chartDir = null)
     {
         string binary = await BinaryAsync();
         var args = new List<string> { "--check", "--name", release, "--namespace", ns };
         if (includeCrds) args.Add("--include-crds");
         foreach (var f in valuesFiles ?? []) { args.Add("-f"); args.Add(Path.Combine(ChartDir, "ci", f)); }
         foreach (var s in sets ?? []) { args.Add("--set"); args.Add(s); }
-        args.Add(ChartDir);
+        args.Add(chartDir ?? ChartDir);
         var (code, stdout, stderr) = await RunAsync(binary, args);
         return new Rendering(code, stdout, stderr);
     }

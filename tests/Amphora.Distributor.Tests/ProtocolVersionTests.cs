@@ -12,8 +12,9 @@ using Xunit;
 namespace Amphora.Distributor.Tests;
 
 /// <summary>
-/// What the receiver does not store yet is refused, never acknowledged and dropped (issue 13, finding 9): remote write 2.0
-/// gets 415 so senders fall back to 1.0, native histograms in a 1.0 request get 400 naming them while the floats are kept.
+/// What the receiver does not store yet is refused, never acknowledged and dropped (issue 13, finding 9): a message other
+/// than remote write 1.0 or 2.0 gets 415 so senders fall back, native histograms in a 1.0 request get 400 naming them while
+/// the floats are kept.
 /// </summary>
 public sealed class ProtocolVersionTests : IAsyncLifetime
 {
@@ -54,15 +55,14 @@ public sealed class ProtocolVersionTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("application/x-protobuf;proto=io.prometheus.write.v2.Request")]
-    [InlineData("application/x-protobuf; proto=\"io.prometheus.write.v2.Request\"")]
     [InlineData("application/x-protobuf;proto=something.Else")]
-    public async Task A_remote_write_2_0_request_gets_415_so_the_sender_falls_back_to_1_0(string contentType)
+    [InlineData("application/x-protobuf; proto=\"io.prometheus.write.v3.Request\"")]
+    public async Task A_message_other_than_remote_write_1_0_or_2_0_gets_415_so_the_sender_falls_back(string contentType)
     {
         var (status, body) = await PostAsync(contentType, new WriteRequestBuilder().Series("__name__=\"rw2\"", (Now, 1)));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
-        Assert.Contains("remote write 1.0 only", body);
-        Assert.Contains("prometheus.WriteRequest", body);
+        Assert.Contains("unsupported remote write message", body);
+        Assert.Contains("prometheus.WriteRequest (remote write 1.0) and io.prometheus.write.v2.Request (remote write 2.0)", body);
         Assert.Equal(0, _push.Pushes);
     }
 

@@ -104,6 +104,16 @@ public sealed class ConfigTests
         Assert.Contains("all, distributor, ingester, querier, compactor", problem);
     }
 
+    [Fact]
+    public void An_unknown_otlp_translation_strategy_is_rejected_with_the_list_and_promoted_attributes_are_split()
+    {
+        var problem = Assert.Single(ConfigLoader.Load(["--otlp.translation-strategy=Underscores"], out _).Validate());
+        Assert.Contains("invalid --otlp.translation-strategy \"Underscores\": must be UnderscoreEscapingWithSuffixes", problem);
+        var c = ConfigLoader.Load(["--otlp.translation-strategy=NoTranslation", "--otlp.promote-resource-attributes= a.b ,c,"], out _);
+        Assert.Empty(c.Validate());
+        Assert.Equal(["a.b", "c"], c.OtlpPromotedAttributes());
+    }
+
     [Theory]
     [InlineData("--tsdb.block-range=1m", "--ingester.out-of-order-window (00:01:00) must be at most half of --tsdb.block-range")]
     [InlineData("--compactor.block-ranges=2h,5h", "invalid --compactor.block-ranges")]

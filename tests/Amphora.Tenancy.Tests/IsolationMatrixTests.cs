@@ -47,6 +47,8 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
         {
             yield return new("remote_write", HttpMethod.Post, $"/workspaces/{ws}/api/v1/remote_write", null, ApsActions.RemoteWrite, ws);
             yield return new("push", HttpMethod.Post, "/api/v1/push", ws, ApsActions.RemoteWrite, ws);
+            yield return new("otlp", HttpMethod.Post, $"/workspaces/{ws}/api/v1/otlp/v1/metrics", null, ApsActions.RemoteWrite, ws);
+            yield return new("otlp-org", HttpMethod.Post, "/otlp/v1/metrics", ws, ApsActions.RemoteWrite, ws);
             foreach (var (p, action) in new[]
             {
                 ("query", ApsActions.QueryMetrics), ("query_range", ApsActions.QueryMetrics), ("series", ApsActions.GetSeries),
@@ -101,10 +103,11 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
         var writerB = _f.Keys.Create(_b, [ApsActions.RemoteWrite]);
         var readerB = _f.Keys.Create(_b, [ApsActions.QueryMetrics]);
         await _server.Client.SendAsync(Http.Request(HttpMethod.Post, "/api/v1/push", Http.Basic(writerA.Key.AccessKeyId, writerA.SecretAccessKey), "only_in_a"));
+        await _server.Client.SendAsync(Http.Request(HttpMethod.Post, "/otlp/v1/metrics", Http.Basic(writerA.Key.AccessKeyId, writerA.SecretAccessKey), "otlp_only_in_a"));
         await _server.Client.SendAsync(Http.Request(HttpMethod.Post, $"/workspaces/{_b}/api/v1/remote_write", Http.Basic(writerB.Key.AccessKeyId, writerB.SecretAccessKey), "only_in_b"));
 
         // A workspace-bound key without X-Scope-OrgID lands in its own workspace.
-        Assert.Equal(["only_in_a"], _server.WrittenTo(_a));
+        Assert.Equal(["only_in_a", "otlp_only_in_a"], _server.WrittenTo(_a));
         var readB = await _server.Client.SendAsync(Http.Request(HttpMethod.Get, "/prometheus/api/v1/query", Http.Basic(readerB.Key.AccessKeyId, readerB.SecretAccessKey)));
         string body = await readB.Content.ReadAsStringAsync();
         Assert.Contains("only_in_b", body);

@@ -136,6 +136,8 @@ public sealed class TestServer : IAsyncDisposable
         }
         app.MapPost("/workspaces/{ws}/api/v1/remote_write", (HttpContext ctx, string ws) => Write(ctx, ws));
         app.MapPost("/api/v1/push", (Func<HttpContext, Task<IResult>>)(ctx => Write(ctx, ctx.Request.Headers["X-Scope-OrgID"].ToString())));
+        app.MapPost("/workspaces/{ws}/api/v1/otlp/v1/metrics", (HttpContext ctx, string ws) => Write(ctx, ws));
+        app.MapPost("/otlp/v1/metrics", (Func<HttpContext, Task<IResult>>)(ctx => Write(ctx, ctx.Request.Headers["X-Scope-OrgID"].ToString())));
         foreach (var p in new[] { "query", "query_range", "series", "labels", "label/{name}/values", "metadata", "status/tsdb",
             "cardinality/label_names", "cardinality/label_values" })
         {

@@ -26,6 +26,8 @@ public static class RequestActions
         if (s.Length == 1 && s[0] is "ready" or "metrics" or "" or "favicon.ico") return RequiredAccess.Public;
         if (s.Length == 3 && s[0] == "api" && s[1] == "v1" && s[2] == "push")
             return new RequiredAccess(ApiPlane.RemoteWrite, method == "POST" ? ApsActions.RemoteWrite : null, Empty(orgId));
+        if (s.Length == 3 && s[0] == "otlp" && s[1] == "v1" && s[2] == "metrics")
+            return new RequiredAccess(ApiPlane.RemoteWrite, method == "POST" ? ApsActions.RemoteWrite : null, Empty(orgId));
         if (s.Length >= 3 && s[0] == "prometheus" && s[1] == "api" && s[2] == "v1")
             return new RequiredAccess(ApiPlane.Query, QueryAction(s.AsSpan(3)), Empty(orgId));
         if (s[0] == "workspaces")
@@ -40,7 +42,7 @@ public static class RequestActions
             string ws = s[1];
             if (s.Length >= 4 && s[2] == "api" && s[3] == "v1")
             {
-                if (s.Length == 5 && s[4] == "remote_write")
+                if ((s.Length == 5 && s[4] == "remote_write") || (s.Length == 7 && s[4] == "otlp" && s[5] == "v1" && s[6] == "metrics"))
                     return new RequiredAccess(ApiPlane.RemoteWrite, method == "POST" ? ApsActions.RemoteWrite : null, ws);
                 return new RequiredAccess(ApiPlane.Query, QueryAction(s.AsSpan(4)), ws);
             }

@@ -58,7 +58,7 @@ public sealed class ErrorShapeTests : IAsyncLifetime
 
     [Theory]
     [InlineData("/api/v1/push", "text/plain", 415, "bad_data", "unsupported Content-Type \"text/plain\"")]
-    [InlineData("/workspaces/default/api/v1/remote_write", "application/x-protobuf;proto=io.prometheus.write.v2.Request", 415, "bad_data", "remote write 2.0")]
+    [InlineData("/workspaces/default/api/v1/remote_write", "application/x-protobuf;proto=io.prometheus.write.v3.Request", 415, "bad_data", "remote write 2.0")]
     [InlineData("/workspaces/bad%20id/api/v1/remote_write", "application/x-protobuf", 400, "bad_data", "invalid workspace id")]
     public async Task Remote_write_errors_answer_in_prometheus_json(string path, string contentType, int status, string errorType, string message)
     {

@@ -126,16 +126,16 @@ public sealed class WriteRequestBuilder
         }
     }
 
-    private static void WriteTag(Stream s, int field, int wireType) => WriteVarint(s, (ulong)((field << 3) | wireType));
+    internal static void WriteTag(Stream s, int field, int wireType) => WriteVarint(s, (ulong)((field << 3) | wireType));
 
-    private static void WriteBytes(Stream s, int field, byte[] bytes)
+    internal static void WriteBytes(Stream s, int field, byte[] bytes)
     {
         WriteTag(s, field, 2);
         WriteVarint(s, (ulong)bytes.Length);
         s.Write(bytes);
     }
 
-    private static void WriteVarint(Stream s, ulong v)
+    internal static void WriteVarint(Stream s, ulong v)
     {
         while (v >= 0x80)
         {

@@ -1,0 +1,88 @@
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text;
+using Amphora.Distributor.Otlp.Proto;
+using Google.Protobuf;
+
+namespace Amphora.Distributor.Otlp;
+
+/// <summary>The two OTLP/HTTP encodings; the response is written in the request's.</summary>
+public enum OtlpFormat { Protobuf, Json }
+
+/// <summary>
+/// Turns an OTLP/HTTP body into an <see cref="ExportMetricsServiceRequest"/>: gunzipped when <c>Content-Encoding: gzip</c>
+/// (stopping one byte past the size limit, so a small body that inflates without end costs the limit), then decoded as
+/// protobuf or as OTLP's JSON mapping (lowerCamelCase keys, 64-bit integers as strings or numbers, enums as integers; unknown
+/// keys and fields ignored, as OTLP asks of receivers). Pure and thread-safe.
+/// </summary>
+public static class OtlpDecoder
+{
+    private static readonly MessageParser<ExportMetricsServiceRequest> Parser = ExportMetricsServiceRequest.Parser.WithDiscardUnknownFields(true);
+    private static readonly JsonParser Json = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+
+    /// <summary>The encoding a Content-Type media type names, or null when it is neither OTLP encoding.</summary>
+    public static OtlpFormat? FormatOf(string mediaType) =>
+        mediaType.Equals("application/x-protobuf", StringComparison.OrdinalIgnoreCase) ? OtlpFormat.Protobuf
+        : mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ? OtlpFormat.Json
+        : null;
+
+    /// <summary>Decodes <paramref name="body"/>: the request, or the refusal (400 or 413) when it cannot be decoded or is too large.</summary>
+    public static async Task<(ExportMetricsServiceRequest? Request, PushResult? Refusal)> DecodeAsync(ReadOnlyMemory<byte> body, bool gzip,
+        OtlpFormat format, DistributorOptions options, CancellationToken ct)
+    {
+        ExportMetricsServiceRequest? request;
+        PushResult? refusal;
+        if (!gzip)
+        {
+            TryParse(body.Span, format, out request, out refusal);
+            return (request, refusal);
+        }
+        if (!MemoryMarshal.TryGetArray(body, out var segment)) segment = body.ToArray();
+        RequestBody inflated;
+        try
+        {
+            await using var stream = new GZipStream(new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false),
+                CompressionMode.Decompress);
+            inflated = await RequestBody.ReadAsync(stream, null, options.MaxRecvMsgSize, ct);
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, new PushResult(400, $"gzip: corrupt input: {e.Message}"));
+        }
+        using (inflated)
+        {
+            if (inflated.TooLarge)
+                return (null, RemoteWriteDecoder.TooLarge($"decompressed size over {options.MaxRecvMsgSize} bytes", options.MaxRecvMsgSize,
+                    options.MaxRecvMsgSizeSetting));
+            TryParse(inflated.Memory.Span, format, out request, out refusal);
+            return (request, refusal);
+        }
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> bytes, OtlpFormat format, out ExportMetricsServiceRequest? request, out PushResult? refusal)
+    {
+        request = null;
+        try
+        {
+            request = format == OtlpFormat.Protobuf ? Parser.ParseFrom(bytes) : Json.Parse<ExportMetricsServiceRequest>(DecodeUtf8(bytes));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            refusal = new PushResult(400, format == OtlpFormat.Protobuf
+                ? $"protobuf: cannot decode the ExportMetricsServiceRequest: {e.Message}"
+                : $"json: cannot decode the ExportMetricsServiceRequest (OTLP JSON encoding): {e.Message}");
+            return false;
+        }
+        catch (Exception e) when (e is InvalidJsonException or DecoderFallbackException or FormatException)
+        {
+            refusal = new PushResult(400, $"json: cannot decode the ExportMetricsServiceRequest (OTLP JSON encoding): {e.Message}");
+            return false;
+        }
+        refusal = null;
+        return true;
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static string DecodeUtf8(ReadOnlySpan<byte> bytes) => StrictUtf8.GetString(bytes);
+}
