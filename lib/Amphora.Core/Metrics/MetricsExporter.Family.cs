@@ -16,6 +16,8 @@ public sealed partial class MetricsExporter
         /// <summary>Observations of one label set in a scrape keep the smallest (<see cref="AcrossWorkspacesMin"/>) or the
         /// largest (<see cref="AcrossWorkspacesMax"/>) instead of adding up.</summary>
         private readonly bool _keepsMinimum, _keepsMaximum;
+        /// <summary>A histogram's upper bounds: the instrument's advice, else <see cref="HistogramBuckets"/>.</summary>
+        private readonly double[] _buckets;
         public string Name { get; }
         public Kind Kind { get; }
 
@@ -30,6 +32,13 @@ public sealed partial class MetricsExporter
                 Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<double> => Kind.Counter,
                 Histogram<double> or Histogram<long> or Histogram<int> => Kind.Histogram,
                 _ => Kind.Gauge,
+            };
+            _buckets = instrument switch
+            {
+                Histogram<double> { Advice.HistogramBucketBoundaries: { } b } => [.. b],
+                Histogram<long> { Advice.HistogramBucketBoundaries: { } b } => b.Select(x => (double)x).ToArray(),
+                Histogram<int> { Advice.HistogramBucketBoundaries: { } b } => b.Select(x => (double)x).ToArray(),
+                _ => HistogramBuckets,
             };
             if (Kind == Kind.Counter && !name.EndsWith("_total", StringComparison.Ordinal)) name += "_total";
             Name = name;
@@ -48,9 +57,9 @@ public sealed partial class MetricsExporter
                 switch (Kind)
                 {
                     case Kind.Histogram:
-                        cell.Buckets ??= new long[HistogramBuckets.Length];
-                        for (int i = 0; i < HistogramBuckets.Length; i++)
-                            if (value <= HistogramBuckets[i]) cell.Buckets[i]++;
+                        cell.Buckets ??= new long[_buckets.Length];
+                        for (int i = 0; i < _buckets.Length; i++)
+                            if (value <= _buckets[i]) cell.Buckets[i]++;
                         cell.Count++;
                         cell.Value += value;
                         break;
@@ -97,10 +106,10 @@ public sealed partial class MetricsExporter
                             continue;
                         }
                         string sep = labels.Length > 0 ? "," : "";
-                        for (int i = 0; i < HistogramBuckets.Length; i++)
+                        for (int i = 0; i < family._buckets.Length; i++)
                         {
                             sb.Append(Name).Append("_bucket{").Append(labels).Append(sep).Append("le=\"")
-                              .Append(FormatValue(HistogramBuckets[i])).Append("\"} ").Append(cell.Buckets![i]).Append('\n');
+                              .Append(FormatValue(family._buckets[i])).Append("\"} ").Append(cell.Buckets![i]).Append('\n');
                         }
                         sb.Append(Name).Append("_bucket{").Append(labels).Append(sep).Append("le=\"+Inf\"} ").Append(cell.Count).Append('\n');
                         sb.Append(Name).Append("_sum");

@@ -8,8 +8,8 @@ namespace Amphora.Metrics;
 /// <summary>
 /// Collects every <see cref="System.Diagnostics.Metrics"/> instrument of meters named "Amphora*" and writes them in the
 /// Prometheus text exposition format (version 0.0.4). Counters become <c>_total</c> counters, up-down counters and
-/// observable gauges become gauges, histograms become classic histograms with the buckets given in
-/// <see cref="HistogramBuckets"/> (seconds). Components own their instruments as fields, created in their constructors.
+/// observable gauges become gauges, histograms become classic histograms with the buckets of the instrument's
+/// advice (<c>InstrumentAdvice.HistogramBucketBoundaries</c>), else those in <see cref="HistogramBuckets"/> (seconds). Components own their instruments as fields, created in their constructors.
 /// Observable instruments report only what their callbacks observed in the current scrape; several observations of one
 /// label set in a scrape add up. Without <c>workspaceLabel</c>, the <c>workspace</c> label is dropped from every
 /// measurement, so series that differ only in it add up and no workspace id appears in the exposition (public

@@ -67,4 +67,20 @@ public sealed class MetricsExporterTests
         Assert.Contains("amphora_test_active_series{workspace=\"tenant-a\"} 3\n", text);
         Assert.DoesNotContain("amphora_test_active_series{workspace=\"tenant-b\"}", text);
     }
+
+    [Fact]
+    public void A_histogram_with_bucket_advice_is_written_with_those_buckets()
+    {
+        using var exporter = new MetricsExporter();
+        using var meter = new Meter("Amphora.Test." + Guid.NewGuid().ToString("N"));
+        var batch = meter.CreateHistogram<long>("amphora_test_batch_size", unit: null, description: null, tags: null,
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 4, 16] });
+        batch.Record(3);
+        batch.Record(20);
+
+        string text = exporter.Scrape();
+        foreach (var (le, count) in new[] { ("1", 0), ("4", 1), ("16", 1), ("+Inf", 2) })
+            Assert.Contains($"amphora_test_batch_size_bucket{{le=\"{le}\"}} {count}\n", text);
+        Assert.DoesNotContain("amphora_test_batch_size_bucket{le=\"0.005\"}", text);
+    }
 }
