@@ -1,12 +1,40 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Amphora.Tsdb.Wal;
 
-/// <summary>Appends framed records to numbered segment files (00000000, 00000001...), rotating at SegmentSize.</summary>
+/// <summary>
+/// Appends framed records to numbered segment files (00000000, 00000001...), rotating at SegmentSize. Thread-safe.
+/// <see cref="Append"/> copies the record into a buffer (written to the file when full) under a short lock and never waits
+/// on an fsync; <see cref="Sync"/> writes the buffer out under that lock, then fsyncs outside it, so appends go on while
+/// the disk syncs, and reports the sequence number up to which records are durable.
+/// </summary>
 public sealed class WalWriter : IDisposable
 {
+    private const int BufferSize = 1 << 16;
+
     private readonly string _dir;
     private readonly long _segmentSize;
-    private readonly object _gate = new();
-    private FileStream _current;
+    // Appends, write-outs and rotations: held for a memory copy or a write(2), never for an fsync.
+    private readonly Lock _gate = new();
+    // One sync round at a time (so a later round never reports records an earlier one is still syncing); appenders never take it.
+    private readonly Lock _syncGate = new();
+    private readonly byte[] _buffer = new byte[BufferSize];
+    private int _buffered;
+    private Segment _current;
+    // Rotated out with their records written but not yet fsynced; the next sync round fsyncs and closes them.
+    private readonly List<Segment> _closed = new();
+    private long _appended, _synced;
+    private bool _newSegment; // a segment file was created since the last sync: the directory entry needs an fsync too
+    private Exception? _syncFailure;
+    private bool _disposed;
+
+    private sealed class Segment(int number, SafeFileHandle handle, long length)
+    {
+        public readonly int Number = number;
+        public readonly SafeFileHandle Handle = handle;
+        /// <summary>Bytes in the segment including those still in the buffer.</summary>
+        public long Length = length;
+    }
 
     public WalWriter(string dir, long segmentSize = 128L * 1024 * 1024)
     {
@@ -14,29 +42,47 @@ public sealed class WalWriter : IDisposable
         _segmentSize = segmentSize;
         Directory.CreateDirectory(dir);
         var existing = WalSegments.List(dir);
-        CurrentSegment = existing.Count == 0 ? 0 : existing[^1] + 1;
-        _current = OpenSegment(CurrentSegment);
+        _current = OpenSegment(existing.Count == 0 ? 0 : existing[^1] + 1);
+        _newSegment = true;
     }
 
-    public int CurrentSegment { get; private set; }
+    public int CurrentSegment
+    {
+        get { lock (_gate) return _current.Number; }
+    }
 
-    /// <summary>Writes one record; call Sync to make it durable.</summary>
-    public void Append(WalRecordType type, ReadOnlySpan<byte> payload)
+    /// <summary>Makes a segment's data durable; tests replace it to see what a slow disk does to appenders.</summary>
+    internal Action<SafeFileHandle> FlushToDisk { get; init; } = RandomAccess.FlushToDisk;
+
+    /// <summary>Writes one record and returns its sequence number (1, 2, ...); <see cref="Sync"/> makes it durable.</summary>
+    public long Append(WalRecordType type, ReadOnlySpan<byte> payload)
     {
         if (payload.Length > WalFraming.MaxPayload) throw new ArgumentException("WAL record too large", nameof(payload));
         Span<byte> header = stackalloc byte[WalFraming.HeaderSize];
         WalFraming.WriteHeader(header, type, payload);
+        int size = header.Length + payload.Length;
         lock (_gate)
         {
-            if (_current.Length > 0 && _current.Length + header.Length + payload.Length > _segmentSize)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_current.Length > 0 && _current.Length + size > _segmentSize)
             {
-                _current.Flush(true);
-                _current.Dispose();
-                CurrentSegment++;
-                _current = OpenSegment(CurrentSegment);
+                WriteOut();
+                StartSegment();
             }
-            _current.Write(header);
-            _current.Write(payload);
+            if (size > BufferSize - _buffered) WriteOut();
+            if (size > BufferSize)
+            {
+                RandomAccess.Write(_current.Handle, header, _current.Length);
+                RandomAccess.Write(_current.Handle, payload, _current.Length + header.Length);
+            }
+            else
+            {
+                header.CopyTo(_buffer.AsSpan(_buffered));
+                payload.CopyTo(_buffer.AsSpan(_buffered + header.Length));
+                _buffered += size;
+            }
+            _current.Length += size;
+            return ++_appended;
         }
     }
 
@@ -44,37 +90,127 @@ public sealed class WalWriter : IDisposable
     /// are immutable from then on, so a checkpoint can read them while appends continue.</summary>
     public int Rotate()
     {
+        int closed;
         lock (_gate)
         {
-            _current.Flush(true);
-            _current.Dispose();
-            int closed = CurrentSegment++;
-            _current = OpenSegment(CurrentSegment);
-            return closed;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            WriteOut();
+            closed = _current.Number;
+            StartSegment();
         }
+        Sync();
+        return closed;
     }
 
-    /// <summary>Flushes buffered records and fsyncs the current segment.</summary>
-    public void Sync()
+    /// <summary>
+    /// Makes every record appended before the call durable and returns the sequence number of the last one. Appends made
+    /// while the fsync runs are not waited for (they go to the next round). After a failed fsync the writer cannot tell what
+    /// reached the disk, so every later sync fails too.
+    /// </summary>
+    public long Sync() => Sync(out _);
+
+    /// <inheritdoc cref="Sync()"/>
+    /// <param name="fsynced">False when nothing was written since the last sync, so there was nothing to fsync.</param>
+    public long Sync(out bool fsynced)
     {
-        lock (_gate) _current.Flush(true);
+        fsynced = false;
+        lock (_syncGate)
+        {
+            Segment[] closed;
+            Segment current;
+            long upTo;
+            bool directory;
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_syncFailure is not null) throw new IOException($"an earlier fsync of the WAL in {_dir} failed; restart to replay it", _syncFailure);
+                WriteOut();
+                upTo = _appended;
+                if (upTo == _synced && _closed.Count == 0 && !_newSegment) return upTo;
+                closed = _closed.ToArray();
+                _closed.Clear();
+                current = _current;
+                directory = _newSegment;
+                _newSegment = false;
+            }
+            // Outside _gate: appends continue meanwhile. Dispose takes _syncGate, so the handles stay open until the round ends.
+            try
+            {
+                foreach (var segment in closed)
+                {
+                    FlushToDisk(segment.Handle);
+                    segment.Handle.Dispose();
+                }
+                FlushToDisk(current.Handle);
+                if (directory) Blocks.BlockWriter.SyncDirectory(_dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                lock (_gate) _syncFailure = e;
+                foreach (var segment in closed) segment.Handle.Dispose();
+                throw;
+            }
+            lock (_gate) _synced = upTo;
+            fsynced = true;
+            return upTo;
+        }
     }
 
     /// <summary>Hands buffered records to the operating system (they survive a killed process, not a power cut).</summary>
     public void Flush()
     {
-        lock (_gate) _current.Flush(false);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            WriteOut();
+        }
     }
 
-    private FileStream OpenSegment(int n) =>
-        new(WalSegments.PathOf(_dir, n), FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
+    /// <summary>Writes the buffer at its place in the current segment. On failure the buffer stays, and the next write-out
+    /// writes the same bytes at the same offset again.</summary>
+    private void WriteOut()
+    {
+        if (_buffered == 0) return;
+        RandomAccess.Write(_current.Handle, _buffer.AsSpan(0, _buffered), _current.Length - _buffered);
+        _buffered = 0;
+    }
+
+    private void StartSegment()
+    {
+        var next = OpenSegment(_current.Number + 1);
+        _closed.Add(_current);
+        _current = next;
+        _newSegment = true;
+    }
+
+    private Segment OpenSegment(int n)
+    {
+        var handle = File.OpenHandle(WalSegments.PathOf(_dir, n), FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        return new Segment(n, handle, RandomAccess.GetLength(handle));
+    }
 
     public void Dispose()
     {
+        lock (_syncGate)
         lock (_gate)
         {
-            _current.Flush(true);
-            _current.Dispose();
+            if (_disposed) return;
+            _disposed = true;
+            try
+            {
+                WriteOut();
+                if (_syncFailure is null)
+                {
+                    foreach (var segment in _closed) FlushToDisk(segment.Handle);
+                    FlushToDisk(_current.Handle);
+                }
+            }
+            finally
+            {
+                foreach (var segment in _closed) segment.Handle.Dispose();
+                _closed.Clear();
+                _current.Handle.Dispose();
+            }
         }
     }
 }

@@ -38,4 +38,87 @@ public sealed class GroupCommitTests : IDisposable
         await wal.CommitAsync(second);
         Assert.True(wal.Fsyncs > fsyncsAfterFirst, "the second commit returned without an fsync of its own record");
     }
+
+    [Fact]
+    public async Task Appends_go_on_during_a_slow_fsync_and_the_commits_behind_it_share_the_next_one()
+    {
+        using var syncing = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        int calls = 0;
+        var writer = new WalWriter(_dir)
+        {
+            FlushToDisk = handle =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    syncing.Release();
+                    release.Wait(TimeSpan.FromSeconds(30)); // the disk is slow
+                }
+                RandomAccess.FlushToDisk(handle);
+            },
+        };
+        using var wal = new GroupCommitWal(writer, FsyncPolicy.Always);
+        var firstCommit = wal.CommitAsync(wal.Append(WalRecordType.Samples, [0]));
+        Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)), "the first commit started no fsync");
+
+        // While that fsync hangs, eight other requests write their records: none of them waits for the disk.
+        long[] sequences = await Task.Run(() => Enumerable.Range(1, 8).Select(i => wal.Append(WalRecordType.Samples, [(byte)i])).ToArray())
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        var commits = sequences.Select(wal.CommitAsync).ToArray();
+
+        // Nobody is acknowledged before an fsync covering its record has ended.
+        Assert.False(firstCommit.IsCompleted);
+        Assert.DoesNotContain(commits, c => c.IsCompleted);
+        release.Set();
+        await firstCommit;
+        await Task.WhenAll(commits);
+        Assert.Equal(2, wal.Fsyncs); // the eight written during the first fsync are acknowledged by the second one together
+        Assert.Equal(9, wal.Commits);
+
+        int replayed = 0;
+        WalReader.Replay(_dir, (_, _) => replayed++);
+        Assert.Equal(9, replayed);
+    }
+
+    [Fact]
+    public void A_sync_makes_every_segment_rotated_since_the_last_one_durable_and_reports_how_far()
+    {
+        var synced = new List<string>();
+        using (var writer = new WalWriter(_dir, segmentSize: 100)
+        {
+            FlushToDisk = handle =>
+            {
+                lock (synced) synced.Add(handle.IsClosed ? "closed" : "open");
+                RandomAccess.FlushToDisk(handle);
+            },
+        })
+        {
+            for (int i = 0; i < 10; i++) writer.Append(WalRecordType.Samples, new byte[40]); // two records fit a segment
+            Assert.Equal(10, writer.Sync());
+            Assert.Equal(5, synced.Count); // segments 0-3 rotated out by the appends, then the current one
+            Assert.Equal(10, writer.Sync()); // nothing new: no fsync
+            Assert.Equal(5, synced.Count);
+            writer.Append(WalRecordType.Samples, [1]); // segment 4 is full: into segment 5
+            Assert.Equal(5, writer.Rotate()); // the checkpoint's rotation syncs the closed segment before returning
+            Assert.Equal(11, writer.Sync());
+        }
+        Assert.DoesNotContain("closed", synced);
+        int replayed = 0;
+        WalReader.Replay(_dir, (_, _) => replayed++);
+        Assert.Equal(11, replayed);
+    }
+
+    [Fact]
+    public async Task After_a_failed_fsync_no_commit_is_acknowledged_again()
+    {
+        bool failing = true;
+        var writer = new WalWriter(_dir) { FlushToDisk = _ => { if (failing) throw new IOException("injected fsync failure"); } };
+        using var wal = new GroupCommitWal(writer, FsyncPolicy.Always);
+        await Assert.ThrowsAsync<IOException>(() => wal.CommitAsync(wal.Append(WalRecordType.Samples, [1])));
+        // The disk works again, but what the failed fsync lost cannot be told any more: later commits fail too.
+        failing = false;
+        var e = await Assert.ThrowsAsync<IOException>(() => wal.CommitAsync(wal.Append(WalRecordType.Samples, [2])));
+        Assert.Contains("an earlier fsync of the WAL", e.Message);
+        Assert.Equal(0, wal.Fsyncs);
+    }
 }
