@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Amphora.Tenancy.Audit;
 
@@ -87,6 +88,14 @@ public sealed class AuditLimitsTests : IDisposable
     [Fact]
     public async Task Recording_never_waits_for_a_stalled_writer_and_counts_what_it_dropped()
     {
+        long droppedMetric = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "amphora_audit_events_dropped") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref droppedMetric, value));
+        listener.Start();
         var stdout = new StalledWriter();
         await using (var audit = new AuditLog(null, stdout, new AuditLogOptions { QueueCapacity = 10 }))
         {
@@ -97,10 +106,22 @@ public sealed class AuditLimitsTests : IDisposable
             // Completes although the writer is stuck on its first line: Record only queues.
             await recording.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.InRange(audit.Dropped, 1000 - 11, 1000);
+            Assert.True(Interlocked.Read(ref droppedMetric) >= audit.Dropped, "the drops are not on amphora_audit_events_dropped_total");
             stdout.Release.Set();
             await audit.FlushAsync();
         }
         string written = stdout.ToString();
         Assert.Contains("audit events were dropped", written);
+    }
+
+    [Fact]
+    public void Disposing_writes_out_every_event_still_queued()
+    {
+        var audit = new AuditLog(FilePath);
+        for (int i = 0; i < 500; i++) audit.Record(Event("allowed", i));
+        audit.Dispose(); // an orderly shutdown: no flush before
+        var lines = Lines(FilePath);
+        Assert.Equal(500, lines.Count);
+        Assert.Equal($"AKIA{499:D16}", lines[^1].GetProperty("keyId").GetString());
     }
 }

@@ -76,6 +76,7 @@ public sealed partial class AuditLog
         catch (IOException)
         {
             Interlocked.Increment(ref _droppedTotal);
+            DroppedEvents.Add(1);
         }
     }
 

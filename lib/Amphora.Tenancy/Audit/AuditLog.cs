@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -48,10 +49,17 @@ public sealed record AuditLogOptions
 /// request. <see cref="Record"/> never blocks and never does I/O: it hands the event to a bounded queue that one background
 /// writer drains (the file is written, flushed and rotated there, outside any lock a request needs). Denials are
 /// rate-limited (a token bucket) so unauthenticated traffic cannot grow the file without bound; what is suppressed or dropped
-/// because the queue is full is counted and written as a summary line. Thread-safe.
+/// because the queue is full is counted (<c>amphora_audit_events_dropped_total</c>, <c>amphora_audit_denials_suppressed_total</c>)
+/// and written as a summary line. Disposing writes out what is queued. Thread-safe.
 /// </summary>
 public sealed partial class AuditLog : IDisposable, IAsyncDisposable
 {
+    private static readonly Meter Meter = new("Amphora.Tenancy.Audit");
+    private static readonly Counter<long> DroppedEvents = Meter.CreateCounter<long>("amphora_audit_events_dropped",
+        description: "Audit events dropped because the audit writer's queue was full (audit queue capacity); a summary line in the log counts them too.");
+    private static readonly Counter<long> SuppressedDenials = Meter.CreateCounter<long>("amphora_audit_denials_suppressed",
+        description: "Denied requests not written one by one because they were over audit.denials-per-second (a summary line counts them).");
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -112,12 +120,14 @@ public sealed partial class AuditLog : IDisposable, IAsyncDisposable
         {
             Interlocked.Increment(ref _suppressed);
             Interlocked.Increment(ref _suppressedTotal);
+            SuppressedDenials.Add(1);
             return;
         }
         if (!_queue.Writer.TryWrite(e))
         {
             Interlocked.Increment(ref _dropped);
             Interlocked.Increment(ref _droppedTotal);
+            DroppedEvents.Add(1);
         }
     }
 
