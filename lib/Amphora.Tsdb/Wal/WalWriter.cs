@@ -61,6 +61,8 @@ public sealed class WalWriter : IDisposable
         Span<byte> header = stackalloc byte[WalFraming.HeaderSize];
         WalFraming.WriteHeader(header, type, payload);
         int size = header.Length + payload.Length;
+        bool rotated = false;
+        long sequence;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -68,6 +70,7 @@ public sealed class WalWriter : IDisposable
             {
                 WriteOut();
                 StartSegment();
+                rotated = true;
             }
             if (size > BufferSize - _buffered) WriteOut();
             if (size > BufferSize)
@@ -82,7 +85,23 @@ public sealed class WalWriter : IDisposable
                 _buffered += size;
             }
             _current.Length += size;
-            return ++_appended;
+            sequence = ++_appended;
+        }
+        // The full segment is fsynced and closed in the background (whatever the policy, so segments do not stay open); a
+        // commit waiting for its records meanwhile syncs it in its own round.
+        if (rotated) _ = Task.Run(SyncInBackground);
+        return sequence;
+    }
+
+    private void SyncInBackground()
+    {
+        try
+        {
+            Sync();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException or UnauthorizedAccessException)
+        {
+            // Disposed meanwhile, or the fsync failed: that is sticky, and the next commit's sync reports it.
         }
     }
 
