@@ -5,8 +5,10 @@ using System.Net.Http.Headers;
 namespace Amphora.LoadGen;
 
 /// <summary>What a run achieved.</summary>
+/// <param name="LatencyP50Ms">Median time from sending an accepted request to its answer, retries included (NaN without any).</param>
+/// <param name="LatencyP99Ms">The 99th percentile of the same.</param>
 public sealed record LoadResult(long SamplesSent, long SamplesAccepted, long Requests, long FailedRequests, TimeSpan Elapsed,
-    IReadOnlyDictionary<int, long> StatusCounts)
+    IReadOnlyDictionary<int, long> StatusCounts, double LatencyP50Ms, double LatencyP99Ms)
 {
     public double SamplesPerSecond => SamplesAccepted / Elapsed.TotalSeconds;
 }
@@ -24,6 +26,7 @@ public sealed class LoadRunner(LoadOptions options) : IDisposable
     };
     private long _sent, _accepted, _requests, _failed;
     private readonly Dictionary<int, long> _statuses = new();
+    private readonly List<double> _latenciesMs = new();
 
     public Task<LoadResult> RunAsync(CancellationToken ct) => RunAsync(new SeriesCatalog(options.Series, options.Seed), ct);
 
@@ -60,8 +63,16 @@ public sealed class LoadRunner(LoadOptions options) : IDisposable
         }
         stopwatch.Stop();
         lock (_statuses)
-            return new LoadResult(_sent, _accepted, _requests, _failed, stopwatch.Elapsed, new Dictionary<int, long>(_statuses));
+        {
+            _latenciesMs.Sort();
+            return new LoadResult(_sent, _accepted, _requests, _failed, stopwatch.Elapsed, new Dictionary<int, long>(_statuses),
+                Percentile(_latenciesMs, 0.50), Percentile(_latenciesMs, 0.99));
+        }
     }
+
+    /// <summary>The nearest-rank percentile of sorted values.</summary>
+    private static double Percentile(List<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>Sends one scrape of every series at <paramref name="t"/>, sharded over the connections.</summary>
     private async Task SendScrapeAsync(SeriesCatalog catalog, long t, CancellationToken ct)
@@ -97,6 +108,7 @@ public sealed class LoadRunner(LoadOptions options) : IDisposable
     private async Task SendAsync(byte[] body, int samples, CancellationToken ct)
     {
         Interlocked.Add(ref _sent, samples);
+        long started = Stopwatch.GetTimestamp();
         var backoff = TimeSpan.FromMilliseconds(30);
         for (int attempt = 0; ; attempt++)
         {
@@ -117,8 +129,13 @@ public sealed class LoadRunner(LoadOptions options) : IDisposable
                 status = HttpStatusCode.ServiceUnavailable;
             }
             Interlocked.Increment(ref _requests);
-            lock (_statuses) _statuses[(int)status] = _statuses.GetValueOrDefault((int)status) + 1;
-            if ((int)status is >= 200 and < 300)
+            bool accepted = (int)status is >= 200 and < 300;
+            lock (_statuses)
+            {
+                _statuses[(int)status] = _statuses.GetValueOrDefault((int)status) + 1;
+                if (accepted) _latenciesMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            if (accepted)
             {
                 Interlocked.Add(ref _accepted, samples);
                 return;
