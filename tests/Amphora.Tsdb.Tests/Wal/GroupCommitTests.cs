@@ -42,24 +42,10 @@ public sealed class GroupCommitTests : IDisposable
     [Fact]
     public async Task Appends_go_on_during_a_slow_fsync_and_the_commits_behind_it_share_the_next_one()
     {
-        using var syncing = new SemaphoreSlim(0);
-        using var release = new ManualResetEventSlim();
-        int calls = 0;
-        var writer = new WalWriter(_dir)
-        {
-            FlushToDisk = handle =>
-            {
-                if (Interlocked.Increment(ref calls) == 1)
-                {
-                    syncing.Release();
-                    release.Wait(TimeSpan.FromSeconds(30)); // the disk is slow
-                }
-                RandomAccess.FlushToDisk(handle);
-            },
-        };
-        using var wal = new GroupCommitWal(writer, FsyncPolicy.Always);
+        using var disk = new SlowDisk();
+        using var wal = new GroupCommitWal(disk.Writer(_dir), FsyncPolicy.Always);
         var firstCommit = wal.CommitAsync(wal.Append(WalRecordType.Samples, [0]));
-        Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)), "the first commit started no fsync");
+        await disk.WaitUntilSyncingAsync();
 
         // While that fsync hangs, eight other requests write their records: none of them waits for the disk.
         long[] sequences = await Task.Run(() => Enumerable.Range(1, 8).Select(i => wal.Append(WalRecordType.Samples, [(byte)i])).ToArray())
@@ -69,7 +55,7 @@ public sealed class GroupCommitTests : IDisposable
         // Nobody is acknowledged before an fsync covering its record has ended.
         Assert.False(firstCommit.IsCompleted);
         Assert.DoesNotContain(commits, c => c.IsCompleted);
-        release.Set();
+        disk.Release();
         await firstCommit;
         await Task.WhenAll(commits);
         Assert.Equal(2, wal.Fsyncs); // the eight written during the first fsync are acknowledged by the second one together
