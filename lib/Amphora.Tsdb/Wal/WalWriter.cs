@@ -11,6 +11,9 @@ namespace Amphora.Tsdb.Wal;
 public sealed class WalWriter : IDisposable
 {
     private const int BufferSize = 1 << 16;
+    // While an fsync runs, records collect in memory up to this (the next round writes them out at once) instead of being
+    // written to the file the fsync is flushing.
+    private const int MaxBufferWhileSyncing = 16 << 20;
 
     private readonly string _dir;
     private readonly long _segmentSize;
@@ -18,7 +21,8 @@ public sealed class WalWriter : IDisposable
     private readonly Lock _gate = new();
     // One sync round at a time (so a later round never reports records an earlier one is still syncing); appenders never take it.
     private readonly Lock _syncGate = new();
-    private readonly byte[] _buffer = new byte[BufferSize];
+    private byte[] _buffer = new byte[BufferSize];
+    private bool _syncRunning;
     private int _buffered;
     private Segment _current;
     // Rotated out with their records written but not yet fsynced; the next sync round fsyncs and closes them.
@@ -72,8 +76,12 @@ public sealed class WalWriter : IDisposable
                 StartSegment();
                 rotated = true;
             }
-            if (size > BufferSize - _buffered) WriteOut();
-            if (size > BufferSize)
+            if (size > _buffer.Length - _buffered)
+            {
+                if (_syncRunning && _buffered + size <= MaxBufferWhileSyncing) Array.Resize(ref _buffer, Math.Min(MaxBufferWhileSyncing, Math.Max(_buffer.Length * 2, _buffered + size)));
+                else WriteOut();
+            }
+            if (size > _buffer.Length - _buffered)
             {
                 RandomAccess.Write(_current.Handle, header, _current.Length);
                 RandomAccess.Write(_current.Handle, payload, _current.Length + header.Length);
@@ -151,6 +159,7 @@ public sealed class WalWriter : IDisposable
                 current = _current;
                 directory = _newSegment;
                 _newSegment = false;
+                _syncRunning = true;
             }
             // Outside _gate: appends continue meanwhile. Dispose takes _syncGate, so the handles stay open until the round ends.
             try
@@ -168,6 +177,10 @@ public sealed class WalWriter : IDisposable
                 lock (_gate) _syncFailure = e;
                 foreach (var segment in closed) segment.Handle.Dispose();
                 throw;
+            }
+            finally
+            {
+                lock (_gate) _syncRunning = false;
             }
             lock (_gate) _synced = upTo;
             fsynced = true;

@@ -47,9 +47,13 @@ public sealed class GroupCommitTests : IDisposable
         var firstCommit = wal.CommitAsync(wal.Append(WalRecordType.Samples, [0]));
         await disk.WaitUntilSyncingAsync();
 
-        // While that fsync hangs, eight other requests write their records: none of them waits for the disk.
-        long[] sequences = await Task.Run(() => Enumerable.Range(1, 8).Select(i => wal.Append(WalRecordType.Samples, [(byte)i])).ToArray())
+        // While that fsync hangs, eight other requests write their records (40 KB each, more than the 64 KiB buffer holds):
+        // none of them waits for the disk, and they collect in memory instead of going into the file being flushed.
+        string segment = WalSegments.PathOf(_dir, 0);
+        long lengthDuringSync = new FileInfo(segment).Length;
+        long[] sequences = await Task.Run(() => Enumerable.Range(1, 8).Select(i => wal.Append(WalRecordType.Samples, new byte[40_000])).ToArray())
             .WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(lengthDuringSync, new FileInfo(segment).Length);
         var commits = sequences.Select(wal.CommitAsync).ToArray();
 
         // Nobody is acknowledged before an fsync covering its record has ended.
