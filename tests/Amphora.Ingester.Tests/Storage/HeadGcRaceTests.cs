@@ -53,7 +53,7 @@ public sealed class HeadGcRaceTests : IDisposable
         var storage = await OpenAsync();
         var head = storage.HeadFor("ws");
         var step = new long[writers];
-        long removed = 0;
+        long removed = 0, gcPasses = 0;
         using var stop = new CancellationTokenSource();
         long Slowest()
         {
@@ -71,6 +71,7 @@ public sealed class HeadGcRaceTests : IDisposable
             {
                 head.TruncateBefore((Slowest() - 2) * 1000);
                 removed += storage.CollectGarbage("ws", head);
+                Interlocked.Increment(ref gcPasses);
                 Thread.Yield();
             }
         }, TaskCreationOptions.LongRunning);
@@ -91,10 +92,17 @@ public sealed class HeadGcRaceTests : IDisposable
 
         async Task StepsAsync(int w)
         {
+            long passesSeen = 0;
             for (int i = 0; i < iterations; i++)
             {
                 // Keep within a step of the slowest writer, so the head's newest sample never makes the others too old.
                 while (Slowest() < i - 1) await Task.Yield();
+                // And let the GC pass at least once per round of the pool, however fast appends are, so it does remove series.
+                if (i % pool == 0)
+                {
+                    while (Interlocked.Read(ref gcPasses) == passesSeen) await Task.Yield();
+                    passesSeen = Interlocked.Read(ref gcPasses);
+                }
                 Volatile.Write(ref step[w], i);
                 var labels = Labels.FromStrings("__name__", "churn", "pair", (w / 2).ToString(), "slot", (i % pool).ToString());
                 long t = i * 1000L;
