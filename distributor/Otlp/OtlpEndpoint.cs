@@ -73,7 +73,7 @@ public static class OtlpEndpoint
             if (refusal is not null) return (refusal, null);
         }
 
-        var translation = OtlpTranslator.Translate(export!, distributor.Options.Otlp, options.RequestShape);
+        var translation = OtlpTranslator.Translate(export!, distributor.Options.Otlp, options.RequestShape, options.MaxRecvMsgSize);
         var result = await distributor.PushOtlpAsync(workspace, translation, ctx.RequestAborted);
         return Answer(translation, result);
     }

@@ -6,8 +6,16 @@ namespace Amphora.Distributor.Otlp;
 /// What an OTLP export request became: a remote-write request for the distributor's usual path, and the data points that
 /// could not be translated, counted by reason (a stable error id) with the first refusal described.
 /// </summary>
-public sealed class OtlpTranslation(RequestShapeLimits? limits = null)
+/// <param name="maxLabelBytes">Most bytes of label names and values the result may hold in all: resource and point attributes
+/// are copied into every series they produce, so a small request could otherwise expand to any size.</param>
+public sealed class OtlpTranslation(RequestShapeLimits? limits = null, long maxLabelBytes = long.MaxValue)
 {
+    /// <summary>The <c>maxLabelBytes</c> the translation was bounded by.</summary>
+    public long MaxLabelBytes { get; } = maxLabelBytes;
+
+    /// <summary>Bytes of label names and values in <see cref="Request"/>.</summary>
+    public long LabelBytes { get; private set; }
+
     public WriteRequest Request { get; } = new();
 
     /// <summary>True when the result outgrew the per-request limits and translation stopped; the request is refused whole.</summary>
@@ -28,11 +36,13 @@ public sealed class OtlpTranslation(RequestShapeLimits? limits = null)
     public long Samples { get; private set; }
     public long Labels { get; private set; }
 
-    internal void Counted(long labels)
+    internal void Counted(long labels, long labelBytes)
     {
         Samples++;
         Labels += labels;
-        if (limits is not null && WriteRequestScan.OverLimit(limits, Request.Timeseries.Count, Samples, Labels) is not null) OverLimit = true;
+        LabelBytes += labelBytes;
+        if (LabelBytes > MaxLabelBytes || limits is not null && WriteRequestScan.OverLimit(limits, Request.Timeseries.Count, Samples, Labels) is not null)
+            OverLimit = true;
     }
 
     internal void Reject(string id, string message, long points)

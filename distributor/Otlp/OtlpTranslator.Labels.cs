@@ -111,11 +111,17 @@ public static partial class OtlpTranslator
         {
             labels.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
             var ts = new TimeSeries();
+            long bytes = 0;
             foreach (var (k, value) in labels)
-                if (value.Length > 0) ts.Labels.Add(new Prompb.Label { Name = Utf8(k), Value = Utf8(value) });
+            {
+                if (value.Length == 0) continue;
+                var label = new Prompb.Label { Name = Utf8(k), Value = Utf8(value) };
+                bytes += label.Name.Length + label.Value.Length;
+                ts.Labels.Add(label);
+            }
             ts.Samples.Add(new Sample { Timestamp = t, Value = v });
             result.Request.Timeseries.Add(ts);
-            result.Counted(ts.Labels.Count);
+            result.Counted(ts.Labels.Count, bytes);
         }
     }
 

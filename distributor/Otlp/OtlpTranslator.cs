@@ -33,9 +33,12 @@ public static partial class OtlpTranslator
     /// series, samples or labels than one request may (<see cref="OtlpTranslation.OverLimit"/>), so a small body of many
     /// histogram buckets costs the limit, not what it would expand to.
     /// </summary>
-    public static OtlpTranslation Translate(ExportMetricsServiceRequest request, OtlpOptions options, RequestShapeLimits? limits = null)
+    /// <param name="maxLabelBytes">Most bytes of label names and values the translated series may hold in all (the remote-write
+    /// body limit: what a remote write of the same series could carry).</param>
+    public static OtlpTranslation Translate(ExportMetricsServiceRequest request, OtlpOptions options, RequestShapeLimits? limits = null,
+        long maxLabelBytes = long.MaxValue)
     {
-        var result = new OtlpTranslation(limits);
+        var result = new OtlpTranslation(limits, maxLabelBytes);
         var metadataNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rm in request.ResourceMetrics)
         {

@@ -93,6 +93,22 @@ public sealed class OtlpEndpointTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Attributes_copied_into_many_series_cannot_expand_a_small_request_past_the_body_limit()
+    {
+        // A 20 KB service.name in every one of 100 series is 2 MB of labels from a request of about 22 KB.
+        await StartAsync(new DistributorOptions { MaxRecvMsgSize = 1 << 20 });
+        var request = Request([Attr("service.name", new string('s', 20_000))],
+            Gauge("g", "", Enumerable.Range(0, 100).Select(i => Number(i, Now, Attr("i", i.ToString(System.Globalization.CultureInfo.InvariantCulture)))).ToArray()));
+        byte[] body = request.ToByteArray();
+        Assert.True(body.Length < 30_000);
+        var response = await PostAsync(body, "application/x-protobuf");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var status = await StatusOf(response);
+        Assert.Contains("err-amphora-request-too-large: the series translated from the OTLP request hold more than 1048576 bytes of labels", status.Message);
+        Assert.Empty(_push.Series);
+    }
+
+    [Fact]
     public async Task A_gzip_body_is_inflated()
     {
         await StartAsync();
