@@ -26,7 +26,13 @@ public sealed partial class Modules
         var tenancy = AddTenancy(config, services, deleteData: null, completesDeletion: false, IngesterSeriesLimitShare(config));
         var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
         tenancy.LimitSeriesOf(ingester);
-        _ = new IngesterWorkspaceDeletion(ingester, tenancy.Tenancy.Store, services.GetRequiredService<ILogger<IngesterWorkspaceDeletion>>());
+        var deletion = new IngesterWorkspaceDeletion(ingester, tenancy.Tenancy.Store, services.GetRequiredService<ILogger<IngesterWorkspaceDeletion>>());
+        var recount = ingester.Replayed;
+        ingester.Replayed = (workspace, series) =>
+        {
+            recount?.Invoke(workspace, series);
+            deletion.Check(workspace); // deleted while this ingester was down or replaying
+        };
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
