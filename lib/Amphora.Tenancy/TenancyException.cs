@@ -48,6 +48,7 @@ public sealed class TenancyException(TenancyErrorKind kind, string message, Exce
     };
 
     public static TenancyException Validation(string message) => new(TenancyErrorKind.Validation, message);
+    public static TenancyException AccessDenied(string message) => new(TenancyErrorKind.AccessDenied, message);
     public static TenancyException NotFound(string message) => new(TenancyErrorKind.NotFound, message);
     public static TenancyException Conflict(string message) => new(TenancyErrorKind.Conflict, message);
     public static TenancyException Unavailable(string message, Exception? cause = null) => new(TenancyErrorKind.Unavailable, message, cause);

@@ -146,6 +146,22 @@ public sealed class IsolationMatrixTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_workspace_key_may_change_its_retention_but_not_its_limits_which_only_a_key_of_every_workspace_sets()
+    {
+        var tenant = _f.Keys.Create(_a, [ApsActions.UpdateWorkspaceConfiguration]);
+        var auth = Http.Basic(tenant.Key.AccessKeyId, tenant.SecretAccessKey);
+        var retention = await _server.Client.SendAsync(Http.Request(HttpMethod.Patch, $"/workspaces/{_a}/configuration", auth, """{"retentionPeriodInDays":30}"""));
+        Assert.Equal(HttpStatusCode.Accepted, retention.StatusCode);
+        var raise = await _server.Client.SendAsync(Http.Request(HttpMethod.Patch, $"/workspaces/{_a}/configuration", auth, """{"limits":{"ingestionRate":1e12}}"""));
+        Assert.Equal(HttpStatusCode.Forbidden, raise.StatusCode);
+        Assert.Contains("only a key of every workspace (an admin key) may set a workspace", await raise.Content.ReadAsStringAsync());
+        Assert.Null(_f.Registry.Describe(_a).Configuration.Limits);
+        var admin = await _server.Client.SendAsync(Http.Request(HttpMethod.Patch, $"/workspaces/{_a}/configuration", _callers["admin"], """{"limits":{"ingestionRate":5000}}"""));
+        Assert.Equal(HttpStatusCode.Accepted, admin.StatusCode);
+        Assert.Equal(5000, _f.Registry.Describe(_a).Configuration.Limits!.IngestionRate);
+    }
+
+    [Fact]
     public async Task A_key_cannot_grant_actions_it_does_not_hold()
     {
         var keyAdmin = _f.Keys.Create(_a, [ApsActions.CreateAccessKey, ApsActions.QueryMetrics]);

@@ -97,6 +97,11 @@ public static partial class ControlPlaneApi
         {
             var body = await ReadBodyAsync<UpdateConfigurationBody>(ctx);
             WorkspaceValidation.ClientToken(body.ClientToken);
+            // A workspace's own limits are the service's to set, as AMP's quotas are: a key bound to the workspace (its tenant)
+            // may change its retention and label-set limits, not raise its ingestion rate or series limits.
+            if (body.Limits is not null && TenancyHttp.GetKey(ctx) is { WorkspaceId: not null } key)
+                throw TenancyException.AccessDenied(
+                    $"access key {key.AccessKeyId} is bound to workspace {key.WorkspaceId}: only a key of every workspace (an admin key) may set a workspace's limits");
             await registry.UpdateConfigurationAsync(RouteValue(ctx, "workspaceId"), body.RetentionPeriodInDays, body.LimitsPerLabelSet,
                 body.OutOfOrderTimeWindowInSeconds, ctx.RequestAborted, body.Limits);
             return new Reply(202, new JsonObject { ["status"] = ControlPlaneJson.Status(WorkspaceStatusCode.Updating) });

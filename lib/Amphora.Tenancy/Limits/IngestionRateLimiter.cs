@@ -53,7 +53,8 @@ public sealed class IngestionRateLimiter(Overrides overrides, LimitMetrics? metr
                 bucket.Tokens -= samples;
                 return null;
             }
-            var wait = TimeSpan.FromSeconds(Math.Max((samples - bucket.Tokens) / rate, 0.001));
+            // Clamped: a tiny rate (or one shared by many distributors) must give a 429, not a TimeSpan overflow.
+            var wait = TimeSpan.FromSeconds(Math.Clamp((samples - bucket.Tokens) / rate, 0.001, TimeSpan.FromDays(1).TotalSeconds));
             metrics?.Rejected(workspace, LimitErrors.IngestionRate, samples);
             string share = distributors == 1 ? "" : $" (this distributor admits its share, {rate:0.###} samples/s, of the {distributors} distributors serving)";
             return new LimitViolation(LimitErrors.IngestionRate,
