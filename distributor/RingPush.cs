@@ -122,6 +122,8 @@ public sealed class RingPush : IIngesterPush
                     var status = (Amphora.Storage.AppendStatus)(int)rej.Status;
                     var labels = series[index].Labels;
                     if (rej.Reason.Length > 0) outcome.Reject(rej.Reason, $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
+                    else if (rej.Message.Length > 0) // an ingester of an earlier version names the limit in the message only
+                        outcome.Reject(SampleRejections.Reason(status), $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
                     else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, labels, rej.TimestampMs));
                 }
                 foreach (int index in r.Indexes)
@@ -167,8 +169,10 @@ public sealed class RingPush : IIngesterPush
                 async token => await _ring.Client(instance).PushAsync(request, _timeout, token), CancellationToken.None).ConfigureAwait(false);
             return (instanceIndex, indexes, response, null);
         }
-        catch (Exception e) when (e is RpcException or BrokenCircuitException)
+        catch (Exception e)
         {
+            // Any failure of one replica is that replica's (a value the quorum counts), never the write's: a push that
+            // finishes in the background must not fault unobserved, and one awaited must not replace the answer.
             return (instanceIndex, indexes, null, $"{instance.Name}: {e.Message}");
         }
     }
