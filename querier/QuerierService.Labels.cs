@@ -36,13 +36,15 @@ public sealed partial class QuerierService
         var timeout = TimeoutFor(workspace);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             TParsed parsed;
-            using (Re2.CancelCompilationsWith(deadline.Token)) parsed = parse();
+            using (Re2.CancelCompilationsWith(deadline.Token, timeout)) parsed = parse();
             return await work(parsed, deadline.Token);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested &&
+                                                 (deadline.IsCancellationRequested || System.Diagnostics.Stopwatch.GetElapsedTime(started) >= timeout))
         {
             throw new ApiException(ApiErrorType.Timeout,
                 $"{what} timed out after {timeout.TotalSeconds:0.###}s (the limit is --query.timeout, per workspace query_timeout)");

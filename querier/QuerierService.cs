@@ -76,11 +76,13 @@ public sealed partial class QuerierService : ServiceBase
         // The deadline runs from the request's start, so the regular expressions the parse compiles count against it too.
         var limit = TimeoutFor(workspace);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(timeout is { } t && t < limit ? t : limit);
+        var effective = timeout is { } t && t < limit ? t : limit;
+        deadline.CancelAfter(effective);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         PromQLQuery query;
         try
         {
-            using var compiling = Re2.CancelCompilationsWith(deadline.Token);
+            using var compiling = Re2.CancelCompilationsWith(deadline.Token, effective);
             query = prepare(_storage.ForWorkspace(workspace));
         }
         catch (ParseException e)
@@ -91,7 +93,8 @@ public sealed partial class QuerierService : ServiceBase
         {
             throw new ApiException(Map(e.ErrorType), e.Message);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested &&
+                                                 (deadline.IsCancellationRequested || System.Diagnostics.Stopwatch.GetElapsedTime(started) >= effective))
         {
             throw new ApiException(ApiErrorType.Timeout,
                 $"query timed out while compiling its regular expressions (the limit is --query.timeout, per workspace query_timeout, or the request's timeout)");

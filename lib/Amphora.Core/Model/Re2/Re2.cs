@@ -12,8 +12,9 @@ public static class Re2
 {
     private static readonly Re2Cache Cache = new(Re2Limits.CacheMaxEntries, Re2Limits.CacheMaxTranslatedChars);
 
-    /// <summary>The deadline of the request whose parser compiles on this flow (see <see cref="CancelCompilationsWith"/>).</summary>
-    private static readonly AsyncLocal<CancellationToken> Cancellation = new();
+    /// <summary>The cancellation and deadline (a <see cref="System.Diagnostics.Stopwatch"/> timestamp, 0 for none) of the
+    /// request whose parser compiles on this flow (see <see cref="CancelCompilationsWith"/>).</summary>
+    private static readonly AsyncLocal<(CancellationToken Ct, long Deadline)> Cancellation = new();
 
     static Re2()
     {
@@ -30,7 +31,12 @@ public static class Re2
         // A compilation cannot be interrupted once it runs (the engine builds its automaton in one call, bounded by
         // Re2Limits.MaxAutomatonSize), so a request's deadline is checked before each one: a query with many costly
         // patterns stops at the first compilation after its deadline instead of compiling them all.
-        Cancellation.Value.ThrowIfCancellationRequested();
+        // The deadline is read from the clock, not only from the token: compilations keep the thread pool busy, and the timer
+        // that cancels the token may run late on a loaded machine.
+        var (ct, deadline) = Cancellation.Value;
+        ct.ThrowIfCancellationRequested();
+        if (deadline != 0 && System.Diagnostics.Stopwatch.GetTimestamp() >= deadline)
+            throw new OperationCanceledException("the request's deadline passed before this regular expression was compiled", ct);
         return Cache.GetOrAdd(pattern, CompileUncached);
     }
 
@@ -39,18 +45,20 @@ public static class Re2
     /// <see cref="OperationCanceledException"/> once <paramref name="ct"/> is cancelled. Parsers compile patterns deep inside
     /// (label matchers, <c>match[]</c> selectors); a request wraps its parse in this scope to bound it by its timeout.
     /// </summary>
-    public static CompileScope CancelCompilationsWith(CancellationToken ct)
+    /// <param name="timeout">Also throws once this much time has passed from now, whether or not the token was cancelled yet.</param>
+    public static CompileScope CancelCompilationsWith(CancellationToken ct, TimeSpan? timeout = null)
     {
         var previous = Cancellation.Value;
-        Cancellation.Value = ct;
+        long deadline = timeout is { } t ? System.Diagnostics.Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * System.Diagnostics.Stopwatch.Frequency) : 0;
+        Cancellation.Value = (ct, deadline);
         return new CompileScope(previous);
     }
 
     /// <summary>Restores the cancellation that was in effect before <see cref="CancelCompilationsWith"/>.</summary>
     public readonly struct CompileScope : IDisposable
     {
-        private readonly CancellationToken _previous;
-        internal CompileScope(CancellationToken previous) => _previous = previous;
+        private readonly (CancellationToken, long) _previous;
+        internal CompileScope((CancellationToken, long) previous) => _previous = previous;
         public void Dispose() => Cancellation.Value = _previous;
     }
 
