@@ -36,7 +36,6 @@ public static class GoTemplateSyntax
         {
             int start = text.IndexOf("{{", i, StringComparison.Ordinal);
             if (start < 0) break;
-            int line = LineAt(text, start);
             int p = start + 2;
             if (p + 1 < text.Length && text[p] == '-' && IsSpace(text[p + 1])) p += 2; // left trim marker
             int end;
@@ -45,7 +44,8 @@ public static class GoTemplateSyntax
                 (end, problem) = Comment(text, SkipSpaces(text, p) + 2);
             else
                 (end, problem) = Action(text, p, open);
-            if (problem is not null) return $"line {line}: {problem}";
+            // The line is counted only for a refusal: counting it for every action made a large file quadratic.
+            if (problem is not null) return $"line {LineAt(text, start)}: {problem}";
             i = end;
         }
         return open.Count == 0 ? null : $"line {LineAt(text, text.Length)}: unexpected EOF: {{{{{open.Peek()}}}}} has no {{{{end}}}}";
