@@ -34,7 +34,7 @@ public static class OtlpDecoder
         PushResult? refusal;
         if (!gzip)
         {
-            TryParse(body.Span, format, out request, out refusal);
+            TryParse(body.Span, format, options.RequestShape, out request, out refusal);
             return (request, refusal);
         }
         if (!MemoryMarshal.TryGetArray(body, out var segment)) segment = body.ToArray();
@@ -54,14 +54,24 @@ public static class OtlpDecoder
             if (inflated.TooLarge)
                 return (null, RemoteWriteDecoder.TooLarge($"decompressed size over {options.MaxRecvMsgSize} bytes", options.MaxRecvMsgSize,
                     options.MaxRecvMsgSizeSetting));
-            TryParse(inflated.Memory.Span, format, out request, out refusal);
+            TryParse(inflated.Memory.Span, format, options.RequestShape, out request, out refusal);
             return (request, refusal);
         }
     }
 
-    private static bool TryParse(ReadOnlySpan<byte> bytes, OtlpFormat format, out ExportMetricsServiceRequest? request, out PushResult? refusal)
+    private static bool TryParse(ReadOnlySpan<byte> bytes, OtlpFormat format, RequestShapeLimits limits, out ExportMetricsServiceRequest? request,
+        out PushResult? refusal)
     {
         request = null;
+        // Held to the per-request limits before it is decoded: every point becomes at least one sample, every point attribute
+        // at least one label, and decoded they take far more memory than on the wire.
+        if (format == OtlpFormat.Protobuf && OtlpWireScan.Count(bytes) is { } counted &&
+            WriteRequestScan.OverLimit(limits, 0, counted.Points, counted.Attributes,
+                " (OpenTelemetry SDKs: export more often; the OpenTelemetry Collector: the batch processor's send_batch_max_size)") is { } over)
+        {
+            refusal = new PushResult(400, over.Message);
+            return false;
+        }
         try
         {
             request = format == OtlpFormat.Protobuf ? Parser.ParseFrom(bytes) : Json.Parse<ExportMetricsServiceRequest>(DecodeUtf8(bytes));

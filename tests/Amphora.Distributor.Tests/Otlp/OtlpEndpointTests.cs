@@ -109,6 +109,24 @@ public sealed class OtlpEndpointTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_protobuf_body_with_more_points_than_a_request_may_hold_is_refused_before_it_is_decoded()
+    {
+        await StartAsync(new DistributorOptions { RequestShape = new RequestShapeLimits { MaxSamplesPerRequest = 1000 } });
+        var gauge = Gauge("g", "", Enumerable.Range(0, 1001).Select(_ => new NumberDataPoint()).ToArray()); // 2 bytes each on the wire
+        var request = Request(Service, gauge);
+        Assert.Equal((1001L, 0L), OtlpWireScan.Count(request.ToByteArray()));
+        var response = await PostAsync(Gzip(request.ToByteArray()), "application/x-protobuf", "gzip");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("err-amphora-max-samples-per-request: the request holds more than 1000 samples", (await StatusOf(response)).Message);
+        Assert.Empty(_push.Series);
+
+        var attributed = Request(Service, Gauge("g", "", Number(1, Now, Attr("a", "1"), Attr("b", "2"))), Sum("s", "", true,
+            AggregationTemporality.Cumulative, Number(1, Now, Attr("c", "3"))));
+        Assert.Equal((2L, 3L), OtlpWireScan.Count(attributed.ToByteArray()));
+        Assert.Null(OtlpWireScan.Count([0x0A, 0x05, 0x01])); // a length past the end
+    }
+
+    [Fact]
     public async Task A_gzip_body_is_inflated()
     {
         await StartAsync();
