@@ -26,6 +26,11 @@ public static class RemoteWriteV2
     {
         request = null;
         counts = default;
+        if (OverLimitBeforeDecoding(decoded, options) is { } early)
+        {
+            refusal = early;
+            return false;
+        }
         V2.Request v2;
         try
         {
@@ -37,6 +42,39 @@ public static class RemoteWriteV2
             return false;
         }
         return TryConvert(v2, options, out request, out counts, out refusal);
+    }
+
+    /// <summary>
+    /// The per-request limits checked on the framing, before the request is parsed (decoded, small series, samples and
+    /// symbols take many times their wire size): series (Request.timeseries = 5), samples, histograms and exemplars
+    /// (TimeSeries fields 2, 3, 4), labels (half the packed labels_refs, field 1), and symbols (Request.symbols = 4), of which a
+    /// request needs at most two per label and three per series (metric name, help and unit). Null when within them, or when
+    /// the framing is malformed (the parser names what is wrong).
+    /// </summary>
+    private static PushResult? OverLimitBeforeDecoding(ReadOnlySpan<byte> decoded, DistributorOptions options)
+    {
+        long series = 0, samples = 0, labels = 0, symbols = 0;
+        bool ok = ProtoWire.EachField(decoded, (field, value) =>
+        {
+            if (field == 4) symbols++;
+            if (field != 5) return true;
+            series++;
+            return ProtoWire.EachField(value, (f, v) =>
+            {
+                if (f is 2 or 3 or 4) samples++;
+                else if (f == 1) labels += ProtoWire.PackedVarints(v) / 2;
+                return true;
+            });
+        });
+        if (!ok) return null;
+        var shape = options.RequestShape;
+        if (WriteRequestScan.OverLimit(shape, series, samples, labels) is { } over) return new PushResult(400, over.Message);
+        long maxSymbols = 2 * shape.MaxLabelsPerRequest + 3L * shape.MaxSeriesPerRequest + 1;
+        return symbols > maxSymbols
+            ? new PushResult(400, $"{MalformedId}: the request has {symbols} symbols, more than its labels and series can reference " +
+                $"(at most {maxSymbols}: two per label of --distributor.max-labels-per-request and three per series of " +
+                "--distributor.max-series-per-request, plus the empty one)")
+            : null;
     }
 
     public static bool TryConvert(V2.Request v2, DistributorOptions options, out WriteRequest? request, out RemoteWriteV2Counts counts,

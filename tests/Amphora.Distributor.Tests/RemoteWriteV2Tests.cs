@@ -67,6 +67,25 @@ public sealed class RemoteWriteV2Tests : IAsyncDisposable
     private static string Stored(ValidSeries s) => $"{s.Labels} {string.Join(",", s.Timestamps)} {string.Join(",", s.Values)}";
 
     [Fact]
+    public async Task Samples_and_symbols_over_the_request_limits_are_refused_before_the_request_is_decoded()
+    {
+        await StartAsync(new DistributorOptions { RequestShape = new RequestShapeLimits { MaxSamplesPerRequest = 100, MaxSeriesPerRequest = 10, MaxLabelsPerRequest = 50 } });
+        var samples = Sample();
+        for (int i = 0; i < 100; i++) samples.Timeseries[1].Samples.Add(new V2.Sample()); // empty samples: 2 bytes each on the wire
+        var tooMany = await PostAsync(samples.ToByteArray());
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("err-amphora-max-samples-per-request: the request holds more than 100 samples", await tooMany.Content.ReadAsStringAsync());
+
+        var symbols = Sample();
+        for (int i = 0; i < 200; i++) symbols.Symbols.Add(ByteString.CopyFromUtf8("s"));
+        var tooManySymbols = await PostAsync(symbols.ToByteArray());
+        Assert.Equal(HttpStatusCode.BadRequest, tooManySymbols.StatusCode);
+        Assert.Contains("symbols, more than its labels and series can reference (at most 131", await tooManySymbols.Content.ReadAsStringAsync());
+        Assert.Empty(_push.Series);
+        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync(Sample().ToByteArray())).StatusCode); // within the limits
+    }
+
+    [Fact]
     public async Task A_2_0_request_is_stored_as_the_same_data_sent_as_1_0_and_answered_with_the_written_headers()
     {
         await StartAsync();
