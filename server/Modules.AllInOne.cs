@@ -3,6 +3,7 @@ using Amphora.Distributor.Otlp;
 using Amphora.Ingester;
 using Amphora.Querier;
 using Amphora.Querier.Api;
+using Amphora.Ruler.Api;
 using Amphora.Server.Config;
 using Amphora.Storage;
 
@@ -25,23 +26,18 @@ public sealed partial class Modules
 
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingester, blocks), tenancy.Tenancy.Retention);
         var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
-        var distributor = new DistributorService(new LocalIngesterPush(ingester), DistributorOptionsFrom(config),
-            services.GetRequiredService<ILogger<DistributorService>>())
-        {
-            WorkspaceLimits = tenancy.WriteLimits,
-            Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v
-                ? new PushResult(v.HttpStatus, $"{v.ErrorId}: {v.Message}", v.RetryAfter)
-                : null,
-        };
+        var distributor = NewDistributor(config, services, tenancy, new LocalIngesterPush(ingester));
         _services.Add(distributor);
         _services.Add(querier);
         AddCompactor(config, services, tenancy);
+        var ruler = AddRuler(config, services, tenancy, querier, distributor);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
             app.MapRemoteWrite(distributor);
             app.MapOtlp(distributor);
             app.MapPrometheusApi(querier);
+            app.MapRulerApi(ruler);
         });
     }
 }

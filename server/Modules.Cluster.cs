@@ -108,14 +108,7 @@ public sealed partial class Modules
             tenancy.Tenancy.IngestionRate.Distributors = () => count.Count;
         }
         var ring = AddRing(config, services);
-        var distributor = new DistributorService(new RingPush(ring, IngesterCallTimeout, config.MaxBackgroundPushes), DistributorOptionsFrom(config),
-            services.GetRequiredService<ILogger<DistributorService>>())
-        {
-            WorkspaceLimits = tenancy.WriteLimits,
-            Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v
-                ? new PushResult(v.HttpStatus, $"{v.ErrorId}: {v.Message}", v.RetryAfter)
-                : null,
-        };
+        var distributor = NewDistributor(config, services, tenancy, new RingPush(ring, IngesterCallTimeout, config.MaxBackgroundPushes));
         _services.Add(distributor);
         _routes.Add(app =>
         {
@@ -128,17 +121,32 @@ public sealed partial class Modules
     private void AddQuerier(AmphoraConfig config, IServiceProvider services)
     {
         var tenancy = AddTenancy(config, services, workspace => RequestWorkspaceDeletionAsync(config, services, workspace), completesDeletion: false);
-        var ring = AddRing(config, services);
-        var ingesters = new RingQueryable(ring, TimeSpan.FromMinutes(2));
-        var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services)), tenancy.Tenancy.Retention);
+        var querier = NewRingQuerier(config, services, tenancy, AddRing(config, services));
         tenancy.UsageBucket = BucketFrom(config, services);
-        var querier = new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         _services.Add(querier);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
             app.MapPrometheusApi(querier);
         });
+    }
+
+    /// <summary>A distributor over <paramref name="push"/> with the workspaces' write limits and ingestion rate.</summary>
+    private static DistributorService NewDistributor(AmphoraConfig config, IServiceProvider services, TenancyModule tenancy, IIngesterPush push) =>
+        new(push, DistributorOptionsFrom(config), services.GetRequiredService<ILogger<DistributorService>>())
+        {
+            WorkspaceLimits = tenancy.WriteLimits,
+            Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v
+                ? new PushResult(v.HttpStatus, $"{v.ErrorId}: {v.Message}", v.RetryAfter)
+                : null,
+        };
+
+    /// <summary>A querier over the ring's ingesters and the bucket's blocks, with the workspaces' retention and query limits.</summary>
+    private QuerierService NewRingQuerier(AmphoraConfig config, IServiceProvider services, TenancyModule tenancy, RingClient ring)
+    {
+        var ingesters = new RingQueryable(ring, TimeSpan.FromMinutes(2));
+        var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services)), tenancy.Tenancy.Retention);
+        return new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
     }
 
     private Amphora.Ingester.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config, IServiceProvider services) => new()

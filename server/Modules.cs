@@ -50,11 +50,14 @@ public sealed partial class Modules
             case "compactor":
                 modules.AddCompactor(config, services, modules.AddTenancyForCompactor(config, services));
                 break;
+            case "ruler":
+                modules.AddRulerProcess(config, services);
+                break;
             case "operator":
                 modules.AddOperator(config, services);
                 break;
             default:
-                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, compactor or operator.");
+                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, compactor, ruler or operator.");
         }
         return modules;
     }

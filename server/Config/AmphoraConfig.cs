@@ -8,7 +8,7 @@ public enum AuthMode { None, Keys }
 /// </summary>
 public sealed partial class AmphoraConfig
 {
-    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "compactor", "operator"];
+    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "compactor", "ruler", "operator"];
 
     public string Target { get; set; } = "all";
     public string Listen { get; set; } = "127.0.0.1:9009";
@@ -41,6 +41,7 @@ public sealed partial class AmphoraConfig
     {
         "ingester" => IngesterName,
         "compactor" => CompactorName,
+        "ruler" => RulerName,
         _ => Listen,
     };
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -222,6 +223,7 @@ public sealed partial class AmphoraConfig
         if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
         if (QueryMaxNestingDepth is < 1 or > 10_000) errors.Add("--query.max-nesting-depth must be between 1 and 10000");
+        if (Target is "all" or "ruler") ValidateRuler(errors);
         if (Target == "operator") ValidateOperator(errors);
         return errors;
     }

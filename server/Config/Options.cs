@@ -187,6 +187,7 @@ public static class Options
             (c, v) => c.QueryMaxNestingDepth = Int(v)),
         new("query.experimental-functions", "false", "Enables PromQL's experimental functions and aggregations (sort_by_label, limitk, ...).",
             (c, v) => c.QueryExperimentalFunctions = Bool(v), IsSwitch: true),
+        .. RulerFlags.All,
         .. OperatorFlags.All,
     ];
 

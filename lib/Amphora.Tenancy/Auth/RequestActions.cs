@@ -114,6 +114,8 @@ public static class RequestActions
             "labels" => ApsActions.GetLabels,
             "label" when rest.Length == 3 && rest[2] == "values" => ApsActions.GetLabels,
             "metadata" => ApsActions.GetMetricMetadata,
+            "rules" when rest.Length == 1 => ApsActions.ListRules,
+            "alerts" when rest.Length == 1 => ApsActions.ListAlerts,
             _ => null,
         };
     }

@@ -13,6 +13,8 @@ public static class ApsActions
     public const string GetSeries = "aps:GetSeries";
     public const string GetLabels = "aps:GetLabels";
     public const string GetMetricMetadata = "aps:GetMetricMetadata";
+    public const string ListRules = "aps:ListRules";
+    public const string ListAlerts = "aps:ListAlerts";
 
     public const string CreateWorkspace = "aps:CreateWorkspace";
     public const string DescribeWorkspace = "aps:DescribeWorkspace";
@@ -43,7 +45,7 @@ public static class ApsActions
     /// <summary>Every action a key can be checked for.</summary>
     public static readonly IReadOnlyList<string> Known =
     [
-        RemoteWrite, QueryMetrics, GetSeries, GetLabels, GetMetricMetadata,
+        RemoteWrite, QueryMetrics, GetSeries, GetLabels, GetMetricMetadata, ListRules, ListAlerts,
         CreateWorkspace, DescribeWorkspace, ListWorkspaces, UpdateWorkspaceAlias, DeleteWorkspace,
         DescribeWorkspaceConfiguration, UpdateWorkspaceConfiguration, TagResource, UntagResource, ListTagsForResource,
         CreateAccessKey, ListAccessKeys, DisableAccessKey, DeleteAccessKey,
