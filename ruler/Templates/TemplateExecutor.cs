@@ -35,7 +35,6 @@ internal sealed class TemplateExecutor(string name, string text, Dictionary<stri
         for (int i = 0; i < node.Pos && i < text.Length; i++)
             if (text[i] == '\n') { line++; lastNewline = i; }
         int col = lastNewline < 0 ? node.Pos : node.Pos - lastNewline - 1;
-        if (context.Length > 20) context = context[..20] + "...";
         return new TemplateExecutionException($"template: {name}:{line}:{col}: executing \"{name}\" at <{context}>: {message}");
     }
 

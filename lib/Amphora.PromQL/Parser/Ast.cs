@@ -203,9 +203,9 @@ public sealed class BinaryExpr(TokenKind op, Expr lhs, Expr rhs, VectorMatching?
             sb.Append(' ').Append(Tokens.Text(b.Op));
             if (b.ReturnBool) sb.Append(" bool");
             if (b.Matching is { } m && (m.On || m.MatchingLabels.Count > 0))
-                sb.Append(m.On ? " on(" : " ignoring(").Append(string.Join(", ", m.MatchingLabels)).Append(')');
+                sb.Append(m.On ? " on (" : " ignoring (").Append(string.Join(", ", m.MatchingLabels)).Append(')');
             if (b.Matching is { Card: VectorMatchCardinality.ManyToOne or VectorMatchCardinality.OneToMany } g)
-                sb.Append(g.Card == VectorMatchCardinality.ManyToOne ? " group_left(" : " group_right(").Append(string.Join(", ", g.Include)).Append(')');
+                sb.Append(g.Card == VectorMatchCardinality.ManyToOne ? " group_left (" : " group_right (").Append(string.Join(", ", g.Include)).Append(')');
             sb.Append(' ').Append(b.Rhs);
         }
         return sb.ToString();
