@@ -43,6 +43,9 @@ public sealed partial class RulerService : ServiceBase, IRuleGroupsView
 
     public GroupEvaluator Evaluator => _evaluator;
 
+    /// <summary>The other replicas (their names, which are host:port addresses in a cluster).</summary>
+    public IReadOnlyList<string> Peers => _options.Members.Where(m => m != _options.Name).ToList();
+
     /// <summary>Whether this replica evaluates the group: the group's hash over the sorted members, as the compactor spreads workspaces.</summary>
     public bool Owns(GroupKey key)
     {

@@ -26,10 +26,13 @@ public sealed partial class Modules
         _services.Add(querier);
         _services.Add(distributor);
         var ruler = AddRuler(config, services, tenancy, querier, distributor);
+        var peers = ruler.Peers.Count == 0 ? null
+            : new RulerPeers(new HttpClient(), ruler.Peers.Select(p => new Uri($"{(config.TlsCertFile is null ? "http" : "https")}://{p}/")).ToList(),
+                AdminBasicAuth(config));
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
-            app.MapRulerApi(ruler);
+            app.MapRulerApi(ruler, peers);
         });
     }
 
@@ -47,7 +50,7 @@ public sealed partial class Modules
             ForOutageTolerance = config.RulerForOutageTolerance,
             ResendDelay = config.RulerResendDelay,
             ExternalUrl = new Uri(config.RulerExternalUrl ?? $"{scheme}://{http}/"),
-            Name = config.RulerName,
+            Name = config.RulerInstance,
             Members = config.RulerMembers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
         IAlertSink sink = config.RulerAlertmanagerUrl is { } url

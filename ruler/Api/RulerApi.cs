@@ -18,14 +18,29 @@ public interface IRuleGroupsView
 /// </summary>
 public static class RulerApi
 {
-    public static void MapRulerApi(this IEndpointRouteBuilder routes, IRuleGroupsView view)
+    /// <summary>The header a ruler sends when it asks a peer for that peer's own groups only.</summary>
+    public const string LocalOnlyHeader = "X-Amphora-Ruler-Local";
+
+    /// <param name="peers">The other ruler replicas, asked for their groups so every replica answers for all of them; null when
+    /// this replica evaluates every group.</param>
+    public static void MapRulerApi(this IEndpointRouteBuilder routes, IRuleGroupsView view, RulerPeers? peers = null)
     {
         foreach (var prefix in new[] { "/prometheus/api/v1", "/workspaces/{workspaceId}/api/v1" })
         {
-            Map(routes, prefix + "/rules", async r => RulesJson(await view.GroupsAsync(r.Workspace, r.Aborted), RuleType(r)));
-            Map(routes, prefix + "/alerts", async r => AlertsJson(await view.GroupsAsync(r.Workspace, r.Aborted)));
+            Map(routes, prefix + "/rules", async r =>
+            {
+                var include = RuleType(r);
+                var local = await view.GroupsAsync(r.Workspace, r.Aborted);
+                return RulesJson(local, include, await FromPeersAsync(peers, r, "rules"));
+            });
+            Map(routes, prefix + "/alerts", async r => AlertsJson(await view.GroupsAsync(r.Workspace, r.Aborted), await FromPeersAsync(peers, r, "alerts")));
         }
     }
+
+    private static async Task<PeerAnswers?> FromPeersAsync(RulerPeers? peers, ApiRequest r, string endpoint) =>
+        peers is null || r.Http.Request.Headers.ContainsKey(LocalOnlyHeader)
+            ? null
+            : await peers.FetchAsync(r.Workspace, endpoint, r.Get("type"), r.Aborted);
 
     private static void Map(IEndpointRouteBuilder routes, string pattern, Func<ApiRequest, Task<PromJsonWriter>> handler)
     {
@@ -60,14 +75,24 @@ public static class RulerApi
         return (type is "" or "alert", type is "" or "record");
     }
 
-    public static PromJsonWriter RulesJson(IReadOnlyList<RuleGroupState> groups, (bool Alerting, bool Recording) include)
+    public static PromJsonWriter RulesJson(IReadOnlyList<RuleGroupState> groups, (bool Alerting, bool Recording) include, PeerAnswers? peers = null)
     {
+        // This replica's groups and the peers' (as they wrote them), in Prometheus's order: by file, then name.
+        var all = groups.Select(g => (g.Key.Namespace, g.Key.Group, Local: (RuleGroupState?)g, Remote: default(System.Text.Json.JsonElement)))
+            .Concat((peers?.Groups ?? []).Select(e => (e.GetProperty("file").GetString() ?? "", e.GetProperty("name").GetString() ?? "",
+                Local: (RuleGroupState?)null, Remote: e)))
+            .OrderBy(x => x.Item1, StringComparer.Ordinal).ThenBy(x => x.Item2, StringComparer.Ordinal);
         var w = new PromJsonWriter().Raw("{\"status\":\"success\",\"data\":{\"groups\":["u8);
         bool firstGroup = true;
-        foreach (var g in Sorted(groups))
+        foreach (var (_, _, g, remote) in all)
         {
             if (!firstGroup) w.Raw(',');
             firstGroup = false;
+            if (g is null)
+            {
+                w.Raw(System.Text.Encoding.UTF8.GetBytes(remote.GetRawText()));
+                continue;
+            }
             var status = g.Status;
             w.Raw("{\"name\":"u8).String(g.Key.Group).Raw(",\"file\":"u8).String(g.Key.Namespace).Raw(",\"rules\":["u8);
             bool firstRule = true;
@@ -78,12 +103,19 @@ public static class RulerApi
                 firstRule = false;
                 WriteRule(w, rule);
             }
-            w.Raw("],\"interval\":"u8).Raw(System.Text.Encoding.ASCII.GetBytes(RulerJson.Seconds(g.Interval)))
+            w.Raw("],\"interval\":"u8).Raw(Ascii(RulerJson.Seconds(g.Interval)))
              .Raw(",\"limit\":"u8).Number(g.Limit)
-             .Raw(",\"evaluationTime\":"u8).Raw(System.Text.Encoding.ASCII.GetBytes(RulerJson.Seconds(status.EvaluationTime)))
+             .Raw(",\"evaluationTime\":"u8).Raw(Ascii(RulerJson.Seconds(status.EvaluationTime)))
              .Raw(",\"lastEvaluation\":"u8).Time(status.LastEvaluation).Raw('}');
         }
-        return w.Raw("]}}"u8);
+        return End(w.Raw("]}"u8), peers);
+    }
+
+    /// <summary>Closes the response, with a <c>warnings</c> array naming the peers that did not answer.</summary>
+    private static PromJsonWriter End(PromJsonWriter w, PeerAnswers? peers)
+    {
+        if (peers is { Warnings.Count: > 0 }) w.Raw(",\"warnings\":"u8).StringArray(peers.Warnings);
+        return w.Raw('}');
     }
 
     private static void WriteRule(PromJsonWriter w, RuleState rule)
@@ -101,7 +133,7 @@ public static class RulerApi
              .Raw(",\"labels\":"u8).LabelsObject(labels)
              .Raw(",\"annotations\":"u8).LabelsObject(Amphora.Model.Labels.FromUnsorted(r.Annotations.Select(l => new Amphora.Model.Label(l.Key, l.Value))))
              .Raw(",\"alerts\":"u8);
-            WriteAlerts(w, alerts);
+            WriteAlerts(w, alerts, []);
         }
         else
         {
@@ -115,24 +147,29 @@ public static class RulerApi
          .Raw(",\"type\":"u8).String(rule is AlertingRuleState ? "alerting" : "recording").Raw('}');
     }
 
-    public static PromJsonWriter AlertsJson(IReadOnlyList<RuleGroupState> groups)
+    public static PromJsonWriter AlertsJson(IReadOnlyList<RuleGroupState> groups, PeerAnswers? peers = null)
     {
         var all = new List<ActiveAlert>();
         foreach (var g in Sorted(groups))
             foreach (var rule in g.Rules)
                 if (rule is AlertingRuleState a) all.AddRange(a.Snapshot);
         var w = new PromJsonWriter().Raw("{\"status\":\"success\",\"data\":{\"alerts\":"u8);
-        WriteAlerts(w, all);
-        return w.Raw("}}"u8);
+        WriteAlerts(w, all, peers?.Alerts ?? []);
+        return End(w.Raw('}'), peers);
     }
 
-    private static void WriteAlerts(PromJsonWriter w, IReadOnlyList<ActiveAlert> alerts)
+    private static void WriteAlerts(PromJsonWriter w, IReadOnlyList<ActiveAlert> alerts, IReadOnlyList<System.Text.Json.JsonElement> remote)
     {
         w.Raw('[');
+        for (int i = 0; i < remote.Count; i++)
+        {
+            if (i > 0) w.Raw(',');
+            w.Raw(System.Text.Encoding.UTF8.GetBytes(remote[i].GetRawText()));
+        }
         for (int i = 0; i < alerts.Count; i++)
         {
             var a = alerts[i];
-            if (i > 0) w.Raw(',');
+            if (i > 0 || remote.Count > 0) w.Raw(',');
             w.Raw("{\"labels\":"u8).LabelsObject(a.Labels).Raw(",\"annotations\":"u8).LabelsObject(a.Annotations)
              .Raw(",\"state\":"u8).String(StateText(a.State)).Raw(",\"activeAt\":"u8).Time(a.ActiveAt);
             if (a.KeepFiringSince != default) w.Raw(",\"keepFiringSince\":"u8).Time(a.KeepFiringSince);

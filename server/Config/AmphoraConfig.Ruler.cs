@@ -10,7 +10,10 @@ public sealed partial class AmphoraConfig
     public TimeSpan RulerResendDelay { get; set; } = TimeSpan.FromMinutes(1);
     public string? RulerAlertmanagerUrl { get; set; }
     public string? RulerExternalUrl { get; set; }
-    public string RulerName { get; set; } = "ruler-0";
+    public string RulerName { get; set; } = "";
+
+    /// <summary>This ruler among --ruler.members: its --ruler.name, else its --listen address.</summary>
+    public string RulerInstance => RulerName.Length > 0 ? RulerName : Listen;
     public string RulerMembers { get; set; } = "";
 
     private void ValidateRuler(List<string> errors)
@@ -23,7 +26,7 @@ public sealed partial class AmphoraConfig
         foreach (var (flag, value) in new[] { ("--ruler.alertmanager-url", RulerAlertmanagerUrl), ("--ruler.external-url", RulerExternalUrl) })
             if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
                 errors.Add($"invalid {flag} \"{value}\": an http(s) URL");
-        if (RulerMembers.Length > 0 && !RulerMembers.Split(',', StringSplitOptions.TrimEntries).Contains(RulerName))
-            errors.Add($"--ruler.members ({RulerMembers}) must include this ruler's --ruler.name ({RulerName})");
+        if (RulerMembers.Length > 0 && !RulerMembers.Split(',', StringSplitOptions.TrimEntries).Contains(RulerInstance))
+            errors.Add($"--ruler.members ({RulerMembers}) must include this ruler's address ({RulerInstance}: --ruler.name, else --listen)");
     }
 }

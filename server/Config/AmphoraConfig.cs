@@ -41,7 +41,7 @@ public sealed partial class AmphoraConfig
     {
         "ingester" => IngesterName,
         "compactor" => CompactorName,
-        "ruler" => RulerName,
+        "ruler" => RulerInstance,
         _ => Listen,
     };
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);

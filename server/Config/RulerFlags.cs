@@ -21,8 +21,9 @@ public static class RulerFlags
             (c, v) => c.RulerAlertmanagerUrl = v.Length == 0 ? null : v),
         new("ruler.external-url", "", "URL alerts link back to (generatorURL, $externalURL); empty: http://<--listen>.",
             (c, v) => c.RulerExternalUrl = v.Length == 0 ? null : v),
-        new("ruler.name", "ruler-0", "This ruler's name among --ruler.members.", (c, v) => c.RulerName = v),
-        new("ruler.members", "", "Every ruler replica's name, comma-separated; each rule group is evaluated by exactly one (empty: just this one).",
+        new("ruler.name", "", "This ruler's host:port among --ruler.members, as the other rulers reach its HTTP listener; empty: --listen.",
+            (c, v) => c.RulerName = v),
+        new("ruler.members", "", "Every ruler replica's host:port, comma-separated: each rule group is evaluated by exactly one (a stable hash of workspace, namespace and group), and each replica asks the others for theirs to answer /api/v1/rules and /api/v1/alerts (with --auth.admin-key-file's key). Empty: just this one.",
             (c, v) => c.RulerMembers = v),
     ];
 }
