@@ -19,7 +19,7 @@ public sealed class ChartRenderingTests
                  {
                      "Deployment/amphora-distributor", "Service/amphora-distributor", "Deployment/amphora-querier", "Service/amphora-querier",
                      "StatefulSet/amphora-ingester", "Service/amphora-ingester-headless", "PodDisruptionBudget/amphora-ingester",
-                     "StatefulSet/amphora-compactor", "Deployment/amphora-operator", "ServiceAccount/amphora-operator",
+                     "StatefulSet/amphora-compactor", "StatefulSet/amphora-ruler", "Service/amphora-ruler", "Deployment/amphora-operator", "ServiceAccount/amphora-operator",
                      "ClusterRole/amphora-operator", "ClusterRoleBinding/amphora-operator", "Secret/amphora-master-key",
                      "Secret/amphora-admin-key", "Secret/amphora-cluster-secret",
                  })

@@ -32,7 +32,7 @@ public sealed class RenderedArgsTests
                 checkedContainers++;
             }
         }
-        Assert.Equal(5, checkedContainers);
+        Assert.Equal(6, checkedContainers); // distributor, querier, ingester, compactor, ruler, operator
     }
 
     [SkippableFact]
@@ -70,7 +70,7 @@ public sealed class RenderedArgsTests
         {
             var args = w.Containers().Single().Args;
             var ring = args.SingleOrDefault(a => a.StartsWith("--ring.members=", StringComparison.Ordinal));
-            if (w.Name is "amphora-distributor" or "amphora-querier" or "amphora-ingester")
+            if (w.Name is "amphora-distributor" or "amphora-querier" or "amphora-ingester" or "amphora-ruler")
             {
                 Assert.NotNull(ring);
                 Assert.Equal(expected, ring["--ring.members=".Length..].Split(',').ToList());
@@ -82,6 +82,25 @@ public sealed class RenderedArgsTests
         var compactor = r.Objects.Single(o => o is { Kind: "StatefulSet", Name: "amphora-compactor" });
         var members = compactor.Containers().Single().Args.Single(a => a.StartsWith("--compactor.members=", StringComparison.Ordinal));
         Assert.Equal(Enumerable.Range(0, compactor.Replicas).Select(i => $"amphora-compactor-{i}"), members["--compactor.members=".Length..].Split(','));
+    }
+
+    [SkippableFact]
+    public async Task The_rulers_name_themselves_by_their_stable_pod_address_and_list_every_replica()
+    {
+        var r = await ChartRenderer.RenderAsync(null, ["ruler.replicas=3", "ruler.alertmanagerUrl=http://amphora-alertmanager.obs:9009"]);
+        Assert.True(r.ExitCode == 0, r.Errors);
+        var sts = r.Objects.Single(o => o is { Kind: "StatefulSet", Name: "amphora-ruler" });
+        Assert.Equal(3, sts.Replicas);
+        Assert.Equal("amphora-ruler-headless", sts.Path("spec", "serviceName")!.ToString());
+        var args = sts.Containers().Single().Args;
+        const string domain = "amphora-ruler-headless.obs.svc.cluster.local:9009";
+        Assert.Contains($"--ruler.name=$(POD_NAME).{domain}", args);
+        Assert.Contains("--ruler.members=" + string.Join(",", Enumerable.Range(0, 3).Select(i => $"amphora-ruler-{i}.{domain}")), args);
+        Assert.Contains("--ruler.alertmanager-url=http://amphora-alertmanager.obs:9009", args);
+        Assert.Contains("--auth.admin-key-file=/etc/amphora/admin-key/admin-key.json", args);
+        Assert.Contains(r.Objects, o => o is { Kind: "Service", Name: "amphora-ruler" });
+        var disabled = await ChartRenderer.RenderAsync(null, ["ruler.enabled=false"]);
+        Assert.DoesNotContain(disabled.Objects, o => o.Name.StartsWith("amphora-ruler", StringComparison.Ordinal));
     }
 
     [SkippableFact]

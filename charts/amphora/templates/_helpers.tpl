@@ -66,6 +66,20 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- join "," $members -}}
 {{- end -}}
 
+{{- define "amphora.rulerHeadlessDomain" -}}
+{{- printf "%s-ruler-headless.%s.svc.%s" (include "amphora.fullname" .) .Release.Namespace .Values.clusterDomain -}}
+{{- end -}}
+
+{{/* The rulers: every ruler pod by its stable host:port, which is also how each names itself (--ruler.name). */}}
+{{- define "amphora.rulerMembers" -}}
+{{- $root := . -}}
+{{- $members := list -}}
+{{- range $i := until (int .Values.ruler.replicas) -}}
+{{- $members = append $members (printf "%s-ruler-%d.%s:%d" (include "amphora.fullname" $root) $i (include "amphora.rulerHeadlessDomain" $root) (int $root.Values.httpPort)) -}}
+{{- end -}}
+{{- join "," $members -}}
+{{- end -}}
+
 {{/* Arguments every component shares, the operator included: its listener, data directory and logs. */}}
 {{- define "amphora.commonArgs" -}}
 - --listen=0.0.0.0:{{ .Values.httpPort }}
