@@ -195,7 +195,7 @@ public sealed partial class AmphoraConfig
             errors.Add($"invalid --blocks.s3.endpoint \"{S3Endpoint}\": an http:// or https:// URL such as http://127.0.0.1:9000");
         if ((S3AccessKey is null) != (S3SecretKey is null))
             errors.Add("--blocks.s3.access-key and --blocks.s3.secret-key go together; without both the standard AWS environment variables are used");
-        if (Target is "distributor" or "querier" && RingMembers.Length == 0)
+        if (Target is "distributor" or "querier" or "ruler" && RingMembers.Length == 0)
             errors.Add($"--target={Target} needs the ingesters: set --ring.members=ingester-0=host:port,... (their --grpc.listen addresses)");
         if (RingMembers.Length > 0)
         {
