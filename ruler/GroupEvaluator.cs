@@ -26,7 +26,8 @@ public sealed partial class GroupEvaluator(IRuleQueries queries, IRuleSampleWrit
     {
         long started = Stopwatch.GetTimestamp();
         long ts = evalMs - (long)group.QueryOffset.TotalMilliseconds;
-        var at = DateTimeOffset.FromUnixTimeMilliseconds(ts);
+        // The API shows when the evaluation ran; queries and samples are at the offset time.
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(evalMs);
         foreach (var rule in group.Rules)
         {
             ct.ThrowIfCancellationRequested();
@@ -43,7 +44,7 @@ public sealed partial class GroupEvaluator(IRuleQueries queries, IRuleSampleWrit
                 rule.Status = new RuleStatus(RuleHealth.Err, e.Message, at, Stopwatch.GetElapsedTime(ruleStarted));
                 continue;
             }
-            if (rule is AlertingRuleState alerting) SendAlerts(group, alerting, at);
+            if (rule is AlertingRuleState alerting) SendAlerts(group, alerting, DateTimeOffset.FromUnixTimeMilliseconds(ts)); // the alerts' own clock
             var returned = new HashSet<Labels>(output.Count);
             foreach (var s in output) returned.Add(s.Labels);
             foreach (var previous in rule.PreviousSeries)

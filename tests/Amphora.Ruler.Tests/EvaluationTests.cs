@@ -194,6 +194,28 @@ public sealed class EvaluationTests
     }
 
     [Fact]
+    public async Task Query_offset_evaluates_and_records_that_far_in_the_past()
+    {
+        await using var h = await RulerHarness.StartAsync();
+        long t0 = Now - 20_000;
+        await h.WriteAsync("ws", "g{a=\"1\"}", t0, 1);
+        await h.WriteAsync("ws", "g{a=\"1\"}", t0 + 5_000, 2);
+        var group = RulerHarness.Group("ws", """
+            groups:
+            - name: g
+              query_offset: 5s
+              rules:
+              - record: g:copy
+                expr: g
+            """);
+        await h.Evaluator.EvaluateAsync(group, t0 + 6_000, default);
+        var v = await h.QueryAsync("ws", "timestamp(g:copy) * 1000 + g:copy", t0 + 6_000);
+        // Queried at t0+1s (it saw the first sample, 1) and written at that time; the evaluation itself ran at t0+6s.
+        Assert.Equal(t0 + 1_000 + 1, v.Samples.Single().F);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(t0 + 6_000), group.Status.LastEvaluation);
+    }
+
+    [Fact]
     public void A_groups_evaluations_are_aligned_to_a_fixed_offset_in_its_interval()
     {
         var group = RulerHarness.Group("ws", "groups:\n- name: g\n  interval: 10s\n  rules:\n  - record: r\n    expr: vector(1)\n");
