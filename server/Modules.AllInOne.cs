@@ -36,12 +36,13 @@ public sealed partial class Modules
         _services.Add(distributor);
         _services.Add(querier);
         AddCompactor(config, services, tenancy);
+        var frontend = FrontendFor(config, querier);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
             app.MapRemoteWrite(distributor);
             app.MapOtlp(distributor);
-            app.MapPrometheusApi(querier);
+            app.MapPrometheusApi(querier, frontend);
         });
     }
 }

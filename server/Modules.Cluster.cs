@@ -134,10 +134,11 @@ public sealed partial class Modules
         tenancy.UsageBucket = BucketFrom(config, services);
         var querier = new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
         _services.Add(querier);
+        var frontend = FrontendFor(config, querier);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
-            app.MapPrometheusApi(querier);
+            app.MapPrometheusApi(querier, frontend);
         });
     }
 
@@ -193,6 +194,19 @@ public sealed partial class Modules
         EnableExperimentalFunctions = config.QueryExperimentalFunctions,
         MaxNestingDepth = config.QueryMaxNestingDepth,
     };
+
+    /// <summary>The query frontend in front of a querier, or null with --query-frontend.enabled=false.</summary>
+    private static Amphora.Querier.Frontend.QueryFrontend? FrontendFor(AmphoraConfig config, QuerierService querier) =>
+        !config.QueryFrontendEnabled ? null : new(querier, new Amphora.Querier.Frontend.QueryFrontendOptions
+        {
+            SplitInterval = config.QueryFrontendSplitInterval,
+            CacheMaxBytes = config.QueryFrontendCacheMaxBytes,
+            // Samples may arrive up to the out-of-order window late: steps that recent are never cached.
+            MaxCacheFreshness = config.QueryFrontendMaxCacheFreshness > config.OutOfOrderWindow
+                ? config.QueryFrontendMaxCacheFreshness : config.OutOfOrderWindow,
+            CacheTtl = config.QueryFrontendCacheTtl,
+            MaxQueuedPerWorkspace = config.QueryFrontendMaxQueuedPerWorkspace,
+        });
 
     private static QueryLimitHooks QueryLimitsFrom(TenancyModule tenancy) => new(
         (workspace, start, end) => tenancy.Tenancy.Queries.CheckRange(workspace,

@@ -13,9 +13,10 @@ namespace Amphora.Querier.Api;
 /// </summary>
 public static partial class PrometheusApi
 {
-    public static void MapPrometheusApi(this IEndpointRouteBuilder routes, QuerierService querier)
+    /// <param name="frontend">When set, instant and range queries go through the query frontend (split, cached, fairly queued).</param>
+    public static void MapPrometheusApi(this IEndpointRouteBuilder routes, QuerierService querier, Frontend.QueryFrontend? frontend = null)
     {
-        var handlers = new PrometheusApiHandlers(querier);
+        var handlers = new PrometheusApiHandlers(querier, frontend);
         foreach (var prefix in new[] { "/prometheus/api/v1", "/workspaces/{workspaceId}/api/v1" })
         {
             Map(routes, prefix + "/query", handlers.QueryAsync);

@@ -13,7 +13,10 @@ internal sealed partial class PrometheusApiHandlers
         long time = r.Get("time") is { Length: > 0 } t ? ParseQueryTime(t) : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
-        var result = await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, r.Get("max_samples_processed_error_threshold"));
+        string? threshold = r.Get("max_samples_processed_error_threshold");
+        var result = frontend is not null
+            ? await frontend.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold)
+            : await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold);
         return Render(result);
     }
 
@@ -30,7 +33,10 @@ internal sealed partial class PrometheusApiHandlers
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
-        var result = await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, r.Get("max_samples_processed_error_threshold"));
+        string? threshold = r.Get("max_samples_processed_error_threshold");
+        var result = frontend is not null
+            ? await frontend.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold)
+            : await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold);
         return Render(result);
     }
 

@@ -3,7 +3,7 @@ using Amphora.Model;
 namespace Amphora.Querier.Api;
 
 /// <summary>The handlers behind <see cref="PrometheusApi"/>: parameters in, Prometheus JSON out; errors as <see cref="ApiException"/>.</summary>
-internal sealed partial class PrometheusApiHandlers(QuerierService querier)
+internal sealed partial class PrometheusApiHandlers(QuerierService querier, Frontend.QueryFrontend? frontend)
 {
     public async Task<PromJsonWriter> SeriesAsync(ApiRequest r)
     {

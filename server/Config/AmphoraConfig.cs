@@ -114,6 +114,13 @@ public sealed partial class AmphoraConfig
     public bool QueryExperimentalFunctions { get; set; }
     public int QueryMaxNestingDepth { get; set; } = 256;
 
+    public bool QueryFrontendEnabled { get; set; } = true;
+    public TimeSpan QueryFrontendSplitInterval { get; set; } = TimeSpan.FromDays(1);
+    public long QueryFrontendCacheMaxBytes { get; set; } = 256L << 20;
+    public TimeSpan QueryFrontendMaxCacheFreshness { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan QueryFrontendCacheTtl { get; set; } = TimeSpan.FromHours(1);
+    public int QueryFrontendMaxQueuedPerWorkspace { get; set; } = 100;
+
     /// <summary>The compactor's block ranges, or null when the setting is not a valid list.</summary>
     public IReadOnlyList<TimeSpan>? CompactorRanges()
     {
@@ -220,6 +227,11 @@ public sealed partial class AmphoraConfig
         if (CompactorMembers.Length > 0 && !CompactorMembers.Split(',').Contains(CompactorName))
             errors.Add($"--compactor.members ({CompactorMembers}) must include this compactor's --compactor.name ({CompactorName})");
         if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
+        if (QueryFrontendSplitInterval < TimeSpan.FromMinutes(1)) errors.Add("--query-frontend.split-interval must be at least 1m");
+        if (QueryFrontendCacheMaxBytes < 0) errors.Add("--query-frontend.results-cache-max-bytes must not be negative");
+        if (QueryFrontendMaxCacheFreshness < TimeSpan.Zero) errors.Add("--query-frontend.max-cache-freshness must not be negative");
+        if (QueryFrontendCacheTtl <= TimeSpan.Zero) errors.Add("--query-frontend.results-cache-ttl must be positive");
+        if (QueryFrontendMaxQueuedPerWorkspace <= 0) errors.Add("--query-frontend.max-queued-per-workspace must be positive");
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
         if (QueryMaxNestingDepth is < 1 or > 10_000) errors.Add("--query.max-nesting-depth must be between 1 and 10000");
         if (Target == "operator") ValidateOperator(errors);

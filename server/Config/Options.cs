@@ -187,6 +187,18 @@ public static class Options
             (c, v) => c.QueryMaxNestingDepth = Int(v)),
         new("query.experimental-functions", "false", "Enables PromQL's experimental functions and aggregations (sort_by_label, limitk, ...).",
             (c, v) => c.QueryExperimentalFunctions = Bool(v), IsSwitch: true),
+        new("query-frontend.enabled", "true", "Puts the query frontend in front of the querier (--target=all and querier): range queries split by interval, cached, and every query queued fairly per workspace.",
+            (c, v) => c.QueryFrontendEnabled = Bool(v), IsSwitch: true),
+        new("query-frontend.split-interval", "24h", "Range queries are split at multiples of this interval (UTC), on their own step grid, and the pieces run in parallel.",
+            (c, v) => c.QueryFrontendSplitInterval = Duration(v)),
+        new("query-frontend.results-cache-max-bytes", "256MiB", "Memory for cached range-query results over all workspaces, least recently used evicted first; 0 turns the cache off.",
+            (c, v) => c.QueryFrontendCacheMaxBytes = Bytes(v)),
+        new("query-frontend.max-cache-freshness", "10m", "Steps newer than this are never cached, since samples may still arrive for them (never less than --ingester.out-of-order-window).",
+            (c, v) => c.QueryFrontendMaxCacheFreshness = Duration(v)),
+        new("query-frontend.results-cache-ttl", "1h", "How long a cached result is used before it is evaluated again.",
+            (c, v) => c.QueryFrontendCacheTtl = Duration(v)),
+        new("query-frontend.max-queued-per-workspace", "100", "Most queries one workspace may have waiting for a querier slot; more are answered 429.",
+            (c, v) => c.QueryFrontendMaxQueuedPerWorkspace = Int(v)),
         .. OperatorFlags.All,
     ];
 
