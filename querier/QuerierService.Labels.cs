@@ -57,7 +57,7 @@ public sealed partial class QuerierService
     }
 
     /// <summary>The workspace's query timeout: its own limit when lower than <c>--query.timeout</c>.</summary>
-    internal TimeSpan TimeoutFor(string workspace) =>
+    public TimeSpan TimeoutFor(string workspace) =>
         Limits?.Timeout(workspace) is { } t && t < _options.Timeout ? t : _options.Timeout;
 
     private async Task<IReadOnlyList<Labels>> SeriesCoreAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,

@@ -11,7 +11,7 @@ namespace Amphora.Querier;
 /// The querier: answers PromQL and the metadata APIs for a workspace over an <see cref="IWorkspaceQueryable"/> (local heads in
 /// <c>--target=all</c>; ingesters and bucket blocks in a cluster). Limits the number of queries evaluated at once.
 /// </summary>
-public sealed partial class QuerierService : ServiceBase
+public sealed partial class QuerierService : ServiceBase, Frontend.IQueryBackend
 {
     private readonly IWorkspaceQueryable _storage;
     private readonly IWorkspaceMetadata _metadata;

@@ -42,7 +42,7 @@ public sealed partial class Modules
             tenancy.MapRoutes(app);
             app.MapRemoteWrite(distributor);
             app.MapOtlp(distributor);
-            app.MapPrometheusApi(querier, frontend);
+            app.MapPrometheusApi(querier, frontend, TrustsFrontend(config));
         });
     }
 }

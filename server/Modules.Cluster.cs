@@ -138,7 +138,7 @@ public sealed partial class Modules
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
-            app.MapPrometheusApi(querier, frontend);
+            app.MapPrometheusApi(querier, frontend, TrustsFrontend(config));
         });
     }
 
@@ -195,9 +195,17 @@ public sealed partial class Modules
         MaxNestingDepth = config.QueryMaxNestingDepth,
     };
 
+    /// <summary>
+    /// Which query requests come from a <c>--target=query-frontend</c>: those made with an admin key (which the frontend
+    /// uses), or any with <c>--auth=none</c>. Only they may say that they hold their workspace's query slot.
+    /// </summary>
+    private static Func<HttpContext, bool> TrustsFrontend(AmphoraConfig config) => ctx => config.Auth == AuthMode.None ||
+        Amphora.Tenancy.Auth.TenancyHttp.GetKey(ctx) is { WorkspaceId: null } key && key.Actions.Contains(Amphora.Tenancy.Keys.ApsActions.All);
+
     /// <summary>The query frontend in front of a querier, or null with --query-frontend.enabled=false.</summary>
-    private static Amphora.Querier.Frontend.QueryFrontend? FrontendFor(AmphoraConfig config, QuerierService querier) =>
-        !config.QueryFrontendEnabled ? null : new(querier, new Amphora.Querier.Frontend.QueryFrontendOptions
+    private static Amphora.Querier.Frontend.QueryFrontend? FrontendFor(AmphoraConfig config, Amphora.Querier.Frontend.IQueryBackend querier,
+        bool always = false) =>
+        !config.QueryFrontendEnabled && !always ? null : new(querier, new Amphora.Querier.Frontend.QueryFrontendOptions
         {
             SplitInterval = config.QueryFrontendSplitInterval,
             CacheMaxBytes = config.QueryFrontendCacheMaxBytes,

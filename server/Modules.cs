@@ -47,6 +47,9 @@ public sealed partial class Modules
             case "querier":
                 modules.AddQuerier(config, services);
                 break;
+            case "query-frontend":
+                modules.AddQueryFrontend(config, services);
+                break;
             case "compactor":
                 modules.AddCompactor(config, services, modules.AddTenancyForCompactor(config, services));
                 break;
@@ -54,7 +57,7 @@ public sealed partial class Modules
                 modules.AddOperator(config, services);
                 break;
             default:
-                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, compactor or operator.");
+                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, query-frontend, compactor or operator.");
         }
         return modules;
     }

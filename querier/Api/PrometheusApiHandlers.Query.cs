@@ -14,9 +14,10 @@ internal sealed partial class PrometheusApiHandlers
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
         string? threshold = r.Get("max_samples_processed_error_threshold");
-        var result = frontend is not null
+        bool fromFrontend = FromFrontend(r);
+        var result = frontend is not null && !fromFrontend
             ? await frontend.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold)
-            : await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold);
+            : await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold, holdsWorkspaceSlot: fromFrontend);
         return Render(result);
     }
 
@@ -34,11 +35,16 @@ internal sealed partial class PrometheusApiHandlers
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
         string? threshold = r.Get("max_samples_processed_error_threshold");
-        var result = frontend is not null
+        bool fromFrontend = FromFrontend(r);
+        var result = frontend is not null && !fromFrontend
             ? await frontend.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold)
-            : await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold);
+            : await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold, holdsWorkspaceSlot: fromFrontend);
         return Render(result);
     }
+
+    /// <summary>A piece of a request that a trusted query frontend already queued and holds the workspace's slot for.</summary>
+    private bool FromFrontend(ApiRequest r) =>
+        trustsFrontend is not null && r.Http.Request.Headers.ContainsKey(Frontend.HttpQueryBackend.SlotHeldHeader) && trustsFrontend(r.Http);
 
     /// <summary>The query API's <c>time</c> error text differs from the other time parameters' in Prometheus.</summary>
     private static long ParseQueryTime(string text)

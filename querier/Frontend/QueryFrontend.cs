@@ -31,7 +31,7 @@ public sealed record QueryFrontendOptions
 /// </summary>
 public sealed class QueryFrontend
 {
-    private readonly QuerierService _querier;
+    private readonly IQueryBackend _querier;
     private readonly QueryFrontendOptions _options;
     private readonly TimeProvider _time;
     private readonly FairScheduler _scheduler;
@@ -44,7 +44,7 @@ public sealed class QueryFrontend
         "amphora_query_frontend_results_cache_lookups",
         description: "Results cache lookups by outcome: hit (every step cached), partial (some), miss.");
 
-    public QueryFrontend(QuerierService querier, QueryFrontendOptions options, TimeProvider? time = null)
+    public QueryFrontend(IQueryBackend querier, QueryFrontendOptions options, TimeProvider? time = null)
     {
         _querier = querier;
         _options = options;
@@ -58,7 +58,6 @@ public sealed class QueryFrontend
                 description: "Memory held by cached range-query results (bounded by --query-frontend.results-cache-max-bytes).");
     }
 
-    public QuerierService Querier => _querier;
     public FairScheduler Scheduler => _scheduler;
     public ResultsCache? Cache => _cache;
 

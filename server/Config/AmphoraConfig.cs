@@ -8,7 +8,7 @@ public enum AuthMode { None, Keys }
 /// </summary>
 public sealed partial class AmphoraConfig
 {
-    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "compactor", "operator"];
+    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "query-frontend", "compactor", "operator"];
 
     public string Target { get; set; } = "all";
     public string Listen { get; set; } = "127.0.0.1:9009";
@@ -120,6 +120,7 @@ public sealed partial class AmphoraConfig
     public TimeSpan QueryFrontendMaxCacheFreshness { get; set; } = TimeSpan.FromMinutes(10);
     public TimeSpan QueryFrontendCacheTtl { get; set; } = TimeSpan.FromHours(1);
     public int QueryFrontendMaxQueuedPerWorkspace { get; set; } = 100;
+    public string QueryFrontendDownstreamUrl { get; set; } = "";
 
     /// <summary>The compactor's block ranges, or null when the setting is not a valid list.</summary>
     public IReadOnlyList<TimeSpan>? CompactorRanges()
@@ -232,6 +233,13 @@ public sealed partial class AmphoraConfig
         if (QueryFrontendMaxCacheFreshness < TimeSpan.Zero) errors.Add("--query-frontend.max-cache-freshness must not be negative");
         if (QueryFrontendCacheTtl <= TimeSpan.Zero) errors.Add("--query-frontend.results-cache-ttl must be positive");
         if (QueryFrontendMaxQueuedPerWorkspace <= 0) errors.Add("--query-frontend.max-queued-per-workspace must be positive");
+        if (Target == "query-frontend")
+        {
+            if (!Uri.TryCreate(QueryFrontendDownstreamUrl, UriKind.Absolute, out var downstream) || downstream.Scheme is not ("http" or "https"))
+                errors.Add($"--target=query-frontend needs --query-frontend.downstream-url, the queriers' http(s) address (a Service over them); got \"{QueryFrontendDownstreamUrl}\"");
+            if (Auth == AuthMode.Keys && AdminKeyFile is null)
+                errors.Add("--target=query-frontend needs --auth.admin-key-file: it sends the queries it has authorised to the queriers with that admin key");
+        }
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
         if (QueryMaxNestingDepth is < 1 or > 10_000) errors.Add("--query.max-nesting-depth must be between 1 and 10000");
         if (Target == "operator") ValidateOperator(errors);

@@ -199,6 +199,8 @@ public static class Options
             (c, v) => c.QueryFrontendCacheTtl = Duration(v)),
         new("query-frontend.max-queued-per-workspace", "100", "Most queries one workspace may have waiting for a querier slot; more are answered 429.",
             (c, v) => c.QueryFrontendMaxQueuedPerWorkspace = Int(v)),
+        new("query-frontend.downstream-url", "", "For --target=query-frontend: the queriers' address (http://querier:9009, a Service over them) it sends queries to.",
+            (c, v) => c.QueryFrontendDownstreamUrl = v),
         .. OperatorFlags.All,
     ];
 
