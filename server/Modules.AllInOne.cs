@@ -24,7 +24,7 @@ public sealed partial class Modules
         tenancy.LimitSeriesOf(ingester);
 
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingester, blocks), tenancy.Tenancy.Retention);
-        var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
+        var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy), Exemplars = ingester };
         var distributor = new DistributorService(new LocalIngesterPush(ingester), DistributorOptionsFrom(config),
             services.GetRequiredService<ILogger<DistributorService>>())
         {

@@ -145,6 +145,7 @@ public sealed partial class Modules
     private Amphora.Ingester.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config, IServiceProvider services) => new()
     {
         OutOfOrderWindow = config.OutOfOrderWindow,
+        MaxExemplarsPerWorkspace = config.MaxExemplarsPerWorkspace,
         BlockRange = config.BlockRange,
         CutInterval = config.BlockCutInterval,
         LocalBlockRetention = config.BlockLocalRetention,

@@ -90,11 +90,19 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
 
     public void UpdateMetadata(MetricMetadata metadata) => _metadata.Add(metadata);
 
+    private List<(Labels Series, Exemplar Exemplar)>? _exemplars;
+
+    public void AppendExemplar(Labels series, Exemplar exemplar) => (_exemplars ??= new()).Add((series, exemplar));
+
     public async ValueTask CommitAsync(CancellationToken ct = default)
     {
         try
         {
             if (_samples.Count > 0 || _metadata.Count > 0) await CommitPendingAsync();
+            // After the samples are durable and applied: only series this request wrote samples to get exemplars.
+            if (_exemplars is not null)
+                foreach (var (series, exemplar) in _exemplars)
+                    if (_series.TryGetValue(series, out var pending) && pending.HasSamples) storage.AddExemplar(workspace, series, exemplar);
         }
         finally
         {

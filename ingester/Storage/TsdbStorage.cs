@@ -185,6 +185,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                 await _wal.CommitAsync(seq);
                 _heads.TryRemove(workspace, out _);
                 _metadata.TryRemove(workspace, out _);
+                DropExemplars(workspace);
                 DropLocalBlocks(workspace);
             }
             finally

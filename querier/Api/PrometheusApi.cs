@@ -25,6 +25,7 @@ public static partial class PrometheusApi
         {
             Map(routes, prefix + "/query", handlers.QueryAsync);
             Map(routes, prefix + "/query_range", handlers.QueryRangeAsync);
+            Map(routes, prefix + "/query_exemplars", handlers.QueryExemplarsAsync);
             Map(routes, prefix + "/series", handlers.SeriesAsync);
             Map(routes, prefix + "/labels", handlers.LabelsAsync);
             Map(routes, prefix + "/label/{name}/values", handlers.LabelValuesAsync);

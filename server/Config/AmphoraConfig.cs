@@ -65,6 +65,7 @@ public sealed partial class AmphoraConfig
     public int MaxLabelValueLength { get; set; } = 2048;
     public TimeSpan CreateGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
     public TimeSpan OutOfOrderWindow { get; set; } = TimeSpan.FromSeconds(60);
+    public int MaxExemplarsPerWorkspace { get; set; } = 100_000;
 
     public TimeSpan BlockRange { get; set; } = TimeSpan.FromHours(2);
     public string WalFsync { get; set; } = "always";
@@ -184,6 +185,7 @@ public sealed partial class AmphoraConfig
             errors.Add($"invalid --otlp.translation-strategy \"{OtlpTranslationStrategy}\": must be UnderscoreEscapingWithSuffixes, " +
                        "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
+        if (MaxExemplarsPerWorkspace < 0) errors.Add("--ingester.max-exemplars must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
         if (Target is "all" or "ingester" && OutOfOrderWindow * 2 > BlockRange)
             errors.Add($"--ingester.out-of-order-window ({OutOfOrderWindow}) must be at most half of --tsdb.block-range ({BlockRange}), " +

@@ -98,6 +98,8 @@ public static class Options
             (c, v) => c.MaxLabelValueLength = Int(v)),
         new("validation.create-grace-period", "10m", "How far past the distributor's clock a sample's timestamp may be; later samples are refused (400).",
             (c, v) => c.CreateGracePeriod = Duration(v)),
+        new("ingester.max-exemplars", "100000", "Most exemplars kept in memory per workspace, the oldest overwritten first (Prometheus's --storage.exemplars.exemplars-limit); 0 keeps none.",
+            (c, v) => c.MaxExemplarsPerWorkspace = Int(v)),
         new("ingester.out-of-order-window", "60s", "How far behind a series' newest sample an older sample is still accepted (0 disables).",
             (c, v) => c.OutOfOrderWindow = Duration(v)),
         new("tsdb.block-range", "2h", "Time range of the blocks the ingester cuts from its head.",

@@ -36,6 +36,13 @@ public interface IAppender
     void UpdateMetadata(MetricMetadata metadata);
 
     /// <summary>
+    /// Adds an exemplar of a series this request appends samples to; kept at the commit, after the samples. As in Prometheus,
+    /// an exemplar never fails a write: a duplicate, an out-of-order one or one of a series without samples here is dropped
+    /// and counted. Appenders that keep no exemplars ignore it.
+    /// </summary>
+    void AppendExemplar(Labels series, Exemplar exemplar) { }
+
+    /// <summary>
     /// Why the last <see cref="Append"/> that did not return <see cref="AppendStatus.Ok"/> was refused, when the appender knows
     /// more than the status (e.g. which series limit, and the setting that raises it); null otherwise.
     /// </summary>
