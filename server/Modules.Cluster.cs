@@ -20,6 +20,9 @@ public sealed partial class Modules
     /// <summary>The gRPC address this process serves on, when its target has one.</summary>
     public string? GrpcListen { get; private set; }
 
+    /// <summary>What the ingester's gRPC service serves (<c>--target=ingester</c>), null for other targets.</summary>
+    public IngesterBackend? IngesterBackend { get; private set; }
+
     private void AddIngester(AmphoraConfig config, IServiceProvider services)
     {
         // The series limits: the ingester reads the workspaces and their limits from the shared state and enforces its share.
@@ -36,13 +39,13 @@ public sealed partial class Modules
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
-        var backend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester, () =>
+        var backend = IngesterBackend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester, () =>
             ingester.State == Amphora.Services.ServiceState.Running && IsReady ? Amphora.Cluster.Protocol.InstanceState.Active
             : _notReady == ShuttingDown ? Amphora.Cluster.Protocol.InstanceState.Leaving
             : Amphora.Cluster.Protocol.InstanceState.Joining);
         ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
-        var guard = new Amphora.Rpc.Security.ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
-        _routes.Add(app => app.MapIngesterService(backend, guard));
+        var guard = new ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
+        _routes.Add(app => app.MapIngesterGrpc(guard));
     }
 
     /// <summary>An ingester's share of a workspace's series: each series goes to replication-factor ingesters of the
