@@ -77,8 +77,8 @@ public sealed partial class Modules
             throw new ConfigException($"invalid --ring.members: {e.Message}");
         }
         var transport = new ClusterTransport(
-            config.RingTlsCaFile is null ? null : Amphora.Rpc.Security.CertificateTrust.LoadAuthority(config.RingTlsCaFile),
-            config.RingTlsCertFile is null ? null : Amphora.Rpc.Security.CertificateTrust.LoadWithKey(config.RingTlsCertFile, config.RingTlsKeyFile!),
+            config.RingTlsCaFile is null ? null : Amphora.Cluster.Security.CertificateTrust.LoadAuthority(config.RingTlsCaFile),
+            config.RingTlsCertFile is null ? null : Amphora.Cluster.Security.CertificateTrust.LoadWithKey(config.RingTlsCertFile, config.RingTlsKeyFile!),
             LoadSecret(config));
         var ring = new RingClient(members, config.RingReplicationFactor, config.RingPollInterval,
             services.GetRequiredService<ILogger<RingClient>>(), transport);
@@ -86,7 +86,7 @@ public sealed partial class Modules
         return ring;
     }
 
-    private static Amphora.Rpc.Security.ClusterSecret? LoadSecret(AmphoraConfig config)
+    private static Amphora.Cluster.Security.ClusterSecret? LoadSecret(AmphoraConfig config)
     {
         try
         {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Amphora.Rpc.Security;
+using Amphora.Cluster.Security;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 

@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Amphora.Rpc.Security;
+using Amphora.Cluster.Security;
 using Grpc.Core;
 using Grpc.Net.Client;
 

@@ -3,7 +3,7 @@ using Amphora.Cluster;
 using Amphora.Cluster.Protocol;
 using Amphora.EndToEnd.Tests.Harness;
 using Grpc.Core;
-using Amphora.Rpc.Security;
+using Amphora.Cluster.Security;
 using Xunit;
 
 namespace Amphora.EndToEnd.Tests.Cluster;

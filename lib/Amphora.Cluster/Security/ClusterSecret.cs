@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Amphora.Rpc.Security;
+namespace Amphora.Cluster.Security;
 
 /// <summary>
 /// The secret every component of a cluster is given (<c>--cluster.secret-file</c>): clients send it with every call as the

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Amphora.Rpc.Tests;
+namespace Amphora.Ingester.Tests.Grpc;
 
 /// <summary>A cluster CA and certificates it issues for 127.0.0.1 (server and client use), as an operator's PKI would give them.</summary>
 public sealed class TestPki : IDisposable

@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 
-namespace Amphora.Rpc.Security;
+namespace Amphora.Cluster.Security;
 
 /// <summary>Checks a peer's certificate against one CA (or a self-signed certificate) instead of the system's trust store.</summary>
 public static class CertificateTrust
