@@ -21,6 +21,9 @@ public static class IngesterGrpcHosting
         {
             o.MaxReceiveMessageSize = IngesterClient.MaxMessageSize;
             o.MaxSendMessageSize = IngesterClient.MaxMessageSize;
+            // A failure the service did not map to a status (a storage error) reaches the distributor or querier with its
+            // message, which they log and put in their answer: the callers are the cluster's own components.
+            o.EnableDetailedErrors = true;
         });
         services.AddSingleton(sp => new IngesterGrpcService(backend(sp)));
         services.AddGrpcHealthChecks(o =>

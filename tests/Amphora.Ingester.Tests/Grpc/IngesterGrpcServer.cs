@@ -49,13 +49,14 @@ public sealed class IngesterGrpcServer : IAsyncDisposable
     }
 
     /// <param name="guardPort">The port the guard admits calls on; the listener's own unless a test says otherwise.</param>
+    /// <param name="openStorage">False leaves the storage unopened, so every read fails as an ingester still replaying would.</param>
     public static async Task<IngesterGrpcServer> StartAsync(ClusterSecret? secret = null, HttpsConnectionAdapterOptions? tls = null,
-        bool requireClientCertificate = false, int? guardPort = null)
+        bool requireClientCertificate = false, int? guardPort = null, bool openStorage = true)
     {
         string dir = Path.Combine(Path.GetTempPath(), "amphora-grpc-" + Guid.NewGuid().ToString("N"));
         var ingester = new IngesterService(dir, new TsdbOptions { CutInterval = TimeSpan.Zero, Fsync = Amphora.Tsdb.Wal.FsyncPolicy.Never },
             NullLogger<IngesterService>.Instance);
-        await ingester.StartAsync(CancellationToken.None);
+        if (openStorage) await ingester.StartAsync(CancellationToken.None);
         int port = FreePort();
         IngesterGrpcServer? server = null;
         var backend = new IngesterBackend("ingester-0", ingester, ingester, ingester, () => server!.State);

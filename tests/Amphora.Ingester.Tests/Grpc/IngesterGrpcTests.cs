@@ -88,6 +88,16 @@ public sealed class IngesterGrpcTests
     }
 
     [Fact]
+    public async Task A_storage_failure_the_service_does_not_map_reaches_the_caller_with_its_message()
+    {
+        await using var server = await IngesterGrpcServer.StartAsync(openStorage: false);
+        using var client = Client(server);
+        var e = await Assert.ThrowsAsync<RpcException>(() => ReadAsync(client, Query("ws", "up")));
+        Assert.Equal(StatusCode.Unknown, e.StatusCode);
+        Assert.Contains("replaying its WAL", e.Status.Detail);
+    }
+
+    [Fact]
     public async Task A_stream_past_its_deadline_fails_with_deadline_exceeded()
     {
         await using var server = await IngesterGrpcServer.StartAsync();
