@@ -35,6 +35,11 @@ public sealed partial class AmphoraConfig
     public string LogFormat { get; set; } = "text";
     public string? TracingOtlpEndpoint { get; set; }
     public string? LogInstance { get; set; }
+    public string? AlertmanagerBinary { get; set; }
+
+    /// <summary>The Alertmanager executable: --alertmanager.binary, else alertmanager or prometheus-alertmanager on the PATH;
+    /// null when there is none.</summary>
+    public string? ResolvedAlertmanagerBinary() => AlertmanagerBinary ?? Amphora.Tenancy.Rules.AlertmanagerBinary.OnPath();
 
     /// <summary>This process among its target's replicas, as every log line names it.</summary>
     public string InstanceName => LogInstance ?? Target switch
@@ -245,6 +250,10 @@ public sealed partial class AmphoraConfig
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
         if (QueryMaxNestingDepth is < 1 or > 10_000) errors.Add("--query.max-nesting-depth must be between 1 and 10000");
         if (Target == "operator") ValidateOperator(errors);
+        if (AlertmanagerBinary is not null && !File.Exists(AlertmanagerBinary))
+            errors.Add($"--alertmanager.binary \"{AlertmanagerBinary}\" does not exist (the Prometheus Alertmanager executable, e.g. /usr/bin/prometheus-alertmanager)");
+        if (Target == "alertmanager" && ResolvedAlertmanagerBinary() is null)
+            errors.Add("--target=alertmanager needs the Prometheus Alertmanager: set --alertmanager.binary, or put alertmanager or prometheus-alertmanager on the PATH");
         return errors;
     }
 }

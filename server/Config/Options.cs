@@ -203,6 +203,9 @@ public static class Options
             (c, v) => c.QueryFrontendMaxQueuedPerWorkspace = Int(v)),
         new("query-frontend.downstream-url", "", "For --target=query-frontend: the queriers' address (http://querier:9009, a Service over them) it sends queries to.",
             (c, v) => c.QueryFrontendDownstreamUrl = v),
+        new("alertmanager.binary", "", "The Prometheus Alertmanager executable that runs each workspace's Alertmanager (--target=alertmanager, and all); empty: " +
+            "alertmanager or prometheus-alertmanager on the PATH. Without one, Alertmanager definitions are refused.",
+            (c, v) => c.AlertmanagerBinary = v.Length == 0 ? null : v),
         .. OperatorFlags.All,
     ];
 

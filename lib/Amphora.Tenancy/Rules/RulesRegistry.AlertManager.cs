@@ -70,6 +70,7 @@ public sealed partial class RulesRegistry
     {
         WorkspaceValidation.ClientToken(clientToken);
         RequireWorkspace(workspaceId, change: true);
+        if (options.AlertmanagerBinary is null) throw AlertmanagerBinary.Missing();
         await _amtool.CheckAsync(data, ct).ConfigureAwait(false);
         return Now();
     }
