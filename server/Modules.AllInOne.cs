@@ -1,3 +1,4 @@
+using Amphora.Alertmanager;
 using Amphora.Distributor;
 using Amphora.Distributor.Otlp;
 using Amphora.Ingester;
@@ -37,9 +38,11 @@ public sealed partial class Modules
         _services.Add(querier);
         AddCompactor(config, services, tenancy);
         var frontend = FrontendFor(config, querier);
+        var alertmanager = AddAlertmanager(config, services, tenancy);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
+            if (alertmanager is not null) app.MapAlertmanagerApi(alertmanager, tenancy.Tenancy.Store);
             app.MapRemoteWrite(distributor);
             app.MapOtlp(distributor);
             app.MapPrometheusApi(querier, frontend, TrustsFrontend(config));

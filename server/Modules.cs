@@ -56,8 +56,11 @@ public sealed partial class Modules
             case "operator":
                 modules.AddOperator(config, services);
                 break;
+            case "alertmanager":
+                modules.AddAlertmanagerTarget(config, services);
+                break;
             default:
-                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, query-frontend, compactor or operator.");
+                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, query-frontend, compactor, alertmanager or operator.");
         }
         return modules;
     }

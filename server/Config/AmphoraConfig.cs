@@ -8,7 +8,7 @@ public enum AuthMode { None, Keys }
 /// </summary>
 public sealed partial class AmphoraConfig
 {
-    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "query-frontend", "compactor", "operator"];
+    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "query-frontend", "compactor", "alertmanager", "operator"];
 
     public string Target { get; set; } = "all";
     public string Listen { get; set; } = "127.0.0.1:9009";

@@ -7,7 +7,7 @@ public static class Options
 {
     public static readonly IReadOnlyList<OptionSpec> All =
     [
-        new("target", "all", "Which component(s) this process runs: all, distributor, ingester, querier, compactor or operator (the Kubernetes operator).",
+        new("target", "all", "Which component(s) this process runs: all, distributor, ingester, querier, compactor, alertmanager (the workspaces' Alertmanagers) or operator (the Kubernetes operator).",
             (c, v) => c.Target = v),
         new("listen", "127.0.0.1:9009", "HOST:PORT of the HTTP listener (remote write, Prometheus query API, /metrics, /ready).",
             (c, v) => c.Listen = v),

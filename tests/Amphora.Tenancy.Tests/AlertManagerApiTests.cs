@@ -51,20 +51,20 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
     {
         var (status, created, _) = await Send(HttpMethod.Post, Path, Body(Definition));
         Assert.Equal(HttpStatusCode.Accepted, status);
-        Assert.Equal("ACTIVE", created.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.Equal("CREATING", created.GetProperty("status").GetProperty("statusCode").GetString());
 
         var (describeStatus, described, _) = await Send(HttpMethod.Get, Path);
         Assert.Equal(HttpStatusCode.OK, describeStatus);
         var am = described.GetProperty("alertManagerDefinition");
         Assert.Equal(Definition, Encoding.UTF8.GetString(Convert.FromBase64String(am.GetProperty("data").GetString()!)));
-        Assert.Equal("ACTIVE", am.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.Equal("CREATING", am.GetProperty("status").GetProperty("statusCode").GetString());
         Assert.True(am.GetProperty("createdAt").GetDouble() > 1.7e9);
         Assert.True(am.GetProperty("modifiedAt").GetDouble() >= am.GetProperty("createdAt").GetDouble());
 
         string replaced = Definition.Replace("group_by: [alertname]", "group_by: [alertname, job]", StringComparison.Ordinal);
         var (putStatus, put, _) = await Send(HttpMethod.Put, Path, Body(replaced));
         Assert.Equal(HttpStatusCode.Accepted, putStatus);
-        Assert.Equal("ACTIVE", put.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.Equal("UPDATING", put.GetProperty("status").GetProperty("statusCode").GetString());
         Assert.Equal(replaced, Encoding.UTF8.GetString(_f.Rules.DescribeAlertManagerDefinition(_ws).Data));
 
         Assert.Equal(HttpStatusCode.Accepted, (await Send(HttpMethod.Delete, Path)).Status);
