@@ -32,7 +32,7 @@ public sealed class RenderedArgsTests
                 checkedContainers++;
             }
         }
-        Assert.Equal(5, checkedContainers);
+        Assert.Equal(6, checkedContainers);
     }
 
     [SkippableFact]
