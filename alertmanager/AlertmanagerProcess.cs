@@ -10,7 +10,7 @@ namespace Amphora.Alertmanager;
 /// standard error (the Alertmanager logs there) is read as it comes; <see cref="LastError"/> keeps the last
 /// <c>level=error</c> line, which names what failed.
 /// </summary>
-internal sealed class AlertmanagerProcess : IDisposable
+internal sealed partial class AlertmanagerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly string _dir;
@@ -92,6 +92,29 @@ internal sealed class AlertmanagerProcess : IDisposable
         if (line.StartsWith("ts=", StringComparison.Ordinal) && line.IndexOf(' ') is > 0 and var space) line = line[(space + 1)..];
         return line.Length > 1000 ? line[..1000] + "..." : line;
     }
+
+    /// <summary>Stops the process as its service manager would: SIGTERM, so it writes its silences and notification log
+    /// to its storage path, then SIGKILL if it has not exited within <paramref name="grace"/>.</summary>
+    public async Task TerminateAsync(TimeSpan grace)
+    {
+        if (_process.HasExited) return;
+        if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && SendSignal(_process.Id, SigTerm) == 0)
+        {
+            using var timeout = new CancellationTokenSource(grace);
+            try
+            {
+                await Exited.WaitAsync(timeout.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) { }
+        }
+        Kill();
+    }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
 
     public void Kill()
     {

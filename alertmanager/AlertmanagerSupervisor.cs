@@ -38,6 +38,7 @@ public sealed partial class AlertmanagerSupervisor : ServiceBase
             Timeout = TimeSpan.FromSeconds(30),
         };
         _store.Changed += _ => Wake();
+        AlertmanagerMetrics.ObserveRunning(() => _running.Values.Count(am => am.Endpoint is not null));
     }
 
     public override string Name => "alertmanager";

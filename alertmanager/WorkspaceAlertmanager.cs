@@ -16,6 +16,9 @@ internal sealed partial class WorkspaceAlertmanager
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long a stopping process has to write its state before it is killed.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+
     private readonly string _workspaceId;
     private readonly AlertmanagerOptions _options;
     private readonly StatusReporter _report;
@@ -85,8 +88,10 @@ internal sealed partial class WorkspaceAlertmanager
             try
             {
                 string config = await WriteFilesAsync(definition, ct).ConfigureAwait(false);
+                StopLeftover();
                 process = AlertmanagerProcess.Start(_options, _workspaceId, Directory, config, line => LogProcessLine(_logger, _workspaceId, line));
                 ProcessId = process.Pid;
+                await File.WriteAllTextAsync(PidFile, process.Pid.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
                 failure = await WaitReadyAsync(process, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -111,6 +116,7 @@ internal sealed partial class WorkspaceAlertmanager
             }
             process?.Dispose();
             ProcessId = null;
+            AlertmanagerMetrics.Failures.Add(1, ran ? AlertmanagerMetrics.Exited : AlertmanagerMetrics.StartFailed);
             if (failures++ == 0) LogFailed(_logger, _workspaceId, failure);
             // A start that failed is the definition's failure; a process that ran with it and then died is restarted, and
             // the definition keeps its status.
@@ -118,6 +124,34 @@ internal sealed partial class WorkspaceAlertmanager
                 await ReportAsync(definition, Failed(definition, failure), ct).ConfigureAwait(false);
             var delay = TimeSpan.FromTicks(Math.Min(_options.MaxRestartBackoff.Ticks, _options.RestartBackoff.Ticks << Math.Min(failures - 1, 20)));
             await WaitAsync(delay, definition, ct).ConfigureAwait(false);
+        }
+    }
+
+    private string PidFile => Path.Combine(Directory, "alertmanager.pid");
+
+    /// <summary>
+    /// Kills an Alertmanager an earlier run of Amphora left on this directory (Amphora was killed before it could stop
+    /// it): two processes must not share a storage path. Only a process whose command line names this directory's storage
+    /// path is killed, so a reused pid is left alone (Linux: /proc).
+    /// </summary>
+    private void StopLeftover()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists(PidFile)) return;
+        try
+        {
+            if (!int.TryParse(File.ReadAllText(PidFile), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return;
+            string storage = $"--storage.path={Path.Combine(Directory, "data")}";
+            string cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            if (!cmdline.Split('\0').Contains(storage)) return;
+            using var leftover = System.Diagnostics.Process.GetProcessById(pid);
+            leftover.Kill();
+            leftover.WaitForExit(TimeSpan.FromSeconds(10));
+            LogLeftoverKilled(_logger, _workspaceId, pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
+                                      or System.ComponentModel.Win32Exception)
+        {
+            // Gone already, or not ours.
         }
     }
 
@@ -138,12 +172,14 @@ internal sealed partial class WorkspaceAlertmanager
                 string? failure = await ReloadAsync(process, wanted, ct).ConfigureAwait(false);
                 if (failure is not null) LogReloadFailed(_logger, _workspaceId, failure);
                 else LogReloaded(_logger, _workspaceId);
+                AlertmanagerMetrics.Reloads.Add(1, failure is null ? AlertmanagerMetrics.Ok : AlertmanagerMetrics.Failed);
                 await ReportAsync(wanted, failure is null ? RuleStatus.Active : new RuleStatus(RuleStatusCode.UpdateFailed, failure), ct)
                     .ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            await process.TerminateAsync(StopGrace).ConfigureAwait(false);
             process.Dispose();
             return null;
         }
@@ -296,6 +332,9 @@ internal sealed partial class WorkspaceAlertmanager
             LogStatusFailed(_logger, _workspaceId, status.StatusCode, e.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "killed the Alertmanager (pid {Pid}) of workspace {Workspace} that an earlier run left running")]
+    private static partial void LogLeftoverKilled(ILogger logger, string workspace, int pid);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "alertmanager of workspace {Workspace}: {Line}")]
     private static partial void LogProcessLine(ILogger logger, string workspace, string line);

@@ -100,9 +100,11 @@ public sealed class AlertmanagerTests : IAsyncLifetime
     }
 
     /// <summary>The pid of the workspace's Alertmanager process (found by its storage path), or null.</summary>
-    private int? AlertmanagerPid(string ws)
+    private int? AlertmanagerPid(string ws) => AlertmanagerPidUnder(_amphora.DataDir, ws);
+
+    private static int? AlertmanagerPidUnder(string dataDir, string ws)
     {
-        string storage = $"--storage.path={Path.Combine(_amphora.DataDir, "alertmanager", ws, "data")}";
+        string storage = $"--storage.path={Path.Combine(dataDir, "alertmanager", ws, "data")}";
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
@@ -243,5 +245,51 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         await Eventually.HoldsAsync(() => Task.FromResult(AlertmanagerPid(ws) is null && !Directory.Exists(dir)),
             () => $"the Alertmanager of {ws} still runs or its directory is there\n{_amphora.Output}", Within);
         Assert.Equal(HttpStatusCode.NotFound, (await _client.SendAsync(HttpMethod.Get, Api(ws, "alerts"), _admin)).Status);
+    }
+
+    [Fact]
+    public async Task Silences_outlive_a_restart_of_amphora()
+    {
+        // Its own amphora (--auth=none), stopped with SIGTERM and started again on the same data directory and port.
+        string dataDir = RepoPaths.NewTempDir("amphora-alertmanager-restart");
+        var first = AmphoraProcess.Start(dataDir);
+        string ws, id;
+        try
+        {
+            await first.WaitReadyAsync();
+            using var http = new HttpClient { BaseAddress = first.BaseAddress };
+            var created = await http.PostAsync("/workspaces", Json(new JsonObject { ["alias"] = "restart" }));
+            ws = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["workspaceId"]!.GetValue<string>();
+            await Eventually.HoldsAsync(async () => (await http.PostAsync($"/workspaces/{ws}/alertmanager/definition", Data(Definition()))).StatusCode == HttpStatusCode.Accepted,
+                () => "the definition was not accepted", Within);
+            await Eventually.HoldsAsync(async () => (await http.GetStringAsync($"/workspaces/{ws}/alertmanager/definition")).Contains("\"ACTIVE\""),
+                () => "the definition did not become ACTIVE\n" + first.Output, Within);
+            var silence = new JsonObject
+            {
+                ["matchers"] = new JsonArray(new JsonObject { ["name"] = "alertname", ["value"] = "Kept", ["isRegex"] = false }),
+                ["startsAt"] = DateTime.UtcNow.ToString("O"),
+                ["endsAt"] = DateTime.UtcNow.AddHours(1).ToString("O"),
+                ["createdBy"] = "test",
+                ["comment"] = "kept across a restart",
+            };
+            var response = await http.PostAsync(Api(ws, "silences"), Json(silence));
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, body);
+            id = JsonNode.Parse(body)!["silenceID"]!.GetValue<string>();
+            Assert.Equal(0, await first.TerminateAsync(TimeSpan.FromSeconds(30)));
+            Assert.Null(AlertmanagerPidUnder(dataDir, ws)); // stopped with amphora
+        }
+        finally
+        {
+            first.Dispose();
+        }
+
+        using var second = AmphoraProcess.Start(dataDir, first.Port);
+        await second.WaitReadyAsync();
+        using var client = new HttpClient { BaseAddress = second.BaseAddress };
+        await Eventually.HoldsAsync(async () => (await client.GetAsync(Api(ws, $"silence/{id}"))).StatusCode == HttpStatusCode.OK,
+            () => $"silence {id} is not there after the restart (or the Alertmanager did not come back)\n" + second.Output, Within);
+        Assert.Contains("kept across a restart", await client.GetStringAsync(Api(ws, $"silence/{id}")));
+        await second.TerminateAsync(TimeSpan.FromSeconds(30));
     }
 }
