@@ -117,6 +117,15 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public void An_alertmanager_binary_that_does_not_exist_is_rejected_naming_the_option()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"no-such-alertmanager-{Guid.NewGuid():N}");
+        var problem = Assert.Single(ConfigLoader.Load(["--target=alertmanager", $"--alertmanager.binary={missing}"], out _).Validate());
+        Assert.Contains($"--alertmanager.binary \"{missing}\" does not exist", problem);
+        Assert.Contains("alertmanager", ConfigLoader.HelpText());
+    }
+
+    [Fact]
     public void An_unknown_otlp_translation_strategy_is_rejected_with_the_list_and_promoted_attributes_are_split()
     {
         var problem = Assert.Single(ConfigLoader.Load(["--otlp.translation-strategy=Underscores"], out _).Validate());

@@ -247,6 +247,34 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _client.SendAsync(HttpMethod.Get, Api(ws, "alerts"), _admin)).Status);
     }
 
+    /// <summary>With --auth=none: a new workspace whose definition is ACTIVE.</summary>
+    private async Task<string> ActiveDefinitionWithoutAuthAsync(HttpClient http, AmphoraProcess amphora)
+    {
+        var created = await http.PostAsync("/workspaces", Json(new JsonObject { ["alias"] = "no-auth" }));
+        string ws = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["workspaceId"]!.GetValue<string>();
+        // Accepted once the new workspace is ACTIVE (409 while it is CREATING).
+        await Eventually.HoldsAsync(async () => (await http.PostAsync($"/workspaces/{ws}/alertmanager/definition", Data(Definition()))).StatusCode == HttpStatusCode.Accepted,
+            () => "the definition was not accepted\n" + amphora.Output, Within);
+        await Eventually.HoldsAsync(async () => (await http.GetStringAsync($"/workspaces/{ws}/alertmanager/definition")).Contains("\"ACTIVE\""),
+            () => "the definition did not become ACTIVE\n" + amphora.Output, Within);
+        return ws;
+    }
+
+    [Fact]
+    public async Task The_alertmanager_target_alone_runs_the_definitions_and_serves_their_API()
+    {
+        using var alertmanager = AmphoraProcess.Start(null, null, "--target=alertmanager");
+        await alertmanager.WaitReadyAsync();
+        using var http = new HttpClient { BaseAddress = alertmanager.BaseAddress };
+        string ws = await ActiveDefinitionWithoutAuthAsync(http, alertmanager);
+        var posted = await http.PostAsync(Api(ws, "alerts"), Alert("FromTheTarget"));
+        Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
+        await _hook.WaitForAsync("/hook", "FromTheTarget", Within);
+        Assert.Contains("alertmanager", alertmanager.Output);
+        await alertmanager.TerminateAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(AlertmanagerPidUnder(alertmanager.DataDir, ws));
+    }
+
     [Fact]
     public async Task Silences_outlive_a_restart_of_amphora()
     {
@@ -258,12 +286,7 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         {
             await first.WaitReadyAsync();
             using var http = new HttpClient { BaseAddress = first.BaseAddress };
-            var created = await http.PostAsync("/workspaces", Json(new JsonObject { ["alias"] = "restart" }));
-            ws = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["workspaceId"]!.GetValue<string>();
-            await Eventually.HoldsAsync(async () => (await http.PostAsync($"/workspaces/{ws}/alertmanager/definition", Data(Definition()))).StatusCode == HttpStatusCode.Accepted,
-                () => "the definition was not accepted", Within);
-            await Eventually.HoldsAsync(async () => (await http.GetStringAsync($"/workspaces/{ws}/alertmanager/definition")).Contains("\"ACTIVE\""),
-                () => "the definition did not become ACTIVE\n" + first.Output, Within);
+            ws = await ActiveDefinitionWithoutAuthAsync(http, first);
             var silence = new JsonObject
             {
                 ["matchers"] = new JsonArray(new JsonObject { ["name"] = "alertname", ["value"] = "Kept", ["isRegex"] = false }),
