@@ -19,8 +19,40 @@ public static class AlertmanagerApi
 
     private static readonly string[] RequestHeaders = ["Accept", "Content-Type"];
 
-    public static void MapAlertmanagerApi(this IEndpointRouteBuilder app, AlertmanagerSupervisor supervisor, TenancyStore store) =>
-        app.Map(Route, ctx => ProxyAsync(ctx, supervisor, store));
+    /// <param name="audit">Where changes of silences (POST <c>silences</c>, DELETE <c>silence/{id}</c>) are recorded, as
+    /// control-plane calls are; alerts are not, as the ruler posts them at every evaluation.</param>
+    public static void MapAlertmanagerApi(this IEndpointRouteBuilder app, AlertmanagerSupervisor supervisor, TenancyStore store,
+        Amphora.Tenancy.Audit.AuditLog? audit = null) =>
+        app.Map(Route, async ctx =>
+        {
+            await ProxyAsync(ctx, supervisor, store).ConfigureAwait(false);
+            if (audit is not null && SilenceChange(ctx.Request.Method, (string?)ctx.Request.RouteValues["rest"] ?? "") is { } action)
+                Audit(ctx, audit, action);
+        });
+
+    private static string? SilenceChange(string method, string rest) => (method, rest.Trim('/').Split('/')[0]) switch
+    {
+        ("POST", "silences") => Amphora.Tenancy.Keys.ApsActions.PutAlertManagerSilences,
+        ("DELETE", "silence") => Amphora.Tenancy.Keys.ApsActions.DeleteAlertManagerSilence,
+        _ => null,
+    };
+
+    private static void Audit(HttpContext ctx, Amphora.Tenancy.Audit.AuditLog audit, string action)
+    {
+        int status = ctx.Response.StatusCode;
+        audit.Record(new Amphora.Tenancy.Audit.AuditEvent
+        {
+            Time = DateTimeOffset.UtcNow,
+            KeyId = TenancyHttp.GetKey(ctx)?.AccessKeyId,
+            Workspace = (string?)ctx.Request.RouteValues["workspaceId"],
+            Action = action,
+            SourceAddress = ctx.Connection.RemoteIpAddress?.ToString(),
+            Outcome = status < 400 ? "allowed" : "failed",
+            Status = status,
+            Method = ctx.Request.Method,
+            Path = ctx.Request.Path.Value,
+        });
+    }
 
     /// <summary>Whether AMP serves <paramref name="method"/> on <c>api/v2/</c><paramref name="rest"/>.</summary>
     internal static bool IsServed(string method, string rest)

@@ -20,7 +20,7 @@ public sealed partial class Modules
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
-            app.MapAlertmanagerApi(supervisor, tenancy.Tenancy.Store);
+            app.MapAlertmanagerApi(supervisor, tenancy.Tenancy.Store, tenancy.Tenancy.Audit);
         });
     }
 

@@ -42,7 +42,7 @@ public sealed partial class Modules
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
-            if (alertmanager is not null) app.MapAlertmanagerApi(alertmanager, tenancy.Tenancy.Store);
+            if (alertmanager is not null) app.MapAlertmanagerApi(alertmanager, tenancy.Tenancy.Store, tenancy.Tenancy.Audit);
             app.MapRemoteWrite(distributor);
             app.MapOtlp(distributor);
             app.MapPrometheusApi(querier, frontend, TrustsFrontend(config));

@@ -30,7 +30,8 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         string dataDir = RepoPaths.NewTempDir("amphora-alertmanager");
         string adminKeyFile = Path.Combine(dataDir, "admin-key.json");
         File.WriteAllText(adminKeyFile, $$"""{"accessKeyId": "{{FileAdmin.Id}}", "secretAccessKey": "{{FileAdmin.Secret}}"}""");
-        _amphora = AmphoraProcess.Start(dataDir, null, "--auth=keys", $"--auth.admin-key-file={adminKeyFile}");
+        _amphora = AmphoraProcess.Start(dataDir, null, "--auth=keys", $"--auth.admin-key-file={adminKeyFile}",
+            $"--audit.log-file={Path.Combine(dataDir, "audit.log")}");
         await _amphora.WaitReadyAsync();
         _client = new AccessClient(_amphora.BaseAddress);
         _admin = AccessClient.BootstrapKey(dataDir);
@@ -160,6 +161,23 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         Assert.Contains("\"second\"", (await _client.SendAsync(HttpMethod.Get, Api(ws, "receivers"), _admin)).Body);
         Assert.Contains("\"disabled\"", (await _client.SendAsync(HttpMethod.Get, Api(ws, "status"), _admin)).Body); // clustering off
         Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Delete, Api(ws, $"silence/{id}"), _admin)).Status);
+
+        // Changes of silences are audited as control-plane calls are.
+        string audit = Path.Combine(_amphora.DataDir, "audit.log");
+        bool Audited(string action)
+        {
+            try
+            {
+                return File.ReadAllLines(audit).Select(l => JsonDocument.Parse(l).RootElement).Any(l =>
+                    l.GetProperty("action").GetString() == action && l.GetProperty("workspace").GetString() == ws && l.GetProperty("status").GetInt32() == 200);
+            }
+            catch (Exception e) when (e is IOException or JsonException) // not written yet, or a line being written
+            {
+                return false;
+            }
+        }
+        await Eventually.HoldsAsync(() => Task.FromResult(Audited("aps:PutAlertManagerSilences") && Audited("aps:DeleteAlertManagerSilence")),
+            () => "the silence's creation and deletion were not audited", Within);
     }
 
     [Fact]
