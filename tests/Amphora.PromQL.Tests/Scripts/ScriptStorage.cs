@@ -1,15 +1,16 @@
 using Amphora.Model;
 using Amphora.Storage;
 using IQueryable = Amphora.Storage.IQueryable;
+using ValueType = Amphora.Storage.ValueType;
 
 namespace Amphora.PromQL.Tests.Scripts;
 
-/// <summary>The samples a test script loaded, served through the storage contracts the engine reads.</summary>
+/// <summary>The samples a test script loaded (floats and native histograms), served through the storage contracts the engine reads.</summary>
 public sealed class ScriptStorage : IQueryable
 {
-    private readonly Dictionary<Labels, SortedList<long, double>> _series = new();
+    private readonly Dictionary<Labels, SortedList<long, (double V, FloatHistogram? H)>> _series = new();
 
-    /// <summary>Series that had native-histogram samples in the script (not loaded; evals reaching them are tier 2).</summary>
+    /// <summary>Series that hold native-histogram samples (evals reaching them are tier 2).</summary>
     public HashSet<Labels> HistogramSeries { get; } = new();
 
     public void Clear()
@@ -18,10 +19,18 @@ public sealed class ScriptStorage : IQueryable
         HistogramSeries.Clear();
     }
 
-    public void Add(Labels labels, long t, double v)
+    public void Add(Labels labels, long t, double v) => Put(labels, t, (v, null));
+
+    public void Add(Labels labels, long t, FloatHistogram h)
     {
-        if (!_series.TryGetValue(labels, out var samples)) _series[labels] = samples = new SortedList<long, double>();
-        samples[t] = v;
+        HistogramSeries.Add(labels);
+        Put(labels, t, (0, h));
+    }
+
+    private void Put(Labels labels, long t, (double, FloatHistogram?) sample)
+    {
+        if (!_series.TryGetValue(labels, out var samples)) _series[labels] = samples = new SortedList<long, (double, FloatHistogram?)>();
+        samples[t] = sample;
     }
 
     public bool ReachesHistograms(IReadOnlyList<LabelMatcher> matchers) =>
@@ -31,7 +40,7 @@ public sealed class ScriptStorage : IQueryable
 
     private sealed class ScriptQuerier(ScriptStorage storage, long minT, long maxT) : IQuerier
     {
-        private IEnumerable<KeyValuePair<Labels, SortedList<long, double>>> Matching(IReadOnlyList<LabelMatcher> matchers) =>
+        private IEnumerable<KeyValuePair<Labels, SortedList<long, (double V, FloatHistogram? H)>>> Matching(IReadOnlyList<LabelMatcher> matchers) =>
             storage._series.Where(kv => matchers.All(m => m.Matches(kv.Key.Get(m.Name))));
 
         public ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
@@ -41,7 +50,7 @@ public sealed class ScriptStorage : IQueryable
             {
                 var inRange = samples.Where(s => s.Key >= minT && s.Key <= maxT).ToList();
                 if (inRange.Count == 0) continue;
-                list.Add(new ArraySeries(labels, inRange.Select(s => s.Key).ToArray(), inRange.Select(s => s.Value).ToArray()));
+                list.Add(new ScriptSeries(labels, inRange.Select(s => (s.Key, s.Value.V, s.Value.H)).ToArray()));
             }
             list.Sort((a, b) => a.Labels.CompareTo(b.Labels));
             return ValueTask.FromResult<ISeriesSet>(new ListSeriesSet(list));
@@ -54,5 +63,45 @@ public sealed class ScriptStorage : IQueryable
             ValueTask.FromResult<IReadOnlyList<string>>(Matching(matchers).SelectMany(kv => kv.Key.Select(l => l.Name)).Distinct().Order(StringComparer.Ordinal).ToList());
 
         public void Dispose() { }
+    }
+
+    private sealed class ScriptSeries(Labels labels, (long T, double V, FloatHistogram? H)[] samples) : ISeries
+    {
+        public Labels Labels { get; } = labels;
+        public ISampleIterator Iterator(ISampleIterator? reuse = null) => new ScriptIterator(samples);
+    }
+
+    /// <summary>Yields floats and float histograms; histograms are handed out as copies, as storage decodes them afresh.</summary>
+    private sealed class ScriptIterator((long T, double V, FloatHistogram? H)[] samples) : ISampleIterator
+    {
+        private int _i = -1;
+
+        private ValueType Kind => _i < samples.Length ? (samples[_i].H is null ? ValueType.Float : ValueType.FloatHistogram) : ValueType.None;
+
+        public ValueType Next()
+        {
+            if (_i < samples.Length) _i++;
+            return Kind;
+        }
+
+        public ValueType Seek(long t)
+        {
+            if (_i < 0) _i = 0;
+            while (_i < samples.Length && samples[_i].T < t) _i++;
+            return Kind;
+        }
+
+        public (long T, double V) At() => (samples[_i].T, samples[_i].V);
+
+        public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null)
+        {
+            var h = samples[_i].H!;
+            if (into is null) return (samples[_i].T, h.Copy());
+            h.CopyTo(into);
+            return (samples[_i].T, into);
+        }
+
+        public long AtT() => samples[_i].T;
+        public Exception? Err => null;
     }
 }
