@@ -79,6 +79,7 @@ internal sealed partial class Evaluator
         TokenKind.Pow => (Math.Pow(l, r), true),
         TokenKind.Mod => (l % r, true),
         TokenKind.Atan2 => (Math.Atan2(l, r), true),
+        TokenKind.TrimUpper or TokenKind.TrimLower => (l, false), // trims only apply to histograms
         TokenKind.Eql => (l, l == r),
         TokenKind.Neq => (l, l != r),
         TokenKind.Gtr => (l, l > r),
@@ -104,6 +105,7 @@ internal sealed partial class Evaluator
         }
         if (hr is null)
         {
+            if (Tokens.IsTrim(op)) return (0, hl.Trim(r, keepBelow: op == TokenKind.TrimUpper), true);
             if (op == TokenKind.Mul) return (0, hl.Copy().Mul(r).Compact(0), true);
             if (op == TokenKind.Div) return (0, hl.Copy().Div(r).Compact(0), true);
             notes.Info(Annotations.IncompatibleTypes("histogram", text, "float"));
@@ -142,7 +144,7 @@ internal sealed partial class Evaluator
             {
                 // Only histogram * float, float * histogram and histogram / float have a result.
                 var (_, h, _) = scalarOnLeft ? HistogramOp(b.Op, scalar, null, 0, s.H, notes) : HistogramOp(b.Op, 0, s.H, scalar, null, notes);
-                if (h is not null) result.Add(new Sample(DropName(s.Metric), s.T, 0, h));
+                if (h is not null) result.Add(new Sample(Tokens.IsTrim(b.Op) ? s.Metric : DropName(s.Metric), s.T, 0, h));
                 continue;
             }
             double l = scalarOnLeft ? scalar : s.F, r = scalarOnLeft ? s.F : scalar;
@@ -279,7 +281,7 @@ internal sealed partial class Evaluator
     private static Labels ResultMetric(Labels lhs, Labels rhs, TokenKind op, VectorMatching m)
     {
         var builder = new LabelsBuilder(lhs);
-        if (!Tokens.IsComparison(op)) builder.Delete(LabelNames.MetricName);
+        if (!Tokens.IsComparison(op) && !Tokens.IsTrim(op)) builder.Delete(LabelNames.MetricName);
         if (m.Card == VectorMatchCardinality.OneToOne)
         {
             if (m.On)
