@@ -146,6 +146,14 @@ public sealed partial class FloatHistogram
     /// <summary>Removes the buckets now inside the zero bucket (their counts are already in the zero count).</summary>
     private void DropBucketsInZeroBucket()
     {
+        ClearBucketsBelow(ZeroThreshold);
+        Compact(0);
+    }
+
+    /// <summary>Sets to zero every bucket whose lower bound (in absolute value) is below <paramref name="threshold"/>; returns their total.</summary>
+    private double ClearBucketsBelow(double threshold)
+    {
+        double cleared = 0;
         foreach (bool positive in (ReadOnlySpan<bool>)[true, false])
         {
             var buckets = positive ? PositiveBuckets : NegativeBuckets;
@@ -153,11 +161,12 @@ public sealed partial class FloatHistogram
             foreach (var b in new BucketEnumerator(this, positive))
             {
                 double lower = positive ? b.Lower : -b.Upper;
-                if (lower >= ZeroThreshold) break;
+                if (lower >= threshold) break;
+                cleared += buckets[k];
                 buckets[k++] = 0;
             }
         }
-        Compact(0);
+        return cleared;
     }
 
     /// <summary>

@@ -195,14 +195,7 @@ internal sealed partial class Evaluator
         return top ? b.CompareTo(a) : a.CompareTo(b);
     }
 
-    internal static (double Sum, double C) KahanSumInc(double inc, double sum, double c)
-    {
-        double t = sum + inc;
-        if (double.IsInfinity(t)) c = 0;
-        else if (Math.Abs(sum) >= Math.Abs(inc)) c += (sum - t) + inc;
-        else c += (inc - t) + sum;
-        return (t, c);
-    }
+    internal static (double Sum, double C) KahanSumInc(double inc, double sum, double c) => KahanSum.Inc(inc, sum, c);
 
     /// <summary>The mean with Kahan summation, switching to an incremental mean if the sum overflows.</summary>
     internal static double Average(IEnumerable<double> values)

@@ -71,7 +71,7 @@ internal sealed partial class Evaluator
                 if (histograms?[g] is { } hg)
                 {
                     if (state[g].HasValues) _notes.Warn(Annotations.MixedFloatsHistogramsInAggregation());
-                    else if (hg.Result(_notes) is { } sum) output.Add(keys[g], ts, 0, sum);
+                    else if (hg.Result(_notes, a.Op == TokenKind.Avg) is { } sum) output.Add(keys[g], ts, 0, sum);
                     continue;
                 }
                 output.Add(keys[g], ts, state[g].Result(a.Op));
@@ -80,12 +80,15 @@ internal sealed partial class Evaluator
         return output.Result();
     }
 
-    /// <summary>The sum or (incremental) mean of histograms: one group's at one step, or one window's (sum/avg_over_time).</summary>
+    /// <summary>
+    /// The sum or mean of histograms: one group's at one step, or one window's (sum/avg_over_time). Sums are compensated
+    /// (Kahan); the mean divides the sum, and switches to an incremental mean once the sum would overflow.
+    /// </summary>
     private sealed class HistogramGroup
     {
-        private FloatHistogram? _acc;
+        private FloatHistogram? _acc, _comp;
         private int _count;
-        private bool _incompatible, _reconciled;
+        private bool _incompatible, _reconciled, _incremental;
         private HintTracker _hints;
 
         public void Add(FloatHistogram h, bool average, string metric, Notes notes)
@@ -96,18 +99,26 @@ internal sealed partial class Evaluator
             if (_acc is null)
             {
                 _acc = h.Copy();
+                _comp = new FloatHistogram { Schema = h.Schema, ZeroThreshold = h.ZeroThreshold, CustomValues = h.CustomValues };
                 return;
             }
             HistogramMerge merged;
-            if (average)
+            if (average && _incremental)
             {
-                var toAdd = h.Copy().Div(_count);
-                merged = toAdd.Sub(_acc.Copy().Div(_count));
-                if (!merged.HasFlag(HistogramMerge.IncompatibleSchema)) merged |= _acc.Add(toAdd);
+                merged = IncrementalStep(h);
             }
             else
             {
-                merged = _acc.Add(h);
+                var (accBefore, compBefore) = average ? (_acc.Copy(), _comp!.Copy()) : (null, null);
+                merged = _acc.KahanAdd(h, _comp!);
+                if (average && !merged.HasFlag(HistogramMerge.IncompatibleSchema) && HasInfinity(_acc) && !HasInfinity(h) && !HasInfinity(accBefore!))
+                {
+                    // The sum overflowed: continue with the mean so far, updated incrementally.
+                    _incremental = true;
+                    _acc = accBefore!.Div(_count - 1);
+                    _comp = compBefore!.Div(_count - 1);
+                    merged = IncrementalStep(h);
+                }
             }
             if (merged.HasFlag(HistogramMerge.IncompatibleSchema))
             {
@@ -118,13 +129,28 @@ internal sealed partial class Evaluator
             _reconciled |= merged.HasFlag(HistogramMerge.CustomBoundsReconciled);
         }
 
-        /// <summary>The result, null when the histograms did not fit together; notes collisions and reconciled bounds.</summary>
-        public FloatHistogram? Result(Notes notes)
+        /// <summary>mean = mean·(n-1)/n + h/n, compensated.</summary>
+        private HistogramMerge IncrementalStep(FloatHistogram h)
+        {
+            double q = (_count - 1) / (double)_count;
+            _acc!.Mul(q);
+            _comp!.Mul(q);
+            return _acc.KahanAdd(h.Copy().Div(_count), _comp);
+        }
+
+        private static bool HasInfinity(FloatHistogram h) =>
+            double.IsInfinity(h.Count) || double.IsInfinity(h.Sum) || double.IsInfinity(h.ZeroCount) ||
+            h.PositiveBuckets.Any(double.IsInfinity) || h.NegativeBuckets.Any(double.IsInfinity);
+
+        /// <summary>The result (the mean when <paramref name="average"/>), null when the histograms did not fit together; notes collisions and reconciled bounds.</summary>
+        public FloatHistogram? Result(Notes notes, bool average)
         {
             if (_incompatible) return null;
             if (_hints.Conflict) notes.Warn(Annotations.CounterResetCollision("aggregation"));
             if (_reconciled) notes.Info(Annotations.MismatchedCustomBuckets("aggregation"));
-            return _acc!.Compact(0);
+            var h = _acc!.WithCompensation(_comp!);
+            if (average && !_incremental && _count > 1) h.Div(_count);
+            return h.Compact(0);
         }
     }
 

@@ -180,10 +180,11 @@ internal sealed partial class Evaluator
             offset = ms.Selector.Modifiers.OffsetMs;
             at = ms.Selector.Modifiers.AtMs;
             long from = (at ?? _start) - offset - range, to = (at ?? _end) - offset;
+            bool statsOnly = _statsOnly.Contains(ms.Selector);
             ISampleIterator? reuse = null;
             inputs = _selected[ms.Selector].Select(s => (s.Labels, (Func<(SampleBuffer, int)>)(() =>
             {
-                int n = LoadSamples(s, from + 1, to, buffer, ref reuse);
+                int n = LoadSamples(s, from + 1, to, buffer, ref reuse, statsOnly);
                 return (buffer, n);
             })));
         }
@@ -201,8 +202,16 @@ internal sealed partial class Evaluator
                 {
                     b.T[i] = s.Points[i].T;
                     b.V[i] = s.Points[i].F;
-                    b.H[i] = s.Points[i].H;
-                    if (s.Points[i].H is not null) b.Histograms++;
+                    // A subquery's histograms are not consecutive samples: their counter-reset hints no longer hold
+                    // (prometheus/prometheus#15987), so resets are detected afresh.
+                    var h = s.Points[i].H;
+                    if (h is { CounterResetHint: CounterResetHint.CounterReset or CounterResetHint.NotCounterReset })
+                    {
+                        h = h.Copy();
+                        h.CounterResetHint = CounterResetHint.Unknown;
+                    }
+                    b.H[i] = h;
+                    if (h is not null) b.Histograms++;
                 }
                 return (b, s.Points.Count);
             })));

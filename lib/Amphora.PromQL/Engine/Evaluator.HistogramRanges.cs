@@ -222,7 +222,7 @@ internal sealed partial class Evaluator
         }
         var group = new HistogramGroup();
         for (int i = 0; i < w.Count; i++) group.Add(w.H(i)!, average, w.Metric, _notes);
-        return group.Result(_notes) is { } h ? new FPoint(0, 0, h) : null;
+        return group.Result(_notes, average) is { } h ? new FPoint(0, 0, h) : null;
     }
 
     /// <summary>Whether histograms saying "reset" and histograms saying "not reset" were both seen.</summary>

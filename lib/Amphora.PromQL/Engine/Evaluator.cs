@@ -99,7 +99,7 @@ internal sealed partial class Evaluator
     private Evaluator Nested(long start, long end, long interval) =>
         new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos, _processed)
         {
-            _selected = _selected, _ranges = _ranges, _queryStep = _queryStep,
+            _selected = _selected, _ranges = _ranges, _queryStep = _queryStep, _statsOnly = _statsOnly,
         };
 
     /// <summary>Resolves @ start()/end() and computes the time range each selector needs; returns the overall range.</summary>
@@ -310,8 +310,10 @@ internal sealed partial class Evaluator
         long offset = vs.Modifiers.OffsetMs;
         long? at = vs.Modifiers.AtMs;
         int steps = StepCount;
+        var stats = _statsOnly.Contains(vs) ? new StatsDecoder() : null;
         foreach (var series in _selected[vs])
         {
+            stats?.Reset();
             _ct.ThrowIfCancellationRequested();
             var it = series.Iterator(reuse);
             reuse = it;
@@ -336,6 +338,7 @@ internal sealed partial class Evaluator
                     else
                     {
                         (lastT, lastH) = it.AtFloatHistogram();
+                        if (stats is not null) lastH = stats.Decode(lastH);
                         lastV = 0;
                     }
                     have = true;
@@ -370,8 +373,9 @@ internal sealed partial class Evaluator
     /// Reads a series' samples in [minT, maxT], stale markers removed, into reusable buffers: times, float values and, for
     /// histogram samples, the histograms (null for floats). Returns the count.
     /// </summary>
-    private int LoadSamples(ISeries series, long minT, long maxT, SampleBuffer b, ref ISampleIterator? reuse)
+    private int LoadSamples(ISeries series, long minT, long maxT, SampleBuffer b, ref ISampleIterator? reuse, bool statsOnly = false)
     {
+        var stats = statsOnly ? new StatsDecoder() : null;
         var it = series.Iterator(reuse);
         reuse = it;
         int n = 0;
@@ -385,7 +389,11 @@ internal sealed partial class Evaluator
             double sv = 0;
             FloatHistogram? sh = null;
             if (state == ValueType.Float) sv = it.At().V;
-            else sh = it.AtFloatHistogram().H;
+            else
+            {
+                sh = it.AtFloatHistogram().H;
+                if (stats is not null) sh = stats.Decode(sh);
+            }
             if (IsStale(sv, sh)) continue;
             if (n == b.T.Length) b.Grow();
             b.T[n] = st;
@@ -427,7 +435,7 @@ internal sealed partial class Evaluator
         foreach (var series in _selected[vs])
         {
             _ct.ThrowIfCancellationRequested();
-            int n = LoadSamples(series, refT - ms.RangeMs + 1, refT, buffer, ref reuse);
+            int n = LoadSamples(series, refT - ms.RangeMs + 1, refT, buffer, ref reuse, _statsOnly.Contains(vs));
             if (n == 0) continue;
             _processed.Value += n;
             var points = new List<FPoint>(n);

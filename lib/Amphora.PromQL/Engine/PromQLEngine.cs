@@ -101,6 +101,7 @@ public sealed class PromQLQuery
         {
             var evaluator = new Evaluator(_options, _start, _end, _step == 0 ? 1 : _step, timeout.Token);
             var (minT, maxT) = evaluator.PrepareTimes(Expr);
+            evaluator.FindStatsOnlySelectors(Expr);
             using var querier = _storage.Querier(minT, maxT);
             await evaluator.SelectAllAsync(querier, Expr);
             var value = await Task.Run(() => evaluator.Run(Expr, instant: _step == 0), timeout.Token);

@@ -48,9 +48,10 @@ public sealed class ScriptStorage : IQueryable
             var list = new List<ISeries>();
             foreach (var (labels, samples) in Matching(matchers))
             {
-                var inRange = samples.Where(s => s.Key >= minT && s.Key <= maxT).ToList();
-                if (inRange.Count == 0) continue;
-                list.Add(new ScriptSeries(labels, inRange.Select(s => (s.Key, s.Value.V, s.Value.H)).ToArray()));
+                var read = ReadBackHints(samples);
+                var inRange = read.Where(s => s.T >= minT && s.T <= maxT).ToArray();
+                if (inRange.Length == 0) continue;
+                list.Add(new ScriptSeries(labels, inRange));
             }
             list.Sort((a, b) => a.Labels.CompareTo(b.Labels));
             return ValueTask.FromResult<ISeriesSet>(new ListSeriesSet(list));
@@ -63,6 +64,40 @@ public sealed class ScriptStorage : IQueryable
             ValueTask.FromResult<IReadOnlyList<string>>(Matching(matchers).SelectMany(kv => kv.Key.Select(l => l.Name)).Distinct().Order(StringComparer.Ordinal).ToList());
 
         public void Dispose() { }
+    }
+
+    /// <summary>
+    /// The counter-reset hints Prometheus's TSDB hands back, which the reference results depend on: a histogram chunk is
+    /// cut at a counter reset, at a change of schema, zero threshold or custom bounds, after a float or gauge sample, and
+    /// at the series start; a chunk's first sample reads back as "unknown" (even after a reset, prometheus/prometheus#15346),
+    /// the others as "not reset". Gauge histograms stay gauges.
+    /// </summary>
+    private static (long T, double V, FloatHistogram? H)[] ReadBackHints(SortedList<long, (double V, FloatHistogram? H)> samples)
+    {
+        var result = new (long T, double V, FloatHistogram? H)[samples.Count];
+        FloatHistogram? prev = null;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var (v, h) = samples.Values[i];
+            long t = samples.Keys[i];
+            if (h is null || StaleNaN.Is(h.Sum))
+            {
+                result[i] = (t, v, h);
+                prev = null;
+                continue;
+            }
+            var read = h.Copy();
+            if (h.CounterResetHint != CounterResetHint.Gauge)
+            {
+                bool newChunk = prev is null || prev.CounterResetHint == CounterResetHint.Gauge || prev.Schema != h.Schema ||
+                    prev.ZeroThreshold != h.ZeroThreshold || !prev.CustomValues.AsSpan().SequenceEqual(h.CustomValues);
+                bool reset = h.CounterResetHint == CounterResetHint.CounterReset || (prev is not null && prev.CounterResetHint != CounterResetHint.Gauge && h.DetectReset(prev));
+                read.CounterResetHint = reset || newChunk ? CounterResetHint.Unknown : CounterResetHint.NotCounterReset;
+            }
+            result[i] = (t, v, read);
+            prev = h;
+        }
+        return result;
     }
 
     private sealed class ScriptSeries(Labels labels, (long T, double V, FloatHistogram? H)[] samples) : ISeries
