@@ -97,6 +97,41 @@ public sealed class PromJsonWriter
         return this;
     }
 
+    /// <summary>
+    /// A native-histogram sample as Prometheus writes it: <c>[seconds,{"count":"…","sum":"…","buckets":[[rule,"lower","upper","count"],…]}]</c>,
+    /// the populated buckets in ascending order; the rule is 0 for (lower,upper], 1 for [lower,upper), 2 for (lower,upper)
+    /// and 3 for [lower,upper]. Without populated buckets there is no <c>buckets</c> field.
+    /// </summary>
+    public PromJsonWriter HistogramPoint(long timestampMs, FloatHistogram h)
+    {
+        Raw('[');
+        SampleTimestamp(timestampMs);
+        Raw(",{\"count\":\""u8);
+        Ascii(FormatFloat(h.Count));
+        Raw("\",\"sum\":\""u8);
+        Ascii(FormatFloat(h.Sum));
+        Raw('"');
+        var buckets = new List<HistogramBucket>();
+        h.AllBuckets(buckets);
+        bool any = false;
+        foreach (var b in buckets)
+        {
+            if (b.Count == 0) continue;
+            Raw(any ? ","u8 : ",\"buckets\":["u8);
+            any = true;
+            int rule = b.LowerInclusive ? (b.UpperInclusive ? 3 : 1) : (b.UpperInclusive ? 0 : 2);
+            Raw('[').Number(rule).Raw(",\""u8);
+            Ascii(FormatFloat(b.Lower));
+            Raw("\",\""u8);
+            Ascii(FormatFloat(b.Upper));
+            Raw("\",\""u8);
+            Ascii(FormatFloat(b.Count));
+            Raw("\"]"u8);
+        }
+        if (any) Raw(']');
+        return Raw("}]"u8);
+    }
+
     /// <summary>Seconds with a three-digit millisecond fraction when it is not zero.</summary>
     public PromJsonWriter SampleTimestamp(long ms)
     {

@@ -78,8 +78,10 @@ internal sealed partial class PrometheusApiHandlers
                 for (int i = 0; i < v.Samples.Count; i++)
                 {
                     if (i > 0) w.Raw(',');
-                    w.Raw("{\"metric\":"u8).LabelsObject(v.Samples[i].Metric).Raw(",\"value\":"u8)
-                     .Point(v.Samples[i].T, v.Samples[i].F).Raw('}');
+                    var sample = v.Samples[i];
+                    w.Raw("{\"metric\":"u8).LabelsObject(sample.Metric);
+                    if (sample.H is { } h) w.Raw(",\"histogram\":"u8).HistogramPoint(sample.T, h).Raw('}');
+                    else w.Raw(",\"value\":"u8).Point(sample.T, sample.F).Raw('}');
                 }
                 w.Raw("]}"u8);
                 break;
@@ -88,14 +90,22 @@ internal sealed partial class PrometheusApiHandlers
                 for (int i = 0; i < m.Series.Count; i++)
                 {
                     if (i > 0) w.Raw(',');
-                    w.Raw("{\"metric\":"u8).LabelsObject(m.Series[i].Metric).Raw(",\"values\":["u8);
+                    // Floats in "values", histograms in "histograms", each field only when the series has such points.
+                    w.Raw("{\"metric\":"u8).LabelsObject(m.Series[i].Metric);
                     var points = m.Series[i].Points;
-                    for (int p = 0; p < points.Count; p++)
+                    foreach (bool histograms in (ReadOnlySpan<bool>)[false, true])
                     {
-                        if (p > 0) w.Raw(',');
-                        w.Point(points[p].T, points[p].F);
+                        bool first = true;
+                        foreach (var point in points)
+                        {
+                            if ((point.H is not null) != histograms) continue;
+                            w.Raw(first ? (histograms ? ",\"histograms\":["u8 : ",\"values\":["u8) : ","u8);
+                            first = false;
+                            if (point.H is { } h) w.HistogramPoint(point.T, h); else w.Point(point.T, point.F);
+                        }
+                        if (!first) w.Raw(']');
                     }
-                    w.Raw("]}"u8);
+                    w.Raw('}');
                 }
                 w.Raw("]}"u8);
                 break;
