@@ -132,6 +132,52 @@ public sealed class PromJsonWriter
         return Raw("}]"u8);
     }
 
+    /// <summary>
+    /// A native-histogram sample in full, for a <c>--target=query-frontend</c> that reads it back exactly (Prometheus's form
+    /// keeps only the populated buckets' boundaries): <c>[seconds,{"schema":…,"zeroThreshold":"…","zeroCount":"…",
+    /// "count":"…","sum":"…","counterResetHint":…,"positiveSpans":[[offset,length],…],"positiveBuckets":["…",…],
+    /// "negativeSpans":…,"negativeBuckets":…,"customValues":…}]</c>.
+    /// </summary>
+    public PromJsonWriter HistogramPointFull(long timestampMs, FloatHistogram h)
+    {
+        Raw('[');
+        SampleTimestamp(timestampMs);
+        Raw(",{\"schema\":"u8).Number(h.Schema);
+        Raw(",\"zeroThreshold\":"u8).String(FormatFloat(h.ZeroThreshold));
+        Raw(",\"zeroCount\":"u8).String(FormatFloat(h.ZeroCount));
+        Raw(",\"count\":"u8).String(FormatFloat(h.Count));
+        Raw(",\"sum\":"u8).String(FormatFloat(h.Sum));
+        Raw(",\"counterResetHint\":"u8).Number((long)h.CounterResetHint);
+        Spans("positiveSpans", h.PositiveSpans);
+        Floats("positiveBuckets", h.PositiveBuckets);
+        Spans("negativeSpans", h.NegativeSpans);
+        Floats("negativeBuckets", h.NegativeBuckets);
+        Floats("customValues", h.CustomValues);
+        return Raw("}]"u8);
+    }
+
+    private void Spans(string name, HistogramSpan[] spans)
+    {
+        Raw(',').String(name).Raw(":["u8);
+        for (int i = 0; i < spans.Length; i++)
+        {
+            if (i > 0) Raw(',');
+            Raw('[').Number(spans[i].Offset).Raw(',').Number(spans[i].Length).Raw(']');
+        }
+        Raw(']');
+    }
+
+    private void Floats(string name, double[] values)
+    {
+        Raw(',').String(name).Raw(":["u8);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (i > 0) Raw(',');
+            String(FormatFloat(values[i]));
+        }
+        Raw(']');
+    }
+
     /// <summary>Seconds with a three-digit millisecond fraction when it is not zero.</summary>
     public PromJsonWriter SampleTimestamp(long ms)
     {

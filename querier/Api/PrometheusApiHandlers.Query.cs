@@ -18,7 +18,7 @@ internal sealed partial class PrometheusApiHandlers
         var result = frontend is not null && !fromFrontend
             ? await frontend.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold)
             : await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold, holdsWorkspaceSlot: fromFrontend);
-        return Render(result);
+        return Render(result, fullHistograms: fromFrontend);
     }
 
     public async Task<PromJsonWriter> QueryRangeAsync(ApiRequest r)
@@ -39,7 +39,7 @@ internal sealed partial class PrometheusApiHandlers
         var result = frontend is not null && !fromFrontend
             ? await frontend.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold)
             : await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold, holdsWorkspaceSlot: fromFrontend);
-        return Render(result);
+        return Render(result, fullHistograms: fromFrontend);
     }
 
     /// <summary>A piece of a request that a trusted query frontend already queued and holds the workspace's slot for.</summary>
@@ -62,7 +62,8 @@ internal sealed partial class PrometheusApiHandlers
     private static TimeSpan? ParseTimeout(ApiRequest r) =>
         r.Get("timeout") is { Length: > 0 } t ? TimeSpan.FromMilliseconds(ApiParams.ParseDurationMs("timeout", t)) : null;
 
-    private static PromJsonWriter Render(QueryResult result)
+    /// <param name="fullHistograms">Native histograms in full (<see cref="PromJsonWriter.HistogramPointFull"/>), for a query frontend.</param>
+    private static PromJsonWriter Render(QueryResult result, bool fullHistograms)
     {
         var w = Success();
         switch (result.Value)
@@ -80,7 +81,7 @@ internal sealed partial class PrometheusApiHandlers
                     if (i > 0) w.Raw(',');
                     var sample = v.Samples[i];
                     w.Raw("{\"metric\":"u8).LabelsObject(sample.Metric);
-                    if (sample.H is { } h) w.Raw(",\"histogram\":"u8).HistogramPoint(sample.T, h).Raw('}');
+                    if (sample.H is { } h) Histogram(w.Raw(",\"histogram\":"u8), sample.T, h, fullHistograms).Raw('}');
                     else w.Raw(",\"value\":"u8).Point(sample.T, sample.F).Raw('}');
                 }
                 w.Raw("]}"u8);
@@ -101,7 +102,7 @@ internal sealed partial class PrometheusApiHandlers
                             if ((point.H is not null) != histograms) continue;
                             w.Raw(first ? (histograms ? ",\"histograms\":["u8 : ",\"values\":["u8) : ","u8);
                             first = false;
-                            if (point.H is { } h) w.HistogramPoint(point.T, h); else w.Point(point.T, point.F);
+                            if (point.H is { } h) Histogram(w, point.T, h, fullHistograms); else w.Point(point.T, point.F);
                         }
                         if (!first) w.Raw(']');
                     }
@@ -112,6 +113,9 @@ internal sealed partial class PrometheusApiHandlers
         }
         return End(w, result.Warnings, result.Infos);
     }
+
+    private static PromJsonWriter Histogram(PromJsonWriter w, long t, Amphora.Model.FloatHistogram h, bool full) =>
+        full ? w.HistogramPointFull(t, h) : w.HistogramPoint(t, h);
 
     /// <summary>The series API needs at least one <c>match[]</c>; checked first, as Prometheus does.</summary>
     private static void RequireMatch(ApiRequest r)

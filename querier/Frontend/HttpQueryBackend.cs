@@ -81,7 +81,7 @@ public sealed class HttpQueryBackend(HttpClient http, Func<AuthenticationHeaderV
     }
 
     /// <summary>Reads a Prometheus API answer; an error answer becomes the querier's <see cref="ApiException"/>.</summary>
-    internal static QueryResult Parse(byte[] body, int status)
+    public static QueryResult Parse(byte[] body, int status)
     {
         JsonDocument doc;
         try
@@ -104,10 +104,10 @@ public sealed class HttpQueryBackend(HttpClient http, Func<AuthenticationHeaderV
             var result = data.GetProperty("result");
             QueryValue value = data.GetProperty("resultType").GetString() switch
             {
-                "matrix" => new MatrixValue(result.EnumerateArray().Select(e => new Series(Metric(e), e.GetProperty("values").EnumerateArray()
-                    .Select(p => new FPoint(Millis(p[0]), Value(p[1]))).ToList())).ToList()),
+                "matrix" => new MatrixValue(result.EnumerateArray().Select(e => new Series(Metric(e), Points(e))).ToList()),
                 "vector" => new VectorValue(result.EnumerateArray().Select(e =>
                 {
+                    if (e.TryGetProperty("histogram", out var h)) return new Sample(Metric(e), Millis(h[0]), 0, Histogram(h[1]));
                     var p = e.GetProperty("value");
                     return new Sample(Metric(e), Millis(p[0]), Value(p[1]));
                 }).ToList()),
@@ -118,6 +118,45 @@ public sealed class HttpQueryBackend(HttpClient http, Func<AuthenticationHeaderV
             return new QueryResult(value, Strings(root, "warnings"), Strings(root, "infos"));
         }
     }
+
+    /// <summary>A matrix series' floats (<c>values</c>) and histograms (<c>histograms</c>), in time order.</summary>
+    private static List<FPoint> Points(JsonElement series)
+    {
+        var points = new List<FPoint>();
+        if (series.TryGetProperty("values", out var values))
+            foreach (var p in values.EnumerateArray()) points.Add(new FPoint(Millis(p[0]), Value(p[1])));
+        if (series.TryGetProperty("histograms", out var histograms))
+        {
+            foreach (var p in histograms.EnumerateArray()) points.Add(new FPoint(Millis(p[0]), 0, Histogram(p[1])));
+            points.Sort(static (a, b) => a.T.CompareTo(b.T));
+        }
+        return points;
+    }
+
+    /// <summary>A histogram in the full form the querier writes for a frontend (<see cref="PromJsonWriter.HistogramPointFull"/>).</summary>
+    private static FloatHistogram Histogram(JsonElement h)
+    {
+        if (!h.TryGetProperty("schema", out var schema))
+            throw new ApiException(ApiErrorType.Internal,
+                "the querier answered a native histogram without its schema: it does not trust this frontend's key (use an admin key in --auth.admin-key-file)");
+        return new FloatHistogram
+        {
+            Schema = schema.GetInt32(),
+            ZeroThreshold = Value(h.GetProperty("zeroThreshold")),
+            ZeroCount = Value(h.GetProperty("zeroCount")),
+            Count = Value(h.GetProperty("count")),
+            Sum = Value(h.GetProperty("sum")),
+            CounterResetHint = (CounterResetHint)h.GetProperty("counterResetHint").GetInt32(),
+            PositiveSpans = Spans(h.GetProperty("positiveSpans")),
+            PositiveBuckets = h.GetProperty("positiveBuckets").EnumerateArray().Select(Value).ToArray(),
+            NegativeSpans = Spans(h.GetProperty("negativeSpans")),
+            NegativeBuckets = h.GetProperty("negativeBuckets").EnumerateArray().Select(Value).ToArray(),
+            CustomValues = h.GetProperty("customValues").EnumerateArray().Select(Value).ToArray(),
+        };
+    }
+
+    private static HistogramSpan[] Spans(JsonElement spans) =>
+        spans.EnumerateArray().Select(s => new HistogramSpan(s[0].GetInt32(), s[1].GetUInt32())).ToArray();
 
     private static Labels Metric(JsonElement e) =>
         Labels.FromUnsorted(e.GetProperty("metric").EnumerateObject().Select(p => new Label(p.Name, p.Value.GetString() ?? "")));

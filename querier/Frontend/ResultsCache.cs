@@ -7,7 +7,7 @@ namespace Amphora.Querier.Frontend;
 /// Range-query results kept in memory by the query frontend, bounded in bytes and evicted least recently used first.
 /// An entry is one contiguous stretch (an extent) of one split interval of one query: the workspace, the query text, the
 /// step and the step's phase (the start modulo the step) name it, so a dashboard whose window slides by a refresh finds
-/// the steps it already asked for. Entries are immutable once stored and expire after <c>ttl</c>. Only memory is touched
+/// the steps it already asked for. Entries are immutable once stored (readers never change their native histograms) and expire after <c>ttl</c>. Only memory is touched
 /// under the lock.
 /// </summary>
 public sealed class ResultsCache(long maxBytes, TimeSpan ttl, TimeProvider time)
@@ -82,7 +82,10 @@ public sealed class Extent
         long bytes = 128;
         foreach (var s in series)
         {
-            bytes += 64 + s.Points.Count * 16L;
+            bytes += 64 + s.Points.Count * 24L;
+            foreach (var p in s.Points)
+                if (p.H is { } h)
+                    bytes += 96 + 8L * (h.PositiveBuckets.Length + h.NegativeBuckets.Length + h.CustomValues.Length + h.PositiveSpans.Length + h.NegativeSpans.Length);
             foreach (var label in s.Metric) bytes += 2L * (label.Name.Length + label.Value.Length) + 32;
         }
         Bytes = bytes;
