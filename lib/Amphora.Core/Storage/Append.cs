@@ -33,6 +33,13 @@ public interface IAppender
     /// <summary>Adds a float sample. <paramref name="seriesRef"/> caches the series between calls of the same request (0 = unknown).</summary>
     AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v);
 
+    /// <summary>
+    /// Adds an integer native histogram sample (valid: see <see cref="Histogram.Validate"/>); a staleness marker is
+    /// <see cref="Histogram.Stale"/>. Storage that does not keep histograms throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram) =>
+        throw new NotSupportedException("this storage does not store native histograms");
+
     void UpdateMetadata(MetricMetadata metadata);
 
     /// <summary>

@@ -77,7 +77,7 @@ internal sealed class HeadSeries(Labels labels, List<ChunkData> chunks, (long T,
 
 /// <summary>Iterates consecutive, non-overlapping chunks (of any encoding) as one series; Seek skips whole chunks that end before
 /// the time.</summary>
-internal sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIterator
+public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIterator
 {
     private int _index = -1;
     private ISampleIterator? _current;
