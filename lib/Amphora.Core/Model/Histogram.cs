@@ -72,6 +72,7 @@ public sealed class Histogram
         if (SpanError("negative", NegativeSpans, NegativeBuckets.Length) is { } n) return n;
         if (Schema == CustomBucketsSchema && PositiveSpans.Length > 0)
         {
+            if (PositiveSpans[0].Offset < 0) return $"the first span of a histogram with custom buckets has a negative offset {PositiveSpans[0].Offset}";
             long last = -1;
             foreach (var s in PositiveSpans) last += s.Offset + s.Length;
             if (last > CustomValues.Length) return $"bucket index {last} is beyond the {CustomValues.Length} custom bounds (and +Inf)";
