@@ -127,5 +127,5 @@ public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleItera
     public Amphora.Model.Histogram AtHistogram() => ((HistogramIterator)_current!).AtHistogram();
 
     /// <summary>The iterator of the current chunk (a <see cref="FloatHistogramIterator"/> on a float histogram sample).</summary>
-    internal ISampleIterator? Current => _current;
+    public ISampleIterator? Current => _current;
 }
