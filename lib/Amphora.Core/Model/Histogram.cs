@@ -132,6 +132,33 @@ public sealed class Histogram
         return result;
     }
 
+    /// <summary>The same histogram with float counts (absolute bucket counts), written into <paramref name="into"/> when given.
+    /// The spans and custom bounds are shared (neither side changes them in place).</summary>
+    public FloatHistogram ToFloat(FloatHistogram? into = null)
+    {
+        var f = into ?? new FloatHistogram();
+        f.CounterResetHint = CounterResetHint;
+        f.Schema = Schema;
+        f.ZeroThreshold = ZeroThreshold;
+        f.ZeroCount = ZeroCount;
+        f.Count = Count;
+        f.Sum = Sum;
+        f.PositiveSpans = PositiveSpans;
+        f.NegativeSpans = NegativeSpans;
+        f.PositiveBuckets = AbsoluteFloats(PositiveBuckets);
+        f.NegativeBuckets = AbsoluteFloats(NegativeBuckets);
+        f.CustomValues = CustomValues;
+        return f;
+    }
+
+    private static double[] AbsoluteFloats(long[] deltas)
+    {
+        var result = new double[deltas.Length];
+        long current = 0;
+        for (int i = 0; i < deltas.Length; i++) result[i] = current += deltas[i];
+        return result;
+    }
+
     /// <summary>Whether both carry the same value bit for bit (the hint included).</summary>
     public bool SameAs(Histogram other) =>
         CounterResetHint == other.CounterResetHint && Schema == other.Schema && SameBits(ZeroThreshold, other.ZeroThreshold) &&

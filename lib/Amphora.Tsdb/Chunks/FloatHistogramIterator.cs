@@ -104,4 +104,24 @@ public sealed class FloatHistogramIterator : ISampleIterator
     public (long T, double V) At() => throw new InvalidOperationException("the iterator is on a float histogram sample, which has no float value");
 
     public long AtT() => _t;
+
+    /// <summary>The current sample (into <paramref name="into"/> when given, else a new one); the caller owns it.</summary>
+    public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null)
+    {
+        var h = into ?? new FloatHistogram();
+        bool stale = IsStale;
+        var layout = stale ? HistogramLayout.Empty : Layout;
+        h.CounterResetHint = stale ? CounterResetHint.Unknown : Hint;
+        h.Schema = layout.Schema;
+        h.ZeroThreshold = layout.ZeroThreshold;
+        h.ZeroCount = stale ? 0 : _zeroCount;
+        h.Count = stale ? 0 : _count;
+        h.Sum = _sum;
+        h.PositiveSpans = layout.PositiveSpans;
+        h.NegativeSpans = layout.NegativeSpans;
+        h.PositiveBuckets = Positive.ToArray();
+        h.NegativeBuckets = Negative.ToArray();
+        h.CustomValues = layout.CustomValues;
+        return (_t, h);
+    }
 }

@@ -132,6 +132,9 @@ public sealed class HistogramIterator : ISampleIterator
         };
     }
 
+    /// <summary>The current sample converted to float counts (into <paramref name="into"/> when given).</summary>
+    public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => (_t, AtHistogram().ToFloat(into));
+
     /// <summary>The hint a sample gets from its chunk, as Prometheus gives it: gauge for a gauge chunk; no reset for every sample
     /// after the first; the header for the first.</summary>
     internal static CounterResetHint HintOf(CounterResetHint header, int read) => header switch

@@ -126,6 +126,8 @@ public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleItera
     /// <summary>The current integer histogram sample (after Next/Seek returned <see cref="Amphora.Storage.ValueType.Histogram"/>).</summary>
     public Amphora.Model.Histogram AtHistogram() => ((HistogramIterator)_current!).AtHistogram();
 
+    public (long T, Amphora.Model.FloatHistogram H) AtFloatHistogram(Amphora.Model.FloatHistogram? into = null) => _current!.AtFloatHistogram(into);
+
     /// <summary>The iterator of the current chunk (a <see cref="FloatHistogramIterator"/> on a float histogram sample).</summary>
     public ISampleIterator? Current => _current;
 }

@@ -61,6 +61,11 @@ public sealed class HistogramCrashTests(ITestOutputHelper output)
                 string bucket = Path.Combine(dataDir, "bucket", "hcrash");
                 await Eventually.HoldsAsync(() => Task.FromResult(Directory.Exists(bucket) && Directory.GetDirectories(bucket).Length >= 2),
                     () => $"blocks in {bucket}:\n{restarted.Output}", TimeSpan.FromSeconds(60));
+                // The series is known to the query API after the replay (PromQL over histogram samples is the query side's work).
+                using var api = new PromApiClient(restarted.BaseAddress, "/prometheus/api/v1", "hcrash");
+                var series = await api.GetAsync("series", ("match[]", "req_seconds"));
+                Assert.Equal(HttpStatusCode.OK, series.Status);
+                Assert.Equal("crash", series.Json.GetProperty("data")[0].GetProperty("job").GetString());
                 await restarted.TerminateAsync(TimeSpan.FromSeconds(30));
             }
 

@@ -175,6 +175,27 @@ public sealed class HistogramStorageTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Readers_get_every_histogram_as_a_float_histogram_through_the_iterator_contract()
+    {
+        using var storage = await OpenAsync();
+        await WriteAsync(storage, (T0, H(3)), (T0 + 1000, H(4, wide: true)));
+        using var q = storage.ForWorkspace("ws").Querier(long.MinValue, long.MaxValue);
+        var set = await q.SelectAsync(true, null, [LabelMatcher.Equal("job", "api")]);
+        Assert.True(set.Next());
+        ISampleIterator it = set.At().Iterator();
+        Assert.Equal(ValueType.Histogram, it.Next());
+        var (t, f) = it.AtFloatHistogram();
+        Assert.Equal(T0, t);
+        Assert.Equal((double)H(3).Count, f.Count);
+        Assert.Equal(Histogram.Absolute(H(3).PositiveBuckets).Select(x => (double)x), f.PositiveBuckets.Where(x => x != 0));
+        Assert.Equal(ValueType.Histogram, it.Next());
+        var reused = new FloatHistogram();
+        Assert.Same(reused, it.AtFloatHistogram(reused).H);
+        Assert.Equal((double)H(4, wide: true).Count, reused.Count);
+        Assert.Equal(1, reused.Schema);
+    }
+
     private static Histogram Strip(Histogram h) => new()
     {
         Schema = h.Schema, ZeroThreshold = h.ZeroThreshold, ZeroCount = h.ZeroCount, Count = h.Count, Sum = h.Sum,
