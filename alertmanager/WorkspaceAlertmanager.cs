@@ -27,6 +27,7 @@ internal sealed partial class WorkspaceAlertmanager
     private readonly CancellationTokenSource _stop = new();
     private volatile AlertManagerDefinitionRecord _wanted;
     private volatile Uri? _endpoint;
+    private AlertmanagerProcess? _process; // only the loop uses it
     private Task _loop = Task.CompletedTask;
     private IReadOnlyCollection<string> _templateFiles = [];
 
@@ -76,45 +77,65 @@ internal sealed partial class WorkspaceAlertmanager
         }
     }
 
+    /// <summary>The loop; whatever ends it (a stop), the running process is stopped with it.</summary>
     private async Task RunAsync(CancellationToken ct)
     {
-        int failures = 0;
-        while (!ct.IsCancellationRequested)
+        try
         {
+            await SuperviseAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _endpoint = null;
+            if (_process is { } process)
+            {
+                await process.TerminateAsync(StopGrace).ConfigureAwait(false);
+                process.Dispose();
+                _process = null;
+            }
+        }
+    }
+
+    private async Task SuperviseAsync(CancellationToken ct)
+    {
+        int failures = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
             var definition = _wanted;
-            AlertmanagerProcess? process = null;
             string? failure;
             bool ran = false;
             try
             {
                 string config = await WriteFilesAsync(definition, ct).ConfigureAwait(false);
                 StopLeftover();
-                process = AlertmanagerProcess.Start(_options, _workspaceId, Directory, config, line => LogProcessLine(_logger, _workspaceId, line));
-                ProcessId = process.Pid;
-                await File.WriteAllTextAsync(PidFile, process.Pid.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-                failure = await WaitReadyAsync(process, ct).ConfigureAwait(false);
+                _process = AlertmanagerProcess.Start(_options, _workspaceId, Directory, config, line => LogProcessLine(_logger, _workspaceId, line));
+                ProcessId = _process.Pid;
+                await File.WriteAllTextAsync(PidFile, _process.Pid.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+                failure = await WaitReadyAsync(_process, ct).ConfigureAwait(false);
+                if (failure is null)
+                {
+                    _endpoint = _process.BaseUrl;
+                    if (failures > 0) LogRecovered(_logger, _workspaceId, failures);
+                    failures = 0;
+                    await ReportAsync(definition, RuleStatus.Active, ct).ConfigureAwait(false);
+                    ran = true;
+                    failure = await WatchAsync(_process, definition, ct).ConfigureAwait(false);
+                    _endpoint = null;
+                }
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                process?.Dispose();
-                return;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidDataException)
-            {
+                // The files cannot be written, the binary cannot be run, ...: a failure like a process that exits, retried
+                // with backoff, so one unexpected error does not end the workspace's supervision.
+                _endpoint = null;
                 failure = e.Message;
             }
-            if (failure is null)
-            {
-                _endpoint = process!.BaseUrl;
-                if (failures > 0) LogRecovered(_logger, _workspaceId, failures);
-                failures = 0;
-                await ReportAsync(definition, RuleStatus.Active, ct).ConfigureAwait(false);
-                failure = await SuperviseAsync(process, definition, ct).ConfigureAwait(false);
-                _endpoint = null;
-                ran = true;
-                if (failure is null) return; // stopping
-            }
-            process?.Dispose();
+            _process?.Dispose();
+            _process = null;
             ProcessId = null;
             AlertmanagerMetrics.Failures.Add(1, ran ? AlertmanagerMetrics.Exited : AlertmanagerMetrics.StartFailed);
             if (failures++ == 0) LogFailed(_logger, _workspaceId, failure);
@@ -155,33 +176,24 @@ internal sealed partial class WorkspaceAlertmanager
         }
     }
 
-    /// <summary>While the process runs: reloads each newer definition; returns why the process ended, or null when stopping.</summary>
-    private async Task<string?> SuperviseAsync(AlertmanagerProcess process, AlertManagerDefinitionRecord loaded, CancellationToken ct)
+    /// <summary>While the process runs: reloads each newer definition; returns why the process ended.</summary>
+    private async Task<string> WatchAsync(AlertmanagerProcess process, AlertManagerDefinitionRecord loaded, CancellationToken ct)
     {
         var attempted = loaded;
-        try
+        while (true)
         {
-            while (true)
-            {
-                await Task.WhenAny(process.Exited, Task.Delay(Poll, ct)).ConfigureAwait(false);
-                ct.ThrowIfCancellationRequested();
-                if (process.Exited.IsCompleted) return Exited(process);
-                var wanted = _wanted;
-                if (wanted.ModifiedAt == attempted.ModifiedAt) continue;
-                attempted = wanted;
-                string? failure = await ReloadAsync(process, wanted, ct).ConfigureAwait(false);
-                if (failure is not null) LogReloadFailed(_logger, _workspaceId, failure);
-                else LogReloaded(_logger, _workspaceId);
-                AlertmanagerMetrics.Reloads.Add(1, failure is null ? AlertmanagerMetrics.Ok : AlertmanagerMetrics.Failed);
-                await ReportAsync(wanted, failure is null ? RuleStatus.Active : new RuleStatus(RuleStatusCode.UpdateFailed, failure), ct)
-                    .ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            await process.TerminateAsync(StopGrace).ConfigureAwait(false);
-            process.Dispose();
-            return null;
+            await Task.WhenAny(process.Exited, Task.Delay(Poll, ct)).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            if (process.Exited.IsCompleted) return Exited(process);
+            var wanted = _wanted;
+            if (wanted.ModifiedAt == attempted.ModifiedAt) continue;
+            attempted = wanted;
+            string? failure = await ReloadAsync(process, wanted, ct).ConfigureAwait(false);
+            if (failure is not null) LogReloadFailed(_logger, _workspaceId, failure);
+            else LogReloaded(_logger, _workspaceId);
+            AlertmanagerMetrics.Reloads.Add(1, failure is null ? AlertmanagerMetrics.Ok : AlertmanagerMetrics.Failed);
+            await ReportAsync(wanted, failure is null ? RuleStatus.Active : new RuleStatus(RuleStatusCode.UpdateFailed, failure), ct)
+                .ConfigureAwait(false);
         }
     }
 
@@ -297,14 +309,8 @@ internal sealed partial class WorkspaceAlertmanager
     private async Task WaitAsync(TimeSpan delay, AlertManagerDefinitionRecord failed, CancellationToken ct)
     {
         var until = DateTime.UtcNow + delay;
-        while (DateTime.UtcNow < until && _wanted.ModifiedAt == failed.ModifiedAt && !ct.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(Poll, ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) { }
-        }
+        while (DateTime.UtcNow < until && _wanted.ModifiedAt == failed.ModifiedAt)
+            await Task.Delay(Poll, ct).ConfigureAwait(false);
     }
 
     private RuleStatus? _reported;
@@ -327,7 +333,7 @@ internal sealed partial class WorkspaceAlertmanager
             _reported = status;
             _reportedFor = definition.ModifiedAt;
         }
-        catch (Exception e) when (e is Amphora.Tenancy.TenancyException or IOException or HttpRequestException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             LogStatusFailed(_logger, _workspaceId, status.StatusCode, e.Message);
         }
