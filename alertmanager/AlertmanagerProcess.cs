@@ -8,7 +8,7 @@ namespace Amphora.Alertmanager;
 /// One run of the Prometheus Alertmanager for a workspace: on 127.0.0.1 at a port picked free, clustering off, its
 /// routes under <c>/workspaces/{id}/alertmanager</c> (so the path through Amphora and on loopback is the same). Its
 /// standard error (the Alertmanager logs there) is read as it comes; <see cref="LastError"/> keeps the last
-/// <c>level=error</c> line, which names what failed.
+/// <c>level=error</c> (or <c>err=</c>) line, which names what failed.
 /// </summary>
 internal sealed partial class AlertmanagerProcess : IDisposable
 {
@@ -39,7 +39,8 @@ internal sealed partial class AlertmanagerProcess : IDisposable
             onLine(line);
             string cleaned = Clean(line);
             _lastLine = cleaned;
-            if (line.Contains("level=error", StringComparison.Ordinal)) _lastError = cleaned;
+            // Some of its errors have no level (a config subscriber's failure): an err= field marks them.
+            if (line.Contains("level=error", StringComparison.Ordinal) || line.Contains(" err=", StringComparison.Ordinal)) _lastError = cleaned;
         };
         _process.OutputDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) onLine(line); };
         Exited = _process.WaitForExitAsync();

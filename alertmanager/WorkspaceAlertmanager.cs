@@ -29,7 +29,6 @@ internal sealed partial class WorkspaceAlertmanager
     private volatile Uri? _endpoint;
     private AlertmanagerProcess? _process; // only the loop uses it
     private Task _loop = Task.CompletedTask;
-    private IReadOnlyCollection<string> _templateFiles = [];
 
     /// <summary>Records the outcome of loading a definition (the one with this <c>modifiedAt</c>).</summary>
     public delegate Task StatusReporter(string workspaceId, DateTimeOffset modifiedAt, RuleStatus status, CancellationToken ct);
@@ -270,8 +269,8 @@ internal sealed partial class WorkspaceAlertmanager
         return null;
     }
 
-    /// <summary>Writes the configuration and template files (mode 0600 in a 0700 directory: they may hold receivers'
-    /// secrets) and removes template files of an earlier definition; returns the configuration file's path.</summary>
+    /// <summary>Writes the configuration and template files into <c>config/</c> (mode 0600 in 0700 directories: they may
+    /// hold receivers' secrets) and removes every other file there; returns the configuration file's path.</summary>
     private async Task<string> WriteFilesAsync(AlertManagerDefinitionRecord record, CancellationToken ct)
     {
         AmtoolCheck.Definition definition;
@@ -283,19 +282,35 @@ internal sealed partial class WorkspaceAlertmanager
         {
             throw new InvalidDataException(e.Message, e);
         }
-        if (OperatingSystem.IsWindows()) System.IO.Directory.CreateDirectory(Directory);
-        else System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        foreach (var stale in _templateFiles)
-            if (!definition.TemplateFiles.ContainsKey(stale)) File.Delete(Path.Combine(Directory, stale));
+        CreatePrivateDirectory(Directory);
+        CreatePrivateDirectory(ConfigDirectory);
+        // Only the definition's files are in the configuration's directory, as in the one amtool checked it in, so a
+        // templates glob matches the same files (not the storage, not a template of an earlier definition).
+        foreach (var file in System.IO.Directory.EnumerateFileSystemEntries(ConfigDirectory))
+        {
+            string name = Path.GetFileName(file);
+            if (name == AmtoolCheck.ConfigFileName || definition.TemplateFiles.ContainsKey(name)) continue;
+            if (System.IO.Directory.Exists(file)) System.IO.Directory.Delete(file, recursive: true);
+            else File.Delete(file);
+        }
         foreach (var (name, text) in definition.TemplateFiles) await WriteAsync(name, text, ct).ConfigureAwait(false);
-        _templateFiles = definition.TemplateFiles.Keys.ToList();
         return await WriteAsync(AmtoolCheck.ConfigFileName, definition.AlertmanagerConfig, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Writes a file whole under a temporary name, then renames it over the old one, so a reload never reads half of it.</summary>
+    /// <summary>Where the configuration and its templates are written: <c>config/</c> of the workspace's directory.</summary>
+    private string ConfigDirectory => Path.Combine(Directory, "config");
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows()) System.IO.Directory.CreateDirectory(path);
+        else System.IO.Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>Writes a file whole under a temporary name (beside the configuration's directory, where no glob sees it),
+    /// then renames it over the old one, so a reload never reads half of it.</summary>
     private async Task<string> WriteAsync(string name, string text, CancellationToken ct)
     {
-        string path = Path.Combine(Directory, name), temp = path + ".tmp";
+        string path = Path.Combine(ConfigDirectory, name), temp = Path.Combine(Directory, name + ".tmp");
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         await using (var stream = new FileStream(temp, options))

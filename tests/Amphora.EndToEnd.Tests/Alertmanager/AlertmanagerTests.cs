@@ -46,8 +46,13 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         _amphora.Dispose();
     }
 
-    private string Definition(string secondPath = "hook2") => $$"""
+    // templates: ['*'] matches the files amtool checked the definition with, so it must match the same ones where the
+    // Alertmanager runs (not its storage directory or pid file, which are no templates).
+    private string Definition(string secondPath = "hook2") => $$$"""
+        template_files:
+          title.tmpl: '{{ define "amphora.title" }}[{{ .Status }}] {{ .CommonLabels.alertname }}{{ end }}'
         alertmanager_config: |
+          templates: ['*']
           route:
             receiver: hook
             group_by: [alertname]
@@ -60,10 +65,10 @@ public sealed class AlertmanagerTests : IAsyncLifetime
           receivers:
             - name: hook
               webhook_configs:
-                - url: {{_hook.Url}}/hook
+                - url: {{{_hook.Url}}}/hook
             - name: second
               webhook_configs:
-                - url: {{_hook.Url}}/{{secondPath}}
+                - url: {{{_hook.Url}}}/{{{secondPath}}}
         """;
 
     private static StringContent Json(JsonNode node) => new(node.ToJsonString(), Encoding.UTF8, "application/json");
@@ -256,7 +261,8 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         string ws = await WorkspaceWithDefinitionAsync("am-delete");
         await StatusAsync(ws, "ACTIVE");
         string dir = Path.Combine(_amphora.DataDir, "alertmanager", ws);
-        Assert.True(File.Exists(Path.Combine(dir, "alertmanager.yml")));
+        Assert.True(File.Exists(Path.Combine(dir, "config", "alertmanager.yml")));
+        Assert.True(File.Exists(Path.Combine(dir, "config", "title.tmpl")));
         Assert.NotNull(AlertmanagerPid(ws));
 
         Assert.Equal(HttpStatusCode.Accepted, (await _client.SendAsync(HttpMethod.Delete, $"/workspaces/{ws}/alertmanager/definition", _admin)).Status);
