@@ -335,6 +335,13 @@ internal sealed partial class WorkspaceAlertmanager
     /// is recorded again.</summary>
     private async Task ReportAsync(AlertManagerDefinitionRecord definition, RuleStatus status, CancellationToken ct)
     {
+        // The reason is shown to the tenant: the server's directories are none of its business.
+        if (status.StatusReason is { } reason)
+            status = status with
+            {
+                StatusReason = reason.Replace(Directory + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
+                    .Replace(Directory, ".", StringComparison.Ordinal).Replace(_options.Root, "<data-dir>/alertmanager", StringComparison.Ordinal),
+            };
         if (_reportedFor == definition.ModifiedAt && _reported == status) return;
         var stored = _wanted;
         if (stored.ModifiedAt == definition.ModifiedAt && stored.Status == status)

@@ -234,6 +234,29 @@ public sealed class AlertmanagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_definition_that_cannot_be_loaded_shows_UPDATE_FAILED_while_the_old_one_keeps_running()
+    {
+        string ws = await WorkspaceWithDefinitionAsync("am-update-fail");
+        await StatusAsync(ws, "ACTIVE");
+        // A directory where the new configuration is written first: the new definition cannot be put in place.
+        string blocker = Path.Combine(_amphora.DataDir, "alertmanager", ws, "alertmanager.yml.tmp");
+        Directory.CreateDirectory(blocker);
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.SendAsync(HttpMethod.Put, $"/workspaces/{ws}/alertmanager/definition", _admin, Data(Definition("blocked")))).Status);
+        var failed = await StatusAsync(ws, "UPDATE_FAILED");
+        string reason = failed["statusReason"]!.GetValue<string>();
+        Assert.Contains("alertmanager.yml.tmp", reason);
+        Assert.DoesNotContain(_amphora.DataDir, reason);
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Post, Api(ws, "alerts"), _admin, Alert("StillServed", team: "b"))).Status);
+        await _hook.WaitForAsync("/hook2", "StillServed", Within); // the old definition's route
+
+        Directory.Delete(blocker);
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.SendAsync(HttpMethod.Put, $"/workspaces/{ws}/alertmanager/definition", _admin, Data(Definition("unblocked")))).Status);
+        await StatusAsync(ws, "ACTIVE");
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(HttpMethod.Post, Api(ws, "alerts"), _admin, Alert("Unblocked", team: "b"))).Status);
+        await _hook.WaitForAsync("/unblocked", "Unblocked", Within);
+    }
+
+    [Fact]
     public async Task A_key_reaches_only_its_workspaces_Alertmanager_and_a_workspace_without_a_definition_is_404()
     {
         string ws = await WorkspaceWithDefinitionAsync("am-mine");
