@@ -14,6 +14,7 @@ COPY ingester/ ingester/
 COPY querier/ querier/
 COPY compactor/ compactor/
 COPY operator/ operator/
+COPY alertmanager/ alertmanager/
 COPY server/ server/
 RUN dotnet restore server/Amphora.Server.csproj
 ARG AMPHORA_COMMIT=unknown
@@ -21,8 +22,10 @@ RUN dotnet publish server/Amphora.Server.csproj -c Release --no-restore -o /out 
       -p:SourceRevisionId=${AMPHORA_COMMIT} -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
-# amtool, with which the control plane checks Alertmanager definitions (without it they are refused with 503) and the
-# operator checks AlertManagerDefinition configurations, comes with the distribution's Alertmanager package. The scrape collectors run their own image (--operator.collector-image).
+# The distribution's Alertmanager package gives the Prometheus Alertmanager that --target=alertmanager (and all) runs per
+# workspace (/usr/bin/prometheus-alertmanager, found on the PATH or named by --alertmanager.binary) and amtool, with which
+# the control plane checks Alertmanager definitions and the operator AlertManagerDefinition configurations (without them
+# definitions are refused with 503). The scrape collectors run their own image (--operator.collector-image).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus-alertmanager ca-certificates \
  && rm -rf /var/lib/apt/lists/*

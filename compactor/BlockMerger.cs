@@ -36,26 +36,33 @@ public static class BlockMerger
                 if (!chunks.Exists(k => k.MinT == c.MinT && k.MaxT == c.MaxT && k.Bytes.AsSpan().SequenceEqual(c.Bytes))) chunks.Add(c);
             bool overlapping = false;
             for (int i = 1; i < chunks.Count && !overlapping; i++) overlapping = chunks[i].MinT <= chunks[i - 1].MaxT;
-            result.Add(new MergedSeries(labels, overlapping ? BlockWriter.Encode(MergeSamples(chunks)) : chunks, distinct));
+            result.Add(new MergedSeries(labels, overlapping ? ChunkSamples.Encode(MergeSamples(chunks)) : chunks, distinct));
         }
         return new MergeResult(result, inputSamples, distinctSamples);
     }
 
-    /// <summary>All samples of the chunks in time order, one per timestamp (replicas carry the same sample).</summary>
-    private static List<(long T, double V)> MergeSamples(List<ChunkData> chunks)
+    /// <summary>All samples of the chunks (floats and native histograms) in time order, one per timestamp (replicas carry the
+    /// same sample).</summary>
+    private static List<ChunkSample> MergeSamples(List<ChunkData> chunks)
     {
-        var samples = new List<(long T, double V)>(chunks.Sum(c => c.Count));
+        var samples = new List<ChunkSample>(chunks.Sum(c => c.Count));
         foreach (var c in chunks)
         {
-            var it = new XorIterator(c.Bytes);
-            while (it.Next() != Amphora.Storage.ValueType.None) samples.Add(it.At());
-            if (it.Err is { } e) throw new BlockFormatException($"chunk [{c.MinT}, {c.MaxT}] cannot be decoded: {e.Message}");
+            try
+            {
+                ChunkSamples.Decode(c, samples);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new BlockFormatException(e.Message);
+            }
         }
-        samples.Sort(static (a, b) => a.T.CompareTo(b.T));
+        // Stable, so of two samples at one timestamp the one from the earlier chunk stays, as before.
+        var ordered = samples.OrderBy(s => s.T).ToList();
         int w = 0;
-        for (int i = 0; i < samples.Count; i++)
-            if (w == 0 || samples[i].T != samples[w - 1].T) samples[w++] = samples[i];
-        samples.RemoveRange(w, samples.Count - w);
-        return samples;
+        for (int i = 0; i < ordered.Count; i++)
+            if (w == 0 || ordered[i].T != ordered[w - 1].T) ordered[w++] = ordered[i];
+        ordered.RemoveRange(w, ordered.Count - w);
+        return ordered;
     }
 }

@@ -70,7 +70,7 @@ public static class MergeCheck
         var timestamps = new List<long>();
         for (int i = from; i < to; i++)
         {
-            var it = new XorIterator(chunks[i].Bytes);
+            var it = ChunkIterators.For(chunks[i]);
             while (it.Next() != Amphora.Storage.ValueType.None) timestamps.Add(it.AtT());
             if (it.Err is { } e) throw new BlockFormatException($"chunk [{chunks[i].MinT}, {chunks[i].MaxT}] cannot be decoded: {e.Message}");
         }

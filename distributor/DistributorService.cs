@@ -3,6 +3,8 @@ using Amphora.Distributor.Prompb;
 using Amphora.Services;
 using Amphora.Storage;
 using MetricMetadata = Amphora.Storage.MetricMetadata;
+using Histogram = Amphora.Model.Histogram;
+using Labels = Amphora.Model.Labels;
 using Microsoft.Extensions.Logging;
 
 namespace Amphora.Distributor;
@@ -32,6 +34,8 @@ public sealed record PushResult(int StatusCode, string? Message, TimeSpan? Retry
     /// <summary>Samples refused one by one (invalid series, out of order, over a series limit) while the others were kept;
     /// 0 when the whole request was refused or nothing was.</summary>
     public long Rejected { get; init; }
+    /// <summary>How many of <see cref="Rejected"/> were native histogram samples.</summary>
+    public long RejectedHistograms { get; init; }
 }
 
 /// <summary>Decides whether a workspace may push this many samples now (rate limits); null admits, a result refuses.</summary>
@@ -139,7 +143,7 @@ public sealed partial class DistributorService : ServiceBase
         var valid = new List<ValidSeries>(request.Timeseries.Count);
         ValidationError? firstInvalid = null;
         var discarded = new Dictionary<string, long>(StringComparer.Ordinal);
-        long received = 0;
+        long received = 0, rejectedHistograms = 0;
         long nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ts in request.Timeseries)
         {
@@ -148,19 +152,13 @@ public sealed partial class DistributorService : ServiceBase
             // invalid series costs a counter increment each, not a message each.
             if (!validator.TryValidate(ts, out var labels, out var error, describe: firstInvalid is null))
             {
+                rejectedHistograms += ts.Histograms.Count;
                 firstInvalid ??= error;
                 discarded[error!.Id] = discarded.GetValueOrDefault(error.Id) + ts.Samples.Count + ts.Histograms.Count;
                 continue;
             }
-            if (ts.Histograms.Count > 0)
-            {
-                // Not stored yet, so refused rather than dropped while 204 says they were kept; the series' float samples are kept.
-                firstInvalid ??= new ValidationError(NativeHistogramsId, $"{NativeHistogramsId}: received {ts.Histograms.Count} native " +
-                    "histogram sample(s), which this receiver does not store yet (native histograms in remote write 1.0 are not " +
-                    $"supported; the float samples of the request are kept). series: '{SeriesValidator.Describe(labels)}'");
-                discarded[NativeHistogramsId] = discarded.GetValueOrDefault(NativeHistogramsId) + ts.Histograms.Count;
-            }
-            if (ts.Samples.Count == 0) continue;
+            var histograms = ts.Histograms.Count == 0 ? [] : ValidHistograms(ts, labels, validator, nowMs, ref firstInvalid, discarded, ref rejectedHistograms);
+            if (ts.Samples.Count == 0 && histograms.Length == 0) continue;
             var t = new long[ts.Samples.Count];
             var v = new double[ts.Samples.Count];
             int n = 0;
@@ -175,13 +173,13 @@ public sealed partial class DistributorService : ServiceBase
                 t[n] = sample.Timestamp;
                 v[n++] = sample.Value;
             }
-            if (n == 0) continue;
+            if (n == 0 && histograms.Length == 0) continue;
             if (n < t.Length)
             {
                 Array.Resize(ref t, n);
                 Array.Resize(ref v, n);
             }
-            valid.Add(new ValidSeries(labels, t, v));
+            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms });
         }
         foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
@@ -204,6 +202,7 @@ public sealed partial class DistributorService : ServiceBase
         if (valid.Count > 0 || metadata.Count > 0)
         {
             var outcome = await _push.PushAsync(workspace, valid, metadata, ct);
+            rejectedHistograms += outcome.RejectedHistograms;
             foreach (var (reason, count) in outcome.RejectedByReason)
             {
                 Discard(workspace, reason, count);
@@ -212,15 +211,51 @@ public sealed partial class DistributorService : ServiceBase
             if (firstInvalid is null && outcome.FirstRejection is not null)
             {
                 LogRejected(workspace, outcome.FirstRejection);
-                return new PushResult(400, outcome.FirstRejection) { Rejected = rejected };
+                return new PushResult(400, outcome.FirstRejection) { Rejected = rejected, RejectedHistograms = rejectedHistograms };
             }
         }
         if (firstInvalid is not null)
         {
             LogRejected(workspace, firstInvalid.Message);
-            return new PushResult(400, firstInvalid.Message) { Rejected = rejected };
+            return new PushResult(400, firstInvalid.Message) { Rejected = rejected, RejectedHistograms = rejectedHistograms };
         }
         return new PushResult(204, null);
+    }
+
+    /// <summary>
+    /// The series' native histograms that can be stored, in the order sent; each refused one is counted under its reason and the
+    /// first described (what is wrong, when, which series). Limits count a histogram as one sample, as Prometheus's sample_limit.
+    /// </summary>
+    private (long T, Histogram H)[] ValidHistograms(Prompb.TimeSeries ts, Labels labels, SeriesValidator validator, long nowMs,
+        ref ValidationError? firstInvalid, Dictionary<string, long> discarded, ref long rejectedHistograms)
+    {
+        var result = new List<(long, Histogram)>(ts.Histograms.Count);
+        foreach (var p in ts.Histograms)
+        {
+            ValidationError? refused;
+            if (!_push.StoresHistograms)
+                refused = new ValidationError(NativeHistogramsId, $"{NativeHistogramsId}: received a native histogram sample, which " +
+                    "this cluster does not store yet (its ingester protocol does not carry histograms; a single process, " +
+                    $"--target=all, stores them). series: '{SeriesValidator.Describe(labels)}'");
+            else if (RemoteWriteHistograms.Convert(p, out var id, out var problem) is { } h)
+            {
+                refused = validator.CheckTimestamp(labels, p.Timestamp, nowMs);
+                if (refused is null)
+                {
+                    result.Add((p.Timestamp, h));
+                    continue;
+                }
+            }
+            else
+            {
+                refused = new ValidationError(id!, $"{id}: the native histogram at {SeriesValidator.FormatTime(p.Timestamp)} cannot be " +
+                    $"stored: {problem}. series: '{SeriesValidator.Describe(labels)}'");
+            }
+            firstInvalid ??= refused;
+            discarded[refused.Id] = discarded.GetValueOrDefault(refused.Id) + 1;
+            rejectedHistograms++;
+        }
+        return result.ToArray();
     }
 
     private static void Discard(string workspace, string reason, long count) =>

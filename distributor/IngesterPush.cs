@@ -3,13 +3,18 @@ using Amphora.Storage;
 
 namespace Amphora.Distributor;
 
-/// <summary>A validated series and its samples, ready for the ingesters.</summary>
-public readonly record struct ValidSeries(Labels Labels, long[] Timestamps, double[] Values);
+/// <summary>A validated series and its samples (floats, then native histograms in time order), ready for the ingesters.</summary>
+public readonly record struct ValidSeries(Labels Labels, long[] Timestamps, double[] Values)
+{
+    public (long T, Histogram H)[] Histograms { get; init; } = [];
+}
 
 /// <summary>What the ingesters did with a push: samples accepted, samples refused by reason, and the first refusal's message.</summary>
 public sealed class PushOutcome
 {
     public long Accepted { get; set; }
+    /// <summary>Native histogram samples among the refused ones.</summary>
+    public long RejectedHistograms { get; set; }
     public Dictionary<string, long> RejectedByReason { get; } = new(StringComparer.Ordinal);
     public string? FirstRejection { get; set; }
 
@@ -28,6 +33,9 @@ public interface IIngesterPush
 {
     Task<PushOutcome> PushAsync(string workspace, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata,
         CancellationToken ct);
+
+    /// <summary>Whether the ingesters store native histograms (the cluster's ingester protocol does not carry them yet).</summary>
+    bool StoresHistograms => false;
 }
 
 /// <summary>
@@ -36,6 +44,8 @@ public interface IIngesterPush
 /// </summary>
 public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterPush
 {
+    public bool StoresHistograms => true;
+
     public async Task<PushOutcome> PushAsync(string workspace, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata,
         CancellationToken ct)
     {
@@ -53,6 +63,19 @@ public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterP
                     else if (status == AppendStatus.SeriesLimit && appender.LastRejection is { } why)
                         outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");
                     else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, s.Timestamps[i]));
+                }
+                foreach (var (t, h) in s.Histograms)
+                {
+                    var status = appender.AppendHistogram(ref seriesRef, s.Labels, t, h);
+                    if (status == AppendStatus.Ok)
+                    {
+                        outcome.Accepted++;
+                        continue;
+                    }
+                    outcome.RejectedHistograms++;
+                    if (status == AppendStatus.SeriesLimit && appender.LastRejection is { } why)
+                        outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");
+                    else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, t, histogram: true));
                 }
             }
             foreach (var m in metadata) appender.UpdateMetadata(m);
@@ -79,12 +102,16 @@ public static class SampleRejections
         _ => "err-amphora-unknown",
     };
 
-    public static string Message(AppendStatus status, Labels labels, long t)
+    public static string Message(AppendStatus status, Labels labels, long t, bool histogram = false)
     {
         string series = SeriesValidator.Describe(labels);
         string when = SeriesValidator.FormatTime(t);
         string what = status switch
         {
+            AppendStatus.OutOfOrder when histogram =>
+                $"the native histogram at {when} is older than the series' newest sample (histograms are in order only, as in " +
+                "Prometheus 2.42: the out-of-order window applies to float samples)",
+            AppendStatus.DuplicateTimestamp when histogram => $"the native histogram at {when} has the timestamp of a stored sample but a different value",
             AppendStatus.OutOfOrder =>
                 $"the sample at {when} is older than the series' newest sample by more than the out-of-order window " +
                 "(set by ingester.out-of-order-window)",

@@ -10,7 +10,7 @@ public readonly record struct RemoteWriteV2Counts(long Samples, long Histograms,
 /// <summary>
 /// Remote write 2.0 (<c>io.prometheus.write.v2.Request</c>) into the 1.0 request the distributor validates and pushes:
 /// labels and metadata text from the symbols table (each symbol's bytes shared by every reference, never copied), samples as
-/// they are, native histograms kept only to be refused as in 1.0, exemplars and created timestamps counted and not stored.
+/// they are, native histograms as 1.0's (same fields), exemplars and created timestamps counted and not stored.
 /// Refuses, with 400, what the specification makes malformed: a symbols table whose first entry is not empty, an odd number
 /// of label references, a reference past the table; and, as 1.0's framing scan does, a request over the per-request series,
 /// sample or label limits, or whose labels would spell out more than the size limit. Pure and thread-safe.
@@ -106,7 +106,7 @@ public static class RemoteWriteV2
                 series.Labels.Add(new Label { Name = n, Value = v });
             }
             foreach (var s in ts.Samples) series.Samples.Add(new Sample { Value = s.Value, Timestamp = s.Timestamp });
-            foreach (var _ in ts.Histograms) series.Histograms.Add(new Histogram());
+            foreach (var h in ts.Histograms) series.Histograms.Add(ToV1(h));
             foreach (var e in ts.Exemplars)
             {
                 foreach (var r in e.LabelsRefs)
@@ -136,6 +136,28 @@ public static class RemoteWriteV2
         counts = new RemoteWriteV2Counts(samples, histograms, exemplars);
         refusal = null;
         return true;
+    }
+
+    /// <summary>A 2.0 histogram as 1.0's message: the same fields under the same numbers.</summary>
+    private static Histogram ToV1(V2.Histogram h)
+    {
+        var result = new Histogram
+        {
+            Sum = h.Sum, Schema = h.Schema, ZeroThreshold = h.ZeroThreshold, ResetHint = (Histogram.Types.ResetHint)(int)h.ResetHint,
+            Timestamp = h.Timestamp,
+        };
+        if (h.CountCase == V2.Histogram.CountOneofCase.CountInt) result.CountInt = h.CountInt;
+        else if (h.CountCase == V2.Histogram.CountOneofCase.CountFloat) result.CountFloat = h.CountFloat;
+        if (h.ZeroCountCase == V2.Histogram.ZeroCountOneofCase.ZeroCountInt) result.ZeroCountInt = h.ZeroCountInt;
+        else if (h.ZeroCountCase == V2.Histogram.ZeroCountOneofCase.ZeroCountFloat) result.ZeroCountFloat = h.ZeroCountFloat;
+        foreach (var s in h.NegativeSpans) result.NegativeSpans.Add(new BucketSpan { Offset = s.Offset, Length = s.Length });
+        foreach (var s in h.PositiveSpans) result.PositiveSpans.Add(new BucketSpan { Offset = s.Offset, Length = s.Length });
+        result.NegativeDeltas.Add(h.NegativeDeltas);
+        result.NegativeCounts.Add(h.NegativeCounts);
+        result.PositiveDeltas.Add(h.PositiveDeltas);
+        result.PositiveCounts.Add(h.PositiveCounts);
+        result.CustomValues.Add(h.CustomValues);
+        return result;
     }
 
     private static bool TryMetadata(V2.Metadata m, Google.Protobuf.Collections.RepeatedField<ByteString> symbols, ByteString name,

@@ -1,7 +1,7 @@
 using Amphora.Cluster;
 using Amphora.Cluster.Protocol;
 using Amphora.Ring;
-using Amphora.Rpc;
+using Grpc.Core;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -51,7 +51,7 @@ public sealed class RingPush : IIngesterPush
         lock (_pipelines)
         {
             if (_pipelines.TryGetValue(instance, out var p)) return p;
-            var transient = new PredicateBuilder().Handle<RpcException>(e => e.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded);
+            var transient = new PredicateBuilder().Handle<RpcException>(e => e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded);
             p = new ResiliencePipelineBuilder()
                 .AddRetry(new RetryStrategyOptions { ShouldHandle = transient, MaxRetryAttempts = 2, Delay = TimeSpan.FromMilliseconds(50), BackoffType = DelayBackoffType.Exponential })
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions

@@ -13,7 +13,7 @@ namespace Amphora.Ingester;
 /// storage contracts (appendable for the distributor, queryable and metadata for the querier). Until it has started, writes
 /// and reads are refused rather than served from an incomplete head.
 /// </summary>
-public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorkspaceQueryable, IWorkspaceMetadata
+public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorkspaceQueryable, IWorkspaceMetadata, IWorkspaceExemplars
 {
     private static readonly Meter Meter = new("Amphora.Ingester");
     private readonly string _dir;
@@ -68,6 +68,10 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     public ValueTask<IReadOnlyDictionary<string, IReadOnlyList<MetricMetadata>>> MetadataAsync(string workspace, string? metric,
         int limit, int limitPerMetric, CancellationToken ct = default) =>
         Storage.MetadataAsync(workspace, metric, limit, limitPerMetric, ct);
+
+    public ValueTask<IReadOnlyList<ExemplarSeries>> SelectExemplarsAsync(string workspace, long start, long end,
+        IReadOnlyList<IReadOnlyList<LabelMatcher>> matcherSets, CancellationToken ct = default) =>
+        Storage.SelectExemplarsAsync(workspace, start, end, matcherSets, ct);
 
     /// <summary>Whether the ingester serves this block from its local disk (not uploaded yet, or within its local retention).</summary>
     public bool ServesBlock(string workspace, string ulid) => _storage?.HasLocalBlock(workspace, ulid) ?? false;

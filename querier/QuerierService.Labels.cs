@@ -56,7 +56,8 @@ public sealed partial class QuerierService
         }
     }
 
-    private TimeSpan TimeoutFor(string workspace) =>
+    /// <summary>The workspace's query timeout: its own limit when lower than <c>--query.timeout</c>.</summary>
+    public TimeSpan TimeoutFor(string workspace) =>
         Limits?.Timeout(workspace) is { } t && t < _options.Timeout ? t : _options.Timeout;
 
     private async Task<IReadOnlyList<Labels>> SeriesCoreAsync(string workspace, IReadOnlyList<IReadOnlyList<LabelMatcher>> matchSets,

@@ -11,7 +11,7 @@ namespace Amphora.Querier;
 /// The querier: answers PromQL and the metadata APIs for a workspace over an <see cref="IWorkspaceQueryable"/> (local heads in
 /// <c>--target=all</c>; ingesters and bucket blocks in a cluster). Limits the number of queries evaluated at once.
 /// </summary>
-public sealed partial class QuerierService : ServiceBase
+public sealed partial class QuerierService : ServiceBase, Frontend.IQueryBackend
 {
     private readonly IWorkspaceQueryable _storage;
     private readonly IWorkspaceMetadata _metadata;
@@ -39,15 +39,36 @@ public sealed partial class QuerierService : ServiceBase
     /// <summary>Per-workspace query limits (the tenancy layer's); unset means the querier's options apply to everyone.</summary>
     public QueryLimitHooks? Limits { get; init; }
 
+    /// <param name="holdsWorkspaceSlot">The caller (the query frontend) already holds the workspace's concurrency slot
+    /// (<see cref="EnterWorkspace"/>) for the request this query is part of.</param>
     public Task<QueryResult> InstantQueryAsync(string workspace, string query, long time, TimeSpan? timeout, CancellationToken ct,
-        string? samplesErrorThreshold = null) =>
-        RunAsync(workspace, storage => EngineFor(workspace, samplesErrorThreshold).InstantQuery(storage, query, time), timeout, ct);
+        string? samplesErrorThreshold = null, bool holdsWorkspaceSlot = false) =>
+        RunAsync(workspace, storage => EngineFor(workspace, samplesErrorThreshold).InstantQuery(storage, query, time), timeout, ct,
+            holdsWorkspaceSlot);
 
+    /// <param name="holdsWorkspaceSlot">See <see cref="InstantQueryAsync"/>.</param>
     public Task<QueryResult> RangeQueryAsync(string workspace, string query, long start, long end, long step, TimeSpan? timeout,
-        CancellationToken ct, string? samplesErrorThreshold = null)
+        CancellationToken ct, string? samplesErrorThreshold = null, bool holdsWorkspaceSlot = false)
+    {
+        CheckRange(workspace, start, end);
+        return RunAsync(workspace, storage => EngineFor(workspace, samplesErrorThreshold).RangeQuery(storage, query, start, end, step), timeout, ct,
+            holdsWorkspaceSlot);
+    }
+
+    /// <summary>Refuses (bad_data) a range the workspace's limits do not allow.</summary>
+    public void CheckRange(string workspace, long start, long end)
     {
         if (Limits?.CheckRange(workspace, start, end) is { } refusal) throw new ApiException(ApiErrorType.BadData, refusal);
-        return RunAsync(workspace, storage => EngineFor(workspace, samplesErrorThreshold).RangeQuery(storage, query, start, end, step), timeout, ct);
+    }
+
+    /// <summary>
+    /// Takes one of the workspace's concurrent-query slots for a request (null when the workspace has no such limit); a
+    /// workspace running its maximum is refused with 429.
+    /// </summary>
+    public IDisposable? EnterWorkspace(string workspace)
+    {
+        if (Limits?.Enter(workspace) is not { } entered) return null;
+        return entered.Slot ?? throw new ApiException(ApiErrorType.TooManyRequests, entered.Refusal ?? "too many concurrent queries");
     }
 
     private PromQLEngine EngineFor(string workspace, string? samplesErrorThreshold)
@@ -71,7 +92,7 @@ public sealed partial class QuerierService : ServiceBase
 
     /// <summary>Parses (errors are bad_data on the query parameter), waits for a concurrency slot, evaluates, maps engine errors.</summary>
     private async Task<QueryResult> RunAsync(string workspace, Func<Amphora.Storage.IQueryable, PromQLQuery> prepare, TimeSpan? timeout,
-        CancellationToken ct)
+        CancellationToken ct, bool holdsWorkspaceSlot)
     {
         // The deadline runs from the request's start, so the regular expressions the parse compiles count against it too.
         var limit = TimeoutFor(workspace);
@@ -99,13 +120,7 @@ public sealed partial class QuerierService : ServiceBase
             throw new ApiException(ApiErrorType.Timeout,
                 $"query timed out while compiling its regular expressions (the limit is --query.timeout, per workspace query_timeout, or the request's timeout)");
         }
-        IDisposable? slot = null;
-        if (Limits?.Enter(workspace) is { } entered)
-        {
-            if (entered.Slot is null) throw new ApiException(ApiErrorType.TooManyRequests, entered.Refusal ?? "too many concurrent queries");
-            slot = entered.Slot;
-        }
-        using var _ = slot;
+        using var _ = holdsWorkspaceSlot ? null : EnterWorkspace(workspace);
         try
         {
             await _concurrency.WaitAsync(deadline.Token);

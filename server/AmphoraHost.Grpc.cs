@@ -1,4 +1,4 @@
-using Amphora.Rpc.Security;
+using Amphora.Cluster.Security;
 using Amphora.Server.Config;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 

@@ -1,3 +1,4 @@
+using Amphora.Ingester.Grpc;
 using Amphora.Metrics;
 using Amphora.Services;
 using Amphora.Server.Config;
@@ -67,6 +68,9 @@ public static partial class AmphoraHost
         var exporter = new MetricsExporter(workspaceLabel: config.MetricsPerWorkspace);
         builder.Services.AddSingleton(exporter);
         builder.Services.AddSingleton(sp => Modules.Create(config, sp));
+        if (config.Target == "ingester")
+            builder.Services.AddIngesterGrpc(sp => sp.GetRequiredService<Modules>().IngesterBackend
+                ?? throw new InvalidOperationException("the ingester module has no gRPC backend"));
         builder.Services.AddHostedService(sp => new ModuleHost(sp.GetRequiredService<Modules>(), sp.GetRequiredService<ILogger<ModuleHost>>()));
 
         var app = builder.Build();

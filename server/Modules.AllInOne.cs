@@ -1,3 +1,4 @@
+using Amphora.Alertmanager;
 using Amphora.Distributor;
 using Amphora.Distributor.Otlp;
 using Amphora.Ingester;
@@ -25,18 +26,21 @@ public sealed partial class Modules
         tenancy.LimitSeriesOf(ingester);
 
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingester, blocks), tenancy.Tenancy.Retention);
-        var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
+        var querier = new QuerierService(storage, ingester, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy), Exemplars = ingester };
         var distributor = NewDistributor(config, services, tenancy, new LocalIngesterPush(ingester));
         _services.Add(distributor);
         _services.Add(querier);
         AddCompactor(config, services, tenancy);
-        var ruler = AddRuler(config, services, tenancy, querier, distributor);
+        var frontend = FrontendFor(config, querier);
+        var alertmanager = AddAlertmanager(config, services, tenancy);
+        var ruler = AddRuler(config, services, tenancy, querier, distributor, alertmanager);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
+            if (alertmanager is not null) app.MapAlertmanagerApi(alertmanager, tenancy.Tenancy.Store, tenancy.Tenancy.Audit);
             app.MapRemoteWrite(distributor);
             app.MapOtlp(distributor);
-            app.MapPrometheusApi(querier);
+            app.MapPrometheusApi(querier, frontend, TrustsFrontend(config));
             app.MapRulerApi(ruler);
         });
     }

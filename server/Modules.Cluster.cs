@@ -20,6 +20,9 @@ public sealed partial class Modules
     /// <summary>The gRPC address this process serves on, when its target has one.</summary>
     public string? GrpcListen { get; private set; }
 
+    /// <summary>What the ingester's gRPC service serves (<c>--target=ingester</c>), null for other targets.</summary>
+    public IngesterBackend? IngesterBackend { get; private set; }
+
     private void AddIngester(AmphoraConfig config, IServiceProvider services)
     {
         // The series limits: the ingester reads the workspaces and their limits from the shared state and enforces its share.
@@ -36,13 +39,13 @@ public sealed partial class Modules
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
-        var backend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester, () =>
+        var backend = IngesterBackend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester, () =>
             ingester.State == Amphora.Services.ServiceState.Running && IsReady ? Amphora.Cluster.Protocol.InstanceState.Active
             : _notReady == ShuttingDown ? Amphora.Cluster.Protocol.InstanceState.Leaving
             : Amphora.Cluster.Protocol.InstanceState.Joining);
         ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
-        var guard = new Amphora.Rpc.Security.ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
-        _routes.Add(app => app.MapIngesterService(backend, guard));
+        var guard = new ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
+        _routes.Add(app => app.MapIngesterGrpc(guard));
     }
 
     /// <summary>An ingester's share of a workspace's series: each series goes to replication-factor ingesters of the
@@ -74,8 +77,8 @@ public sealed partial class Modules
             throw new ConfigException($"invalid --ring.members: {e.Message}");
         }
         var transport = new ClusterTransport(
-            config.RingTlsCaFile is null ? null : Amphora.Rpc.Security.CertificateTrust.LoadAuthority(config.RingTlsCaFile),
-            config.RingTlsCertFile is null ? null : Amphora.Rpc.Security.CertificateTrust.LoadWithKey(config.RingTlsCertFile, config.RingTlsKeyFile!),
+            config.RingTlsCaFile is null ? null : Amphora.Cluster.Security.CertificateTrust.LoadAuthority(config.RingTlsCaFile),
+            config.RingTlsCertFile is null ? null : Amphora.Cluster.Security.CertificateTrust.LoadWithKey(config.RingTlsCertFile, config.RingTlsKeyFile!),
             LoadSecret(config));
         var ring = new RingClient(members, config.RingReplicationFactor, config.RingPollInterval,
             services.GetRequiredService<ILogger<RingClient>>(), transport);
@@ -83,7 +86,7 @@ public sealed partial class Modules
         return ring;
     }
 
-    private static Amphora.Rpc.Security.ClusterSecret? LoadSecret(AmphoraConfig config)
+    private static Amphora.Cluster.Security.ClusterSecret? LoadSecret(AmphoraConfig config)
     {
         try
         {
@@ -124,10 +127,11 @@ public sealed partial class Modules
         var querier = NewRingQuerier(config, services, tenancy, AddRing(config, services));
         tenancy.UsageBucket = BucketFrom(config, services);
         _services.Add(querier);
+        var frontend = FrontendFor(config, querier);
         _routes.Add(app =>
         {
             tenancy.MapRoutes(app);
-            app.MapPrometheusApi(querier);
+            app.MapPrometheusApi(querier, frontend, TrustsFrontend(config));
         });
     }
 
@@ -152,6 +156,7 @@ public sealed partial class Modules
     private Amphora.Ingester.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config, IServiceProvider services) => new()
     {
         OutOfOrderWindow = config.OutOfOrderWindow,
+        MaxExemplarsPerWorkspace = config.MaxExemplarsPerWorkspace,
         BlockRange = config.BlockRange,
         CutInterval = config.BlockCutInterval,
         LocalBlockRetention = config.BlockLocalRetention,
@@ -201,6 +206,27 @@ public sealed partial class Modules
         EnableExperimentalFunctions = config.QueryExperimentalFunctions,
         MaxNestingDepth = config.QueryMaxNestingDepth,
     };
+
+    /// <summary>
+    /// Which query requests come from a <c>--target=query-frontend</c>: those made with an admin key (which the frontend
+    /// uses), or any with <c>--auth=none</c>. Only they may say that they hold their workspace's query slot.
+    /// </summary>
+    private static Func<HttpContext, bool> TrustsFrontend(AmphoraConfig config) => ctx => config.Auth == AuthMode.None ||
+        Amphora.Tenancy.Auth.TenancyHttp.GetKey(ctx) is { WorkspaceId: null } key && key.Actions.Contains(Amphora.Tenancy.Keys.ApsActions.All);
+
+    /// <summary>The query frontend in front of a querier, or null with --query-frontend.enabled=false.</summary>
+    private static Amphora.Querier.Frontend.QueryFrontend? FrontendFor(AmphoraConfig config, Amphora.Querier.Frontend.IQueryBackend querier,
+        bool always = false) =>
+        !config.QueryFrontendEnabled && !always ? null : new(querier, new Amphora.Querier.Frontend.QueryFrontendOptions
+        {
+            SplitInterval = config.QueryFrontendSplitInterval,
+            CacheMaxBytes = config.QueryFrontendCacheMaxBytes,
+            // Samples may arrive up to the out-of-order window late: steps that recent are never cached.
+            MaxCacheFreshness = config.QueryFrontendMaxCacheFreshness > config.OutOfOrderWindow
+                ? config.QueryFrontendMaxCacheFreshness : config.OutOfOrderWindow,
+            CacheTtl = config.QueryFrontendCacheTtl,
+            MaxQueuedPerWorkspace = config.QueryFrontendMaxQueuedPerWorkspace,
+        });
 
     private static QueryLimitHooks QueryLimitsFrom(TenancyModule tenancy) => new(
         (workspace, start, end) => tenancy.Tenancy.Queries.CheckRange(workspace,

@@ -37,8 +37,10 @@ public sealed partial class Modules
     }
 
     /// <summary>The ruler over this process's querier and distributor; the caller maps <see cref="RulerApi"/> to it.</summary>
+    /// <param name="alertmanager">The workspaces' Alertmanagers in this process (<c>--target=all</c>), which alerts go to
+    /// directly when <c>--ruler.alertmanager-url</c> is not set.</param>
     private RulerService AddRuler(AmphoraConfig config, IServiceProvider services, TenancyModule tenancy, QuerierService querier,
-        DistributorService distributor)
+        DistributorService distributor, Amphora.Alertmanager.AlertmanagerSupervisor? alertmanager = null)
     {
         ListenAddress.TryParse(config.Listen, out var http, out _);
         string scheme = config.TlsCertFile is null ? "http" : "https";
@@ -55,7 +57,10 @@ public sealed partial class Modules
         };
         IAlertSink sink = config.RulerAlertmanagerUrl is { } url
             ? new HttpAlertSink(new HttpClient(), HttpAlertSink.UnderWorkspaces(new Uri(url)), AdminBasicAuth(config))
-            : new NoAlertmanager();
+            : alertmanager is not null
+                // The workspace's own process on loopback serves the same path as Amphora's route does.
+                ? new HttpAlertSink(new HttpClient(), ws => alertmanager.EndpointFor(ws) is { } endpoint ? HttpAlertSink.UnderWorkspaces(endpoint)(ws) : null)
+                : new NoAlertmanager();
         var notifier = new AlertNotifier(sink, services.GetRequiredService<ILogger<AlertNotifier>>());
         var store = tenancy.Tenancy.Store;
         var ruler = new RulerService(() => ActiveWorkspaceRules(store.Current), new QuerierRuleQueries(querier), new DistributorRuleWriter(distributor),

@@ -47,6 +47,9 @@ public sealed partial class Modules
             case "querier":
                 modules.AddQuerier(config, services);
                 break;
+            case "query-frontend":
+                modules.AddQueryFrontend(config, services);
+                break;
             case "compactor":
                 modules.AddCompactor(config, services, modules.AddTenancyForCompactor(config, services));
                 break;
@@ -56,8 +59,11 @@ public sealed partial class Modules
             case "operator":
                 modules.AddOperator(config, services);
                 break;
+            case "alertmanager":
+                modules.AddAlertmanagerTarget(config, services);
+                break;
             default:
-                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, compactor, ruler or operator.");
+                throw new ConfigException($"--target={config.Target} is unknown; use all, ingester, distributor, querier, query-frontend, compactor, ruler, alertmanager or operator.");
         }
         return modules;
     }

@@ -69,6 +69,7 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
             MaxSignedBodyBytes = config.SigV4MaxBodyBytes,
             UnverifiedBodies = new Amphora.Tenancy.Auth.UnverifiedBodyBudget(config.SigV4MaxUnverifiedBytes),
             OverridesFile = config.LimitsOverridesFile,
+            AlertmanagerBinary = config.ResolvedAlertmanagerBinary(),
         }, this, loggers: loggers, defaultLimits: Amphora.Tenancy.Limits.Limits.Default with
         {
             // A workspace without overrides gets the flags' limits; the overrides file changes them per workspace.

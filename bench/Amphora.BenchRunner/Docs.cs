@@ -38,7 +38,10 @@ public static class Docs
         RSS from /proc/PID/status after each step minus the RSS right after start; bytes per sample from the sizes of `index` and
         `chunks/` of every block divided by the blocks' `meta.json` `stats.numSamples`; query latency end to end over HTTP (form POST)
         for the dashboard query set, instant and range (1 h, step 15 s), over the last hour ("recent", head) and over an hour
-        that is in blocks ("older"); restart time from process start until the ready endpoint answers 200.
+        that is in blocks ("older"), each repetition 15.001 s away from the last so that no repetition reuses a result cached
+        for another; the refresh row times each range query again with its window 15 s later, as a dashboard refresh asks,
+        where Amphora's query frontend evaluates only the steps it has not cached; restart time from process start until the
+        ready endpoint answers 200.
 
         """;
 }

@@ -26,6 +26,7 @@ public static class Report
         rows.Add(new("Dashboard query p99, recent data (ms)", f => f.RecentP99Ms, "F1", null));
         rows.Add(new("Dashboard query p50, older data (in blocks) (ms)", f => f.OlderP50Ms, "F1", 1.0));
         rows.Add(new("Dashboard query p99, older data (ms)", f => f.OlderP99Ms, "F1", null));
+        rows.Add(new("Dashboard refresh p50, the range queries again 15 s later (ms)", f => f.RefreshP50Ms, "F1", 0.2));
         foreach (var name in amphora.QueryMedianMs.Keys)
             rows.Add(new($"  median of \"{name}\" (ms)", f => f.QueryMedianMs.GetValueOrDefault(name, double.NaN), "F1", null));
         rows.Add(new($"Restart time with {settings.SeriesSteps[^1]:N0} series (s)", f => f.RestartSeconds, "F2", null));

@@ -2,10 +2,10 @@ using Amphora.Cluster;
 using Amphora.Cluster.Protocol;
 using Protocol = Amphora.Cluster.Protocol;
 using Amphora.Model;
-using Amphora.Rpc;
 using Amphora.Storage;
-using Microsoft.AspNetCore.Routing;
+using Grpc.Core;
 using AppendStatus = Amphora.Storage.AppendStatus;
+using IngesterProtocol = Amphora.Cluster.Protocol.Ingester;
 using MetricMetadata = Amphora.Storage.MetricMetadata;
 using ValueType = Amphora.Storage.ValueType;
 
@@ -18,52 +18,54 @@ public sealed record IngesterBackend(string InstanceName, IWorkspaceAppendable A
     public bool Ready() => State() == Protocol.InstanceState.Active;
 }
 
-/// <summary>The server side of amphora.ingester.v1.Ingester.</summary>
-public static class IngesterGrpcService
+/// <summary>The server side of amphora.ingester.v1.Ingester, on the stub generated from ingester.proto.</summary>
+public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProtocol.IngesterBase
 {
-    private const string Service = "/amphora.ingester.v1.Ingester/";
     private const int SeriesPerMessage = 256;
 
-    /// <param name="guard">Checked for every call before its message is read (the cluster secret, mutual TLS); null admits all.</param>
-    public static void MapIngesterService(this IEndpointRouteBuilder routes, IngesterBackend backend, Rpc.Security.IGrpcCallGuard? guard = null)
+    public override Task<PushResponse> Push(PushRequest request, ServerCallContext context) => PushAsync(request, context);
+
+    public override Task QueryStream(QueryRequest request, IServerStreamWriter<QueryStreamResponse> responseStream, ServerCallContext context) =>
+        QueryStreamAsync(request, responseStream, context);
+
+    public override async Task<LabelNamesResponse> LabelNames(LabelNamesRequest request, ServerCallContext context)
     {
-        var options = new GrpcServerOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20, Guard = guard };
-        routes.MapGrpcUnary(Service + "Push", PushRequest.Parser, (r, call) => PushAsync(backend, r, call), options);
-        routes.MapGrpcServerStreaming<QueryRequest, QueryStreamResponse>(Service + "QueryStream", QueryRequest.Parser,
-            (r, writer, call) => QueryStreamAsync(backend, r, writer, call), options);
-        routes.MapGrpcUnary(Service + "LabelNames", LabelNamesRequest.Parser, async (r, call) =>
-        {
-            using var q = backend.Queryable.ForWorkspace(Workspace(r.Workspace)).Querier(r.StartMs, r.EndMs);
-            var reply = new LabelNamesResponse();
-            reply.Names.AddRange(await q.LabelNamesAsync(Matchers(r.Matchers), call.CancellationToken));
-            return reply;
-        }, options);
-        routes.MapGrpcUnary(Service + "LabelValues", LabelValuesRequest.Parser, async (r, call) =>
-        {
-            using var q = backend.Queryable.ForWorkspace(Workspace(r.Workspace)).Querier(r.StartMs, r.EndMs);
-            var reply = new LabelValuesResponse();
-            reply.Values.AddRange(await q.LabelValuesAsync(r.Name, Matchers(r.Matchers), call.CancellationToken));
-            return reply;
-        }, options);
-        routes.MapGrpcUnary(Service + "Metadata", MetadataRequest.Parser, async (r, call) =>
-        {
-            var all = await backend.Metadata.MetadataAsync(Workspace(r.Workspace), r.Metric.Length == 0 ? null : r.Metric, r.Limit, r.LimitPerMetric, call.CancellationToken);
-            var reply = new MetadataResponse();
-            foreach (var (_, entries) in all)
-                foreach (var m in entries)
-                    reply.Metadata.Add(new Protocol.MetricMetadata { MetricFamilyName = m.MetricFamilyName, Type = m.Type, Help = m.Help, Unit = m.Unit });
-            return reply;
-        }, options);
-        routes.MapGrpcUnary(Service + "State", StateRequest.Parser, (_, _) => Task.FromResult(new StateResponse
-        {
-            Instance = backend.InstanceName,
-            State = backend.State(),
-        }), options);
+        using var q = backend.Queryable.ForWorkspace(Workspace(request.Workspace)).Querier(request.StartMs, request.EndMs);
+        var reply = new LabelNamesResponse();
+        reply.Names.AddRange(await q.LabelNamesAsync(Matchers(request.Matchers), context.CancellationToken));
+        return reply;
     }
+
+    public override async Task<LabelValuesResponse> LabelValues(LabelValuesRequest request, ServerCallContext context)
+    {
+        using var q = backend.Queryable.ForWorkspace(Workspace(request.Workspace)).Querier(request.StartMs, request.EndMs);
+        var reply = new LabelValuesResponse();
+        reply.Values.AddRange(await q.LabelValuesAsync(request.Name, Matchers(request.Matchers), context.CancellationToken));
+        return reply;
+    }
+
+    public override async Task<MetadataResponse> Metadata(MetadataRequest request, ServerCallContext context)
+    {
+        var all = await backend.Metadata.MetadataAsync(Workspace(request.Workspace), request.Metric.Length == 0 ? null : request.Metric,
+            request.Limit, request.LimitPerMetric, context.CancellationToken);
+        var reply = new MetadataResponse();
+        foreach (var (_, entries) in all)
+            foreach (var m in entries)
+                reply.Metadata.Add(new Protocol.MetricMetadata { MetricFamilyName = m.MetricFamilyName, Type = m.Type, Help = m.Help, Unit = m.Unit });
+        return reply;
+    }
+
+    public override Task<StateResponse> State(StateRequest request, ServerCallContext context) => Task.FromResult(new StateResponse
+    {
+        Instance = backend.InstanceName,
+        State = backend.State(),
+    });
+
+    private static RpcException Error(StatusCode code, string message) => new(new Status(code, message));
 
     /// <summary>The request's workspace id, checked before it is used: an id that is not one is the caller's error.</summary>
     private static string Workspace(string id) =>
-        WorkspaceIds.Validate(id) is { } invalid ? throw new RpcException(StatusCode.InvalidArgument, invalid.Message) : id;
+        WorkspaceIds.Validate(id) is { } invalid ? throw Error(StatusCode.InvalidArgument, invalid.Message) : id;
 
     /// <summary>The request's matchers; a bad one (an invalid regular expression) is the caller's error.</summary>
     private static List<Amphora.Model.LabelMatcher> Matchers(Google.Protobuf.Collections.RepeatedField<Protocol.LabelMatcher> matchers)
@@ -74,13 +76,13 @@ public static class IngesterGrpcService
         }
         catch (ArgumentException e)
         {
-            throw new RpcException(StatusCode.InvalidArgument, e.Message);
+            throw Error(StatusCode.InvalidArgument, e.Message);
         }
     }
 
-    private static async Task<PushResponse> PushAsync(IngesterBackend backend, PushRequest request, ServerCallContext call)
+    private async Task<PushResponse> PushAsync(PushRequest request, ServerCallContext call)
     {
-        if (!backend.Ready()) throw new RpcException(StatusCode.Unavailable, $"ingester {backend.InstanceName} is not ready");
+        if (!backend.Ready()) throw Error(StatusCode.Unavailable, $"ingester {backend.InstanceName} is not ready");
         var appender = backend.Appendable.Appender(Workspace(request.Workspace));
         var response = new PushResponse();
         try
@@ -113,8 +115,7 @@ public static class IngesterGrpcService
         return response;
     }
 
-    private static async Task QueryStreamAsync(IngesterBackend backend, QueryRequest request, IServerStreamWriter<QueryStreamResponse> writer,
-        ServerCallContext call)
+    private async Task QueryStreamAsync(QueryRequest request, IServerStreamWriter<QueryStreamResponse> writer, ServerCallContext call)
     {
         using var querier = backend.Queryable.ForWorkspace(Workspace(request.Workspace)).Querier(request.StartMs, request.EndMs);
         var set = await querier.SelectAsync(true, new SelectHints(request.StartMs, request.EndMs), Matchers(request.Matchers),
@@ -136,16 +137,16 @@ public static class IngesterGrpcService
                     if (t > request.EndMs) break;
                     message.Samples.Add(new Sample { TimestampMs = t, Value = v });
                 }
-                if (it.Err is { } err) throw new RpcException(StatusCode.Internal, err.Message);
+                if (it.Err is { } err) throw Error(StatusCode.Internal, err.Message);
             }
             batch.Series.Add(message);
             if (batch.Series.Count == SeriesPerMessage)
             {
-                await writer.WriteAsync(batch);
+                await writer.WriteAsync(batch, call.CancellationToken);
                 batch = new QueryStreamResponse();
             }
         }
-        if (set.Err is { } e) throw new RpcException(StatusCode.Internal, e.Message);
-        if (batch.Series.Count > 0) await writer.WriteAsync(batch);
+        if (set.Err is { } e) throw Error(StatusCode.Internal, e.Message);
+        if (batch.Series.Count > 0) await writer.WriteAsync(batch, call.CancellationToken);
     }
 }

@@ -25,10 +25,12 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         public bool HasSamples;
         public long LastT;
         public double LastV;
+        public Histogram? LastH;
     }
 
     private readonly Dictionary<Labels, PendingSeries> _series = new();
-    private readonly List<(PendingSeries Series, long T, double V)> _samples = new();
+    /// <summary>The request's samples in the order they came; <c>H</c> is set for a histogram sample.</summary>
+    private readonly List<(PendingSeries Series, long T, double V, Histogram? H)> _samples = new();
     private readonly List<MetricMetadata> _metadata = new();
     private Head? _head;
     private int _epoch;
@@ -51,18 +53,7 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
 
     public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v)
     {
-        var head = Head;
-        if (t < head.AppendableMinTime) return AppendStatus.TooOld;
-        if (!_series.TryGetValue(labels, out var pending))
-        {
-            var found = head.FindPinned(labels);
-            if (found is null && storage.Accounting?.TryAdmit(workspace, labels) is { } refusal)
-            {
-                LastRejection = refusal;
-                return AppendStatus.SeriesLimit;
-            }
-            _series[labels] = pending = new PendingSeries(labels, found, admitted: found is null && storage.Accounting is not null);
-        }
+        if (Pending(labels, t, out var pending) is { } refused) return refused;
         if (pending.Series is { } series)
         {
             lock (series.Lock)
@@ -75,7 +66,8 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         {
             // Within one request the samples of a series keep to the same rules.
             if (t == pending.LastT)
-                return BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(pending.LastV) ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
+                return pending.LastH is null && BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(pending.LastV)
+                    ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
             if (t < pending.LastT && (storage.WindowMs <= 0 || t < pending.LastT - storage.WindowMs)) return AppendStatus.OutOfOrder;
         }
         if (!pending.HasSamples || t > pending.LastT)
@@ -83,18 +75,72 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             pending.HasSamples = true;
             pending.LastT = t;
             pending.LastV = v;
+            pending.LastH = null;
         }
-        _samples.Add((pending, t, v));
+        _samples.Add((pending, t, v, null));
         return AppendStatus.Ok;
     }
 
+    /// <summary>Histograms are in order only (as in Prometheus 2.42): one older than the series' newest sample, stored or
+    /// earlier in the request, is refused as out of order whatever the out-of-order window.</summary>
+    public AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram)
+    {
+        if (Pending(labels, t, out var pending) is { } refused) return refused;
+        if (pending.Series is { } series)
+        {
+            lock (series.Lock)
+            {
+                var status = series.CheckHistogram(t, histogram, out bool noOp);
+                if (status != AppendStatus.Ok || noOp) return status;
+            }
+        }
+        if (pending.HasSamples)
+        {
+            if (t == pending.LastT) return pending.LastH is { } last && last.SameAs(histogram) ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
+            if (t < pending.LastT) return AppendStatus.OutOfOrder;
+        }
+        pending.HasSamples = true;
+        pending.LastT = t;
+        pending.LastH = histogram;
+        _samples.Add((pending, t, 0, histogram));
+        return AppendStatus.Ok;
+    }
+
+    /// <summary>The request's entry for the series (found in the head and pinned, or admitted as new by the series limits),
+    /// or why the sample is refused before looking at it.</summary>
+    private AppendStatus? Pending(Labels labels, long t, out PendingSeries pending)
+    {
+        var head = Head;
+        pending = null!;
+        if (t < head.AppendableMinTime) return AppendStatus.TooOld;
+        if (!_series.TryGetValue(labels, out pending!))
+        {
+            var found = head.FindPinned(labels);
+            if (found is null && storage.Accounting?.TryAdmit(workspace, labels) is { } refusal)
+            {
+                LastRejection = refusal;
+                return AppendStatus.SeriesLimit;
+            }
+            _series[labels] = pending = new PendingSeries(labels, found, admitted: found is null && storage.Accounting is not null);
+        }
+        return null;
+    }
+
     public void UpdateMetadata(MetricMetadata metadata) => _metadata.Add(metadata);
+
+    private List<(Labels Series, Exemplar Exemplar)>? _exemplars;
+
+    public void AppendExemplar(Labels series, Exemplar exemplar) => (_exemplars ??= new()).Add((series, exemplar));
 
     public async ValueTask CommitAsync(CancellationToken ct = default)
     {
         try
         {
             if (_samples.Count > 0 || _metadata.Count > 0) await CommitPendingAsync();
+            // After the samples are durable and applied: only series this request wrote samples to get exemplars.
+            if (_exemplars is not null)
+                foreach (var (series, exemplar) in _exemplars)
+                    if (_series.TryGetValue(series, out var pending) && pending.HasSamples) storage.AddExemplar(workspace, series, exemplar);
         }
         finally
         {
@@ -116,28 +162,47 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             TsdbStorage.CountCreated();
         }
         long last = 0;
-        var samples = new WalSample[_samples.Count];
-        for (int i = 0; i < samples.Length; i++)
+        // One record per run of floats or histograms, in the request's order, so a replay applies them in the same order.
+        for (int start = 0; start < _samples.Count;)
         {
-            var (pending, t, v) = _samples[i];
-            samples[i] = new WalSample(pending.Series!.Ref, t, v);
+            bool histograms = _samples[start].H is not null;
+            int end = start;
+            while (end < _samples.Count && (_samples[end].H is not null) == histograms) end++;
+            last = storage.AppendWal(histograms ? WalRecordType.HistogramSamples : WalRecordType.Samples, EncodeRun(start, end, histograms));
+            start = end;
         }
-        if (samples.Length > 0) last = storage.AppendWal(WalRecordType.Samples, WalRecords.EncodeSamples(workspace, samples));
         foreach (var m in _metadata) last = storage.AppendWal(WalRecordType.Metadata, WalRecords.EncodeMetadata(workspace, m));
         await storage.CommitWalAsync(last);
 
         // Durable: now memory. A concurrent request may have stored the same timestamp meanwhile; Apply keeps the first.
         long minT = long.MaxValue, maxT = long.MinValue;
-        for (int i = 0; i < samples.Length; i++)
+        foreach (var (pending, t, v, h) in _samples)
         {
-            var series = _samples[i].Series.Series!;
-            lock (series.Lock) series.Apply(samples[i].T, samples[i].V);
-            minT = Math.Min(minT, samples[i].T);
-            maxT = Math.Max(maxT, samples[i].T);
+            var series = pending.Series!;
+            lock (series.Lock)
+            {
+                if (h is null) series.Apply(t, v);
+                else series.ApplyHistogram(t, h);
+            }
+            minT = Math.Min(minT, t);
+            maxT = Math.Max(maxT, t);
         }
-        if (samples.Length > 0) head.Observe(minT, maxT);
+        if (_samples.Count > 0) head.Observe(minT, maxT);
         foreach (var m in _metadata) storage.ApplyMetadata(workspace, m);
-        TsdbStorage.CountAppended(samples.Length);
+        TsdbStorage.CountAppended(_samples.Count);
+    }
+
+    private byte[] EncodeRun(int start, int end, bool histograms)
+    {
+        if (histograms)
+        {
+            var run = new WalHistogramSample[end - start];
+            for (int i = start; i < end; i++) run[i - start] = new WalHistogramSample(_samples[i].Series.Series!.Ref, _samples[i].T, _samples[i].H!);
+            return WalHistogramRecords.Encode(workspace, run);
+        }
+        var floats = new WalSample[end - start];
+        for (int i = start; i < end; i++) floats[i - start] = new WalSample(_samples[i].Series.Series!.Ref, _samples[i].T, _samples[i].V);
+        return WalRecords.EncodeSamples(workspace, floats);
     }
 
     public void Rollback() => Finish();

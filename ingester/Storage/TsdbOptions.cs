@@ -22,6 +22,8 @@ public sealed record TsdbOptions
     /// <summary>How long an uploaded block is still served from local disk (queriers find it in the bucket within their sync
     /// interval, which must be shorter).</summary>
     public TimeSpan LocalBlockRetention { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>Most exemplars kept in memory per workspace, the oldest overwritten first (Prometheus's exemplars-limit); 0 keeps none.</summary>
+    public int MaxExemplarsPerWorkspace { get; init; } = 100_000;
     /// <summary>This ingester's name, recorded in each block's meta.json.</summary>
     public string? IngesterName { get; init; }
 }

@@ -295,6 +295,14 @@ public sealed partial class TsdbStorage
                     var keep = batch.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
                     return keep.Length == 0 ? null : keep.Length == batch.Length ? payload.ToArray() : WalRecords.EncodeSamples(workspace, keep);
                 }
+                case WalRecordType.HistogramSamples:
+                {
+                    var (workspace, batch) = WalHistogramRecords.Decode(payload);
+                    if (!_heads.TryGetValue(workspace, out var head)) return null;
+                    long minValid = head.MinValidTime;
+                    var keep = batch.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
+                    return keep.Length == 0 ? null : keep.Length == batch.Length ? payload.ToArray() : WalHistogramRecords.Encode(workspace, keep);
+                }
                 case WalRecordType.Metadata:
                 {
                     var (workspace, m) = WalRecords.DecodeMetadata(payload);

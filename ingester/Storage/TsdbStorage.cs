@@ -103,6 +103,21 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                     samples += batch.Length;
                     break;
                 }
+                case WalRecordType.HistogramSamples:
+                {
+                    var (workspace, batch) = WalHistogramRecords.Decode(payload);
+                    if (Invalid(workspace)) break;
+                    var head = storage.HeadFor(workspace);
+                    long minValid = head.MinValidTime;
+                    foreach (var sample in batch)
+                    {
+                        if (head.Find(sample.Ref) is not { } s || sample.T < minValid) continue;
+                        lock (s.Lock) s.ApplyHistogram(sample.T, sample.H);
+                        head.Observe(sample.T, sample.T);
+                    }
+                    samples += batch.Length;
+                    break;
+                }
                 case WalRecordType.Metadata:
                 {
                     var (workspace, m) = WalRecords.DecodeMetadata(payload);
@@ -185,6 +200,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                 await _wal.CommitAsync(seq);
                 _heads.TryRemove(workspace, out _);
                 _metadata.TryRemove(workspace, out _);
+                DropExemplars(workspace);
                 DropLocalBlocks(workspace);
             }
             finally

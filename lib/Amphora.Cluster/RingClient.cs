@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Amphora.Ring;
-using Amphora.Rpc;
+using Grpc.Core;
 using Amphora.Services;
 using Microsoft.Extensions.Logging;
 
@@ -30,7 +30,7 @@ public sealed partial class RingClient : ServiceBase
         _interval = pollInterval;
         _logger = logger;
         foreach (var m in members)
-            _clients[m.Name] = new IngesterClient((transport ?? ClusterTransport.Plaintext).Channel(m.Address, 64 << 20));
+            _clients[m.Name] = (transport ?? ClusterTransport.Plaintext).Client(m.Address, IngesterClient.MaxMessageSize);
         _ring = new HashRing(members, replicationFactor);
         Meter.CreateObservableGauge("amphora_ring_members", () => _ring.Instances.GroupBy(i => (i.State, i.Healthy))
             .Select(g => new Measurement<int>(g.Count(), new("state", g.Key.State.ToString().ToUpperInvariant()), new("healthy", g.Key.Healthy))),
@@ -73,7 +73,7 @@ public sealed partial class RingClient : ServiceBase
             {
                 // An unreachable member keeps its last known state (its tokens stay) but is marked unhealthy.
                 var previous = _ring.Instances.FirstOrDefault(i => i.Name == m.Name) ?? m;
-                if (previous.Healthy) LogUnhealthy(m.Name, m.Address, e.Detail);
+                if (previous.Healthy) LogUnhealthy(m.Name, m.Address, $"{e.StatusCode}: {e.Status.Detail}");
                 return previous with { Healthy = false };
             }
         }));

@@ -119,4 +119,9 @@ public sealed class TenancyOptions
     /// <summary>Alertmanager's <c>amtool</c>, which checks Alertmanager definitions; null looks it up on the PATH at each check
     /// (Debian's prometheus-alertmanager package installs it).</summary>
     public string? AmtoolPath { get; set; }
+
+    /// <summary>The Alertmanager executable this deployment runs the workspaces' Alertmanagers with
+    /// (<c>--alertmanager.binary</c>, else <c>alertmanager</c> or <c>prometheus-alertmanager</c> on the PATH); null when
+    /// there is none, and then creating or changing an Alertmanager definition is refused with 503 naming the option.</summary>
+    public string? AlertmanagerBinary { get; set; } = Rules.AlertmanagerBinary.OnPath();
 }

@@ -97,6 +97,87 @@ public sealed class PromJsonWriter
         return this;
     }
 
+    /// <summary>
+    /// A native-histogram sample as Prometheus writes it: <c>[seconds,{"count":"…","sum":"…","buckets":[[rule,"lower","upper","count"],…]}]</c>,
+    /// the populated buckets in ascending order; the rule is 0 for (lower,upper], 1 for [lower,upper), 2 for (lower,upper)
+    /// and 3 for [lower,upper]. Without populated buckets there is no <c>buckets</c> field.
+    /// </summary>
+    public PromJsonWriter HistogramPoint(long timestampMs, FloatHistogram h)
+    {
+        Raw('[');
+        SampleTimestamp(timestampMs);
+        Raw(",{\"count\":\""u8);
+        Ascii(FormatFloat(h.Count));
+        Raw("\",\"sum\":\""u8);
+        Ascii(FormatFloat(h.Sum));
+        Raw('"');
+        var buckets = new List<HistogramBucket>();
+        h.AllBuckets(buckets);
+        bool any = false;
+        foreach (var b in buckets)
+        {
+            if (b.Count == 0) continue;
+            Raw(any ? ","u8 : ",\"buckets\":["u8);
+            any = true;
+            int rule = b.LowerInclusive ? (b.UpperInclusive ? 3 : 1) : (b.UpperInclusive ? 0 : 2);
+            Raw('[').Number(rule).Raw(",\""u8);
+            Ascii(FormatFloat(b.Lower));
+            Raw("\",\""u8);
+            Ascii(FormatFloat(b.Upper));
+            Raw("\",\""u8);
+            Ascii(FormatFloat(b.Count));
+            Raw("\"]"u8);
+        }
+        if (any) Raw(']');
+        return Raw("}]"u8);
+    }
+
+    /// <summary>
+    /// A native-histogram sample in full, for a <c>--target=query-frontend</c> that reads it back exactly (Prometheus's form
+    /// keeps only the populated buckets' boundaries): <c>[seconds,{"schema":…,"zeroThreshold":"…","zeroCount":"…",
+    /// "count":"…","sum":"…","counterResetHint":…,"positiveSpans":[[offset,length],…],"positiveBuckets":["…",…],
+    /// "negativeSpans":…,"negativeBuckets":…,"customValues":…}]</c>.
+    /// </summary>
+    public PromJsonWriter HistogramPointFull(long timestampMs, FloatHistogram h)
+    {
+        Raw('[');
+        SampleTimestamp(timestampMs);
+        Raw(",{\"schema\":"u8).Number(h.Schema);
+        Raw(",\"zeroThreshold\":"u8).String(FormatFloat(h.ZeroThreshold));
+        Raw(",\"zeroCount\":"u8).String(FormatFloat(h.ZeroCount));
+        Raw(",\"count\":"u8).String(FormatFloat(h.Count));
+        Raw(",\"sum\":"u8).String(FormatFloat(h.Sum));
+        Raw(",\"counterResetHint\":"u8).Number((long)h.CounterResetHint);
+        Spans("positiveSpans", h.PositiveSpans);
+        Floats("positiveBuckets", h.PositiveBuckets);
+        Spans("negativeSpans", h.NegativeSpans);
+        Floats("negativeBuckets", h.NegativeBuckets);
+        Floats("customValues", h.CustomValues);
+        return Raw("}]"u8);
+    }
+
+    private void Spans(string name, HistogramSpan[] spans)
+    {
+        Raw(',').String(name).Raw(":["u8);
+        for (int i = 0; i < spans.Length; i++)
+        {
+            if (i > 0) Raw(',');
+            Raw('[').Number(spans[i].Offset).Raw(',').Number(spans[i].Length).Raw(']');
+        }
+        Raw(']');
+    }
+
+    private void Floats(string name, double[] values)
+    {
+        Raw(',').String(name).Raw(":["u8);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (i > 0) Raw(',');
+            String(FormatFloat(values[i]));
+        }
+        Raw(']');
+    }
+
     /// <summary>Seconds with a three-digit millisecond fraction when it is not zero.</summary>
     public PromJsonWriter SampleTimestamp(long ms)
     {

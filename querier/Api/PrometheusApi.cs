@@ -13,13 +13,19 @@ namespace Amphora.Querier.Api;
 /// </summary>
 public static partial class PrometheusApi
 {
-    public static void MapPrometheusApi(this IEndpointRouteBuilder routes, QuerierService querier)
+    /// <param name="frontend">When set, instant and range queries go through the query frontend (split, cached, fairly queued).</param>
+    /// <param name="trustsFrontend">Whether a request comes from a <c>--target=query-frontend</c> (an admin key): its
+    /// <see cref="Frontend.HttpQueryBackend.SlotHeldHeader"/> is then honoured and it is evaluated directly, the frontend
+    /// having queued, split and limited it already.</param>
+    public static void MapPrometheusApi(this IEndpointRouteBuilder routes, QuerierService querier, Frontend.QueryFrontend? frontend = null,
+        Func<HttpContext, bool>? trustsFrontend = null)
     {
-        var handlers = new PrometheusApiHandlers(querier);
+        var handlers = new PrometheusApiHandlers(querier, frontend, trustsFrontend);
         foreach (var prefix in new[] { "/prometheus/api/v1", "/workspaces/{workspaceId}/api/v1" })
         {
             Map(routes, prefix + "/query", handlers.QueryAsync);
             Map(routes, prefix + "/query_range", handlers.QueryRangeAsync);
+            Map(routes, prefix + "/query_exemplars", handlers.QueryExemplarsAsync);
             Map(routes, prefix + "/series", handlers.SeriesAsync);
             Map(routes, prefix + "/labels", handlers.LabelsAsync);
             Map(routes, prefix + "/label/{name}/values", handlers.LabelValuesAsync);
@@ -28,6 +34,21 @@ public static partial class PrometheusApi
             Map(routes, prefix + "/status/tsdb", handlers.TsdbStatusAsync);
             Map(routes, prefix + "/cardinality/label_names", handlers.CardinalityLabelNamesAsync);
             Map(routes, prefix + "/cardinality/label_values", handlers.CardinalityLabelValuesAsync);
+        }
+    }
+
+    /// <summary>
+    /// The API of a <c>--target=query-frontend</c>: <c>query</c> and <c>query_range</c> through the frontend (parameters checked
+    /// here as the querier checks them), every other endpoint passed on to the queriers by <paramref name="forward"/>.
+    /// </summary>
+    public static void MapQueryFrontendApi(this IEndpointRouteBuilder routes, Frontend.QueryFrontend frontend, RequestDelegate forward)
+    {
+        var handlers = new PrometheusApiHandlers(null, frontend, null);
+        foreach (var prefix in new[] { "/prometheus/api/v1", "/workspaces/{workspaceId}/api/v1" })
+        {
+            Map(routes, prefix + "/query", handlers.QueryAsync);
+            Map(routes, prefix + "/query_range", handlers.QueryRangeAsync);
+            routes.MapMethods(prefix + "/{**rest}", ["GET", "POST"], forward);
         }
     }
 

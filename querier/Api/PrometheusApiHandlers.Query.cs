@@ -13,8 +13,12 @@ internal sealed partial class PrometheusApiHandlers
         long time = r.Get("time") is { Length: > 0 } t ? ParseQueryTime(t) : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
-        var result = await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, r.Get("max_samples_processed_error_threshold"));
-        return Render(result);
+        string? threshold = r.Get("max_samples_processed_error_threshold");
+        bool fromFrontend = FromFrontend(r);
+        var result = frontend is not null && !fromFrontend
+            ? await frontend.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold)
+            : await querier.InstantQueryAsync(r.Workspace, query, time, timeout, r.Aborted, threshold, holdsWorkspaceSlot: fromFrontend);
+        return Render(result, fullHistograms: fromFrontend);
     }
 
     public async Task<PromJsonWriter> QueryRangeAsync(ApiRequest r)
@@ -30,9 +34,17 @@ internal sealed partial class PrometheusApiHandlers
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
         var timeout = ParseTimeout(r);
         string query = r.Get("query") ?? "";
-        var result = await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, r.Get("max_samples_processed_error_threshold"));
-        return Render(result);
+        string? threshold = r.Get("max_samples_processed_error_threshold");
+        bool fromFrontend = FromFrontend(r);
+        var result = frontend is not null && !fromFrontend
+            ? await frontend.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold)
+            : await querier.RangeQueryAsync(r.Workspace, query, start, end, step, timeout, r.Aborted, threshold, holdsWorkspaceSlot: fromFrontend);
+        return Render(result, fullHistograms: fromFrontend);
     }
+
+    /// <summary>A piece of a request that a trusted query frontend already queued and holds the workspace's slot for.</summary>
+    private bool FromFrontend(ApiRequest r) =>
+        trustsFrontend is not null && r.Http.Request.Headers.ContainsKey(Frontend.HttpQueryBackend.SlotHeldHeader) && trustsFrontend(r.Http);
 
     /// <summary>The query API's <c>time</c> error text differs from the other time parameters' in Prometheus.</summary>
     private static long ParseQueryTime(string text)
@@ -50,7 +62,8 @@ internal sealed partial class PrometheusApiHandlers
     private static TimeSpan? ParseTimeout(ApiRequest r) =>
         r.Get("timeout") is { Length: > 0 } t ? TimeSpan.FromMilliseconds(ApiParams.ParseDurationMs("timeout", t)) : null;
 
-    private static PromJsonWriter Render(QueryResult result)
+    /// <param name="fullHistograms">Native histograms in full (<see cref="PromJsonWriter.HistogramPointFull"/>), for a query frontend.</param>
+    private static PromJsonWriter Render(QueryResult result, bool fullHistograms)
     {
         var w = Success();
         switch (result.Value)
@@ -66,8 +79,10 @@ internal sealed partial class PrometheusApiHandlers
                 for (int i = 0; i < v.Samples.Count; i++)
                 {
                     if (i > 0) w.Raw(',');
-                    w.Raw("{\"metric\":"u8).LabelsObject(v.Samples[i].Metric).Raw(",\"value\":"u8)
-                     .Point(v.Samples[i].T, v.Samples[i].F).Raw('}');
+                    var sample = v.Samples[i];
+                    w.Raw("{\"metric\":"u8).LabelsObject(sample.Metric);
+                    if (sample.H is { } h) Histogram(w.Raw(",\"histogram\":"u8), sample.T, h, fullHistograms).Raw('}');
+                    else w.Raw(",\"value\":"u8).Point(sample.T, sample.F).Raw('}');
                 }
                 w.Raw("]}"u8);
                 break;
@@ -76,20 +91,31 @@ internal sealed partial class PrometheusApiHandlers
                 for (int i = 0; i < m.Series.Count; i++)
                 {
                     if (i > 0) w.Raw(',');
-                    w.Raw("{\"metric\":"u8).LabelsObject(m.Series[i].Metric).Raw(",\"values\":["u8);
+                    // Floats in "values", histograms in "histograms", each field only when the series has such points.
+                    w.Raw("{\"metric\":"u8).LabelsObject(m.Series[i].Metric);
                     var points = m.Series[i].Points;
-                    for (int p = 0; p < points.Count; p++)
+                    foreach (bool histograms in (ReadOnlySpan<bool>)[false, true])
                     {
-                        if (p > 0) w.Raw(',');
-                        w.Point(points[p].T, points[p].F);
+                        bool first = true;
+                        foreach (var point in points)
+                        {
+                            if ((point.H is not null) != histograms) continue;
+                            w.Raw(first ? (histograms ? ",\"histograms\":["u8 : ",\"values\":["u8) : ","u8);
+                            first = false;
+                            if (point.H is { } h) Histogram(w, point.T, h, fullHistograms); else w.Point(point.T, point.F);
+                        }
+                        if (!first) w.Raw(']');
                     }
-                    w.Raw("]}"u8);
+                    w.Raw('}');
                 }
                 w.Raw("]}"u8);
                 break;
         }
         return End(w, result.Warnings, result.Infos);
     }
+
+    private static PromJsonWriter Histogram(PromJsonWriter w, long t, Amphora.Model.FloatHistogram h, bool full) =>
+        full ? w.HistogramPointFull(t, h) : w.HistogramPoint(t, h);
 
     /// <summary>The series API needs at least one <c>match[]</c>; checked first, as Prometheus does.</summary>
     private static void RequireMatch(ApiRequest r)

@@ -3,8 +3,12 @@ using Amphora.Model;
 namespace Amphora.Querier.Api;
 
 /// <summary>The handlers behind <see cref="PrometheusApi"/>: parameters in, Prometheus JSON out; errors as <see cref="ApiException"/>.</summary>
-internal sealed partial class PrometheusApiHandlers(QuerierService querier)
+internal sealed partial class PrometheusApiHandlers(QuerierService? localQuerier, Frontend.QueryFrontend? frontend,
+    Func<Microsoft.AspNetCore.Http.HttpContext, bool>? trustsFrontend)
 {
+    /// <summary>The querier in this process; a <c>--target=query-frontend</c> has none and maps only the query endpoints.</summary>
+    private QuerierService querier => localQuerier ?? throw new InvalidOperationException("no querier in this process");
+
     public async Task<PromJsonWriter> SeriesAsync(ApiRequest r)
     {
         RequireMatch(r);

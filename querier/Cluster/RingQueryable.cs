@@ -2,7 +2,7 @@ using Amphora.Cluster;
 using Amphora.Cluster.Protocol;
 using Amphora.Model;
 using Amphora.Ring;
-using Amphora.Rpc;
+using Grpc.Core;
 using Amphora.Storage;
 using IQueryable = Amphora.Storage.IQueryable;
 using MetricMetadata = Amphora.Storage.MetricMetadata;
@@ -61,7 +61,7 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
             }
             catch (RpcException e)
             {
-                return (Ok: false, Value: default(T)!, Error: $"{i.Name}: {e.Detail}");
+                return (Ok: false, Value: default(T)!, Error: $"{i.Name}: {e.StatusCode}: {e.Status.Detail}");
             }
         }));
         int failed = unreachable + results.Count(r => !r.Ok);

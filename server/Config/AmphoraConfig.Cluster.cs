@@ -1,4 +1,4 @@
-using Amphora.Rpc.Security;
+using Amphora.Cluster.Security;
 
 namespace Amphora.Server.Config;
 

@@ -8,7 +8,7 @@ public enum AuthMode { None, Keys }
 /// </summary>
 public sealed partial class AmphoraConfig
 {
-    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "compactor", "ruler", "operator"];
+    public static readonly string[] Targets = ["all", "distributor", "ingester", "querier", "query-frontend", "compactor", "ruler", "alertmanager", "operator"];
 
     public string Target { get; set; } = "all";
     public string Listen { get; set; } = "127.0.0.1:9009";
@@ -35,6 +35,11 @@ public sealed partial class AmphoraConfig
     public string LogFormat { get; set; } = "text";
     public string? TracingOtlpEndpoint { get; set; }
     public string? LogInstance { get; set; }
+    public string? AlertmanagerBinary { get; set; }
+
+    /// <summary>The Alertmanager executable: --alertmanager.binary, else alertmanager or prometheus-alertmanager on the PATH;
+    /// null when there is none.</summary>
+    public string? ResolvedAlertmanagerBinary() => AlertmanagerBinary ?? Amphora.Tenancy.Rules.AlertmanagerBinary.OnPath();
 
     /// <summary>This process among its target's replicas, as every log line names it.</summary>
     public string InstanceName => LogInstance ?? Target switch
@@ -66,6 +71,7 @@ public sealed partial class AmphoraConfig
     public int MaxLabelValueLength { get; set; } = 2048;
     public TimeSpan CreateGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
     public TimeSpan OutOfOrderWindow { get; set; } = TimeSpan.FromSeconds(60);
+    public int MaxExemplarsPerWorkspace { get; set; } = 100_000;
 
     public TimeSpan BlockRange { get; set; } = TimeSpan.FromHours(2);
     public string WalFsync { get; set; } = "always";
@@ -114,6 +120,14 @@ public sealed partial class AmphoraConfig
     public int QueryMaxConcurrent { get; set; } = 20;
     public bool QueryExperimentalFunctions { get; set; }
     public int QueryMaxNestingDepth { get; set; } = 256;
+
+    public bool QueryFrontendEnabled { get; set; } = true;
+    public TimeSpan QueryFrontendSplitInterval { get; set; } = TimeSpan.FromDays(1);
+    public long QueryFrontendCacheMaxBytes { get; set; } = 256L << 20;
+    public TimeSpan QueryFrontendMaxCacheFreshness { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan QueryFrontendCacheTtl { get; set; } = TimeSpan.FromHours(1);
+    public int QueryFrontendMaxQueuedPerWorkspace { get; set; } = 100;
+    public string QueryFrontendDownstreamUrl { get; set; } = "";
 
     /// <summary>The compactor's block ranges, or null when the setting is not a valid list.</summary>
     public IReadOnlyList<TimeSpan>? CompactorRanges()
@@ -177,6 +191,7 @@ public sealed partial class AmphoraConfig
             errors.Add($"invalid --otlp.translation-strategy \"{OtlpTranslationStrategy}\": must be UnderscoreEscapingWithSuffixes, " +
                        "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation");
         if (OutOfOrderWindow < TimeSpan.Zero) errors.Add("--ingester.out-of-order-window must not be negative");
+        if (MaxExemplarsPerWorkspace < 0) errors.Add("--ingester.max-exemplars must not be negative");
         if (BlockRange < TimeSpan.FromMinutes(1)) errors.Add("--tsdb.block-range must be at least 1m");
         if (Target is "all" or "ingester" && OutOfOrderWindow * 2 > BlockRange)
             errors.Add($"--ingester.out-of-order-window ({OutOfOrderWindow}) must be at most half of --tsdb.block-range ({BlockRange}), " +
@@ -221,10 +236,26 @@ public sealed partial class AmphoraConfig
         if (CompactorMembers.Length > 0 && !CompactorMembers.Split(',').Contains(CompactorName))
             errors.Add($"--compactor.members ({CompactorMembers}) must include this compactor's --compactor.name ({CompactorName})");
         if (QueryMaxConcurrent <= 0) errors.Add("--query.max-concurrent must be positive");
+        if (QueryFrontendSplitInterval < TimeSpan.FromMinutes(1)) errors.Add("--query-frontend.split-interval must be at least 1m");
+        if (QueryFrontendCacheMaxBytes < 0) errors.Add("--query-frontend.results-cache-max-bytes must not be negative");
+        if (QueryFrontendMaxCacheFreshness < TimeSpan.Zero) errors.Add("--query-frontend.max-cache-freshness must not be negative");
+        if (QueryFrontendCacheTtl <= TimeSpan.Zero) errors.Add("--query-frontend.results-cache-ttl must be positive");
+        if (QueryFrontendMaxQueuedPerWorkspace <= 0) errors.Add("--query-frontend.max-queued-per-workspace must be positive");
+        if (Target == "query-frontend")
+        {
+            if (!Uri.TryCreate(QueryFrontendDownstreamUrl, UriKind.Absolute, out var downstream) || downstream.Scheme is not ("http" or "https"))
+                errors.Add($"--target=query-frontend needs --query-frontend.downstream-url, the queriers' http(s) address (a Service over them); got \"{QueryFrontendDownstreamUrl}\"");
+            if (Auth == AuthMode.Keys && AdminKeyFile is null)
+                errors.Add("--target=query-frontend needs --auth.admin-key-file: it sends the queries it has authorised to the queriers with that admin key");
+        }
         if (QueryMaxSamples <= 0) errors.Add("--query.max-samples must be positive");
         if (QueryMaxNestingDepth is < 1 or > 10_000) errors.Add("--query.max-nesting-depth must be between 1 and 10000");
         if (Target is "all" or "ruler") ValidateRuler(errors);
         if (Target == "operator") ValidateOperator(errors);
+        if (AlertmanagerBinary is not null && !File.Exists(AlertmanagerBinary))
+            errors.Add($"--alertmanager.binary \"{AlertmanagerBinary}\" does not exist (the Prometheus Alertmanager executable, e.g. /usr/bin/prometheus-alertmanager)");
+        if (Target == "alertmanager" && ResolvedAlertmanagerBinary() is null)
+            errors.Add("--target=alertmanager needs the Prometheus Alertmanager: set --alertmanager.binary, or put alertmanager or prometheus-alertmanager on the PATH");
         return errors;
     }
 }

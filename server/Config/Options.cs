@@ -7,7 +7,7 @@ public static class Options
 {
     public static readonly IReadOnlyList<OptionSpec> All =
     [
-        new("target", "all", "Which component(s) this process runs: all, distributor, ingester, querier, compactor, ruler or operator (the Kubernetes operator).",
+        new("target", "all", "Which component(s) this process runs: all, distributor, ingester, querier, query-frontend, compactor, ruler, alertmanager (the workspaces' Alertmanagers) or operator (the Kubernetes operator).",
             (c, v) => c.Target = v),
         new("listen", "127.0.0.1:9009", "HOST:PORT of the HTTP listener (remote write, Prometheus query API, /metrics, /ready).",
             (c, v) => c.Listen = v),
@@ -98,6 +98,8 @@ public static class Options
             (c, v) => c.MaxLabelValueLength = Int(v)),
         new("validation.create-grace-period", "10m", "How far past the distributor's clock a sample's timestamp may be; later samples are refused (400).",
             (c, v) => c.CreateGracePeriod = Duration(v)),
+        new("ingester.max-exemplars", "100000", "Most exemplars kept in memory per workspace, the oldest overwritten first (Prometheus's --storage.exemplars.exemplars-limit); 0 keeps none.",
+            (c, v) => c.MaxExemplarsPerWorkspace = Int(v)),
         new("ingester.out-of-order-window", "60s", "How far behind a series' newest sample an older sample is still accepted (0 disables).",
             (c, v) => c.OutOfOrderWindow = Duration(v)),
         new("tsdb.block-range", "2h", "Time range of the blocks the ingester cuts from its head.",
@@ -187,6 +189,23 @@ public static class Options
             (c, v) => c.QueryMaxNestingDepth = Int(v)),
         new("query.experimental-functions", "false", "Enables PromQL's experimental functions and aggregations (sort_by_label, limitk, ...).",
             (c, v) => c.QueryExperimentalFunctions = Bool(v), IsSwitch: true),
+        new("query-frontend.enabled", "true", "Puts the query frontend in front of the querier (--target=all and querier): range queries split by interval, cached, and every query queued fairly per workspace.",
+            (c, v) => c.QueryFrontendEnabled = Bool(v), IsSwitch: true),
+        new("query-frontend.split-interval", "24h", "Range queries are split at multiples of this interval (UTC), on their own step grid, and the pieces run in parallel.",
+            (c, v) => c.QueryFrontendSplitInterval = Duration(v)),
+        new("query-frontend.results-cache-max-bytes", "256MiB", "Memory for cached range-query results over all workspaces, least recently used evicted first; 0 turns the cache off.",
+            (c, v) => c.QueryFrontendCacheMaxBytes = Bytes(v)),
+        new("query-frontend.max-cache-freshness", "10m", "Steps newer than this are never cached, since samples may still arrive for them (never less than --ingester.out-of-order-window).",
+            (c, v) => c.QueryFrontendMaxCacheFreshness = Duration(v)),
+        new("query-frontend.results-cache-ttl", "1h", "How long a cached result is used before it is evaluated again.",
+            (c, v) => c.QueryFrontendCacheTtl = Duration(v)),
+        new("query-frontend.max-queued-per-workspace", "100", "Most queries one workspace may have waiting for a querier slot; more are answered 429.",
+            (c, v) => c.QueryFrontendMaxQueuedPerWorkspace = Int(v)),
+        new("query-frontend.downstream-url", "", "For --target=query-frontend: the queriers' address (http://querier:9009, a Service over them) it sends queries to.",
+            (c, v) => c.QueryFrontendDownstreamUrl = v),
+        new("alertmanager.binary", "", "The Prometheus Alertmanager executable that runs each workspace's Alertmanager (--target=alertmanager, and all); empty: " +
+            "alertmanager or prometheus-alertmanager on the PATH. Without one, Alertmanager definitions are refused.",
+            (c, v) => c.AlertmanagerBinary = v.Length == 0 ? null : v),
         .. RulerFlags.All,
         .. OperatorFlags.All,
     ];

@@ -22,6 +22,7 @@ public sealed class ChartRenderingTests
                      "StatefulSet/amphora-compactor", "StatefulSet/amphora-ruler", "Service/amphora-ruler", "Deployment/amphora-operator", "ServiceAccount/amphora-operator",
                      "ClusterRole/amphora-operator", "ClusterRoleBinding/amphora-operator", "Secret/amphora-master-key",
                      "Secret/amphora-admin-key", "Secret/amphora-cluster-secret",
+                     "StatefulSet/amphora-alertmanager", "Service/amphora-alertmanager", "Service/amphora-alertmanager-headless",
                  })
             Assert.Contains(expected, kinds);
         Assert.Contains(r.Objects, o => o.Kind == "CustomResourceDefinition");
@@ -68,6 +69,8 @@ public sealed class ChartRenderingTests
         { "operator.remoteWriteBaseUrl=amphora-distributor:9009", "remoteWriteBaseUrl" },
         { "operator.watchNamespace=Team_A", "watchNamespace" },
         { "ingester.replicationFactor=4", "ingester.replicationFactor" },
+        { "alertmanager.binary=prometheus-alertmanager", "alertmanager.binary" },
+        { "alertmanager.replicas=2", "replicas" },
     };
 
     [SkippableTheory]
@@ -86,5 +89,33 @@ public sealed class ChartRenderingTests
         var r = await ChartRenderer.RenderAsync(sets: ["storage.type=s3"]);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("bucket", r.Errors);
+    }
+
+    [SkippableFact]
+    public async Task The_alertmanager_is_one_replica_with_a_volume_and_every_control_plane_gets_the_binary()
+    {
+        var r = await ChartRenderer.RenderAsync();
+        Assert.True(r.ExitCode == 0, r.Errors);
+        var sts = r.Objects.Single(o => o is { Kind: "StatefulSet", Name: "amphora-alertmanager" });
+        Assert.Equal(1, sts.Replicas);
+        var claim = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlSequenceNode)sts.Path("spec", "volumeClaimTemplates")!)[0];
+        Assert.Equal("data", claim["metadata"]["name"].ToString());
+        Assert.Equal("5Gi", claim["spec"]["resources"]["requests"]["storage"].ToString());
+        var args = sts.Containers().Single().Args;
+        Assert.Contains("--target=alertmanager", args);
+        Assert.Contains("--auth.admin-key-file=/etc/amphora/admin-key/admin-key.json", args); // the ruler posts alerts with it
+        var service = r.Objects.Single(o => o is { Kind: "Service", Name: "amphora-alertmanager" });
+        var port = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlSequenceNode)service.Path("spec", "ports")!)[0];
+        Assert.Equal("9009", port["port"].ToString());
+        foreach (var name in new[] { "amphora-distributor", "amphora-querier", "amphora-compactor", "amphora-alertmanager" })
+        {
+            var workload = r.Objects.Single(o => o.Kind is "Deployment" or "StatefulSet" && o.Name == name);
+            Assert.Contains("--alertmanager.binary=/usr/bin/prometheus-alertmanager", workload.Containers().Single().Args);
+        }
+
+        var off = await ChartRenderer.RenderAsync(sets: ["alertmanager.enabled=false"]);
+        Assert.True(off.ExitCode == 0, off.Errors);
+        Assert.DoesNotContain(off.Objects, o => o.Name.StartsWith("amphora-alertmanager", StringComparison.Ordinal));
+        Assert.DoesNotContain("--alertmanager.binary", off.Yaml);
     }
 }

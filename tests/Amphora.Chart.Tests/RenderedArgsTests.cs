@@ -32,7 +32,7 @@ public sealed class RenderedArgsTests
                 checkedContainers++;
             }
         }
-        Assert.Equal(6, checkedContainers); // distributor, querier, ingester, compactor, ruler, operator
+        Assert.Equal(7, checkedContainers); // distributor, querier, ingester, compactor, ruler, alertmanager, operator
     }
 
     [SkippableFact]
@@ -99,6 +99,13 @@ public sealed class RenderedArgsTests
         Assert.Contains("--ruler.alertmanager-url=http://amphora-alertmanager.obs:9009", args);
         Assert.Contains("--auth.admin-key-file=/etc/amphora/admin-key/admin-key.json", args);
         Assert.Contains(r.Objects, o => o is { Kind: "Service", Name: "amphora-ruler" });
+        // Without a URL the rulers post to the chart's own alertmanager component; with it disabled, nowhere.
+        var own = await ChartRenderer.RenderAsync(null, []);
+        Assert.Contains("--ruler.alertmanager-url=http://amphora-alertmanager:9009",
+            own.Objects.Single(o => o is { Kind: "StatefulSet", Name: "amphora-ruler" }).Containers().Single().Args);
+        var none = await ChartRenderer.RenderAsync(null, ["alertmanager.enabled=false"]);
+        Assert.DoesNotContain(none.Objects.Single(o => o is { Kind: "StatefulSet", Name: "amphora-ruler" }).Containers().Single().Args,
+            a => a.StartsWith("--ruler.alertmanager-url", StringComparison.Ordinal));
         var disabled = await ChartRenderer.RenderAsync(null, ["ruler.enabled=false"]);
         Assert.DoesNotContain(disabled.Objects, o => o.Name.StartsWith("amphora-ruler", StringComparison.Ordinal));
     }

@@ -15,13 +15,15 @@ public sealed class RecordingPush : IIngesterPush
 {
     public List<ValidSeries> Series { get; } = [];
     public int Pushes { get; private set; }
+    /// <summary>Whether it stands in for storage that keeps native histograms (the single process's) or for the cluster's.</summary>
+    public bool StoresHistograms { get; init; }
 
     public Task<PushOutcome> PushAsync(string workspace, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata,
         CancellationToken ct)
     {
         Pushes++;
         Series.AddRange(series);
-        return Task.FromResult(new PushOutcome { Accepted = series.Sum(s => (long)s.Timestamps.Length) });
+        return Task.FromResult(new PushOutcome { Accepted = series.Sum(s => (long)s.Timestamps.Length + s.Histograms.Length) });
     }
 }
 

@@ -101,7 +101,28 @@ public sealed class ConfigTests
     public void An_unknown_target_is_rejected_with_the_list_of_targets()
     {
         var problem = Assert.Single(ConfigLoader.Load(["--target=ruler2"], out _).Validate());
-        Assert.Contains("all, distributor, ingester, querier, compactor", problem);
+        Assert.Contains("all, distributor, ingester, querier, query-frontend, compactor", problem);
+    }
+
+    [Fact]
+    public void A_query_frontend_needs_the_queriers_address_and_the_admin_key_it_sends_queries_with()
+    {
+        var problems = ConfigLoader.Load(["--target=query-frontend"], out _).Validate();
+        Assert.Contains(problems, p => p.Contains("--query-frontend.downstream-url"));
+        Assert.Contains(problems, p => p.Contains("--auth.admin-key-file"));
+        Assert.Empty(ConfigLoader.Load(["--target=query-frontend", "--auth=none", "--query-frontend.downstream-url=http://querier:9009"], out _)
+            .Validate());
+        Assert.Contains(ConfigLoader.Load(["--target=query-frontend", "--auth=none", "--query-frontend.downstream-url=querier:9009"], out _)
+            .Validate(), p => p.Contains("--query-frontend.downstream-url"));
+    }
+
+    [Fact]
+    public void An_alertmanager_binary_that_does_not_exist_is_rejected_naming_the_option()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"no-such-alertmanager-{Guid.NewGuid():N}");
+        var problem = Assert.Single(ConfigLoader.Load(["--target=alertmanager", $"--alertmanager.binary={missing}"], out _).Validate());
+        Assert.Contains($"--alertmanager.binary \"{missing}\" does not exist", problem);
+        Assert.Contains("alertmanager", ConfigLoader.HelpText());
     }
 
     [Fact]

@@ -51,20 +51,20 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
     {
         var (status, created, _) = await Send(HttpMethod.Post, Path, Body(Definition));
         Assert.Equal(HttpStatusCode.Accepted, status);
-        Assert.Equal("ACTIVE", created.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.Equal("CREATING", created.GetProperty("status").GetProperty("statusCode").GetString());
 
         var (describeStatus, described, _) = await Send(HttpMethod.Get, Path);
         Assert.Equal(HttpStatusCode.OK, describeStatus);
         var am = described.GetProperty("alertManagerDefinition");
         Assert.Equal(Definition, Encoding.UTF8.GetString(Convert.FromBase64String(am.GetProperty("data").GetString()!)));
-        Assert.Equal("ACTIVE", am.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.Equal("CREATING", am.GetProperty("status").GetProperty("statusCode").GetString());
         Assert.True(am.GetProperty("createdAt").GetDouble() > 1.7e9);
         Assert.True(am.GetProperty("modifiedAt").GetDouble() >= am.GetProperty("createdAt").GetDouble());
 
         string replaced = Definition.Replace("group_by: [alertname]", "group_by: [alertname, job]", StringComparison.Ordinal);
         var (putStatus, put, _) = await Send(HttpMethod.Put, Path, Body(replaced));
         Assert.Equal(HttpStatusCode.Accepted, putStatus);
-        Assert.Equal("ACTIVE", put.GetProperty("status").GetProperty("statusCode").GetString());
+        Assert.Equal("UPDATING", put.GetProperty("status").GetProperty("statusCode").GetString());
         Assert.Equal(replaced, Encoding.UTF8.GetString(_f.Rules.DescribeAlertManagerDefinition(_ws).Data));
 
         Assert.Equal(HttpStatusCode.Accepted, (await Send(HttpMethod.Delete, Path)).Status);
@@ -99,6 +99,12 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
     [InlineData("alertmanager_config: |\n  templates: ['/etc/passwd']\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n", "alertmanager_config line 1: alertmanager_config: templates: \"/etc/passwd\" must name template_files")]
     [InlineData("alertmanager_config: |\n  templates: ['../*.tmpl']\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n", "templates: \"../*.tmpl\" must name template_files")]
     [InlineData("alertmanager_config: |\n  route: [\n", "alertmanager_config line 2: alertmanager_config: invalid YAML")]
+    [InlineData("alertmanager_config: |\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n      webhook_configs:\n        - url: http://127.0.0.1:9/\n          http_config:\n            basic_auth: {username: u, password_file: /etc/shadow}\n",
+        "alertmanager_config line 8: alertmanager_config: receivers[0].webhook_configs[0].http_config.basic_auth.password_file: settings that read a file are not allowed")]
+    [InlineData("alertmanager_config: |\n  global:\n    http_config:\n      tls_config: {ca_file: /etc/ssl/private/x.pem}\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n",
+        "global.http_config.tls_config.ca_file: settings that read a file are not allowed")]
+    [InlineData("alertmanager_config: |\n  global:\n    slack_api_url_file: /var/run/secrets/token\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n",
+        "global.slack_api_url_file: settings that read a file are not allowed")]
     public async Task An_invalid_definition_is_a_400_with_the_reason_and_changes_nothing(string definition, string expected)
     {
         var (status, body, response) = await Send(HttpMethod.Post, Path, Body(definition));
@@ -122,6 +128,21 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
         Assert.Equal("ServiceUnavailableException", response.Headers.GetValues("x-amzn-ErrorType").Single());
         Assert.Contains("amtool", body.GetProperty("message").GetString());
         Assert.Contains("prometheus-alertmanager", body.GetProperty("message").GetString());
+        Assert.Null(api.F.Store.FindAlertManagerDefinition(api.Workspace));
+    }
+
+    [Fact]
+    public async Task Without_an_Alertmanager_binary_a_definition_is_refused_with_503_naming_the_option_and_nothing_is_stored()
+    {
+        await using var api = await AdminApi.StartAsync("x", o => o.AlertmanagerBinary = null);
+        foreach (var method in new[] { HttpMethod.Post, HttpMethod.Put })
+        {
+            var (status, body, response) = await api.Send(method, $"/workspaces/{api.Workspace}/alertmanager/definition", Body(Definition));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("ServiceUnavailableException", response.Headers.GetValues("x-amzn-ErrorType").Single());
+            Assert.Contains("--alertmanager.binary", body.GetProperty("message").GetString());
+            Assert.Contains("nothing was stored", body.GetProperty("message").GetString());
+        }
         Assert.Null(api.F.Store.FindAlertManagerDefinition(api.Workspace));
     }
 
@@ -165,5 +186,26 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
         Assert.Equal("CREATION_FAILED", status.GetProperty("statusCode").GetString());
         Assert.Equal("alertmanager exited with status 1", status.GetProperty("statusReason").GetString());
         Assert.False(await _f.Rules.SetAlertManagerStatusAsync(_ws, created.ModifiedAt.AddSeconds(-1), Amphora.Tenancy.Rules.RuleStatus.Active));
+    }
+
+    [Theory]
+    [InlineData("POST", "alerts", ApsActions.CreateAlertManagerAlerts)]
+    [InlineData("GET", "alerts", ApsActions.ListAlertManagerAlerts)]
+    [InlineData("GET", "alerts/groups", ApsActions.ListAlertManagerAlertGroups)]
+    [InlineData("GET", "silences", ApsActions.ListAlertManagerSilences)]
+    [InlineData("POST", "silences", ApsActions.PutAlertManagerSilences)]
+    [InlineData("GET", "silence/6e3e2a2c-0f4d-4a5e-9d0e-2a1b3c4d5e6f", ApsActions.GetAlertManagerSilence)]
+    [InlineData("DELETE", "silence/6e3e2a2c-0f4d-4a5e-9d0e-2a1b3c4d5e6f", ApsActions.DeleteAlertManagerSilence)]
+    [InlineData("GET", "status", ApsActions.GetAlertManagerStatus)]
+    [InlineData("GET", "receivers", ApsActions.ListAlertManagerReceivers)]
+    [InlineData("DELETE", "alerts", null)]
+    [InlineData("GET", "silence", null)]
+    public void The_Alertmanager_API_maps_to_AMPs_actions_of_its_workspace(string method, string path, string? action)
+    {
+        var access = Amphora.Tenancy.Auth.RequestActions.Resolve(method, $"/workspaces/ws-1/alertmanager/api/v2/{path}", null);
+        Assert.Equal(action, access.Action);
+        Assert.Equal("ws-1", access.Workspace);
+        Assert.Equal(Amphora.Tenancy.Auth.ApiPlane.ControlPlane, access.Plane);
+        if (action is not null) Assert.Contains(action, ApsActions.Known);
     }
 }

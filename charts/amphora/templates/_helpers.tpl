@@ -93,6 +93,9 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 - --auth.master-key-file=/etc/amphora/master-key/master.key
 - --auth.admin-key-file=/etc/amphora/admin-key/admin-key.json
 - --cluster.secret-file=/etc/amphora/cluster-secret/secret
+{{- if .Values.alertmanager.enabled }}
+- --alertmanager.binary={{ .Values.alertmanager.binary }}
+{{- end }}
 {{- if eq .Values.storage.type "s3" }}
 - --blocks.storage=s3
 - --blocks.s3.bucket={{ required "storage.s3.bucket is required when storage.type is s3" .Values.storage.s3.bucket }}

@@ -33,7 +33,21 @@ public interface IAppender
     /// <summary>Adds a float sample. <paramref name="seriesRef"/> caches the series between calls of the same request (0 = unknown).</summary>
     AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v);
 
+    /// <summary>
+    /// Adds an integer native histogram sample (valid: see <see cref="Histogram.Validate"/>); a staleness marker is
+    /// <see cref="Histogram.Stale"/>. Storage that does not keep histograms throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram) =>
+        throw new NotSupportedException("this storage does not store native histograms");
+
     void UpdateMetadata(MetricMetadata metadata);
+
+    /// <summary>
+    /// Adds an exemplar of a series this request appends samples to; kept at the commit, after the samples. As in Prometheus,
+    /// an exemplar never fails a write: a duplicate, an out-of-order one or one of a series without samples here is dropped
+    /// and counted. Appenders that keep no exemplars ignore it.
+    /// </summary>
+    void AppendExemplar(Labels series, Exemplar exemplar) { }
 
     /// <summary>
     /// Why the last <see cref="Append"/> that did not return <see cref="AppendStatus.Ok"/> was refused, when the appender knows

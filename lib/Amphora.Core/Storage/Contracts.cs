@@ -2,7 +2,10 @@ using Amphora.Model;
 
 namespace Amphora.Storage;
 
-/// <summary>What an iterator is positioned on. Native histograms have room here; only floats exist today.</summary>
+/// <summary>
+/// What an iterator is positioned on: a float, an integer native histogram or a float native histogram. Readers that want
+/// histograms call <see cref="ISampleIterator.AtFloatHistogram"/> for either histogram kind.
+/// </summary>
 public enum ValueType : byte { None = 0, Float = 1, Histogram = 2, FloatHistogram = 3 }
 
 /// <summary>
@@ -20,6 +23,15 @@ public interface ISampleIterator
 
     /// <summary>The current float sample. Only valid after Next/Seek returned <see cref="ValueType.Float"/>.</summary>
     (long T, double V) At();
+
+    /// <summary>
+    /// The current histogram sample as a float histogram. Only valid after Next/Seek returned <see cref="ValueType.Histogram"/>
+    /// (converted) or <see cref="ValueType.FloatHistogram"/>. The histogram returned belongs to the caller: it is
+    /// <paramref name="into"/>, overwritten, when one is given, else a new one. Iterators over floats only keep this
+    /// default, which throws.
+    /// </summary>
+    (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) =>
+        throw new NotSupportedException($"{GetType().Name} has no histogram samples");
 
     /// <summary>The current sample's timestamp.</summary>
     long AtT();

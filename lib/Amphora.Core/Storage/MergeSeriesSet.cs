@@ -178,6 +178,7 @@ public sealed class MergeSampleIterator : ISampleIterator
     }
 
     public (long T, double V) At() => _inputs[_current].At();
+    public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => _inputs[_current].AtFloatHistogram(into);
     public long AtT() => _inputs[_current].AtT();
     public Exception? Err => _err;
 }

@@ -70,6 +70,7 @@ public sealed class RetentionWorkspaceQueryable(IWorkspaceQueryable inner, Func<
         }
 
         public (long T, double V) At() => inner.At();
+        public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => inner.AtFloatHistogram(into);
         public long AtT() => inner.AtT();
         public Exception? Err => inner.Err;
     }

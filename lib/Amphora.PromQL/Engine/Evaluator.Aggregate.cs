@@ -81,6 +81,12 @@ internal sealed partial class Evaluator
 
     private void AggregateGroup(TokenKind op, Labels key, List<Sample> members, double param, string? labelParam, long ts, SeriesAccumulator output)
     {
+        if (op is TokenKind.Topk or TokenKind.Bottomk or TokenKind.Quantile && members.Any(m => m.H is not null))
+        {
+            _notes.Info(Annotations.HistogramIgnoredInAggregation(Tokens.Text(op)));
+            members = members.Where(m => m.H is null).ToList();
+            if (members.Count == 0) return;
+        }
         switch (op)
         {
             case TokenKind.Sum:
@@ -155,7 +161,7 @@ internal sealed partial class Evaluator
             case TokenKind.Limitk:
             {
                 long k = ToK(param);
-                foreach (var s in members.Take((int)Math.Min(Math.Max(k, 0), members.Count))) output.Add(s.Metric, ts, s.F);
+                foreach (var s in members.Take((int)Math.Min(Math.Max(k, 0), members.Count))) output.Add(s.Metric, ts, s.F, s.H);
                 return;
             }
             case TokenKind.LimitRatio:
@@ -165,7 +171,7 @@ internal sealed partial class Evaluator
                 {
                     double offset = s.Metric.StableHash / (double)ulong.MaxValue;
                     bool keep = ratio >= 0 ? offset < ratio : offset >= 1 + ratio;
-                    if (keep) output.Add(s.Metric, ts, s.F);
+                    if (keep) output.Add(s.Metric, ts, s.F, s.H);
                 }
                 return;
             }
@@ -189,14 +195,7 @@ internal sealed partial class Evaluator
         return top ? b.CompareTo(a) : a.CompareTo(b);
     }
 
-    internal static (double Sum, double C) KahanSumInc(double inc, double sum, double c)
-    {
-        double t = sum + inc;
-        if (double.IsInfinity(t)) c = 0;
-        else if (Math.Abs(sum) >= Math.Abs(inc)) c += (sum - t) + inc;
-        else c += (inc - t) + sum;
-        return (t, c);
-    }
+    internal static (double Sum, double C) KahanSumInc(double inc, double sum, double c) => KahanSum.Inc(inc, sum, c);
 
     /// <summary>The mean with Kahan summation, switching to an incremental mean if the sum overflows.</summary>
     internal static double Average(IEnumerable<double> values)

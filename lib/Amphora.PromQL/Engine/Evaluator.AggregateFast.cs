@@ -27,6 +27,9 @@ internal sealed partial class Evaluator
             groupOf[i] = g;
         }
         var state = new GroupState[keys.Count];
+        // sum and avg of histograms, per group; a group that also saw floats has no result.
+        var histograms = a.Op is TokenKind.Sum or TokenKind.Avg ? new HistogramGroup?[keys.Count] : null;
+        bool ignoresHistograms = a.Op is TokenKind.Min or TokenKind.Max or TokenKind.Stddev or TokenKind.Stdvar;
         var stamp = new int[keys.Count];
         Array.Fill(stamp, -1);
         var touched = new List<int>();
@@ -44,18 +47,111 @@ internal sealed partial class Evaluator
                 while (p < points.Count && points[p].T < ts) p++;
                 pos[i] = p;
                 if (p >= points.Count || points[p].T != ts) continue;
+                var h = points[p].H;
+                if (h is not null && ignoresHistograms)
+                {
+                    _notes.Info(Annotations.HistogramIgnoredInAggregation(Tokens.Text(a.Op)));
+                    continue;
+                }
                 int g = groupOf[i];
                 if (stamp[g] != step)
                 {
                     stamp[g] = step;
                     state[g] = default;
+                    if (histograms is not null) histograms[g] = null;
                     touched.Add(g);
                 }
-                state[g].Add(points[p].F);
+                if (h is null) state[g].Add(points[p].F);
+                else if (histograms is not null)
+                    (histograms[g] ??= new HistogramGroup()).Add(h, a.Op == TokenKind.Avg, series[i].Metric.Get(LabelNames.MetricName), _notes);
+                else state[g].Add(0); // count and group only count it
             }
-            foreach (int g in touched) output.Add(keys[g], ts, state[g].Result(a.Op));
+            foreach (int g in touched)
+            {
+                if (histograms?[g] is { } hg)
+                {
+                    if (state[g].HasValues) _notes.Warn(Annotations.MixedFloatsHistogramsInAggregation());
+                    else if (hg.Result(_notes, a.Op == TokenKind.Avg) is { } sum) output.Add(keys[g], ts, 0, sum);
+                    continue;
+                }
+                output.Add(keys[g], ts, state[g].Result(a.Op));
+            }
         }
         return output.Result();
+    }
+
+    /// <summary>
+    /// The sum or mean of histograms: one group's at one step, or one window's (sum/avg_over_time). Sums are compensated
+    /// (Kahan); the mean divides the sum, and switches to an incremental mean once the sum would overflow.
+    /// </summary>
+    private sealed class HistogramGroup
+    {
+        private FloatHistogram? _acc, _comp;
+        private int _count;
+        private bool _incompatible, _reconciled, _incremental;
+        private HintTracker _hints;
+
+        public void Add(FloatHistogram h, bool average, string metric, Notes notes)
+        {
+            if (_incompatible) return;
+            _hints.See(h);
+            _count++;
+            if (_acc is null)
+            {
+                _acc = h.Copy();
+                _comp = new FloatHistogram { Schema = h.Schema, ZeroThreshold = h.ZeroThreshold, CustomValues = h.CustomValues };
+                return;
+            }
+            HistogramMerge merged;
+            if (average && _incremental)
+            {
+                merged = IncrementalStep(h);
+            }
+            else
+            {
+                var (accBefore, compBefore) = average ? (_acc.Copy(), _comp!.Copy()) : (null, null);
+                merged = _acc.KahanAdd(h, _comp!);
+                if (average && !merged.HasFlag(HistogramMerge.IncompatibleSchema) && HasInfinity(_acc) && !HasInfinity(h) && !HasInfinity(accBefore!))
+                {
+                    // The sum overflowed: continue with the mean so far, updated incrementally.
+                    _incremental = true;
+                    _acc = accBefore!.Div(_count - 1);
+                    _comp = compBefore!.Div(_count - 1);
+                    merged = IncrementalStep(h);
+                }
+            }
+            if (merged.HasFlag(HistogramMerge.IncompatibleSchema))
+            {
+                notes.Warn(Annotations.MixedExponentialCustom(metric));
+                _incompatible = true;
+                return;
+            }
+            _reconciled |= merged.HasFlag(HistogramMerge.CustomBoundsReconciled);
+        }
+
+        /// <summary>mean = mean·(n-1)/n + h/n, compensated.</summary>
+        private HistogramMerge IncrementalStep(FloatHistogram h)
+        {
+            double q = (_count - 1) / (double)_count;
+            _acc!.Mul(q);
+            _comp!.Mul(q);
+            return _acc.KahanAdd(h.Copy().Div(_count), _comp);
+        }
+
+        private static bool HasInfinity(FloatHistogram h) =>
+            double.IsInfinity(h.Count) || double.IsInfinity(h.Sum) || double.IsInfinity(h.ZeroCount) ||
+            h.PositiveBuckets.Any(double.IsInfinity) || h.NegativeBuckets.Any(double.IsInfinity);
+
+        /// <summary>The result (the mean when <paramref name="average"/>), null when the histograms did not fit together; notes collisions and reconciled bounds.</summary>
+        public FloatHistogram? Result(Notes notes, bool average)
+        {
+            if (_incompatible) return null;
+            if (_hints.Conflict) notes.Warn(Annotations.CounterResetCollision("aggregation"));
+            if (_reconciled) notes.Info(Annotations.MismatchedCustomBuckets("aggregation"));
+            var h = _acc!.WithCompensation(_comp!);
+            if (average && !_incremental && _count > 1) h.Div(_count);
+            return h.Compact(0);
+        }
     }
 
     /// <summary>One group's running aggregate at one step (Kahan sums, incremental mean on overflow, Welford variance).</summary>
@@ -64,6 +160,9 @@ internal sealed partial class Evaluator
         private long _count;
         private double _sum, _c, _avgSum, _avgC, _mean, _min, _max, _vMean, _vMeanC, _aux, _auxC;
         private bool _incremental;
+
+        /// <summary>Whether any sample was added.</summary>
+        public readonly bool HasValues => _count > 0;
 
         public void Add(double f)
         {

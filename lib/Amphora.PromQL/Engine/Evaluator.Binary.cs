@@ -52,19 +52,19 @@ internal sealed partial class Evaluator
                 lc.At(ts, lv);
                 rc.At(ts, rv);
                 if (Tokens.IsSetOperator(b.Op)) SetOp(b, lv, rv, result, signatures);
-                else VectorOp(b, lv, rv, result, signatures, resultMetrics);
+                else VectorOp(b, lv, rv, result, signatures, resultMetrics, _notes);
             }
             else if (lc is not null)
             {
                 lc.At(ts, lv);
-                ScalarOp(b, lv, ((ScalarSteps)rhs).Values[i], scalarOnLeft: false, result);
+                ScalarOp(b, lv, ((ScalarSteps)rhs).Values[i], scalarOnLeft: false, result, _notes);
             }
             else
             {
                 rc!.At(ts, rv);
-                ScalarOp(b, rv, ((ScalarSteps)lhs).Values[i], scalarOnLeft: true, result);
+                ScalarOp(b, rv, ((ScalarSteps)lhs).Values[i], scalarOnLeft: true, result, _notes);
             }
-            foreach (var s in result) output.Add(s.Metric, ts, s.F);
+            foreach (var s in result) output.Add(s.Metric, ts, s.F, s.H);
         }
         return output.Result();
     }
@@ -79,6 +79,7 @@ internal sealed partial class Evaluator
         TokenKind.Pow => (Math.Pow(l, r), true),
         TokenKind.Mod => (l % r, true),
         TokenKind.Atan2 => (Math.Atan2(l, r), true),
+        TokenKind.TrimUpper or TokenKind.TrimLower => (l, false), // trims only apply to histograms
         TokenKind.Eql => (l, l == r),
         TokenKind.Neq => (l, l != r),
         TokenKind.Gtr => (l, l > r),
@@ -88,11 +89,64 @@ internal sealed partial class Evaluator
         _ => throw new PromQLException(PromQLErrorType.Internal, "operator " + op + " not allowed for float operations"),
     };
 
-    private static void ScalarOp(BinaryExpr b, List<Sample> vector, double scalar, bool scalarOnLeft, List<Sample> result)
+    /// <summary>
+    /// The operator on samples one of which (or both) is a histogram, as Prometheus allows it: histogram ± histogram,
+    /// histogram * or / float, float * histogram, and == or != between histograms; any other pairing keeps nothing and
+    /// notes an info. Comparisons return the left sample when they hold.
+    /// </summary>
+    internal static (double Value, FloatHistogram? H, bool Keep) HistogramOp(TokenKind op, double l, FloatHistogram? hl, double r, FloatHistogram? hr, Notes notes)
+    {
+        string text = Tokens.Text(op);
+        if (hl is null)
+        {
+            if (op == TokenKind.Mul) return (0, hr!.Copy().Mul(l).Compact(0), true);
+            notes.Info(Annotations.IncompatibleTypes("float", text, "histogram"));
+            return (0, null, false);
+        }
+        if (hr is null)
+        {
+            if (Tokens.IsTrim(op)) return (0, hl.Trim(r, keepBelow: op == TokenKind.TrimUpper), true);
+            if (op == TokenKind.Mul) return (0, hl.Copy().Mul(r).Compact(0), true);
+            if (op == TokenKind.Div) return (0, hl.Copy().Div(r).Compact(0), true);
+            notes.Info(Annotations.IncompatibleTypes("histogram", text, "float"));
+            return (0, null, false);
+        }
+        switch (op)
+        {
+            case TokenKind.Add or TokenKind.Sub:
+            {
+                var h = hl.Copy();
+                var merged = op == TokenKind.Add ? h.Add(hr) : h.Sub(hr);
+                if (merged.HasFlag(HistogramMerge.IncompatibleSchema))
+                {
+                    notes.Warn(Annotations.MixedExponentialCustom(""));
+                    return (0, null, false);
+                }
+                string operation = op == TokenKind.Add ? "addition" : "subtraction";
+                if (merged.HasFlag(HistogramMerge.CounterResetCollision)) notes.Warn(Annotations.CounterResetCollision(operation));
+                if (merged.HasFlag(HistogramMerge.CustomBoundsReconciled)) notes.Info(Annotations.MismatchedCustomBuckets(operation));
+                if (op == TokenKind.Sub) h.CounterResetHint = CounterResetHint.Gauge;
+                return (0, h.Compact(0), true);
+            }
+            case TokenKind.Eql: return (0, hl, hl.IdenticalTo(hr));
+            case TokenKind.Neq: return (0, hl, !hl.IdenticalTo(hr));
+        }
+        notes.Info(Annotations.IncompatibleTypes("histogram", text, "histogram"));
+        return (0, null, false);
+    }
+
+    private static void ScalarOp(BinaryExpr b, List<Sample> vector, double scalar, bool scalarOnLeft, List<Sample> result, Notes notes)
     {
         bool comparison = Tokens.IsComparison(b.Op);
         foreach (var s in vector)
         {
+            if (s.H is not null)
+            {
+                // Only histogram * float, float * histogram and histogram / float have a result.
+                var (_, h, _) = scalarOnLeft ? HistogramOp(b.Op, scalar, null, 0, s.H, notes) : HistogramOp(b.Op, 0, s.H, scalar, null, notes);
+                if (h is not null) result.Add(new Sample(Tokens.IsTrim(b.Op) ? s.Metric : DropName(s.Metric), s.T, 0, h));
+                continue;
+            }
             double l = scalarOnLeft ? scalar : s.F, r = scalarOnLeft ? s.F : scalar;
             var (value, keep) = ElementOp(b.Op, l, r);
             // A comparison keeps the vector's value even when the scalar is on the left.
@@ -158,7 +212,7 @@ internal sealed partial class Evaluator
     }
 
     private static void VectorOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result,
-        Dictionary<Labels, Labels> signatures, Dictionary<(Labels, Labels), Labels> resultMetrics)
+        Dictionary<Labels, Labels> signatures, Dictionary<(Labels, Labels), Labels> resultMetrics, Notes notes)
     {
         var m = b.Matching ?? new VectorMatching();
         Labels Signature(Labels metric, VectorMatching matching) => CachedSignature(metric, matching, signatures);
@@ -189,11 +243,21 @@ internal sealed partial class Evaluator
                 matchedSigs[sig] = true;
             }
             double vl = ls.F, vr = rs.F;
-            if (swapped) (vl, vr) = (vr, vl);
-            var (value, keep) = ElementOp(b.Op, vl, vr);
+            FloatHistogram? hl = ls.H, hr = rs.H;
+            if (swapped) (vl, vr, hl, hr) = (vr, vl, hr, hl);
+            double value;
+            bool keep;
+            FloatHistogram? h = null;
+            if (hl is null && hr is null) (value, keep) = ElementOp(b.Op, vl, vr);
+            else
+            {
+                (value, h, keep) = HistogramOp(b.Op, vl, hl, vr, hr, notes);
+                if (h is null) continue; // no result for this pairing, even with bool
+            }
             if (b.ReturnBool)
             {
                 value = keep ? 1 : 0;
+                h = null;
                 keep = true;
             }
             else if (!keep)
@@ -210,14 +274,14 @@ internal sealed partial class Evaluator
             {
                 throw new PromQLException(PromQLErrorType.Execution, "multiple matches for labels: grouping labels must ensure unique matches");
             }
-            result.Add(new Sample(metric, ls.T, value));
+            result.Add(new Sample(metric, ls.T, value, h));
         }
     }
 
     private static Labels ResultMetric(Labels lhs, Labels rhs, TokenKind op, VectorMatching m)
     {
         var builder = new LabelsBuilder(lhs);
-        if (!Tokens.IsComparison(op)) builder.Delete(LabelNames.MetricName);
+        if (!Tokens.IsComparison(op) && !Tokens.IsTrim(op)) builder.Delete(LabelNames.MetricName);
         if (m.Card == VectorMatchCardinality.OneToOne)
         {
             if (m.On)

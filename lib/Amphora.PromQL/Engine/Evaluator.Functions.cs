@@ -53,7 +53,12 @@ internal sealed partial class Evaluator
                 {
                     _ct.ThrowIfCancellationRequested();
                     cursor.At(StepTime(i), vector);
-                    values[i] = vector.Count == 1 ? vector[0].F : double.NaN;
+                    // The single float of the vector; histograms do not count.
+                    double value = double.NaN;
+                    int floats = 0;
+                    foreach (var s in vector)
+                        if (s.H is null && ++floats == 1) value = s.F;
+                    values[i] = floats == 1 ? value : double.NaN;
                 }
                 return new ScalarSteps(values);
             }
@@ -66,7 +71,7 @@ internal sealed partial class Evaluator
                     foreach (var s in r.Series) s.Metric = DropName(s.Metric);
                     return new SeriesResult(MergeSameLabels(r.Series));
                 }
-                return MapVector(call, (metric, ts, _, _) => (DropName(metric), ts / 1000.0));
+                return MapVector(call, (metric, ts, _, _) => (DropName(metric), ts / 1000.0), mapsHistograms: true);
             }
             case "absent": return EvalAbsent(call);
             case "label_replace": return EvalLabelReplace(call);
@@ -77,8 +82,14 @@ internal sealed partial class Evaluator
             case "sort" or "sort_desc" or "sort_by_label" or "sort_by_label_desc": return EvalSort(call);
             case "info": throw new PromQLException(PromQLErrorType.Execution, "info() is not supported yet");
             case "histogram_avg" or "histogram_count" or "histogram_sum" or "histogram_stddev" or "histogram_stdvar":
-                // Only native histograms have these; float samples yield nothing.
-                return new SeriesResult([]);
+                return MapHistograms(call, name switch
+                {
+                    "histogram_count" => static h => h.Count,
+                    "histogram_sum" => static h => h.Sum,
+                    "histogram_avg" => static h => h.Sum / h.Count,
+                    "histogram_stddev" => static h => Math.Sqrt(NativeHistogramMath.Variance(h)),
+                    _ => NativeHistogramMath.Variance,
+                });
         }
         if (TimeFunctions.Get(name) is { } timeFunction)
         {
@@ -103,8 +114,23 @@ internal sealed partial class Evaluator
 
     private static Expr Unwrap(Expr e) => e is ParenExpr p ? Unwrap(p.Expr) : e;
 
+    /// <summary>A function of each native histogram of the argument; float samples yield nothing. The name is dropped.</summary>
+    private SeriesResult MapHistograms(Call call, Func<FloatHistogram, double> f)
+    {
+        var input = (SeriesResult)Eval(call.Args[0]);
+        var output = new SeriesAccumulator();
+        foreach (var s in input.Series)
+        {
+            List<FPoint>? points = null;
+            foreach (var p in s.Points)
+                if (p.H is not null) (points ??= new List<FPoint>()).Add(new FPoint(p.T, f(p.H)));
+            if (points is not null) output.AddSeries(DropName(s.Metric), points);
+        }
+        return output.Result();
+    }
+
     /// <summary>Applies a per-sample function to the first (vector) argument; other arguments are scalars per step.</summary>
-    private SeriesResult MapVector(Call call, Func<Labels, long, double, double[], (Labels?, double)> map)
+    private SeriesResult MapVector(Call call, Func<Labels, long, double, double[], (Labels?, double)> map, bool mapsHistograms = false)
     {
         var input = (SeriesResult)Eval(call.Args[0]);
         var scalars = call.Args.Skip(1).Select(a => ((ScalarSteps)Eval(a)).Values).ToArray();
@@ -120,6 +146,7 @@ internal sealed partial class Evaluator
             for (int a = 0; a < scalars.Length; a++) args[a] = scalars[a][i];
             foreach (var s in vector)
             {
+                if (s.H is not null && !mapsHistograms) continue; // float functions skip histogram samples
                 var (metric, value) = map(s.Metric, ts, s.F, args);
                 if (metric is not null) output.Add(metric, ts, value);
             }
@@ -145,20 +172,20 @@ internal sealed partial class Evaluator
 
         long range, offset;
         long? at;
-        IEnumerable<(Labels Labels, Func<(long[] T, double[] V, int N)> Load)> inputs;
-        long[] tb = new long[256];
-        double[] vb = new double[256];
+        IEnumerable<(Labels Labels, Func<(SampleBuffer B, int N)> Load)> inputs;
+        var buffer = new SampleBuffer(256);
         if (matrix is MatrixSelector ms)
         {
             range = ms.RangeMs;
             offset = ms.Selector.Modifiers.OffsetMs;
             at = ms.Selector.Modifiers.AtMs;
             long from = (at ?? _start) - offset - range, to = (at ?? _end) - offset;
+            bool statsOnly = _statsOnly.Contains(ms.Selector);
             ISampleIterator? reuse = null;
-            inputs = _selected[ms.Selector].Select(s => (s.Labels, (Func<(long[], double[], int)>)(() =>
+            inputs = _selected[ms.Selector].Select(s => (s.Labels, (Func<(SampleBuffer, int)>)(() =>
             {
-                int n = LoadSamples(s, from + 1, to, ref tb, ref vb, ref reuse);
-                return (tb, vb, n);
+                int n = LoadSamples(s, from + 1, to, buffer, ref reuse, statsOnly);
+                return (buffer, n);
             })));
         }
         else
@@ -168,11 +195,25 @@ internal sealed partial class Evaluator
             offset = sq.Modifiers.OffsetMs;
             at = sq.Modifiers.AtMs;
             var sub = EvalSubquery(sq, out _);
-            inputs = sub.Series.Select(s => (s.Metric, (Func<(long[], double[], int)>)(() =>
+            inputs = sub.Series.Select(s => (s.Metric, (Func<(SampleBuffer, int)>)(() =>
             {
-                var t = s.Points.Select(p => p.T).ToArray();
-                var v = s.Points.Select(p => p.F).ToArray();
-                return (t, v, t.Length);
+                var b = new SampleBuffer(Math.Max(1, s.Points.Count));
+                for (int i = 0; i < s.Points.Count; i++)
+                {
+                    b.T[i] = s.Points[i].T;
+                    b.V[i] = s.Points[i].F;
+                    // A subquery's histograms are not consecutive samples: their counter-reset hints no longer hold
+                    // (prometheus/prometheus#15987), so resets are detected afresh.
+                    var h = s.Points[i].H;
+                    if (h is { CounterResetHint: CounterResetHint.CounterReset or CounterResetHint.NotCounterReset })
+                    {
+                        h = h.Copy();
+                        h.CounterResetHint = CounterResetHint.Unknown;
+                    }
+                    b.H[i] = h;
+                    if (h is not null) b.Histograms++;
+                }
+                return (b, s.Points.Count);
             })));
         }
 
@@ -182,8 +223,16 @@ internal sealed partial class Evaluator
         foreach (var (labels, load) in inputs)
         {
             _ct.ThrowIfCancellationRequested();
-            var (t, v, n) = load();
+            var (b, n) = load();
             if (n == 0) continue;
+            // Histograms before index i, so that a window knows at once whether it holds any.
+            int[]? histogramsBefore = null;
+            if (b.Histograms > 0)
+            {
+                histogramsBefore = new int[n + 1];
+                for (int i = 0; i < n; i++) histogramsBefore[i + 1] = histogramsBefore[i] + (b.H[i] is null ? 0 : 1);
+            }
+            var t = b.T;
             var points = new List<FPoint>();
             int lo = 0, hi = 0;
             for (int i = 0; i < StepCount; i++)
@@ -196,7 +245,13 @@ internal sealed partial class Evaluator
                 while (lo < hi && t[lo] <= start) lo++;
                 if (hi <= lo) continue;
                 if (fromStorage) _processed.Value += hi - lo;
-                var value = function(t.AsSpan(lo, hi - lo), v.AsSpan(lo, hi - lo), start, end, ts,
+                if (histogramsBefore is not null && histogramsBefore[hi] > histogramsBefore[lo])
+                {
+                    var window = new Window(b, lo, hi, start, end, ts, labels.Get(LabelNames.MetricName));
+                    if (HistogramWindowFunction(name, window, arg1?[i] ?? 0, arg2?[i] ?? 0) is { } p) points.Add(p with { T = ts });
+                    continue;
+                }
+                var value = function(t.AsSpan(lo, hi - lo), b.V.AsSpan(lo, hi - lo), start, end, ts,
                     arg1?[i] ?? 0, arg2?[i] ?? 0);
                 if (value is { } f) points.Add(new FPoint(ts, f));
             }

@@ -14,6 +14,7 @@ internal sealed partial class Evaluator
         var groups = new Dictionary<Labels, List<Bucket>>();
         foreach (var s in vector)
         {
+            if (s.H is not null) continue;
             string le = s.Metric.Get("le");
             if (le.Length == 0 || !TryParseBound(le, out double bound))
             {
@@ -30,6 +31,27 @@ internal sealed partial class Evaluator
             list.Add(new Bucket(bound, s.F));
         }
         return groups;
+    }
+
+    /// <summary>
+    /// The native histograms of a step's vector. One whose labels are those of a classic histogram's buckets (without
+    /// <c>le</c>) conflicts with it: both are left out, with a warning.
+    /// </summary>
+    private List<Sample> NativeSamples(List<Sample> vector, Dictionary<Labels, List<Bucket>> classic, List<Labels> order)
+    {
+        var natives = new List<Sample>();
+        foreach (var s in vector)
+        {
+            if (s.H is null) continue;
+            if (classic.Remove(s.Metric))
+            {
+                order.Remove(s.Metric);
+                _notes.Warn(Annotations.MixedClassicNativeHistograms(s.Metric.Get(LabelNames.MetricName)));
+                continue;
+            }
+            natives.Add(s);
+        }
+        return natives;
     }
 
     private static bool TryParseBound(string le, out double bound)
@@ -56,6 +78,8 @@ internal sealed partial class Evaluator
             if (vector.Count == 0) continue;
             var order = new List<Labels>();
             var groups = GroupBuckets(vector, order);
+            foreach (var s in NativeSamples(vector, groups, order))
+                output.Add(DropName(s.Metric), ts, NativeHistogramMath.Quantile(q[i], s.H!, s.Metric.Get(LabelNames.MetricName), _notes));
             foreach (var key in order)
             {
                 double value = BucketQuantile(q[i], groups[key], out bool fixedMonotonicity);
@@ -88,6 +112,10 @@ internal sealed partial class Evaluator
             if (vector.Count == 0) continue;
             var order = new List<Labels>();
             var groups = GroupBuckets(vector, order);
+            foreach (var s in NativeSamples(vector, groups, order))
+                foreach (var q in qs)
+                    output.Add(new LabelsBuilder(DropName(s.Metric)).Set(label, FormatOpenMetricsFloat(q[i])).Build(), ts,
+                        NativeHistogramMath.Quantile(q[i], s.H!, s.Metric.Get(LabelNames.MetricName), _notes));
             foreach (var key in order)
             {
                 foreach (var q in qs)
@@ -172,6 +200,8 @@ internal sealed partial class Evaluator
             cursor.At(ts, vector);
             var order = new List<Labels>();
             var groups = GroupBuckets(vector, order);
+            foreach (var s in NativeSamples(vector, groups, order))
+                output.Add(DropName(s.Metric), ts, NativeHistogramMath.Fraction(lower[i], upper[i], s.H!, s.Metric.Get(LabelNames.MetricName), _notes));
             foreach (var key in order) output.Add(DropName(key), ts, BucketFraction(lower[i], upper[i], groups[key]));
         }
         return output.Result();

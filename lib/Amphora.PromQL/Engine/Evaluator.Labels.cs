@@ -124,7 +124,7 @@ internal sealed partial class Evaluator
         {
             _ct.ThrowIfCancellationRequested();
             cursor.At(StepTime(i), vector);
-            foreach (var s in vector) output.Add(relabel(s.Metric), StepTime(i), s.F);
+            foreach (var s in vector) output.Add(relabel(s.Metric), StepTime(i), s.F, s.H);
         }
         return output.Result();
     }
@@ -139,6 +139,7 @@ internal sealed partial class Evaluator
         var list = input.Series.Where(s => s.Points.Count > 0).ToList();
         if (name is "sort" or "sort_desc")
         {
+            list.RemoveAll(s => s.Points[0].H is not null); // sort and sort_desc drop histograms
             bool desc = name == "sort_desc";
             list.Sort((a, b) =>
             {

@@ -43,6 +43,7 @@ internal sealed partial class Evaluator
     private Dictionary<VectorSelector, (long MinT, long MaxT)> _ranges = new(ReferenceEqualityComparer.Instance);
     private readonly List<string> _warnings;
     private readonly List<string> _infos;
+    private readonly Notes _notes;
     private readonly int _steps;
     private readonly SampleTally _processed;
 
@@ -63,6 +64,7 @@ internal sealed partial class Evaluator
         _lookback = (long)options.LookbackDelta.TotalMilliseconds;
         _warnings = warnings;
         _infos = infos;
+        _notes = new Notes(warnings, infos);
         long steps = CountSteps(start, end, interval);
         if (steps > options.MaxSamples) throw PromQLException.TooManySamples();
         _steps = (int)steps;
@@ -97,7 +99,7 @@ internal sealed partial class Evaluator
     private Evaluator Nested(long start, long end, long interval) =>
         new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos, _processed)
         {
-            _selected = _selected, _ranges = _ranges, _queryStep = _queryStep,
+            _selected = _selected, _ranges = _ranges, _queryStep = _queryStep, _statsOnly = _statsOnly,
         };
 
     /// <summary>Resolves @ start()/end() and computes the time range each selector needs; returns the overall range.</summary>
@@ -207,7 +209,7 @@ internal sealed partial class Evaluator
             {
                 var samples = new List<Sample>(sr.Series.Count);
                 foreach (var s in sr.Series)
-                    if (s.Points.Count > 0) samples.Add(new Sample(s.Metric, s.Points[0].T, s.Points[0].F));
+                    if (s.Points.Count > 0) samples.Add(new Sample(s.Metric, s.Points[0].T, s.Points[0].F, s.Points[0].H));
                 return new VectorValue(samples);
             }
             case SeriesResult sr:
@@ -267,7 +269,11 @@ internal sealed partial class Evaluator
         foreach (var s2 in series)
         {
             s2.Metric = DropName(s2.Metric);
-            for (int i = 0; i < s2.Points.Count; i++) s2.Points[i] = s2.Points[i] with { F = -s2.Points[i].F };
+            for (int i = 0; i < s2.Points.Count; i++)
+            {
+                var p = s2.Points[i];
+                s2.Points[i] = p.H is null ? p with { F = -p.F } : p with { H = p.H.Copy().Mul(-1) };
+            }
         }
         return new SeriesResult(MergeSameLabels(series));
     }
@@ -304,8 +310,10 @@ internal sealed partial class Evaluator
         long offset = vs.Modifiers.OffsetMs;
         long? at = vs.Modifiers.AtMs;
         int steps = StepCount;
+        var stats = _statsOnly.Contains(vs) ? new StatsDecoder() : null;
         foreach (var series in _selected[vs])
         {
+            stats?.Reset();
             _ct.ThrowIfCancellationRequested();
             var it = series.Iterator(reuse);
             reuse = it;
@@ -313,20 +321,34 @@ internal sealed partial class Evaluator
             bool have = false;
             long lastT = 0;
             double lastV = 0;
+            FloatHistogram? lastH = null;
             List<FPoint>? points = null;
             for (int i = 0; i < steps; i++)
             {
                 if ((i & 4095) == 4095) _ct.ThrowIfCancellationRequested();
                 long ts = StepTime(i);
                 long refT = (at ?? ts) - offset;
-                while (state == ValueType.Float && it.AtT() <= refT)
+                while (state != ValueType.None && it.AtT() <= refT)
                 {
-                    (lastT, lastV) = it.At();
+                    if (state == ValueType.Float)
+                    {
+                        (lastT, lastV) = it.At();
+                        lastH = null;
+                    }
+                    else
+                    {
+                        (lastT, lastH) = it.AtFloatHistogram();
+                        if (stats is not null) lastH = stats.Decode(lastH);
+                        lastV = 0;
+                    }
                     have = true;
                     state = it.Next();
                 }
-                if (have && lastT > refT - _lookback && !StaleNaN.Is(lastV))
-                    (points ??= new List<FPoint>()).Add(new FPoint(ts, timestamps ? lastT / 1000.0 : lastV));
+                if (have && lastT > refT - _lookback && !IsStale(lastV, lastH))
+                {
+                    var point = timestamps ? new FPoint(ts, lastT / 1000.0) : new FPoint(ts, lastV, lastH);
+                    (points ??= new List<FPoint>()).Add(point);
+                }
             }
             if (it.Err is { } err) throw new PromQLException(PromQLErrorType.Execution, err.Message);
             if (points is null) continue;
@@ -337,6 +359,9 @@ internal sealed partial class Evaluator
         return new SeriesResult(result);
     }
 
+    /// <summary>A staleness marker: the special NaN as a float, or as a histogram's sum.</summary>
+    internal static bool IsStale(double v, FloatHistogram? h) => h is null ? StaleNaN.Is(v) : StaleNaN.Is(h.Sum);
+
     private void CheckSamples(List<Series> series)
     {
         long total = 0;
@@ -344,30 +369,59 @@ internal sealed partial class Evaluator
         if (total > _options.MaxSamples) throw PromQLException.TooManySamples();
     }
 
-    /// <summary>Reads a series' samples in [minT, maxT], stale markers removed, into reusable buffers.</summary>
-    private int LoadSamples(ISeries series, long minT, long maxT, ref long[] t, ref double[] v, ref ISampleIterator? reuse)
+    /// <summary>
+    /// Reads a series' samples in [minT, maxT], stale markers removed, into reusable buffers: times, float values and, for
+    /// histogram samples, the histograms (null for floats). Returns the count.
+    /// </summary>
+    private int LoadSamples(ISeries series, long minT, long maxT, SampleBuffer b, ref ISampleIterator? reuse, bool statsOnly = false)
     {
+        var stats = statsOnly ? new StatsDecoder() : null;
         var it = series.Iterator(reuse);
         reuse = it;
         int n = 0;
-        for (var state = it.Seek(minT); state == ValueType.Float; state = it.Next())
+        b.Histograms = 0;
+        for (var state = it.Seek(minT); state != ValueType.None; state = it.Next())
         {
-            var (st, sv) = it.At();
+            long st = it.AtT();
             if (st > maxT) break;
             if ((n & 4095) == 4095) _ct.ThrowIfCancellationRequested();
-            if (st < minT || StaleNaN.Is(sv)) continue;
-            if (n == t.Length)
+            if (st < minT) continue;
+            double sv = 0;
+            FloatHistogram? sh = null;
+            if (state == ValueType.Float) sv = it.At().V;
+            else
             {
-                Array.Resize(ref t, t.Length * 2);
-                Array.Resize(ref v, v.Length * 2);
+                sh = it.AtFloatHistogram().H;
+                if (stats is not null) sh = stats.Decode(sh);
             }
-            t[n] = st;
-            v[n] = sv;
+            if (IsStale(sv, sh)) continue;
+            if (n == b.T.Length) b.Grow();
+            b.T[n] = st;
+            b.V[n] = sv;
+            b.H[n] = sh;
+            if (sh is not null) b.Histograms++;
             n++;
         }
         if (it.Err is { } err) throw new PromQLException(PromQLErrorType.Execution, err.Message);
         if (n > _options.MaxSamples) throw PromQLException.TooManySamples();
         return n;
+    }
+
+    /// <summary>Reusable parallel arrays of one series' samples: times, floats, histograms (null where the sample is a float).</summary>
+    internal sealed class SampleBuffer(int capacity)
+    {
+        public long[] T = new long[capacity];
+        public double[] V = new double[capacity];
+        public FloatHistogram?[] H = new FloatHistogram?[capacity];
+        /// <summary>How many of the loaded samples are histograms.</summary>
+        public int Histograms;
+
+        public void Grow()
+        {
+            Array.Resize(ref T, T.Length * 2);
+            Array.Resize(ref V, V.Length * 2);
+            Array.Resize(ref H, H.Length * 2);
+        }
     }
 
     /// <summary>A range selector in an instant query: the raw samples in (t - range, t].</summary>
@@ -376,17 +430,16 @@ internal sealed partial class Evaluator
         var vs = ms.Selector;
         long refT = (vs.Modifiers.AtMs ?? _start) - vs.Modifiers.OffsetMs;
         var result = new List<Series>();
-        long[] t = new long[64];
-        double[] v = new double[64];
+        var buffer = new SampleBuffer(64);
         ISampleIterator? reuse = null;
         foreach (var series in _selected[vs])
         {
             _ct.ThrowIfCancellationRequested();
-            int n = LoadSamples(series, refT - ms.RangeMs + 1, refT, ref t, ref v, ref reuse);
+            int n = LoadSamples(series, refT - ms.RangeMs + 1, refT, buffer, ref reuse, _statsOnly.Contains(vs));
             if (n == 0) continue;
             _processed.Value += n;
             var points = new List<FPoint>(n);
-            for (int i = 0; i < n; i++) points.Add(new FPoint(t[i], v[i]));
+            for (int i = 0; i < n; i++) points.Add(new FPoint(buffer.T[i], buffer.V[i], buffer.H[i]));
             result.Add(new Series(series.Labels, points));
         }
         CheckSamples(result);

@@ -93,14 +93,41 @@ public sealed class PromQLQuery
 
     public Expr Expr { get; }
 
+    /// <summary>Sets the ranges, steps and offsets written with <c>step()</c> or <c>range()</c> for this query's step and range.</summary>
+    private static void ResolveDurations(Expr expr, long stepMs, long rangeMs)
+    {
+        foreach (var node in PromQLEngine.Walk(expr))
+        {
+            switch (node)
+            {
+                case MatrixSelector { RangeExpr: { } r } ms:
+                    ms.RangeMs = Positive(r.Milliseconds(stepMs, rangeMs));
+                    break;
+                case SubqueryExpr sq:
+                    if (sq.RangeExpr is { } range) sq.RangeMs = Positive(range.Milliseconds(stepMs, rangeMs));
+                    if (sq.StepExpr is { } step) sq.StepMs = Positive(step.Milliseconds(stepMs, rangeMs));
+                    if (sq.Modifiers.OffsetExpr is { } so) sq.Modifiers.OffsetMs = so.Milliseconds(stepMs, rangeMs);
+                    break;
+                case VectorSelector { Modifiers.OffsetExpr: { } o } vs:
+                    vs.Modifiers.OffsetMs = o.Milliseconds(stepMs, rangeMs);
+                    break;
+            }
+        }
+
+        static long Positive(long ms) =>
+            ms > 0 ? ms : throw new PromQLException(PromQLErrorType.BadData, $"duration must be greater than 0, got {Durations.Format(ms)}");
+    }
+
     public async Task<QueryResult> ExecAsync(CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.Timeout);
         try
         {
+            ResolveDurations(Expr, _step, _end - _start);
             var evaluator = new Evaluator(_options, _start, _end, _step == 0 ? 1 : _step, timeout.Token);
             var (minT, maxT) = evaluator.PrepareTimes(Expr);
+            evaluator.FindStatsOnlySelectors(Expr);
             using var querier = _storage.Querier(minT, maxT);
             await evaluator.SelectAllAsync(querier, Expr);
             var value = await Task.Run(() => evaluator.Run(Expr, instant: _step == 0), timeout.Token);

@@ -66,24 +66,36 @@ internal static class RangeFunctions
                 prev = v[i];
             }
         }
-        double durationToStart = (t[0] - rangeStart) / 1000.0;
-        double durationToEnd = (rangeEnd - t[^1]) / 1000.0;
-        double sampledInterval = (t[^1] - t[0]) / 1000.0;
-        double averageInterval = sampledInterval / (t.Length - 1);
+        return result * ExtrapolationFactor(t[0], t[^1], t.Length, rangeStart, rangeEnd, isCounter, isRate, v[0], result);
+    }
+
+    /// <summary>
+    /// The factor that stretches the change seen between the first and last of <paramref name="count"/> samples to the
+    /// window: to its edges when samples come close to them, else by half an average interval; a counter is not
+    /// extrapolated below zero (from <paramref name="firstValue"/>, the first count, and <paramref name="result"/>, the
+    /// change). Per second when <paramref name="isRate"/>. Floats and histograms (with their counts) share it.
+    /// </summary>
+    public static double ExtrapolationFactor(long firstT, long lastT, int count, long rangeStart, long rangeEnd, bool isCounter, bool isRate,
+        double firstValue, double result)
+    {
+        double durationToStart = (firstT - rangeStart) / 1000.0;
+        double durationToEnd = (rangeEnd - lastT) / 1000.0;
+        double sampledInterval = (lastT - firstT) / 1000.0;
+        double averageInterval = sampledInterval / (count - 1);
         double threshold = averageInterval * 1.1;
         if (durationToStart >= threshold) durationToStart = averageInterval / 2;
-        if (isCounter && result > 0 && v[0] >= 0)
+        if (isCounter && result > 0 && firstValue >= 0)
         {
-            double durationToZero = sampledInterval * (v[0] / result);
+            double durationToZero = sampledInterval * (firstValue / result);
             if (durationToZero < durationToStart) durationToStart = durationToZero;
         }
         if (durationToEnd >= threshold) durationToEnd = averageInterval / 2;
         double factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
         if (isRate) factor /= (rangeEnd - rangeStart) / 1000.0;
-        return result * factor;
+        return factor;
     }
 
-    private static double? InstantDelta(ReadOnlySpan<long> t, ReadOnlySpan<double> v, bool isRate)
+    public static double? InstantDelta(ReadOnlySpan<long> t, ReadOnlySpan<double> v, bool isRate)
     {
         if (t.Length < 2) return null;
         double last = v[^1], previous = v[^2];

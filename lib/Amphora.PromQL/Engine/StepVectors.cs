@@ -16,7 +16,7 @@ internal sealed class StepCursor(List<Series> series)
             int p = _pos[i];
             while (p < points.Count && points[p].T < ts) p++;
             _pos[i] = p;
-            if (p < points.Count && points[p].T == ts) into.Add(new Sample(series[i].Metric, ts, points[p].F));
+            if (p < points.Count && points[p].T == ts) into.Add(new Sample(series[i].Metric, ts, points[p].F, points[p].H));
         }
     }
 }
@@ -30,14 +30,14 @@ internal sealed class SeriesAccumulator
     private readonly List<Series> _order = new();
     private long _points;
 
-    public void Add(Labels metric, long ts, double v)
+    public void Add(Labels metric, long ts, double v, FloatHistogram? h = null)
     {
         _points++;
         if (_byReference.TryGetValue(metric, out var known))
         {
             if (known.Points.Count > 0 && known.Points[^1].T == ts)
                 throw new PromQLException(PromQLErrorType.Execution, "vector cannot contain metrics with the same labelset");
-            known.Points.Add(new FPoint(ts, v));
+            known.Points.Add(new FPoint(ts, v, h));
             return;
         }
         if (!_byLabels.TryGetValue(metric, out var series))
@@ -50,7 +50,7 @@ internal sealed class SeriesAccumulator
         {
             throw new PromQLException(PromQLErrorType.Execution, "vector cannot contain metrics with the same labelset");
         }
-        series.Points.Add(new FPoint(ts, v));
+        series.Points.Add(new FPoint(ts, v, h));
         _byReference[metric] = series;
     }
 

@@ -2,11 +2,14 @@ using Amphora.Model;
 
 namespace Amphora.PromQL.Engine;
 
-/// <summary>A float sample of a series at one time.</summary>
-public readonly record struct FPoint(long T, double F);
+/// <summary>
+/// A sample of a series at one time: a float, or a native histogram when <see cref="H"/> is set (then F is unused).
+/// Histograms in points are not shared between results: whoever changes one works on its own copy.
+/// </summary>
+public readonly record struct FPoint(long T, double F, FloatHistogram? H = null);
 
-/// <summary>One element of an instant vector.</summary>
-public readonly record struct Sample(Labels Metric, long T, double F);
+/// <summary>One element of an instant vector: a float, or a native histogram when <see cref="H"/> is set.</summary>
+public readonly record struct Sample(Labels Metric, long T, double F, FloatHistogram? H = null);
 
 /// <summary>A series with its points, as in a range vector or a range query's result.</summary>
 public sealed class Series(Labels metric, List<FPoint> points)

@@ -63,6 +63,8 @@ public sealed class TimeModifiers
     /// <summary>The <c>@</c> timestamp in ms, or the resolved start/end once the engine knows them.</summary>
     public long? AtMs { get; set; }
     public bool HasOffset { get; set; }
+    /// <summary>An offset written with <c>step()</c> or <c>range()</c>, resolved when the query runs; null otherwise.</summary>
+    public DurationExpr? OffsetExpr { get; set; }
 
     public void Append(StringBuilder sb)
     {
@@ -105,7 +107,10 @@ public sealed class VectorSelector(string? name, IReadOnlyList<LabelMatcher> mat
 public sealed class MatrixSelector(VectorSelector selector, long rangeMs) : Expr
 {
     public VectorSelector Selector { get; } = selector;
-    public long RangeMs { get; } = rangeMs;
+    /// <summary>The range; set when the query runs when <see cref="RangeExpr"/> depends on the query.</summary>
+    public long RangeMs { get; set; } = rangeMs;
+    /// <summary>A range written with <c>step()</c> or <c>range()</c>, resolved when the query runs; null otherwise.</summary>
+    public DurationExpr? RangeExpr { get; init; }
     public override PromValueType Type => PromValueType.Matrix;
 
     public override string ToString()
@@ -120,9 +125,12 @@ public sealed class MatrixSelector(VectorSelector selector, long rangeMs) : Expr
 public sealed class SubqueryExpr(Expr expr, long rangeMs, long stepMs) : Expr
 {
     public Expr Expr { get; } = expr;
-    public long RangeMs { get; } = rangeMs;
+    public long RangeMs { get; set; } = rangeMs;
     /// <summary>The resolution; 0 means the engine's default evaluation interval.</summary>
-    public long StepMs { get; } = stepMs;
+    public long StepMs { get; set; } = stepMs;
+    /// <summary>Range and step written with <c>step()</c> or <c>range()</c>, resolved when the query runs; null otherwise.</summary>
+    public DurationExpr? RangeExpr { get; init; }
+    public DurationExpr? StepExpr { get; init; }
     public TimeModifiers Modifiers { get; } = new();
     public override PromValueType Type => PromValueType.Matrix;
 

@@ -57,10 +57,12 @@ public sealed class Lexer(string input)
                 throw new ParseException(start, start + 1, "unexpected character after '!': " + Describe(next));
             case '<':
                 if (next == '=') { _pos += 2; return new Token(TokenKind.Lte, start, "<="); }
+                if (next == '/') { _pos += 2; return new Token(TokenKind.TrimUpper, start, "</"); }
                 _pos++;
                 return new Token(TokenKind.Lss, start, "<");
             case '>':
                 if (next == '=') { _pos += 2; return new Token(TokenKind.Gte, start, ">="); }
+                if (next == '/') { _pos += 2; return new Token(TokenKind.TrimLower, start, ">/"); }
                 _pos++;
                 return new Token(TokenKind.Gtr, start, ">");
             case '"' or '\'':

@@ -107,6 +107,8 @@ public sealed partial class PromQLParser
             throw Error(b, "bool modifier can only be used on comparison operators");
         if (Tokens.IsComparison(b.Op) && bothScalar && !b.ReturnBool)
             throw new ParseException(op.Pos, op.Pos + op.Text.Length, "comparisons between scalars must use BOOL modifier");
+        if (Tokens.IsTrim(b.Op) && lt == PromValueType.Scalar)
+            throw Error(b, $"operator \"{Tokens.Text(b.Op)}\" needs an instant vector of histograms on its left");
         if (lt is not (PromValueType.Scalar or PromValueType.Vector) || rt is not (PromValueType.Scalar or PromValueType.Vector))
             throw Error(b, "binary expression must contain only scalar and instant vector types");
         if (Tokens.IsSetOperator(b.Op))

@@ -92,19 +92,19 @@ public sealed partial class PromQLParser
     private Expr ParseRangeOrSubquery(Expr expr)
     {
         var open = Advance();
-        long range = ParseDurationToken("in range selector"); // checked below
+        var (range, rangeExpr) = ParseRangeDuration("in range selector");
         if (Peek.Kind == TokenKind.Colon)
         {
             Advance();
             long step = 0;
-            if (Peek.Kind == TokenKind.Duration) step = ParseDurationToken("in subquery");
-            else if (Peek.Kind == TokenKind.Number) step = ParseDurationToken("in subquery");
+            DurationExpr? stepExpr = null;
+            if (Peek.Kind != TokenKind.RightBracket && Peek.Kind != TokenKind.Eof) (step, stepExpr) = ParseRangeDuration("in subquery");
             var close = Peek;
             if (close.Kind == TokenKind.Eof) throw new ParseException(close.Pos, close.Pos, "unclosed left bracket");
             if (!Accept(TokenKind.RightBracket)) throw Unexpected(close, "in subquery selector", "\"]\"");
             if (expr.Type is not (PromValueType.Vector or PromValueType.Scalar) && expr is not ParenExpr { Type: PromValueType.Vector or PromValueType.Scalar })
                 throw Error(expr, $"subquery is only allowed on instant vector, got {TypeName(expr.Type)} instead");
-            return new SubqueryExpr(expr, range, step) { Position = new(expr.Position.Start, close.Pos + 1) };
+            return new SubqueryExpr(expr, range, step) { Position = new(expr.Position.Start, close.Pos + 1), RangeExpr = rangeExpr, StepExpr = stepExpr };
         }
         var end = Peek;
         if (end.Kind == TokenKind.Eof) throw new ParseException(end.Pos, end.Pos, "unclosed left bracket");
@@ -113,7 +113,106 @@ public sealed partial class PromQLParser
             throw Error(expr, "ranges only allowed for vector selectors");
         if (vs.Modifiers.HasOffset || vs.Modifiers.At != AtModifier.None)
             throw new ParseException(open.Pos, end.Pos + 1, "no offset or @ modifiers allowed before range");
-        return new MatrixSelector(vs, range) { Position = new(vs.Position.Start, end.Pos + 1) };
+        return new MatrixSelector(vs, range) { Position = new(vs.Position.Start, end.Pos + 1), RangeExpr = rangeExpr };
+    }
+
+    /// <summary>
+    /// A range or subquery step: a duration or a number of seconds, or arithmetic over them (a duration expression). A
+    /// constant expression is evaluated here; one using <c>step()</c> or <c>range()</c> is returned to resolve when the query runs.
+    /// </summary>
+    private (long Ms, DurationExpr? Expr) ParseRangeDuration(string context)
+    {
+        if (Peek.Kind is TokenKind.Duration or TokenKind.Number && PeekAt(1).Kind is TokenKind.RightBracket or TokenKind.Colon)
+            return (ParseDurationToken(context), null);
+        if (Peek.Kind == TokenKind.Eof) throw new ParseException(Peek.Pos, Peek.Pos, "unclosed left bracket");
+        var first = Peek;
+        var e = ParseDurationSum();
+        if (e.DependsOnQuery) return (0, e);
+        long ms = e.Milliseconds(0, 0);
+        if (ms <= 0) throw new ParseException(first.Pos, Peek.Pos, "duration must be greater than 0");
+        return (ms, null);
+    }
+
+    private DurationExpr ParseDurationSum()
+    {
+        var l = ParseDurationProduct();
+        while (Peek.Kind is TokenKind.Add or TokenKind.Sub)
+        {
+            string op = Advance().Kind == TokenKind.Add ? "+" : "-";
+            l = new DurationExpr.Binary(op, l, ParseDurationProduct());
+        }
+        return l;
+    }
+
+    private DurationExpr ParseDurationProduct()
+    {
+        var l = ParseDurationUnary();
+        while (Peek.Kind is TokenKind.Mul or TokenKind.Div or TokenKind.Mod)
+        {
+            string op = Tokens.Text(Advance().Kind);
+            l = new DurationExpr.Binary(op, l, ParseDurationUnary());
+        }
+        return l;
+    }
+
+    /// <summary>A unary sign binds looser than ^ (-2^2 is -(2^2)), as in PromQL.</summary>
+    private DurationExpr ParseDurationUnary()
+    {
+        if (Peek.Kind is TokenKind.Sub or TokenKind.Add)
+        {
+            bool negative = Advance().Kind == TokenKind.Sub;
+            DurationExpr inner;
+            using (Nest()) inner = ParseDurationUnary();
+            return negative ? new DurationExpr.Negate(inner) : inner;
+        }
+        var b = ParseDurationAtom();
+        if (Peek.Kind != TokenKind.Pow) return b;
+        Advance();
+        using (Nest()) return new DurationExpr.Binary("^", b, ParseDurationUnary());
+    }
+
+    private DurationExpr ParseDurationAtom()
+    {
+        var t = Peek;
+        switch (t.Kind)
+        {
+            case TokenKind.Duration when Durations.TryParse(t.Text, out long ms):
+                Advance();
+                return new DurationExpr.Constant(ms / 1000.0);
+            case TokenKind.Number when NumberLiterals.TryParse(t.Text, out double seconds, out _):
+                Advance();
+                return new DurationExpr.Constant(seconds);
+            case TokenKind.LeftParen:
+            {
+                Advance();
+                DurationExpr inner;
+                using (Nest()) inner = ParseDurationSum();
+                if (!Accept(TokenKind.RightParen)) throw Unexpected(Peek, "in duration expression", "\")\"");
+                return inner;
+            }
+            case TokenKind.Identifier:
+            {
+                string name = t.Text.ToLowerInvariant();
+                if (name is not ("step" or "range" or "min_of" or "max_of") || PeekAt(1).Kind != TokenKind.LeftParen) break;
+                Advance();
+                Advance();
+                if (name is "step" or "range")
+                {
+                    if (!Accept(TokenKind.RightParen)) throw Unexpected(Peek, "in duration expression", "\")\"");
+                    return new DurationExpr.QueryValue(name == "step");
+                }
+                DurationExpr a, b;
+                using (Nest())
+                {
+                    a = ParseDurationSum();
+                    if (!Accept(TokenKind.Comma)) throw Unexpected(Peek, "in duration expression", "\",\"");
+                    b = ParseDurationSum();
+                }
+                if (!Accept(TokenKind.RightParen)) throw Unexpected(Peek, "in duration expression", "\")\"");
+                return new DurationExpr.Binary(name, a, b);
+            }
+        }
+        throw Unexpected(t, "in duration expression", "duration");
     }
 
     /// <summary>Reads a duration token (or a number of seconds) that must be positive.</summary>
@@ -157,14 +256,27 @@ public sealed partial class PromQLParser
             negative = Advance().Kind == TokenKind.Sub;
         var t = Peek;
         long ms;
+        DurationExpr? offsetExpr = null;
         if (t.Kind == TokenKind.Duration && Durations.TryParse(t.Text, out ms)) Advance();
         else if (TrySecondsToken(t, out ms)) Advance();
+        else if (t.Kind is TokenKind.LeftParen or TokenKind.Identifier)
+        {
+            // A duration expression: one parenthesised expression or function, so that "offset 1m + 2" stays (x offset 1m) + 2.
+            var e = ParseDurationAtom();
+            if (e.DependsOnQuery) offsetExpr = e;
+            else ms = e.Milliseconds(0, 0);
+        }
         else throw Unexpected(t, "in offset", "duration");
-        if (negative) ms = -ms;
+        if (negative)
+        {
+            ms = -ms;
+            if (offsetExpr is not null) offsetExpr = new DurationExpr.Negate(offsetExpr);
+        }
         var modifiers = ModifiersOf(expr, offsetToken, "offset");
         if (modifiers.HasOffset) throw new ParseException(offsetToken.Pos, t.Pos + t.Text.Length, "offset may not be set multiple times");
         modifiers.HasOffset = true;
         modifiers.OffsetMs = ms;
+        modifiers.OffsetExpr = offsetExpr;
     }
 
     private void ApplyAt(Expr expr, Token atToken)

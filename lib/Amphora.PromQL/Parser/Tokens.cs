@@ -6,7 +6,7 @@ public enum TokenKind
     Eof, Error, Identifier, MetricIdentifier, Number, Duration, String,
     LeftParen, RightParen, LeftBrace, RightBrace, LeftBracket, RightBracket, Comma, Colon, At,
     // operators
-    Add, Sub, Mul, Div, Mod, Pow, Eql, Neq, Lss, Lte, Gtr, Gte, EqlRegex, NeqRegex, Assign,
+    Add, Sub, Mul, Div, Mod, Pow, Eql, Neq, Lss, Lte, Gtr, Gte, TrimUpper, TrimLower, EqlRegex, NeqRegex, Assign,
     And, Or, Unless, Atan2,
     // aggregators
     Sum, Avg, Count, Min, Max, Group, Stddev, Stdvar, Topk, Bottomk, CountValues, Quantile, Limitk, LimitRatio,
@@ -40,6 +40,9 @@ public static class Tokens
 
     public static bool IsComparison(TokenKind k) => k is TokenKind.Eql or TokenKind.Neq or TokenKind.Lss or TokenKind.Lte or TokenKind.Gtr or TokenKind.Gte;
 
+    /// <summary>The native-histogram trim operators <c>&lt;/</c> and <c>&gt;/</c>: a histogram cut at a value.</summary>
+    public static bool IsTrim(TokenKind k) => k is TokenKind.TrimUpper or TokenKind.TrimLower;
+
     public static bool IsSetOperator(TokenKind k) => k is TokenKind.And or TokenKind.Or or TokenKind.Unless;
 
     /// <summary>Binary precedence, higher binds tighter; 0 = not a binary operator.</summary>
@@ -47,7 +50,7 @@ public static class Tokens
     {
         TokenKind.Or => 1,
         TokenKind.And or TokenKind.Unless => 2,
-        TokenKind.Eql or TokenKind.Neq or TokenKind.Lss or TokenKind.Lte or TokenKind.Gtr or TokenKind.Gte => 3,
+        TokenKind.Eql or TokenKind.Neq or TokenKind.Lss or TokenKind.Lte or TokenKind.Gtr or TokenKind.Gte or TokenKind.TrimUpper or TokenKind.TrimLower => 3,
         TokenKind.Add or TokenKind.Sub => 4,
         TokenKind.Mul or TokenKind.Div or TokenKind.Mod or TokenKind.Atan2 => 5,
         TokenKind.Pow => 6,
@@ -60,7 +63,7 @@ public static class Tokens
     {
         TokenKind.Add => "+", TokenKind.Sub => "-", TokenKind.Mul => "*", TokenKind.Div => "/", TokenKind.Mod => "%",
         TokenKind.Pow => "^", TokenKind.Eql => "==", TokenKind.Neq => "!=", TokenKind.Lss => "<", TokenKind.Lte => "<=",
-        TokenKind.Gtr => ">", TokenKind.Gte => ">=", TokenKind.EqlRegex => "=~", TokenKind.NeqRegex => "!~", TokenKind.Assign => "=",
+        TokenKind.Gtr => ">", TokenKind.Gte => ">=", TokenKind.TrimUpper => "</", TokenKind.TrimLower => ">/", TokenKind.EqlRegex => "=~", TokenKind.NeqRegex => "!~", TokenKind.Assign => "=",
         TokenKind.LeftParen => "(", TokenKind.RightParen => ")", TokenKind.LeftBrace => "{", TokenKind.RightBrace => "}",
         TokenKind.LeftBracket => "[", TokenKind.RightBracket => "]", TokenKind.Comma => ",", TokenKind.Colon => ":", TokenKind.At => "@",
         TokenKind.CountValues => "count_values", TokenKind.LimitRatio => "limit_ratio", TokenKind.GroupLeft => "group_left",

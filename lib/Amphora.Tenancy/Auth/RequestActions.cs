@@ -60,6 +60,7 @@ public static class RequestActions
                 (4, "DELETE") when s[2] == "keys" => ApsActions.DeleteAccessKey,
                 (3 or 4, _) when s[2] == "rulegroupsnamespaces" => RuleGroupsNamespaceAction(method, one: s.Length == 4),
                 (4, _) when s[2] == "alertmanager" && s[3] == "definition" => AlertManagerDefinitionAction(method),
+                (>= 6, _) when s[2] == "alertmanager" && s[3] == "api" && s[4] == "v2" => AlertManagerApiAction(method, s.AsSpan(5)),
                 _ => null,
             };
             return new RequiredAccess(ApiPlane.ControlPlane, action, ws);
@@ -97,6 +98,22 @@ public static class RequestActions
         "GET" => ApsActions.DescribeAlertManagerDefinition,
         "PUT" => ApsActions.PutAlertManagerDefinition,
         "DELETE" => ApsActions.DeleteAlertManagerDefinition,
+        _ => null,
+    };
+
+    /// <summary>A workspace's Alertmanager API v2, <c>/workspaces/{id}/alertmanager/api/v2/...</c>, as AMP maps it; any other
+    /// path or method there needs <c>aps:*</c> (and is not served).</summary>
+    private static string? AlertManagerApiAction(string method, ReadOnlySpan<string> rest) => (method, rest.Length, rest[0]) switch
+    {
+        ("GET", 1, "alerts") => ApsActions.ListAlertManagerAlerts,
+        ("POST", 1, "alerts") => ApsActions.CreateAlertManagerAlerts,
+        ("GET", 2, "alerts") when rest[1] == "groups" => ApsActions.ListAlertManagerAlertGroups,
+        ("GET", 1, "silences") => ApsActions.ListAlertManagerSilences,
+        ("POST", 1, "silences") => ApsActions.PutAlertManagerSilences,
+        ("GET", 2, "silence") => ApsActions.GetAlertManagerSilence,
+        ("DELETE", 2, "silence") => ApsActions.DeleteAlertManagerSilence,
+        ("GET", 1, "status") => ApsActions.GetAlertManagerStatus,
+        ("GET", 1, "receivers") => ApsActions.ListAlertManagerReceivers,
         _ => null,
     };
 

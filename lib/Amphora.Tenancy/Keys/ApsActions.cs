@@ -42,6 +42,17 @@ public static class ApsActions
     public const string PutAlertManagerDefinition = "aps:PutAlertManagerDefinition";
     public const string DeleteAlertManagerDefinition = "aps:DeleteAlertManagerDefinition";
 
+    // A workspace's Alertmanager API v2 (/workspaces/{id}/alertmanager/api/v2/...).
+    public const string CreateAlertManagerAlerts = "aps:CreateAlertManagerAlerts";
+    public const string ListAlertManagerAlerts = "aps:ListAlertManagerAlerts";
+    public const string ListAlertManagerAlertGroups = "aps:ListAlertManagerAlertGroups";
+    public const string ListAlertManagerSilences = "aps:ListAlertManagerSilences";
+    public const string GetAlertManagerSilence = "aps:GetAlertManagerSilence";
+    public const string PutAlertManagerSilences = "aps:PutAlertManagerSilences";
+    public const string DeleteAlertManagerSilence = "aps:DeleteAlertManagerSilence";
+    public const string GetAlertManagerStatus = "aps:GetAlertManagerStatus";
+    public const string ListAlertManagerReceivers = "aps:ListAlertManagerReceivers";
+
     /// <summary>Every action a key can be checked for.</summary>
     public static readonly IReadOnlyList<string> Known =
     [
@@ -51,6 +62,8 @@ public static class ApsActions
         CreateAccessKey, ListAccessKeys, DisableAccessKey, DeleteAccessKey,
         CreateRuleGroupsNamespace, DescribeRuleGroupsNamespace, ListRuleGroupsNamespaces, PutRuleGroupsNamespace, DeleteRuleGroupsNamespace,
         CreateAlertManagerDefinition, DescribeAlertManagerDefinition, PutAlertManagerDefinition, DeleteAlertManagerDefinition,
+        CreateAlertManagerAlerts, ListAlertManagerAlerts, ListAlertManagerAlertGroups, ListAlertManagerSilences, GetAlertManagerSilence,
+        PutAlertManagerSilences, DeleteAlertManagerSilence, GetAlertManagerStatus, ListAlertManagerReceivers,
     ];
 
     /// <summary>The data-plane actions (what a collector or a dashboard needs).</summary>

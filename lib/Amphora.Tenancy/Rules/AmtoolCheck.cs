@@ -86,15 +86,16 @@ public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = n
             }
         }
         if (string.IsNullOrWhiteSpace(config)) throw Invalid(Line(root), "alertmanager_config: the Alertmanager configuration is required");
-        CheckTemplateReferences(config);
+        CheckReferences(config);
         return new Definition(config, templates);
     }
 
     /// <summary>
     /// The configuration's <c>templates:</c> may name only template files of the definition (a name or a glob, no
-    /// directory): amtool reads what they name, and a path elsewhere would show parts of this component's files in its errors.
+    /// directory): amtool and the Alertmanager read what they name, and a path elsewhere would read this component's files.
+    /// No setting may name a file (<see cref="CheckFileSettings"/>).
     /// </summary>
-    private static void CheckTemplateReferences(string config)
+    private static void CheckReferences(string config)
     {
         YamlNode? root;
         try
@@ -107,6 +108,7 @@ public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = n
         {
             throw Invalid((int)e.Start.Line, "alertmanager_config: invalid YAML: " + (e.InnerException?.Message ?? e.Message), inConfig: true);
         }
+        if (root is not null) CheckFileSettings(root, "");
         if (root is not YamlMappingNode m || !m.Children.TryGetValue(new YamlScalarNode("templates"), out var node)) return;
         if (node is not YamlSequenceNode list) throw Invalid(Line(node), "alertmanager_config: templates: must be a list of template file names", inConfig: true);
         foreach (var entry in list)
@@ -114,6 +116,36 @@ public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = n
             string name = entry is YamlScalarNode s ? s.Value ?? "" : "";
             if (TemplateFileName(name.Replace('*', 'x').Replace('?', 'x')) is not null)
                 throw Invalid(Line(entry), $"alertmanager_config: templates: \"{name}\" must name template_files of this definition (a file name or a glob, no directory)", inConfig: true);
+        }
+    }
+
+    /// <summary>
+    /// Refuses every setting that names a file to read (<c>password_file</c>, <c>bearer_token_file</c>,
+    /// <c>credentials_file</c>, <c>ca_file</c>, <c>cert_file</c>, <c>key_file</c>, <c>client_secret_file</c>,
+    /// <c>api_key_file</c>, <c>api_url_file</c>, ...: in the Alertmanager's configuration they all end in <c>_file</c>): the
+    /// workspace's Alertmanager runs on this component's machine, and a tenant must not make it read the server's files. The
+    /// inline forms (<c>password</c>, <c>bearer_token</c>, <c>credentials</c>, <c>client_secret</c>, ...) stay allowed; a
+    /// TLS client certificate cannot be given inline to Alertmanager 0.25.
+    /// </summary>
+    private static void CheckFileSettings(YamlNode node, string path)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                foreach (var (k, v) in map.Children)
+                {
+                    string key = k is YamlScalarNode s ? s.Value ?? "" : "";
+                    string at = path.Length == 0 ? key : path + "." + key;
+                    if (key.EndsWith("_file", StringComparison.Ordinal) || key.EndsWith("_files", StringComparison.Ordinal))
+                        throw Invalid(Line(k), $"alertmanager_config: {at}: settings that read a file are not allowed (the workspace's " +
+                            "Alertmanager must not read this server's files); give the value inline instead", inConfig: true);
+                    CheckFileSettings(v, at);
+                }
+                break;
+            case YamlSequenceNode list:
+                int i = 0;
+                foreach (var item in list) CheckFileSettings(item, $"{path}[{i++}]");
+                break;
         }
     }
 

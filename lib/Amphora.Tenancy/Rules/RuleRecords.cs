@@ -17,6 +17,8 @@ public static class RuleStatusCode
 public sealed record RuleStatus(string StatusCode, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StatusReason = null)
 {
     public static readonly RuleStatus Active = new(RuleStatusCode.Active);
+    public static readonly RuleStatus Creating = new(RuleStatusCode.Creating);
+    public static readonly RuleStatus Updating = new(RuleStatusCode.Updating);
 }
 
 /// <summary>

@@ -11,13 +11,17 @@ public sealed partial class RulesRegistry
         return store.FindAlertManagerDefinition(workspaceId) ?? throw DefinitionNotFound(workspaceId);
     }
 
-    /// <summary>CreateAlertManagerDefinition: the workspace's definition, checked by amtool first. 409 when it has one,
-    /// unless this is a retry of the same call (same client token and data).</summary>
+    /// <summary>CreateAlertManagerDefinition: the workspace's definition, checked by amtool first, <c>CREATING</c> until the
+    /// component that runs the workspace's Alertmanager records how starting it went. 409 when it has one, unless this is
+    /// a retry of the same call (same client token and data).</summary>
     public async Task<AlertManagerDefinitionRecord> CreateAlertManagerDefinitionAsync(string workspaceId, byte[]? data, string? clientToken,
         CancellationToken ct = default)
     {
         var now = await CheckDefinitionAsync(workspaceId, data, clientToken, ct).ConfigureAwait(false);
-        var created = new AlertManagerDefinitionRecord { WorkspaceId = workspaceId, Data = data!, CreatedAt = now, ModifiedAt = now, ClientToken = clientToken };
+        var created = new AlertManagerDefinitionRecord
+        {
+            WorkspaceId = workspaceId, Data = data!, CreatedAt = now, ModifiedAt = now, ClientToken = clientToken, Status = RuleStatus.Creating,
+        };
         var stored = await store.UpdateAlertManagerDefinitionAsync(workspaceId, before =>
         {
             if (before is null) return created;
@@ -27,7 +31,8 @@ public sealed partial class RulesRegistry
         return stored!;
     }
 
-    /// <summary>PutAlertManagerDefinition: replaces the workspace's definition (404 when it has none), checked by amtool first.</summary>
+    /// <summary>PutAlertManagerDefinition: replaces the workspace's definition (404 when it has none), checked by amtool first;
+    /// <c>UPDATING</c> until the running Alertmanager has reloaded it.</summary>
     public async Task<AlertManagerDefinitionRecord> PutAlertManagerDefinitionAsync(string workspaceId, byte[]? data, string? clientToken,
         CancellationToken ct = default)
     {
@@ -35,7 +40,7 @@ public sealed partial class RulesRegistry
         var stored = await store.UpdateAlertManagerDefinitionAsync(workspaceId, before =>
             before is null
                 ? throw DefinitionNotFound(workspaceId)
-                : before with { Data = data!, ModifiedAt = now, Status = RuleStatus.Active }, ct).ConfigureAwait(false);
+                : before with { Data = data!, ModifiedAt = now, Status = RuleStatus.Updating }, ct).ConfigureAwait(false);
         return stored!;
     }
 
@@ -70,6 +75,7 @@ public sealed partial class RulesRegistry
     {
         WorkspaceValidation.ClientToken(clientToken);
         RequireWorkspace(workspaceId, change: true);
+        if (options.AlertmanagerBinary is null) throw AlertmanagerBinary.Missing();
         await _amtool.CheckAsync(data, ct).ConfigureAwait(false);
         return Now();
     }

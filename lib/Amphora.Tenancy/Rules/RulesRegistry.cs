@@ -8,8 +8,9 @@ namespace Amphora.Tenancy.Rules;
 /// (<see cref="TenancyStore"/>: one object per namespace and per definition). Reads come from the store's snapshot (no lock,
 /// no I/O). A change is validated first (the rule file parsed as Prometheus loads it; the Alertmanager definition checked by
 /// amtool, a process run without any lock held), then stored by one conditional read-modify-write whose change function
-/// only compares and builds records. Validation is synchronous, so what is stored is <c>ACTIVE</c> at once; the component
-/// that loads a definition may later record <c>CREATION_FAILED</c> or <c>UPDATE_FAILED</c> with a reason.
+/// only compares and builds records. Validation is synchronous, so a stored namespace is <c>ACTIVE</c> at once; a definition
+/// is <c>CREATING</c> or <c>UPDATING</c> until the component running the workspace's Alertmanager records <c>ACTIVE</c>,
+/// <c>CREATION_FAILED</c> or <c>UPDATE_FAILED</c> with a reason.
 /// A workspace's namespaces and definition can be changed while it is ACTIVE (or UPDATING) and are removed with it.
 /// </summary>
 public sealed partial class RulesRegistry(TenancyOptions options, TenancyStore store, TimeProvider? time = null)

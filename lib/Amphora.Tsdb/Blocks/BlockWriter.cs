@@ -38,7 +38,7 @@ public static class BlockWriter
                     var c = seriesChunks[i];
                     if (c.MinT < minTime || c.MaxT >= maxTime)
                         throw new ArgumentException($"chunk [{c.MinT}, {c.MaxT}] of {labels} is outside the block [{minTime}, {maxTime})");
-                    metas[i] = new ChunkMeta(c.MinT, c.MaxT, chunks.Write(c.Bytes));
+                    metas[i] = new ChunkMeta(c.MinT, c.MaxT, chunks.Write(c.Bytes, c.Encoding));
                     samples += c.Count;
                 }
                 chunkCount += metas.Length;

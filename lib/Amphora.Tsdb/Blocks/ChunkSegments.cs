@@ -39,10 +39,11 @@ public static class ChunkSegments
         var body = data.Slice(bodyStart, 1 + (int)length);
         uint expected = BinaryPrimitives.ReadUInt32BigEndian(data.Slice(bodyStart + body.Length, 4));
         if (Crc32c.Compute(body) != expected) throw new BlockFormatException($"{where}: chunk checksum mismatch");
-        if (body[0] != XorChunk.Encoding) throw new BlockFormatException($"{where}: chunk encoding {body[0]} is not supported (only XOR floats)");
+        if (!ChunkIterators.IsKnown(body[0]))
+            throw new BlockFormatException($"{where}: chunk encoding {body[0]} is not supported (1 XOR floats, 2 histograms, 3 float histograms)");
         var bytes = body.Slice(1).ToArray();
         int count = bytes.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(bytes) : 0;
-        return new ChunkData(bytes, minT, maxT, count);
+        return new ChunkData(bytes, minT, maxT, count, body[0]);
     }
 }
 
@@ -61,7 +62,7 @@ internal sealed class ChunkSegmentWriter : IDisposable
         Directory.CreateDirectory(dir);
     }
 
-    public ulong Write(ReadOnlySpan<byte> chunk)
+    public ulong Write(ReadOnlySpan<byte> chunk, byte encoding = XorChunk.Encoding)
     {
         long size = ByteWriter.UvarintSize((ulong)chunk.Length) + 1 + chunk.Length + 4;
         if (_file is null || _offset + size > ChunkSegments.MaxSegmentSize) NextSegment();
@@ -69,11 +70,11 @@ internal sealed class ChunkSegmentWriter : IDisposable
 
         _scratch.Reset();
         _scratch.Uvarint((ulong)chunk.Length);
-        _scratch.Byte(XorChunk.Encoding);
+        _scratch.Byte(encoding);
         _file!.Write(_scratch.Span);
         _file.Write(chunk);
         _scratch.Reset();
-        _scratch.Be32(Crc32c.Finish(Crc32c.Append(Crc32c.Append(Crc32c.Initial, XorChunk.Encoding), chunk)));
+        _scratch.Be32(Crc32c.Finish(Crc32c.Append(Crc32c.Append(Crc32c.Initial, encoding), chunk)));
         _file.Write(_scratch.Span);
         _offset += size;
         return chunkRef;

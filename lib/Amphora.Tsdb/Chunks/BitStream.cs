@@ -1,6 +1,6 @@
 namespace Amphora.Tsdb.Chunks;
 
-/// <summary>Writes bits most-significant first into a growing byte buffer (the XOR chunk's bit stream).</summary>
+/// <summary>Writes bits most-significant first into a growing byte buffer (the bit stream of XOR and histogram chunks).</summary>
 internal struct BitWriter
 {
     private byte[] _bytes;
@@ -84,7 +84,7 @@ internal struct BitCursor
 
     public bool ReadBit()
     {
-        if (!HasBits(1)) throw new InvalidDataException("the XOR chunk ends in the middle of a sample");
+        if (!HasBits(1)) throw new InvalidDataException("the chunk ends in the middle of a sample");
         bool b = ((_bytes[(int)(_bit >> 3)] >> (7 - (int)(_bit & 7))) & 1) == 1;
         _bit++;
         return b;
@@ -96,7 +96,7 @@ internal struct BitCursor
     /// </summary>
     public ulong ReadBits(int n)
     {
-        if (!HasBits(n)) throw new InvalidDataException("the XOR chunk ends in the middle of a sample");
+        if (!HasBits(n)) throw new InvalidDataException("the chunk ends in the middle of a sample");
         if (n > 57)
         {
             ulong high = Take(32);
@@ -111,7 +111,7 @@ internal struct BitCursor
     /// <summary>Consumes <paramref name="n"/> bits already looked at with <see cref="PeekBits"/>.</summary>
     public void Skip(int n)
     {
-        if (!HasBits(n)) throw new InvalidDataException("the XOR chunk ends in the middle of a sample");
+        if (!HasBits(n)) throw new InvalidDataException("the chunk ends in the middle of a sample");
         _bit += n;
     }
 
@@ -149,7 +149,7 @@ internal struct BitCursor
             result |= (b & 0x7f) << shift;
             if (b < 0x80) return result;
         }
-        throw new InvalidDataException("the XOR chunk has an overlong varint");
+        throw new InvalidDataException("the chunk has an overlong varint");
     }
 
     public long ReadVarint()

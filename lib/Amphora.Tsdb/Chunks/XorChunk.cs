@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 
 namespace Amphora.Tsdb.Chunks;
 
@@ -72,32 +71,7 @@ public sealed class XorChunk
         BinaryPrimitives.WriteUInt16BigEndian(_bits.Buffer, (ushort)Count);
     }
 
-    private void WriteValue(double v)
-    {
-        ulong delta = BitConverter.DoubleToUInt64Bits(v) ^ BitConverter.DoubleToUInt64Bits(_v);
-        if (delta == 0)
-        {
-            _bits.WriteBit(false);
-            return;
-        }
-        _bits.WriteBit(true);
-        int leading = BitOperations.LeadingZeroCount(delta);
-        int trailing = BitOperations.TrailingZeroCount(delta);
-        if (leading >= 32) leading = 31;
-        if (_leading != 0xff && leading >= _leading && trailing >= _trailing)
-        {
-            _bits.WriteBit(false);
-            _bits.WriteBits(delta >> _trailing, 64 - _leading - _trailing);
-            return;
-        }
-        _leading = (byte)leading;
-        _trailing = (byte)trailing;
-        _bits.WriteBit(true);
-        _bits.WriteBits((ulong)leading, 5);
-        int significant = 64 - leading - trailing;
-        _bits.WriteBits((ulong)significant, 6); // 64 is written as 0
-        _bits.WriteBits(delta >> trailing, significant);
-    }
+    private void WriteValue(double v) => _bits.WriteXor(v, _v, ref _leading, ref _trailing);
 
     /// <summary>Whether <paramref name="x"/> fits the signed <paramref name="nbits"/>-bit bucket (as Prometheus bounds it).</summary>
     private static bool BitRange(long x, int nbits) => -((1L << (nbits - 1)) - 1) <= x && x <= 1L << (nbits - 1);

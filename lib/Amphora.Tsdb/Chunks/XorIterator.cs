@@ -92,27 +92,7 @@ public sealed class XorIterator : ISampleIterator
         return ValueType.Float;
     }
 
-    private void ReadValue()
-    {
-        // 0: same value; 10: XOR within the previous leading/trailing window; 11: new window follows.
-        ulong control = _bits.PeekBits(2);
-        if ((control & 0b10) == 0)
-        {
-            _bits.Skip(1);
-            return;
-        }
-        _bits.Skip(2);
-        if ((control & 0b01) != 0)
-        {
-            _leading = (byte)_bits.ReadBits(5);
-            int significant = (int)_bits.ReadBits(6);
-            if (significant == 0) significant = 64;
-            _trailing = (byte)(64 - _leading - significant);
-        }
-        int width = 64 - _leading - _trailing;
-        ulong delta = _bits.ReadBits(width) << _trailing;
-        _v = BitConverter.UInt64BitsToDouble(BitConverter.DoubleToUInt64Bits(_v) ^ delta);
-    }
+    private void ReadValue() => _bits.ReadXor(ref _v, ref _leading, ref _trailing);
 
     public ValueType Seek(long t)
     {

@@ -75,11 +75,12 @@ internal sealed class HeadSeries(Labels labels, List<ChunkData> chunks, (long T,
     }
 }
 
-/// <summary>Iterates consecutive, non-overlapping chunks as one series; Seek skips whole chunks that end before the time.</summary>
-internal sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIterator
+/// <summary>Iterates consecutive, non-overlapping chunks (of any encoding) as one series; Seek skips whole chunks that end before
+/// the time.</summary>
+public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIterator
 {
     private int _index = -1;
-    private XorIterator? _current;
+    private ISampleIterator? _current;
     private Exception? _err;
 
     public Exception? Err => _err;
@@ -91,7 +92,7 @@ internal sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIte
             if (_current is null)
             {
                 if (++_index >= chunks.Count) return Amphora.Storage.ValueType.None;
-                _current = new XorIterator(chunks[_index].Bytes);
+                _current = ChunkIterators.For(chunks[_index]);
             }
             var state = _current.Next();
             if (state != Amphora.Storage.ValueType.None) return state;
@@ -109,7 +110,7 @@ internal sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIte
             {
                 do { _index++; } while (_index < chunks.Count && chunks[_index].MaxT < t);
                 if (_index >= chunks.Count) return Amphora.Storage.ValueType.None;
-                _current = new XorIterator(chunks[_index].Bytes);
+                _current = ChunkIterators.For(chunks[_index]);
             }
             var state = _current.Seek(t);
             if (state != Amphora.Storage.ValueType.None) return state;
@@ -121,4 +122,12 @@ internal sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIte
 
     public (long T, double V) At() => _current!.At();
     public long AtT() => _current!.AtT();
+
+    /// <summary>The current integer histogram sample (after Next/Seek returned <see cref="Amphora.Storage.ValueType.Histogram"/>).</summary>
+    public Amphora.Model.Histogram AtHistogram() => ((HistogramIterator)_current!).AtHistogram();
+
+    public (long T, Amphora.Model.FloatHistogram H) AtFloatHistogram(Amphora.Model.FloatHistogram? into = null) => _current!.AtFloatHistogram(into);
+
+    /// <summary>The iterator of the current chunk (a <see cref="FloatHistogramIterator"/> on a float histogram sample).</summary>
+    public ISampleIterator? Current => _current;
 }

@@ -6,9 +6,10 @@ namespace Amphora.Tsdb;
 
 /// <summary>
 /// One series in the head: closed XOR chunks, the open head chunk, and out-of-order samples kept sorted apart. All access
-/// under <see cref="Lock"/>. In-order chunks are cut at 120 samples and never cross a block-range boundary.
+/// under <see cref="Lock"/>. In-order chunks are cut at 120 samples and never cross a block-range boundary. Native histograms
+/// are in-order only and in histogram chunks of their own (MemSeries.Histograms.cs); a series may switch between the kinds.
 /// </summary>
-public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
+public sealed partial class MemSeries(ulong seriesRef, Labels labels, long blockRange)
 {
     public readonly ulong Ref = seriesRef;
     public readonly Labels Labels = labels;
@@ -56,7 +57,7 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     private double _lastV;
 
     /// <summary>Whether the series holds samples (it may have none after its data moved to a block).</summary>
-    public bool HasData => _closed.Count > 0 || _head is { Count: > 0 } || _outOfOrder is { Count: > 0 };
+    public bool HasData => _closed.Count > 0 || _head is { Count: > 0 } || _histogramHead is { Count: > 0 } || _outOfOrder is { Count: > 0 };
 
     /// <summary>Whether a sample may be appended; <paramref name="noOp"/> when it repeats a stored sample exactly.</summary>
     public AppendStatus Check(long t, double v, long windowMs, out bool noOp)
@@ -65,7 +66,7 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
         if (MaxT == long.MinValue || t > MaxT) return AppendStatus.Ok;
         if (t == MaxT)
         {
-            noOp = SameBits(v, _lastV);
+            noOp = _lastHistogram is null && SameBits(v, _lastV);
             return noOp ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
         }
         if (windowMs <= 0 || t < MaxT - windowMs) return AppendStatus.OutOfOrder;
@@ -80,6 +81,12 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     /// <summary>Stores a sample that passed <see cref="Check"/> (or comes from the WAL): in order, or among the out-of-order ones.</summary>
     public void Apply(long t, double v)
     {
+        if ((MaxT == long.MinValue || t > MaxT) && _lastHistogram is not null && StaleNaN.Is(v))
+        {
+            // A staleness marker of a histogram series stays in its histogram chunk, as in Prometheus.
+            ApplyHistogram(t, Histogram.Stale());
+            return;
+        }
         if (MaxT == long.MinValue || t > MaxT)
         {
             if (_head is null || t >= _headCutAt || _head.Count >= 2 * XorChunk.MaxSamples) CutHeadChunk(t);
@@ -87,6 +94,7 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
             if (_head.Count == XorChunk.MaxSamples / 4) _headCutAt = PlannedEnd(_head.MinT, t, _headBoundary);
             MaxT = t;
             _lastV = v;
+            _lastHistogram = null;
             if (t < MinT) MinT = t;
             return;
         }
@@ -100,8 +108,22 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
 
     private void CutHeadChunk(long t)
     {
-        if (_head is { Count: > 0 }) _closed.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+        CloseHeadChunks();
         _head = new XorChunk();
+        StartChunkRange(t);
+    }
+
+    /// <summary>Closes the open chunk, of whichever kind.</summary>
+    private void CloseHeadChunks()
+    {
+        if (_head is { Count: > 0 }) _closed.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+        if (_histogramHead is { Count: > 0 }) _closed.Add(_histogramHead.ToChunkData());
+        _head = null;
+        _histogramHead = null;
+    }
+
+    private void StartChunkRange(long t)
+    {
         _headBoundary = (Math.DivRem(t, blockRange, out long rem) + (rem < 0 ? 0 : 1)) * blockRange;
         _headCutAt = _headBoundary;
     }
@@ -127,7 +149,7 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
         }
         foreach (var chunk in Chunks())
         {
-            if (t < chunk.MinT || t > chunk.MaxT) continue;
+            if (t < chunk.MinT || t > chunk.MaxT || chunk.Encoding != XorChunk.Encoding) continue;
             var it = new XorIterator(chunk.Bytes);
             if (it.Seek(t) == Amphora.Storage.ValueType.Float && it.AtT() == t)
             {
@@ -144,24 +166,32 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     {
         foreach (var c in _closed) yield return c;
         if (_head is { Count: > 0 }) yield return new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count);
+        if (_histogramHead is { Count: > 0 }) yield return _histogramHead.ToChunkData();
     }
 
     /// <summary>The samples in [minT, maxT) as chunks for a block: the in-order chunks as they are (they never cross a block
-    /// boundary), re-encoded together with the out-of-order samples when there are any. Caller holds the lock.</summary>
+    /// boundary), the XOR ones re-encoded together with the out-of-order samples when there are any (histogram chunks stay as
+    /// they are: histograms are never out of order). Caller holds the lock.</summary>
     public List<ChunkData> CollectRange(long minT, long maxT)
     {
         var chunks = Chunks().Where(c => c.MinT >= minT && c.MaxT < maxT).ToList();
         var ooo = _outOfOrder?.Where(s => s.T >= minT && s.T < maxT).ToList();
         if (ooo is not { Count: > 0 }) return chunks;
         var samples = new List<(long T, double V)>(chunks.Sum(c => c.Count) + ooo.Count);
+        var histograms = chunks.Where(c => c.Encoding != XorChunk.Encoding).ToList();
         foreach (var c in chunks)
         {
+            if (c.Encoding != XorChunk.Encoding) continue;
             var it = new XorIterator(c.Bytes);
             while (it.Next() != Amphora.Storage.ValueType.None) samples.Add(it.At());
         }
         samples.AddRange(ooo);
         samples.Sort(static (a, b) => a.T.CompareTo(b.T));
-        return Blocks.BlockWriter.Encode(samples);
+        var result = Blocks.BlockWriter.Encode(samples);
+        if (histograms.Count == 0) return result;
+        result.AddRange(histograms);
+        result.Sort(static (a, b) => a.MinT.CompareTo(b.MinT));
+        return result;
     }
 
     /// <summary>Drops chunks and out-of-order samples before <paramref name="time"/>. Caller holds the lock.</summary>
@@ -169,11 +199,13 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
     {
         _closed.RemoveAll(c => c.MaxT < time);
         if (_head is { } h && h.Count > 0 && h.MaxT < time) _head = null;
+        if (_histogramHead is { Count: > 0 } hh && hh.MaxT < time) _histogramHead = null;
         _outOfOrder?.RemoveAll(s => s.T < time);
         if (_outOfOrder is { Count: 0 }) _outOfOrder = null;
         long min = long.MaxValue;
         if (_closed.Count > 0) min = _closed[0].MinT;
         if (_head is { Count: > 0 }) min = Math.Min(min, _head.MinT);
+        if (_histogramHead is { Count: > 0 }) min = Math.Min(min, _histogramHead.MinT);
         if (_outOfOrder is { Count: > 0 }) min = Math.Min(min, _outOfOrder[0].T);
         MinT = min;
     }
@@ -186,6 +218,7 @@ public sealed class MemSeries(ulong seriesRef, Labels labels, long blockRange)
             if (c.MaxT >= minT && c.MinT <= maxT) chunks.Add(c);
         if (_head is { Count: > 0 } && _head.MaxT >= minT && _head.MinT <= maxT)
             chunks.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+        if (_histogramHead is { Count: > 0 } hh && hh.MaxT >= minT && hh.MinT <= maxT) chunks.Add(hh.ToChunkData());
         var ooo = _outOfOrder?.Where(s => s.T >= minT && s.T <= maxT).ToArray() ?? [];
         return (chunks, ooo);
     }

@@ -10,6 +10,8 @@ public enum WalRecordType : byte
     Metadata = 3,
     /// <summary>A workspace was deleted: replay forgets everything logged for it before this record.</summary>
     WorkspaceDeleted = 4,
+    /// <summary>Integer native histogram samples (docs/format/wal.md).</summary>
+    HistogramSamples = 5,
 }
 
 /// <summary>

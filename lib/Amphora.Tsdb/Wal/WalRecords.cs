@@ -93,16 +93,16 @@ public static class WalRecords
         return ReadString(p, ref pos);
     }
 
-    private static int StringSize(string s) => 4 + Encoding.UTF8.GetByteCount(s);
+    internal static int StringSize(string s) => 4 + Encoding.UTF8.GetByteCount(s);
 
-    private static int WriteString(byte[] buf, int pos, string s)
+    internal static int WriteString(byte[] buf, int pos, string s)
     {
         int len = Encoding.UTF8.GetBytes(s, 0, s.Length, buf, pos + 4);
         BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(pos), len);
         return pos + 4 + len;
     }
 
-    private static string ReadString(ReadOnlySpan<byte> p, ref int pos)
+    internal static string ReadString(ReadOnlySpan<byte> p, ref int pos)
     {
         int len = BinaryPrimitives.ReadInt32LittleEndian(p.Slice(pos));
         var s = Encoding.UTF8.GetString(p.Slice(pos + 4, len));

@@ -2,8 +2,8 @@ using System.Net;
 using Amphora.Cluster;
 using Amphora.Cluster.Protocol;
 using Amphora.EndToEnd.Tests.Harness;
-using Amphora.Rpc;
-using Amphora.Rpc.Security;
+using Grpc.Core;
+using Amphora.Cluster.Security;
 using Xunit;
 
 namespace Amphora.EndToEnd.Tests.Cluster;
@@ -51,8 +51,8 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 
-    private IngesterClient Client(bool withSecret) => new(new GrpcChannel(new Uri($"http://127.0.0.1:{_grpc}"),
-        callMetadata: withSecret ? [ClusterSecret.Parse(Secret).Metadata] : null));
+    private IngesterClient Client(bool withSecret) =>
+        new ClusterTransport(Secret: withSecret ? ClusterSecret.Parse(Secret) : null).Client($"127.0.0.1:{_grpc}", IngesterClient.MaxMessageSize);
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
@@ -91,7 +91,7 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
                  })
         {
             var e = await Assert.ThrowsAsync<RpcException>(call);
-            Assert.Equal(StatusCode.Unauthenticated, e.Status);
+            Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
         }
         using var member = Client(withSecret: true);
         Assert.Equal(0, await CountAsync(member, Query("default", "intruder"))); // the refused push stored nothing
@@ -133,7 +133,7 @@ public sealed class ClusterSecurityTests : IAsyncLifetime
                      })
             {
                 var e = await Record.ExceptionAsync(call);
-                Expect(e is RpcException { Status: StatusCode.InvalidArgument } r && r.Detail.Contains("invalid workspace id"),
+                Expect(e is RpcException { StatusCode: StatusCode.InvalidArgument } r && r.Status.Detail.Contains("invalid workspace id"),
                     $"gRPC {method} {Show(id)}: {e?.Message ?? "accepted"}");
             }
         }

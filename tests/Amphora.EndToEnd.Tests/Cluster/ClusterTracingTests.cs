@@ -55,8 +55,12 @@ public sealed class ClusterTracingTests : IDisposable
         {
             root = _spans.FirstOrDefault(s => s.Process == "distributor/dist-0" && s.Kind == ServerKind && s.ParentSpanId.Length == 0);
             ingesterSpans = root is null ? [] : _spans.Where(s => s.TraceId == root.TraceId && s.Process.StartsWith("ingester/", StringComparison.Ordinal)).ToList();
-            return Task.FromResult(ingesterSpans.Select(s => s.Process).Distinct().Count() == 3);
-        }, () => $"one trace through the distributor and 3 ingesters; received:\n{string.Join("\n", _spans)}", TimeSpan.FromSeconds(30));
+            // Each process exports its own batches: an ingester's span can arrive before the distributor's client span that
+            // is its parent (which ends later, when the reply is back), so the wait is for the parents as well.
+            var parents = _spans.Where(s => s.Process == "distributor/dist-0").Select(s => s.SpanId).ToHashSet();
+            return Task.FromResult(ingesterSpans.Select(s => s.Process).Distinct().Count() == 3 && ingesterSpans.All(s => parents.Contains(s.ParentSpanId)));
+        }, () => $"one trace through the distributor and 3 ingesters, with each ingester span's parent; received:\n{string.Join("\n", _spans)}",
+            TimeSpan.FromSeconds(30));
 
         // Each ingester's span is a server span whose parent is a client span of the distributor, itself in the root's trace.
         var distributorSpans = _spans.Where(s => s.TraceId == root!.TraceId && s.Process == "distributor/dist-0").ToDictionary(s => s.SpanId);

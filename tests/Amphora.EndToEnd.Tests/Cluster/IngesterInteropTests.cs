@@ -14,7 +14,7 @@ public sealed class IngesterInteropTests
     {
         string repo = Path.GetDirectoryName(RepoPaths.AmphoraDll)!;
         while (!File.Exists(Path.Combine(repo, "Cluster.sln"))) repo = Path.GetDirectoryName(repo)!;
-        string nodeModules = Path.Combine(repo, "tests", "Amphora.Rpc.Tests", "interop", "node_modules");
+        string nodeModules = Path.Combine(repo, "tests", "Amphora.Ingester.Tests", "interop", "node_modules");
         if (!Directory.Exists(Path.Combine(nodeModules, "@grpc", "grpc-js")))
             throw new InvalidOperationException($"grpc-js is not installed: run npm ci in {Path.GetDirectoryName(nodeModules)} (test.sh does)");
         int grpc = FreePort.Next();

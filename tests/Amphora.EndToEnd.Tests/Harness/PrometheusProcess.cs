@@ -14,7 +14,14 @@ public sealed class PrometheusProcess : ChildProcess
     }
 
     /// <summary>Starts Prometheus with <paramref name="configYaml"/>; <paramref name="extraArgs"/> adds flags such as the remote-write receiver.</summary>
-    public static PrometheusProcess Start(string configYaml, int? port = null, params string[] extraArgs)
+    public static PrometheusProcess Start(string configYaml, int? port = null, params string[] extraArgs) =>
+        StartOn(null, configYaml, port, extraArgs);
+
+    /// <summary>Starts Prometheus on an existing TSDB directory (blocks a test wrote), which the process does not delete.</summary>
+    public static PrometheusProcess StartOnData(string dataDir, string configYaml, params string[] extraArgs) =>
+        StartOn(dataDir, configYaml, null, extraArgs);
+
+    private static PrometheusProcess StartOn(string? dataDir, string configYaml, int? port, string[] extraArgs)
     {
         string dir = RepoPaths.NewTempDir("prom-e2e");
         File.WriteAllText(Path.Combine(dir, "prometheus.yml"), configYaml);
@@ -22,7 +29,7 @@ public sealed class PrometheusProcess : ChildProcess
         var args = new List<string>
         {
             $"--config.file={Path.Combine(dir, "prometheus.yml")}",
-            $"--storage.tsdb.path={Path.Combine(dir, "data")}",
+            $"--storage.tsdb.path={dataDir ?? Path.Combine(dir, "data")}",
             $"--web.listen-address=127.0.0.1:{port}",
             "--log.level=warn",
         };

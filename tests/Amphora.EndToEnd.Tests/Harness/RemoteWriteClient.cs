@@ -43,7 +43,7 @@ public sealed class RemoteWriteClient(Uri baseAddress, AuthenticationHeaderValue
 }
 
 /// <summary>Builds a <c>prometheus.WriteRequest</c> (timeseries = 1, metadata = 3) as protobuf bytes.</summary>
-public sealed class WriteRequestBuilder
+public sealed partial class WriteRequestBuilder
 {
     private readonly MemoryStream _out = new();
 

@@ -53,7 +53,7 @@ public sealed partial class ScriptRunner
         var expected = e.Results.Select(line =>
         {
             var (series, values) = SeriesNotation.Split(line);
-            return (Labels: SeriesNotation.ParseLabels(series), Value: SeriesNotation.ParseValues(values)[0].Value);
+            return (Labels: SeriesNotation.ParseLabels(series), Value: SeriesNotation.ParseValues(values)[0]);
         }).ToList();
         if (expected.Count != v.Samples.Count)
             return $"got {v.Samples.Count} samples, expected {expected.Count}: got {Describe(v)}";
@@ -63,10 +63,40 @@ public sealed partial class ScriptRunner
             int index = e.Ordered ? i : v.Samples.FindIndex(s => s.Metric.Equals(labels));
             if (index < 0 || !v.Samples[index].Metric.Equals(labels))
                 return $"expected series {labels} {(e.Ordered ? "at position " + i : "")} not found in {Describe(v)}";
-            if (!AlmostEqual(v.Samples[index].F, value))
-                return $"series {labels}: got {v.Samples[index].F}, expected {value}";
+            var actual = v.Samples[index];
+            if (Differs(value, actual.F, actual.H) is { } why) return $"series {labels}: {why}";
         }
         return null;
+    }
+
+    /// <summary>Why an actual value is not the expected one, or null when it is.</summary>
+    private static string? Differs(NotationValue want, double f, FloatHistogram? h)
+    {
+        if (want.Histogram is null && h is not null) return $"got histogram {h}, expected {want.Value}";
+        if (want.Histogram is not null && h is null) return $"got {f}, expected histogram {want.Histogram}";
+        if (want.Histogram is not null && !SameHistogram(want.Histogram, h!)) return $"got {h!.Copy().Compact(0)}, expected {want.Histogram.Copy().Compact(0)}";
+        if (want.Histogram is null && !AlmostEqual(f, want.Value)) return $"got {f}, expected {want.Value}";
+        return null;
+    }
+
+    /// <summary>The reference runner's comparison: both compacted, then schema, bounds and buckets alike, counts within the tolerance.</summary>
+    private static bool SameHistogram(FloatHistogram expected, FloatHistogram actual)
+    {
+        var a = expected.Copy().Compact(0);
+        var b = actual.Copy().Compact(0);
+        if (a.Schema != b.Schema || !AlmostEqual(a.Count, b.Count) || !AlmostEqual(a.Sum, b.Sum)) return false;
+        if (a.UsesCustomBuckets && !a.CustomValues.AsSpan().SequenceEqual(b.CustomValues)) return false;
+        if (a.ZeroThreshold != b.ZeroThreshold || !AlmostEqual(a.ZeroCount, b.ZeroCount)) return false;
+        return SameSide(a.PositiveSpans, a.PositiveBuckets, b.PositiveSpans, b.PositiveBuckets)
+            && SameSide(a.NegativeSpans, a.NegativeBuckets, b.NegativeSpans, b.NegativeBuckets);
+
+        static bool SameSide(HistogramSpan[] sa, double[] ba, HistogramSpan[] sb, double[] bb)
+        {
+            if (ba.Length != bb.Length || !sa.Where(x => x.Length > 0).SequenceEqual(sb.Where(x => x.Length > 0))) return false;
+            for (int i = 0; i < ba.Length; i++)
+                if (!AlmostEqual(ba[i], bb[i])) return false;
+            return true;
+        }
     }
 
     private static string? CheckMatrix(Expectations e, MatrixValue m, (long From, long To, long Step)? steps)
@@ -82,25 +112,29 @@ public sealed partial class ScriptRunner
         {
             var actual = m.Series.FirstOrDefault(s => s.Metric.Equals(labels));
             if (actual is null) return $"expected series {labels} not found";
-            var want = new List<(long T, double V)>();
-            for (int k = 0; k < values.Count; k++)
+            // Floats and histograms are compared as two sequences, as the reference runner keeps them apart.
+            foreach (bool histograms in new[] { false, true })
             {
-                if (values[k].Omitted) continue;
-                long t = steps is { } st ? st.From + k * st.Step : k;
-                want.Add((t, values[k].Value));
-            }
-            if (want.Count != actual.Points.Count)
-                return $"series {labels}: got {actual.Points.Count} points [{string.Join(" ", actual.Points.Select(p => $"{p.F}@{p.T}"))}], expected {want.Count}";
-            for (int k = 0; k < want.Count; k++)
-            {
-                if (steps is not null && actual.Points[k].T != want[k].T)
-                    return $"series {labels}: point {k} at {actual.Points[k].T}, expected at {want[k].T}";
-                if (!AlmostEqual(actual.Points[k].F, want[k].V))
-                    return $"series {labels}: point {k} is {actual.Points[k].F}, expected {want[k].V}";
+                var want = new List<(long T, NotationValue V)>();
+                for (int k = 0; k < values.Count; k++)
+                {
+                    if (values[k].Omitted || (values[k].Histogram is not null) != histograms) continue;
+                    long t = steps is { } st ? st.From + k * st.Step : k;
+                    want.Add((t, values[k]));
+                }
+                var got = actual.Points.Where(p => (p.H is not null) == histograms).ToList();
+                if (want.Count != got.Count)
+                    return $"series {labels}: got {got.Count} {(histograms ? "histogram" : "float")} points [{string.Join(" ", got.Select(p => $"{(p.H is null ? p.F.ToString(System.Globalization.CultureInfo.InvariantCulture) : p.H.ToString())}@{p.T}"))}], expected {want.Count}";
+                for (int k = 0; k < want.Count; k++)
+                {
+                    if (steps is not null && got[k].T != want[k].T)
+                        return $"series {labels}: point {k} at {got[k].T}, expected at {want[k].T}";
+                    if (Differs(want[k].V, got[k].F, got[k].H) is { } why) return $"series {labels}: point {k}: {why}";
+                }
             }
         }
         return null;
     }
 
-    private static string Describe(VectorValue v) => string.Join(", ", v.Samples.Take(10).Select(s => $"{s.Metric} {s.F}"));
+    private static string Describe(VectorValue v) => string.Join(", ", v.Samples.Take(10).Select(s => $"{s.Metric} {(s.H is null ? s.F : s.H)}"));
 }

@@ -65,6 +65,7 @@ public sealed partial class ScriptRunner
 
     private int Load(string[] lines, int i, long interval, bool nhcb)
     {
+        var block = new List<(Labels Labels, List<NotationValue> Values)>();
         for (; i < lines.Length; i++)
         {
             string raw = lines[i];
@@ -72,49 +73,101 @@ public sealed partial class ScriptRunner
             if (raw.Trim().StartsWith('#')) continue;
             var (series, values) = SeriesNotation.Split(raw);
             Labels labels;
-            try
-            {
-                labels = SeriesNotation.ParseLabels(series);
-            }
-            catch (ParseException)
-            {
-                continue; // a series line in notation this runner does not know (e.g. start timestamps); its evals fail
-            }
             List<NotationValue> parsed;
             try
             {
+                labels = SeriesNotation.ParseLabels(series);
                 parsed = SeriesNotation.ParseValues(values);
             }
-            catch (FormatException)
+            catch (Exception e) when (e is ParseException or FormatException)
             {
-                // Notation this runner does not know (native-histogram forms): the series counts as unsupported.
-                _storage.HistogramSeries.Add(labels);
-                continue;
+                continue; // a series line in notation this runner does not know (e.g. start timestamps); its evals fail
             }
-            if (nhcb) MarkCustomBucketHistogram(labels);
+            block.Add((labels, parsed));
             for (int k = 0; k < parsed.Count; k++)
             {
                 var v = parsed[k];
-                if (v.Histogram) { _storage.HistogramSeries.Add(labels); continue; }
-                if (!v.Omitted) _storage.Add(labels, k * interval, v.Value);
+                if (v.Histogram is { } h) _storage.Add(labels, k * interval, h);
+                else if (!v.Omitted) _storage.Add(labels, k * interval, v.Value);
             }
         }
+        if (nhcb) AddCustomBucketHistograms(block, interval);
         return i;
     }
 
     /// <summary>
-    /// load_with_nhcb also turns classic histograms (name_bucket/_count/_sum) into a native histogram with custom buckets named
-    /// after the base name; evals reaching that series are tier 2.
+    /// load_with_nhcb also turns each classic histogram (name_bucket/_count/_sum) into native histograms with custom buckets,
+    /// named after the base name, as the reference runner does.
     /// </summary>
-    private void MarkCustomBucketHistogram(Labels labels)
+    private void AddCustomBucketHistograms(List<(Labels Labels, List<NotationValue> Values)> block, long interval)
     {
-        string name = labels.Get(LabelNames.MetricName);
-        foreach (var suffix in new[] { "_bucket", "_count", "_sum" })
+        var byBase = new Dictionary<Labels, SortedDictionary<long, ClassicHistogram>>();
+        foreach (var (labels, values) in block)
         {
-            if (!name.EndsWith(suffix, StringComparison.Ordinal)) continue;
+            string name = labels.Get(LabelNames.MetricName);
+            string? suffix = new[] { "_bucket", "_count", "_sum" }.FirstOrDefault(x => name.EndsWith(x, StringComparison.Ordinal));
+            if (suffix is null) continue;
+            double le = 0;
+            if (suffix == "_bucket")
+            {
+                string text = labels.Get("le");
+                le = text switch { "+Inf" or "Inf" or "+inf" or "inf" => double.PositiveInfinity, "-Inf" or "-inf" => double.NegativeInfinity,
+                    _ => double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : double.NaN };
+                if (double.IsNaN(le)) continue;
+            }
             var builder = new LabelsBuilder(labels).Set(LabelNames.MetricName, name[..^suffix.Length]);
             builder.Delete("le");
-            _storage.HistogramSeries.Add(builder.Build());
+            var key = builder.Build();
+            if (!byBase.TryGetValue(key, out var byTime)) byBase[key] = byTime = new SortedDictionary<long, ClassicHistogram>();
+            for (int k = 0; k < values.Count; k++)
+            {
+                if (values[k].Omitted || values[k].Histogram is not null) continue;
+                if (!byTime.TryGetValue(k * interval, out var c)) byTime[k * interval] = c = new ClassicHistogram();
+                double v = values[k].Value;
+                switch (suffix)
+                {
+                    case "_bucket": c.Buckets[le] = v; break;
+                    case "_count": c.Count = v; break;
+                    default: c.Sum = v; break;
+                }
+            }
+        }
+        foreach (var (labels, byTime) in byBase)
+            foreach (var (t, c) in byTime)
+                if (c.Convert() is { } h) _storage.Add(labels, t, h);
+    }
+
+    /// <summary>A classic histogram at one time, collected from its series; converts to custom buckets.</summary>
+    private sealed class ClassicHistogram
+    {
+        public SortedDictionary<double, double> Buckets { get; } = new();
+        public double? Count;
+        public double Sum;
+
+        public FloatHistogram? Convert()
+        {
+            var bounds = Buckets.Keys.ToList();
+            var cumulative = Buckets.Values.ToList();
+            double count = Count ?? (cumulative.Count > 0 ? cumulative[^1] : 0);
+            if (bounds.Count == 0 || !double.IsPositiveInfinity(bounds[^1]))
+            {
+                bounds.Add(double.PositiveInfinity);
+                cumulative.Add(count);
+            }
+            for (int i = 0; i < cumulative.Count; i++)
+                if (cumulative[i] < 0 || (i > 0 && cumulative[i] < cumulative[i - 1])) return null; // the reference runner refuses these
+            if (count != cumulative[^1]) return null;
+            var buckets = new double[cumulative.Count];
+            for (int i = 0; i < buckets.Length; i++) buckets[i] = cumulative[i] - (i == 0 ? 0 : cumulative[i - 1]);
+            return new FloatHistogram
+            {
+                Schema = HistogramBounds.CustomBucketsSchema,
+                Count = count,
+                Sum = Sum,
+                CustomValues = bounds.Take(bounds.Count - 1).ToArray(),
+                PositiveSpans = [new HistogramSpan(0, (uint)buckets.Length)],
+                PositiveBuckets = buckets,
+            }.Compact(0);
         }
     }
 
@@ -139,10 +192,18 @@ public sealed partial class ScriptRunner
     [GeneratedRegex(@"^eval(?:_(?<old>fail|warn|info|ordered))?\s+range\s+from\s+(?<from>\S+)\s+to\s+(?<to>\S+)\s+step\s+(?<step>\S+)\s+(?<expr>.+)$")]
     private static partial Regex RangeRegex();
 
+    /// <summary>An expected annotation: its exact text, a pattern, or (both null) any annotation of its kind.</summary>
+    private sealed record AnnotationExpectation(string? Message, string? Regex)
+    {
+        public bool Matches(string text) => Message is not null ? text == Message : Regex is null || System.Text.RegularExpressions.Regex.IsMatch(text, Regex);
+        public override string ToString() => Message ?? "/" + Regex + "/";
+    }
+
     private sealed class Expectations
     {
         public bool Fail, Ordered, Warn, NoWarn, Info, NoInfo;
-        public string? FailMessage, FailRegex, WarnMessage, InfoMessage, String;
+        public string? FailMessage, FailRegex, String;
+        public List<AnnotationExpectation> Warnings = new(), Infos = new();
         public (long From, long To, long Step)? RangeVector;
         public List<string> Results = new();
     }
@@ -236,8 +297,8 @@ public sealed partial class ScriptRunner
             if (rest.StartsWith("fail", StringComparison.Ordinal)) { e.Fail = true; e.FailMessage = Value("msg"); e.FailRegex = Value("regex"); }
             else if (rest.StartsWith("no_warn", StringComparison.Ordinal)) e.NoWarn = true;
             else if (rest.StartsWith("no_info", StringComparison.Ordinal)) e.NoInfo = true;
-            else if (rest.StartsWith("warn", StringComparison.Ordinal)) { e.Warn = true; e.WarnMessage = Value("msg"); }
-            else if (rest.StartsWith("info", StringComparison.Ordinal)) { e.Info = true; e.InfoMessage = Value("msg"); }
+            else if (rest.StartsWith("warn", StringComparison.Ordinal)) { e.Warn = true; e.Warnings.Add(new(Value("msg"), Value("regex"))); }
+            else if (rest.StartsWith("info", StringComparison.Ordinal)) { e.Info = true; e.Infos.Add(new(Value("msg"), Value("regex"))); }
             else if (rest.StartsWith("ordered", StringComparison.Ordinal)) e.Ordered = true;
             else if (rest.StartsWith("string", StringComparison.Ordinal)) e.String = Lexer.Unquote(new Token(TokenKind.String, 0, rest["string".Length..].Trim()));
             else if (rest.StartsWith("range vector", StringComparison.Ordinal))
@@ -249,14 +310,26 @@ public sealed partial class ScriptRunner
         return e;
     }
 
+    /// <summary>
+    /// Annotations as the reference runner checks them: every expected one is among the actual ones, and when texts are
+    /// expected, every actual annotation of that kind is one of them.
+    /// </summary>
     private static string? CheckAnnotations(Expectations e, QueryResult r)
     {
-        if (e.Warn && r.Warnings.Count == 0) return "expected a warning, got none";
-        if (e.WarnMessage is not null && !r.Warnings.Contains(e.WarnMessage)) return $"expected warning \"{e.WarnMessage}\", got [{string.Join("; ", r.Warnings)}]";
-        if (e.NoWarn && r.Warnings.Count > 0) return $"expected no warning, got [{string.Join("; ", r.Warnings)}]";
-        if (e.Info && r.Infos.Count == 0) return "expected an info annotation, got none";
-        if (e.InfoMessage is not null && !r.Infos.Contains(e.InfoMessage)) return $"expected info \"{e.InfoMessage}\", got [{string.Join("; ", r.Infos)}]";
-        if (e.NoInfo && r.Infos.Count > 0) return $"expected no info, got [{string.Join("; ", r.Infos)}]";
-        return null;
+        return Check("warning", e.Warn, e.NoWarn, e.Warnings, r.Warnings) ?? Check("info", e.Info, e.NoInfo, e.Infos, r.Infos);
+
+        static string? Check(string kind, bool expected, bool none, List<AnnotationExpectation> wanted, IReadOnlyList<string> actual)
+        {
+            string got = $"[{string.Join("; ", actual)}]";
+            if (expected && actual.Count == 0) return $"expected a {kind}, got none";
+            if (none && actual.Count > 0) return $"expected no {kind}, got {got}";
+            var specific = wanted.Where(w => w.Message is not null || w.Regex is not null).ToList();
+            if (specific.Count == 0) return null;
+            foreach (var w in specific)
+                if (!actual.Any(w.Matches)) return $"expected {kind} \"{w}\", got {got}";
+            foreach (var a in actual)
+                if (!specific.Any(w => w.Matches(a))) return $"unexpected {kind} \"{a}\"";
+            return null;
+        }
     }
 }

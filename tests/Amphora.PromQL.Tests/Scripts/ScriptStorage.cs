@@ -1,15 +1,16 @@
 using Amphora.Model;
 using Amphora.Storage;
 using IQueryable = Amphora.Storage.IQueryable;
+using ValueType = Amphora.Storage.ValueType;
 
 namespace Amphora.PromQL.Tests.Scripts;
 
-/// <summary>The samples a test script loaded, served through the storage contracts the engine reads.</summary>
+/// <summary>The samples a test script loaded (floats and native histograms), served through the storage contracts the engine reads.</summary>
 public sealed class ScriptStorage : IQueryable
 {
-    private readonly Dictionary<Labels, SortedList<long, double>> _series = new();
+    private readonly Dictionary<Labels, SortedList<long, (double V, FloatHistogram? H)>> _series = new();
 
-    /// <summary>Series that had native-histogram samples in the script (not loaded; evals reaching them are tier 2).</summary>
+    /// <summary>Series that hold native-histogram samples (evals reaching them are tier 2).</summary>
     public HashSet<Labels> HistogramSeries { get; } = new();
 
     public void Clear()
@@ -18,10 +19,18 @@ public sealed class ScriptStorage : IQueryable
         HistogramSeries.Clear();
     }
 
-    public void Add(Labels labels, long t, double v)
+    public void Add(Labels labels, long t, double v) => Put(labels, t, (v, null));
+
+    public void Add(Labels labels, long t, FloatHistogram h)
     {
-        if (!_series.TryGetValue(labels, out var samples)) _series[labels] = samples = new SortedList<long, double>();
-        samples[t] = v;
+        HistogramSeries.Add(labels);
+        Put(labels, t, (0, h));
+    }
+
+    private void Put(Labels labels, long t, (double, FloatHistogram?) sample)
+    {
+        if (!_series.TryGetValue(labels, out var samples)) _series[labels] = samples = new SortedList<long, (double, FloatHistogram?)>();
+        samples[t] = sample;
     }
 
     public bool ReachesHistograms(IReadOnlyList<LabelMatcher> matchers) =>
@@ -31,7 +40,7 @@ public sealed class ScriptStorage : IQueryable
 
     private sealed class ScriptQuerier(ScriptStorage storage, long minT, long maxT) : IQuerier
     {
-        private IEnumerable<KeyValuePair<Labels, SortedList<long, double>>> Matching(IReadOnlyList<LabelMatcher> matchers) =>
+        private IEnumerable<KeyValuePair<Labels, SortedList<long, (double V, FloatHistogram? H)>>> Matching(IReadOnlyList<LabelMatcher> matchers) =>
             storage._series.Where(kv => matchers.All(m => m.Matches(kv.Key.Get(m.Name))));
 
         public ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
@@ -39,9 +48,10 @@ public sealed class ScriptStorage : IQueryable
             var list = new List<ISeries>();
             foreach (var (labels, samples) in Matching(matchers))
             {
-                var inRange = samples.Where(s => s.Key >= minT && s.Key <= maxT).ToList();
-                if (inRange.Count == 0) continue;
-                list.Add(new ArraySeries(labels, inRange.Select(s => s.Key).ToArray(), inRange.Select(s => s.Value).ToArray()));
+                var read = ReadBackHints(samples);
+                var inRange = read.Where(s => s.T >= minT && s.T <= maxT).ToArray();
+                if (inRange.Length == 0) continue;
+                list.Add(new ScriptSeries(labels, inRange));
             }
             list.Sort((a, b) => a.Labels.CompareTo(b.Labels));
             return ValueTask.FromResult<ISeriesSet>(new ListSeriesSet(list));
@@ -54,5 +64,79 @@ public sealed class ScriptStorage : IQueryable
             ValueTask.FromResult<IReadOnlyList<string>>(Matching(matchers).SelectMany(kv => kv.Key.Select(l => l.Name)).Distinct().Order(StringComparer.Ordinal).ToList());
 
         public void Dispose() { }
+    }
+
+    /// <summary>
+    /// The counter-reset hints Prometheus's TSDB hands back, which the reference results depend on: a histogram chunk is
+    /// cut at a counter reset, at a change of schema, zero threshold or custom bounds, after a float or gauge sample, and
+    /// at the series start; a chunk's first sample reads back as "unknown" (even after a reset, prometheus/prometheus#15346),
+    /// the others as "not reset". Gauge histograms stay gauges.
+    /// </summary>
+    private static (long T, double V, FloatHistogram? H)[] ReadBackHints(SortedList<long, (double V, FloatHistogram? H)> samples)
+    {
+        var result = new (long T, double V, FloatHistogram? H)[samples.Count];
+        FloatHistogram? prev = null;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var (v, h) = samples.Values[i];
+            long t = samples.Keys[i];
+            if (h is null || StaleNaN.Is(h.Sum))
+            {
+                result[i] = (t, v, h);
+                prev = null;
+                continue;
+            }
+            var read = h.Copy();
+            if (h.CounterResetHint != CounterResetHint.Gauge)
+            {
+                bool newChunk = prev is null || prev.CounterResetHint == CounterResetHint.Gauge || prev.Schema != h.Schema ||
+                    prev.ZeroThreshold != h.ZeroThreshold || !prev.CustomValues.AsSpan().SequenceEqual(h.CustomValues);
+                bool reset = h.CounterResetHint == CounterResetHint.CounterReset || (prev is not null && prev.CounterResetHint != CounterResetHint.Gauge && h.DetectReset(prev));
+                read.CounterResetHint = reset || newChunk ? CounterResetHint.Unknown : CounterResetHint.NotCounterReset;
+            }
+            result[i] = (t, v, read);
+            prev = h;
+        }
+        return result;
+    }
+
+    private sealed class ScriptSeries(Labels labels, (long T, double V, FloatHistogram? H)[] samples) : ISeries
+    {
+        public Labels Labels { get; } = labels;
+        public ISampleIterator Iterator(ISampleIterator? reuse = null) => new ScriptIterator(samples);
+    }
+
+    /// <summary>Yields floats and float histograms; histograms are handed out as copies, as storage decodes them afresh.</summary>
+    private sealed class ScriptIterator((long T, double V, FloatHistogram? H)[] samples) : ISampleIterator
+    {
+        private int _i = -1;
+
+        private ValueType Kind => _i < samples.Length ? (samples[_i].H is null ? ValueType.Float : ValueType.FloatHistogram) : ValueType.None;
+
+        public ValueType Next()
+        {
+            if (_i < samples.Length) _i++;
+            return Kind;
+        }
+
+        public ValueType Seek(long t)
+        {
+            if (_i < 0) _i = 0;
+            while (_i < samples.Length && samples[_i].T < t) _i++;
+            return Kind;
+        }
+
+        public (long T, double V) At() => (samples[_i].T, samples[_i].V);
+
+        public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null)
+        {
+            var h = samples[_i].H!;
+            if (into is null) return (samples[_i].T, h.Copy());
+            h.CopyTo(into);
+            return (samples[_i].T, into);
+        }
+
+        public long AtT() => samples[_i].T;
+        public Exception? Err => null;
     }
 }

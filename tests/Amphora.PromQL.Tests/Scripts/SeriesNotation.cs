@@ -4,8 +4,8 @@ using Amphora.PromQL.Parser;
 
 namespace Amphora.PromQL.Tests.Scripts;
 
-/// <summary>One value of a test script's series notation: a float, a gap, or a native histogram (not supported, marked).</summary>
-public readonly record struct NotationValue(double Value, bool Omitted, bool Histogram);
+/// <summary>One value of a test script's series notation: a float, a gap, or a native histogram.</summary>
+public readonly record struct NotationValue(double Value, bool Omitted, FloatHistogram? Histogram = null);
 
 /// <summary>Parses the test scripts' series lines: <c>metric{a="b"} 1 2+3x4 _ stale {{...}}</c>.</summary>
 public static class SeriesNotation
@@ -45,17 +45,7 @@ public static class SeriesNotation
             if (char.IsWhiteSpace(text[i])) { i++; continue; }
             if (text.AsSpan(i).StartsWith("{{"))
             {
-                int close = text.IndexOf("}}", i, StringComparison.Ordinal);
-                i = close < 0 ? text.Length : close + 2;
-                int repeat = 1;
-                if (i < text.Length && text[i] == 'x')
-                {
-                    int j = i + 1;
-                    while (j < text.Length && char.IsAsciiDigit(text[j])) j++;
-                    repeat = int.Parse(text[(i + 1)..j], CultureInfo.InvariantCulture) + 1;
-                    i = j;
-                }
-                for (int r = 0; r < repeat; r++) result.Add(new NotationValue(0, false, true));
+                i = ExpandHistograms(text, i, result);
                 continue;
             }
             int end = i;
@@ -68,11 +58,6 @@ public static class SeriesNotation
 
     private static void Expand(string token, List<NotationValue> into)
     {
-        if (token.Contains('{') || token.Contains('}'))
-        {
-            into.Add(new NotationValue(0, false, true)); // a piece of a native histogram written with spaces inside
-            return;
-        }
         int x = token.LastIndexOf('x');
         if (x > 0 && x < token.Length - 1 && token[(x + 1)..].All(char.IsAsciiDigit))
         {
@@ -80,7 +65,7 @@ public static class SeriesNotation
             int n = int.Parse(token[(x + 1)..], CultureInfo.InvariantCulture);
             if (head == "_")
             {
-                for (int k = 0; k < n; k++) into.Add(new NotationValue(0, true, false));
+                for (int k = 0; k < n; k++) into.Add(new NotationValue(0, true));
                 return;
             }
             int split = -1;
@@ -88,12 +73,124 @@ public static class SeriesNotation
                 if (head[k] is '+' or '-' && head[k - 1] is not ('e' or 'E')) { split = k; break; }
             double start = ParseNumber(split < 0 ? head : head[..split]);
             double step = split < 0 ? 0 : ParseNumber(head[split..]);
-            for (int k = 0; k <= n; k++) into.Add(new NotationValue(start + k * step, false, false));
+            for (int k = 0; k <= n; k++) into.Add(new NotationValue(start + k * step, false));
             return;
         }
-        if (token == "_") into.Add(new NotationValue(0, true, false));
-        else if (token == "stale") into.Add(new NotationValue(StaleNaN.Value, false, false));
-        else into.Add(new NotationValue(ParseNumber(token), false, false));
+        if (token == "_") into.Add(new NotationValue(0, true));
+        else if (token == "stale") into.Add(new NotationValue(StaleNaN.Value, false));
+        else into.Add(new NotationValue(ParseNumber(token), false));
+    }
+
+    /// <summary>
+    /// <c>{{...}}</c>, <c>{{...}}xN</c> (N+1 copies) or <c>{{a}}+{{b}}xN</c> / <c>{{a}}-{{b}}xN</c> (a, a±b, ... N+1
+    /// values) starting at <paramref name="i"/>; returns the position after it.
+    /// </summary>
+    private static int ExpandHistograms(string text, int i, List<NotationValue> into)
+    {
+        var first = ParseHistogram(text, ref i);
+        if (i < text.Length && text[i] is '+' or '-' && text.AsSpan(i + 1).StartsWith("{{"))
+        {
+            bool add = text[i] == '+';
+            i++;
+            var step = ParseHistogram(text, ref i);
+            int n = ParseRepeat(text, ref i);
+            var current = first;
+            for (int k = 0; k <= n; k++)
+            {
+                into.Add(new NotationValue(0, false, current));
+                current = current.Copy();
+                if (add) current.Add(step); else current.Sub(step);
+            }
+            return i;
+        }
+        int repeat = i < text.Length && text[i] == 'x' ? ParseRepeat(text, ref i) : 0;
+        for (int k = 0; k <= repeat; k++) into.Add(new NotationValue(0, false, k == 0 ? first : first.Copy()));
+        return i;
+    }
+
+    private static int ParseRepeat(string text, ref int i)
+    {
+        if (i >= text.Length || text[i] != 'x') throw new FormatException("expected xN after a histogram increment: " + text);
+        int j = i + 1;
+        while (j < text.Length && char.IsAsciiDigit(text[j])) j++;
+        int n = int.Parse(text[(i + 1)..j], CultureInfo.InvariantCulture);
+        i = j;
+        return n;
+    }
+
+    /// <summary>
+    /// One histogram description: <c>{{schema:0 count:4 sum:5 z_bucket:1 z_bucket_w:0.001 buckets:[1 2] offset:1
+    /// n_buckets:[1] n_offset:0 custom_values:[1 2] counter_reset_hint:gauge}}</c>; every field is optional.
+    /// </summary>
+    public static FloatHistogram ParseHistogram(string text, ref int i)
+    {
+        int close = text.IndexOf("}}", i + 2, StringComparison.Ordinal);
+        if (close < 0) throw new FormatException("unterminated histogram: " + text[i..]);
+        string body = text[(i + 2)..close];
+        i = close + 2;
+        var h = new FloatHistogram();
+        double[] positive = [], negative = [];
+        int offset = 0, nOffset = 0;
+        int k = 0;
+        while (k < body.Length)
+        {
+            if (char.IsWhiteSpace(body[k])) { k++; continue; }
+            int colon = body.IndexOf(':', k);
+            if (colon < 0) throw new FormatException("histogram field without a value: " + body);
+            string key = body[k..colon].Trim();
+            k = colon + 1;
+            while (k < body.Length && char.IsWhiteSpace(body[k])) k++;
+            string value;
+            if (k < body.Length && body[k] == '[')
+            {
+                int end = body.IndexOf(']', k);
+                value = body[(k + 1)..end];
+                k = end + 1;
+            }
+            else
+            {
+                int end = k;
+                while (end < body.Length && !char.IsWhiteSpace(body[end])) end++;
+                value = body[k..end];
+                k = end;
+            }
+            double[] List() => value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ParseNumber).ToArray();
+            switch (key)
+            {
+                case "schema": h.Schema = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "count": h.Count = ParseNumber(value); break;
+                case "sum": h.Sum = ParseNumber(value); break;
+                case "z_bucket": h.ZeroCount = ParseNumber(value); break;
+                case "z_bucket_w": h.ZeroThreshold = ParseNumber(value); break;
+                case "buckets": positive = List(); break;
+                case "n_buckets": negative = List(); break;
+                case "offset": offset = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "n_offset": nOffset = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "custom_values": h.CustomValues = List(); break;
+                case "counter_reset_hint":
+                    h.CounterResetHint = value switch
+                    {
+                        "reset" => CounterResetHint.CounterReset,
+                        "not_reset" => CounterResetHint.NotCounterReset,
+                        "gauge" => CounterResetHint.Gauge,
+                        "unknown" => CounterResetHint.Unknown,
+                        _ => throw new FormatException("unknown counter_reset_hint " + value),
+                    };
+                    break;
+                default: throw new FormatException($"unknown histogram field {key}");
+            }
+        }
+        if (positive.Length > 0)
+        {
+            h.PositiveSpans = [new HistogramSpan(offset, (uint)positive.Length)];
+            h.PositiveBuckets = positive;
+        }
+        if (negative.Length > 0)
+        {
+            h.NegativeSpans = [new HistogramSpan(nOffset, (uint)negative.Length)];
+            h.NegativeBuckets = negative;
+        }
+        return h;
     }
 
     public static double ParseNumber(string s)

@@ -29,7 +29,8 @@ public sealed class ApiServer : IAsyncDisposable
     public HttpClient Http { get; }
     public LogRecorder Logs { get; }
 
-    public static async Task<ApiServer> StartAsync(MemoryStorage storage, QuerierOptions? options = null)
+    public static async Task<ApiServer> StartAsync(MemoryStorage storage, QuerierOptions? options = null,
+        Amphora.Storage.IWorkspaceExemplars? exemplars = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
@@ -37,7 +38,7 @@ public sealed class ApiServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         var app = builder.Build();
-        var querier = new QuerierService(storage, storage, options ?? new QuerierOptions());
+        var querier = new QuerierService(storage, storage, options ?? new QuerierOptions()) { Exemplars = exemplars };
         app.MapPrometheusApi(querier);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

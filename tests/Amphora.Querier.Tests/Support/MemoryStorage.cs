@@ -12,6 +12,7 @@ namespace Amphora.Querier.Tests.Support;
 public sealed class MemoryStorage : IWorkspaceQueryable, IWorkspaceMetadata, IQueryable
 {
     private readonly List<(Labels Labels, long[] T, double[] V)> _series = new();
+    private readonly List<(Labels Labels, long[] T, FloatHistogram[] H)> _histograms = new();
     private int _cancelledCalls;
 
     /// <summary>Label names/values calls (and selects) wait until their token is cancelled, then count it and throw.</summary>
@@ -27,6 +28,9 @@ public sealed class MemoryStorage : IWorkspaceQueryable, IWorkspaceMetadata, IQu
     public TaskCompletionSource CallStarted { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Add(Labels labels, long[] timestamps, double[] values) => _series.Add((labels, timestamps, values));
+
+    /// <summary>A series of native histograms.</summary>
+    public void Add(Labels labels, long[] timestamps, FloatHistogram[] histograms) => _histograms.Add((labels, timestamps, histograms));
 
     /// <summary>
     /// A dataset for PromQL: gauges and counters with a few label dimensions, classic histogram buckets, a series with
@@ -76,6 +80,37 @@ public sealed class MemoryStorage : IWorkspaceQueryable, IWorkspaceMetadata, IQu
         }
     }
 
+    private sealed class HistogramSeries(Labels labels, long[] t, FloatHistogram[] h) : ISeries
+    {
+        public Labels Labels { get; } = labels;
+        public ISampleIterator Iterator(ISampleIterator? reuse = null) => new HistogramIterator(t, h);
+    }
+
+    /// <summary>Float histograms in time order; each read hands out a copy, as decoding a chunk would.</summary>
+    private sealed class HistogramIterator(long[] t, FloatHistogram[] h) : ISampleIterator
+    {
+        private int _i = -1;
+        private Amphora.Storage.ValueType Kind => _i < t.Length ? Amphora.Storage.ValueType.FloatHistogram : Amphora.Storage.ValueType.None;
+
+        public Amphora.Storage.ValueType Next()
+        {
+            if (_i < t.Length) _i++;
+            return Kind;
+        }
+
+        public Amphora.Storage.ValueType Seek(long ts)
+        {
+            if (_i < 0) _i = 0;
+            while (_i < t.Length && t[_i] < ts) _i++;
+            return Kind;
+        }
+
+        public (long T, double V) At() => throw new InvalidOperationException("a histogram series has no float samples");
+        public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => (t[_i], h[_i].Copy());
+        public long AtT() => t[_i];
+        public Exception? Err => null;
+    }
+
     private sealed class Reader(MemoryStorage storage, long minT, long maxT) : IQuerier
     {
         private IEnumerable<(Labels Labels, long[] T, double[] V)> Matching(IReadOnlyList<LabelMatcher> matchers)
@@ -93,6 +128,12 @@ public sealed class MemoryStorage : IWorkspaceQueryable, IWorkspaceMetadata, IQu
                 int from = Array.FindIndex(t, x => x >= minT), to = Array.FindLastIndex(t, x => x <= maxT);
                 if (from < 0 || to < from) continue;
                 list.Add(new ArraySeries(labels, t[from..(to + 1)], v[from..(to + 1)]));
+            }
+            foreach (var (labels, t, h) in storage._histograms.Where(s => matchers.All(m => m.Matches(s.Labels.Get(m.Name)))))
+            {
+                int from = Array.FindIndex(t, x => x >= minT), to = Array.FindLastIndex(t, x => x <= maxT);
+                if (from < 0 || to < from) continue;
+                list.Add(new HistogramSeries(labels, t[from..(to + 1)], h[from..(to + 1)]));
             }
             if (sorted) list.Sort((a, b) => a.Labels.CompareTo(b.Labels));
             return new ListSeriesSet(list);
