@@ -5,6 +5,7 @@ using Amphora.Storage;
 using MetricMetadata = Amphora.Storage.MetricMetadata;
 using Histogram = Amphora.Model.Histogram;
 using Labels = Amphora.Model.Labels;
+using FloatHistogram = Amphora.Model.FloatHistogram;
 using Microsoft.Extensions.Logging;
 
 namespace Amphora.Distributor;
@@ -157,8 +158,9 @@ public sealed partial class DistributorService : ServiceBase
                 discarded[error!.Id] = discarded.GetValueOrDefault(error.Id) + ts.Samples.Count + ts.Histograms.Count;
                 continue;
             }
-            var histograms = ts.Histograms.Count == 0 ? [] : ValidHistograms(ts, labels, validator, nowMs, ref firstInvalid, discarded, ref rejectedHistograms);
-            if (ts.Samples.Count == 0 && histograms.Length == 0) continue;
+            var (histograms, floatHistograms) = ts.Histograms.Count == 0 ? ([], [])
+                : ValidHistograms(ts, labels, validator, nowMs, ref firstInvalid, discarded, ref rejectedHistograms);
+            if (ts.Samples.Count == 0 && histograms.Length == 0 && floatHistograms.Length == 0) continue;
             var t = new long[ts.Samples.Count];
             var v = new double[ts.Samples.Count];
             int n = 0;
@@ -173,13 +175,13 @@ public sealed partial class DistributorService : ServiceBase
                 t[n] = sample.Timestamp;
                 v[n++] = sample.Value;
             }
-            if (n == 0 && histograms.Length == 0) continue;
+            if (n == 0 && histograms.Length == 0 && floatHistograms.Length == 0) continue;
             if (n < t.Length)
             {
                 Array.Resize(ref t, n);
                 Array.Resize(ref v, n);
             }
-            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms });
+            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms, FloatHistograms = floatHistograms });
         }
         foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
@@ -226,36 +228,43 @@ public sealed partial class DistributorService : ServiceBase
     /// The series' native histograms that can be stored, in the order sent; each refused one is counted under its reason and the
     /// first described (what is wrong, when, which series). Limits count a histogram as one sample, as Prometheus's sample_limit.
     /// </summary>
-    private (long T, Histogram H)[] ValidHistograms(Prompb.TimeSeries ts, Labels labels, SeriesValidator validator, long nowMs,
+    private ((long T, Histogram H)[], (long T, FloatHistogram H)[]) ValidHistograms(Prompb.TimeSeries ts, Labels labels, SeriesValidator validator, long nowMs,
         ref ValidationError? firstInvalid, Dictionary<string, long> discarded, ref long rejectedHistograms)
     {
         var result = new List<(long, Histogram)>(ts.Histograms.Count);
+        var floats = new List<(long, FloatHistogram)>();
         foreach (var p in ts.Histograms)
         {
             ValidationError? refused;
             if (!_push.StoresHistograms)
+            {
                 refused = new ValidationError(NativeHistogramsId, $"{NativeHistogramsId}: received a native histogram sample, which " +
                     "this cluster does not store yet (its ingester protocol does not carry histograms; a single process, " +
                     $"--target=all, stores them). series: '{SeriesValidator.Describe(labels)}'");
-            else if (RemoteWriteHistograms.Convert(p, out var id, out var problem) is { } h)
-            {
-                refused = validator.CheckTimestamp(labels, p.Timestamp, nowMs);
-                if (refused is null)
-                {
-                    result.Add((p.Timestamp, h));
-                    continue;
-                }
             }
             else
             {
-                refused = new ValidationError(id!, $"{id}: the native histogram at {SeriesValidator.FormatTime(p.Timestamp)} cannot be " +
-                    $"stored: {problem}. series: '{SeriesValidator.Describe(labels)}'");
+                string? id, problem;
+                object? value = RemoteWriteHistograms.IsFloat(p)
+                    ? RemoteWriteHistograms.ConvertFloat(p, out id, out problem)
+                    : RemoteWriteHistograms.Convert(p, out id, out problem);
+                if (value is null)
+                {
+                    refused = new ValidationError(id!, $"{id}: the native histogram at {SeriesValidator.FormatTime(p.Timestamp)} cannot be " +
+                        $"stored: {problem}. series: '{SeriesValidator.Describe(labels)}'");
+                }
+                else if ((refused = validator.CheckTimestamp(labels, p.Timestamp, nowMs)) is null)
+                {
+                    if (value is FloatHistogram f) floats.Add((p.Timestamp, f));
+                    else result.Add((p.Timestamp, (Histogram)value));
+                    continue;
+                }
             }
             firstInvalid ??= refused;
             discarded[refused.Id] = discarded.GetValueOrDefault(refused.Id) + 1;
             rejectedHistograms++;
         }
-        return result.ToArray();
+        return (result.ToArray(), floats.ToArray());
     }
 
     private static void Discard(string workspace, string reason, long count) =>

@@ -7,6 +7,8 @@ namespace Amphora.Distributor;
 public readonly record struct ValidSeries(Labels Labels, long[] Timestamps, double[] Values)
 {
     public (long T, Histogram H)[] Histograms { get; init; } = [];
+    /// <summary>Float native histograms, after <see cref="Histograms"/> in time order.</summary>
+    public (long T, FloatHistogram H)[] FloatHistograms { get; init; } = [];
 }
 
 /// <summary>What the ingesters did with a push: samples accepted, samples refused by reason, and the first refusal's message.</summary>
@@ -64,9 +66,10 @@ public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterP
                         outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");
                     else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, s.Timestamps[i]));
                 }
-                foreach (var (t, h) in s.Histograms)
+                foreach (var (t, h, f) in s.Histograms.Select(x => (x.T, (Histogram?)x.H, (FloatHistogram?)null))
+                    .Concat(s.FloatHistograms.Select(x => (x.T, (Histogram?)null, (FloatHistogram?)x.H))))
                 {
-                    var status = appender.AppendHistogram(ref seriesRef, s.Labels, t, h);
+                    var status = h is not null ? appender.AppendHistogram(ref seriesRef, s.Labels, t, h) : appender.AppendFloatHistogram(ref seriesRef, s.Labels, t, f!);
                     if (status == AppendStatus.Ok)
                     {
                         outcome.Accepted++;

@@ -11,7 +11,6 @@ namespace Amphora.Distributor;
 public static class RemoteWriteHistograms
 {
     public const string InvalidId = "err-amphora-invalid-native-histogram";
-    public const string FloatId = "err-amphora-float-histograms-unsupported";
 
     /// <summary>The histogram, or null with the refusal's id and the problem (without the series, which the caller adds).</summary>
     public static Histogram? Convert(Prompb.Histogram p, out string? id, out string? problem)
@@ -24,9 +23,6 @@ public static class RemoteWriteHistograms
         if (floatCounts && intCounts)
             return Refuse(InvalidId, "it mixes integer fields (count_int, zero_count_int, *_deltas) with float ones (count_float, " +
                 "zero_count_float, *_counts)", out id, out problem);
-        if (floatCounts && !StaleNaN.Is(p.Sum))
-            return Refuse(FloatId, "it is a float histogram (float counts), which this receiver does not store yet; integer " +
-                "histograms are stored", out id, out problem);
         if ((int)p.ResetHint is < 0 or > 3)
             return Refuse(InvalidId, $"reset_hint {(int)p.ResetHint} is not one of UNKNOWN, YES, NO, GAUGE", out id, out problem);
         if (StaleNaN.Is(p.Sum)) return Histogram.Stale();
@@ -46,6 +42,63 @@ public static class RemoteWriteHistograms
         };
         if (h.Validate() is { } why) return Refuse(InvalidId, why, out id, out problem);
         return h;
+    }
+
+    /// <summary>Whether the message carries float counts (count_float, zero_count_float, *_counts): a float histogram.</summary>
+    public static bool IsFloat(Prompb.Histogram p) =>
+        p.CountCase == Prompb.Histogram.CountOneofCase.CountFloat || p.ZeroCountCase == Prompb.Histogram.ZeroCountOneofCase.ZeroCountFloat ||
+        p.PositiveCounts.Count > 0 || p.NegativeCounts.Count > 0;
+
+    /// <summary>A float histogram (call when <see cref="IsFloat"/>), or null with the refusal's id and the problem.</summary>
+    public static FloatHistogram? ConvertFloat(Prompb.Histogram p, out string? id, out string? problem)
+    {
+        id = problem = null;
+        if (p.CountCase == Prompb.Histogram.CountOneofCase.CountInt || p.ZeroCountCase == Prompb.Histogram.ZeroCountOneofCase.ZeroCountInt ||
+            p.PositiveDeltas.Count > 0 || p.NegativeDeltas.Count > 0)
+            return RefuseFloat("it mixes integer fields (count_int, zero_count_int, *_deltas) with float ones (count_float, " +
+                "zero_count_float, *_counts)", out id, out problem);
+        if ((int)p.ResetHint is < 0 or > 3) return RefuseFloat($"reset_hint {(int)p.ResetHint} is not one of UNKNOWN, YES, NO, GAUGE", out id, out problem);
+        if (StaleNaN.Is(p.Sum)) return new FloatHistogram { Sum = p.Sum };
+        var h = new FloatHistogram
+        {
+            CounterResetHint = (CounterResetHint)(int)p.ResetHint, Schema = p.Schema, ZeroThreshold = p.ZeroThreshold,
+            ZeroCount = p.ZeroCountFloat, Count = p.CountFloat, Sum = p.Sum,
+            PositiveSpans = Spans(p.PositiveSpans), NegativeSpans = Spans(p.NegativeSpans),
+            PositiveBuckets = p.PositiveCounts.ToArray(), NegativeBuckets = p.NegativeCounts.ToArray(), CustomValues = p.CustomValues.ToArray(),
+        };
+        if (ValidateFloat(h) is { } why) return RefuseFloat(why, out id, out problem);
+        return h;
+    }
+
+    /// <summary>The checks of <see cref="Histogram.Validate"/> on float counts (the shape through an integer twin without
+    /// buckets), plus counts that are negative or NaN and buckets adding up to more than the count.</summary>
+    private static string? ValidateFloat(FloatHistogram h)
+    {
+        var shape = new Histogram
+        {
+            Schema = h.Schema, ZeroThreshold = h.ZeroThreshold, PositiveSpans = h.PositiveSpans, NegativeSpans = h.NegativeSpans,
+            PositiveBuckets = new long[h.PositiveBuckets.Length], NegativeBuckets = new long[h.NegativeBuckets.Length], CustomValues = h.CustomValues,
+        };
+        if (shape.Validate() is { } why) return why;
+        if (h.UsesCustomBuckets && h.ZeroCount != 0) return "a histogram with custom buckets (schema -53) has a zero bucket count";
+        if (!(h.Count >= 0)) return $"the count {h.Count} is not a non-negative number";
+        if (!(h.ZeroCount >= 0)) return $"the zero count {h.ZeroCount} is not a non-negative number";
+        double total = h.ZeroCount;
+        foreach (var (sign, buckets) in new[] { ("positive", h.PositiveBuckets), ("negative", h.NegativeBuckets) })
+            for (int i = 0; i < buckets.Length; i++)
+            {
+                if (!(buckets[i] >= 0)) return $"{sign} bucket {i} has a count {buckets[i]} that is not a non-negative number";
+                total += buckets[i];
+            }
+        if (total > h.Count * (1 + 1e-12) + 1e-12) return $"the bucket counts and the zero count add up to {total}, more than the count {h.Count}";
+        return null;
+    }
+
+    private static FloatHistogram? RefuseFloat(string why, out string? id, out string? problem)
+    {
+        id = InvalidId;
+        problem = why;
+        return null;
     }
 
     private static HistogramSpan[] Spans(Google.Protobuf.Collections.RepeatedField<BucketSpan> spans)

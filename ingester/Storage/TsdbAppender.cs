@@ -26,11 +26,12 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         public long LastT;
         public double LastV;
         public Histogram? LastH;
+        public FloatHistogram? LastF;
     }
 
     private readonly Dictionary<Labels, PendingSeries> _series = new();
     /// <summary>The request's samples in the order they came; <c>H</c> is set for a histogram sample.</summary>
-    private readonly List<(PendingSeries Series, long T, double V, Histogram? H)> _samples = new();
+    private readonly List<(PendingSeries Series, long T, double V, Histogram? H, FloatHistogram? F)> _samples = new();
     private readonly List<MetricMetadata> _metadata = new();
     private Head? _head;
     private int _epoch;
@@ -66,7 +67,7 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         {
             // Within one request the samples of a series keep to the same rules.
             if (t == pending.LastT)
-                return pending.LastH is null && BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(pending.LastV)
+                return pending.LastH is null && pending.LastF is null && BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(pending.LastV)
                     ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
             if (t < pending.LastT && (storage.WindowMs <= 0 || t < pending.LastT - storage.WindowMs)) return AppendStatus.OutOfOrder;
         }
@@ -76,8 +77,9 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             pending.LastT = t;
             pending.LastV = v;
             pending.LastH = null;
+            pending.LastF = null;
         }
-        _samples.Add((pending, t, v, null));
+        _samples.Add((pending, t, v, null, null));
         return AppendStatus.Ok;
     }
 
@@ -102,7 +104,33 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         pending.HasSamples = true;
         pending.LastT = t;
         pending.LastH = histogram;
-        _samples.Add((pending, t, 0, histogram));
+        pending.LastF = null;
+        _samples.Add((pending, t, 0, histogram, null));
+        return AppendStatus.Ok;
+    }
+
+    /// <summary>Float histograms follow the rules of integer ones (in order only).</summary>
+    public AppendStatus AppendFloatHistogram(ref ulong seriesRef, Labels labels, long t, FloatHistogram histogram)
+    {
+        if (Pending(labels, t, out var pending) is { } refused) return refused;
+        if (pending.Series is { } series)
+        {
+            lock (series.Lock)
+            {
+                var status = series.CheckFloatHistogram(t, histogram, out bool noOp);
+                if (status != AppendStatus.Ok || noOp) return status;
+            }
+        }
+        if (pending.HasSamples)
+        {
+            if (t == pending.LastT) return pending.LastF is { } last && last.IdenticalTo(histogram) ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
+            if (t < pending.LastT) return AppendStatus.OutOfOrder;
+        }
+        pending.HasSamples = true;
+        pending.LastT = t;
+        pending.LastH = null;
+        pending.LastF = histogram;
+        _samples.Add((pending, t, 0, null, histogram));
         return AppendStatus.Ok;
     }
 
@@ -162,13 +190,14 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             TsdbStorage.CountCreated();
         }
         long last = 0;
-        // One record per run of floats or histograms, in the request's order, so a replay applies them in the same order.
+        // One record per run of one kind (floats, histograms, float histograms), in the request's order, so a replay applies
+        // them in the same order.
         for (int start = 0; start < _samples.Count;)
         {
-            bool histograms = _samples[start].H is not null;
+            var kind = KindOf(start);
             int end = start;
-            while (end < _samples.Count && (_samples[end].H is not null) == histograms) end++;
-            last = storage.AppendWal(histograms ? WalRecordType.HistogramSamples : WalRecordType.Samples, EncodeRun(start, end, histograms));
+            while (end < _samples.Count && KindOf(end) == kind) end++;
+            last = storage.AppendWal(kind, EncodeRun(start, end, kind));
             start = end;
         }
         foreach (var m in _metadata) last = storage.AppendWal(WalRecordType.Metadata, WalRecords.EncodeMetadata(workspace, m));
@@ -176,13 +205,14 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
 
         // Durable: now memory. A concurrent request may have stored the same timestamp meanwhile; Apply keeps the first.
         long minT = long.MaxValue, maxT = long.MinValue;
-        foreach (var (pending, t, v, h) in _samples)
+        foreach (var (pending, t, v, h, f) in _samples)
         {
             var series = pending.Series!;
             lock (series.Lock)
             {
-                if (h is null) series.Apply(t, v);
-                else series.ApplyHistogram(t, h);
+                if (h is not null) series.ApplyHistogram(t, h);
+                else if (f is not null) series.ApplyFloatHistogram(t, f);
+                else series.Apply(t, v);
             }
             minT = Math.Min(minT, t);
             maxT = Math.Max(maxT, t);
@@ -192,9 +222,18 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         TsdbStorage.CountAppended(_samples.Count);
     }
 
-    private byte[] EncodeRun(int start, int end, bool histograms)
+    private WalRecordType KindOf(int i) => _samples[i].H is not null ? WalRecordType.HistogramSamples
+        : _samples[i].F is not null ? WalRecordType.FloatHistogramSamples : WalRecordType.Samples;
+
+    private byte[] EncodeRun(int start, int end, WalRecordType kind)
     {
-        if (histograms)
+        if (kind == WalRecordType.FloatHistogramSamples)
+        {
+            var run = new WalFloatHistogramSample[end - start];
+            for (int i = start; i < end; i++) run[i - start] = new WalFloatHistogramSample(_samples[i].Series.Series!.Ref, _samples[i].T, _samples[i].F!);
+            return WalHistogramRecords.EncodeFloat(workspace, run);
+        }
+        if (kind == WalRecordType.HistogramSamples)
         {
             var run = new WalHistogramSample[end - start];
             for (int i = start; i < end; i++) run[i - start] = new WalHistogramSample(_samples[i].Series.Series!.Ref, _samples[i].T, _samples[i].H!);

@@ -303,6 +303,14 @@ public sealed partial class TsdbStorage
                     var keep = batch.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
                     return keep.Length == 0 ? null : keep.Length == batch.Length ? payload.ToArray() : WalHistogramRecords.Encode(workspace, keep);
                 }
+                case WalRecordType.FloatHistogramSamples:
+                {
+                    var (workspace, batch) = WalHistogramRecords.DecodeFloat(payload);
+                    if (!_heads.TryGetValue(workspace, out var head)) return null;
+                    long minValid = head.MinValidTime;
+                    var keep = batch.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
+                    return keep.Length == 0 ? null : keep.Length == batch.Length ? payload.ToArray() : WalHistogramRecords.EncodeFloat(workspace, keep);
+                }
                 case WalRecordType.Metadata:
                 {
                     var (workspace, m) = WalRecords.DecodeMetadata(payload);

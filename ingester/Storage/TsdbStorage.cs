@@ -118,6 +118,21 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                     samples += batch.Length;
                     break;
                 }
+                case WalRecordType.FloatHistogramSamples:
+                {
+                    var (workspace, batch) = WalHistogramRecords.DecodeFloat(payload);
+                    if (Invalid(workspace)) break;
+                    var head = storage.HeadFor(workspace);
+                    long minValid = head.MinValidTime;
+                    foreach (var sample in batch)
+                    {
+                        if (head.Find(sample.Ref) is not { } s || sample.T < minValid) continue;
+                        lock (s.Lock) s.ApplyFloatHistogram(sample.T, sample.H);
+                        head.Observe(sample.T, sample.T);
+                    }
+                    samples += batch.Length;
+                    break;
+                }
                 case WalRecordType.Metadata:
                 {
                     var (workspace, m) = WalRecords.DecodeMetadata(payload);

@@ -81,17 +81,26 @@ public sealed class HistogramIngestTests
     }
 
     [Fact]
-    public async Task A_float_histogram_is_refused_clearly_and_a_stale_marker_is_stored()
+    public async Task A_float_histogram_and_a_stale_marker_are_stored_and_an_invalid_float_one_gets_400()
     {
         var push = new RecordingPush { StoresHistograms = true };
-        var f = new PHistogram { CountFloat = 2.5, ZeroCountFloat = 0.5, Sum = 1, Timestamp = Now };
+        var f = new PHistogram { CountFloat = 2.5, ZeroCountFloat = 0.5, Sum = 1, Timestamp = Now, ZeroThreshold = 0.001 };
         f.PositiveSpans.Add(new BucketSpan { Offset = 0, Length = 1 });
         f.PositiveCounts.Add(2.0);
+        var bad = f.Clone();
+        bad.Timestamp = Now + 500;
+        bad.PositiveCounts[0] = -1;
         var stale = new PHistogram { Sum = StaleNaN.Value, Timestamp = Now + 1000 };
-        var result = await Distributors.Create(push).PushAsync("ws", Request("latency", f, stale), default);
+        var result = await Distributors.Create(push).PushAsync("ws", Request("latency", f, bad, stale), default);
         Assert.Equal(400, result.StatusCode);
-        Assert.Contains(RemoteWriteHistograms.FloatId, result.Message);
-        var (_, h) = Assert.Single(Assert.Single(push.Series).Histograms);
+        Assert.Contains(RemoteWriteHistograms.InvalidId, result.Message);
+        Assert.Contains("positive bucket 0 has a count -1", result.Message);
+        var series = Assert.Single(push.Series);
+        var (t, fh) = Assert.Single(series.FloatHistograms);
+        Assert.Equal(Now, t);
+        Assert.Equal(2.5, fh.Count);
+        Assert.Equal([2.0], fh.PositiveBuckets);
+        var (_, h) = Assert.Single(series.Histograms);
         Assert.True(h.IsStale);
     }
 

@@ -40,6 +40,11 @@ public interface IAppender
     AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram) =>
         throw new NotSupportedException("this storage does not store native histograms");
 
+    /// <summary>Adds a float native histogram sample (absolute bucket counts); a staleness marker has the stale NaN as its sum.
+    /// The appender keeps <paramref name="histogram"/>: the caller must not change it afterwards.</summary>
+    AppendStatus AppendFloatHistogram(ref ulong seriesRef, Labels labels, long t, FloatHistogram histogram) =>
+        throw new NotSupportedException("this storage does not store native histograms");
+
     void UpdateMetadata(MetricMetadata metadata);
 
     /// <summary>

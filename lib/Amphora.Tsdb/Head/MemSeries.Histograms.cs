@@ -50,6 +50,7 @@ public sealed partial class MemSeries
         if (chunk.Count == HistogramChunk.MaxSamples / 4) _headCutAt = PlannedEnd(chunk.MinT, t, _headBoundary);
         MaxT = t;
         _lastHistogram = h;
+        _lastFloatHistogram = null;
         if (t < MinT) MinT = t;
     }
 

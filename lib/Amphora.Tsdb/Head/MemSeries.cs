@@ -57,7 +57,7 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
     private double _lastV;
 
     /// <summary>Whether the series holds samples (it may have none after its data moved to a block).</summary>
-    public bool HasData => _closed.Count > 0 || _head is { Count: > 0 } || _histogramHead is { Count: > 0 } || _outOfOrder is { Count: > 0 };
+    public bool HasData => _closed.Count > 0 || _head is { Count: > 0 } || _histogramHead is { Count: > 0 } || _floatHistogramHead is { Count: > 0 } || _outOfOrder is { Count: > 0 };
 
     /// <summary>Whether a sample may be appended; <paramref name="noOp"/> when it repeats a stored sample exactly.</summary>
     public AppendStatus Check(long t, double v, long windowMs, out bool noOp)
@@ -66,7 +66,7 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
         if (MaxT == long.MinValue || t > MaxT) return AppendStatus.Ok;
         if (t == MaxT)
         {
-            noOp = _lastHistogram is null && SameBits(v, _lastV);
+            noOp = _lastHistogram is null && _lastFloatHistogram is null && SameBits(v, _lastV);
             return noOp ? AppendStatus.Ok : AppendStatus.DuplicateTimestamp;
         }
         if (windowMs <= 0 || t < MaxT - windowMs) return AppendStatus.OutOfOrder;
@@ -81,6 +81,11 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
     /// <summary>Stores a sample that passed <see cref="Check"/> (or comes from the WAL): in order, or among the out-of-order ones.</summary>
     public void Apply(long t, double v)
     {
+        if ((MaxT == long.MinValue || t > MaxT) && _lastFloatHistogram is not null && StaleNaN.Is(v))
+        {
+            ApplyFloatHistogram(t, new FloatHistogram { Sum = StaleNaN.Value });
+            return;
+        }
         if ((MaxT == long.MinValue || t > MaxT) && _lastHistogram is not null && StaleNaN.Is(v))
         {
             // A staleness marker of a histogram series stays in its histogram chunk, as in Prometheus.
@@ -95,6 +100,7 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
             MaxT = t;
             _lastV = v;
             _lastHistogram = null;
+            _lastFloatHistogram = null;
             if (t < MinT) MinT = t;
             return;
         }
@@ -118,6 +124,8 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
     {
         if (_head is { Count: > 0 }) _closed.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
         if (_histogramHead is { Count: > 0 }) _closed.Add(_histogramHead.ToChunkData());
+        if (_floatHistogramHead is { Count: > 0 }) _closed.Add(_floatHistogramHead.ToChunkData());
+        _floatHistogramHead = null;
         _head = null;
         _histogramHead = null;
     }
@@ -167,6 +175,7 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
         foreach (var c in _closed) yield return c;
         if (_head is { Count: > 0 }) yield return new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count);
         if (_histogramHead is { Count: > 0 }) yield return _histogramHead.ToChunkData();
+        if (_floatHistogramHead is { Count: > 0 }) yield return _floatHistogramHead.ToChunkData();
     }
 
     /// <summary>The samples in [minT, maxT) as chunks for a block: the in-order chunks as they are (they never cross a block
@@ -200,12 +209,14 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
         _closed.RemoveAll(c => c.MaxT < time);
         if (_head is { } h && h.Count > 0 && h.MaxT < time) _head = null;
         if (_histogramHead is { Count: > 0 } hh && hh.MaxT < time) _histogramHead = null;
+        if (_floatHistogramHead is { Count: > 0 } fh && fh.MaxT < time) _floatHistogramHead = null;
         _outOfOrder?.RemoveAll(s => s.T < time);
         if (_outOfOrder is { Count: 0 }) _outOfOrder = null;
         long min = long.MaxValue;
         if (_closed.Count > 0) min = _closed[0].MinT;
         if (_head is { Count: > 0 }) min = Math.Min(min, _head.MinT);
         if (_histogramHead is { Count: > 0 }) min = Math.Min(min, _histogramHead.MinT);
+        if (_floatHistogramHead is { Count: > 0 }) min = Math.Min(min, _floatHistogramHead.MinT);
         if (_outOfOrder is { Count: > 0 }) min = Math.Min(min, _outOfOrder[0].T);
         MinT = min;
     }
@@ -219,6 +230,7 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
         if (_head is { Count: > 0 } && _head.MaxT >= minT && _head.MinT <= maxT)
             chunks.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
         if (_histogramHead is { Count: > 0 } hh && hh.MaxT >= minT && hh.MinT <= maxT) chunks.Add(hh.ToChunkData());
+        if (_floatHistogramHead is { Count: > 0 } fh && fh.MaxT >= minT && fh.MinT <= maxT) chunks.Add(fh.ToChunkData());
         var ooo = _outOfOrder?.Where(s => s.T >= minT && s.T <= maxT).ToArray() ?? [];
         return (chunks, ooo);
     }

@@ -12,6 +12,8 @@ public enum WalRecordType : byte
     WorkspaceDeleted = 4,
     /// <summary>Integer native histogram samples (docs/format/wal.md).</summary>
     HistogramSamples = 5,
+    /// <summary>Float native histogram samples (docs/format/wal.md).</summary>
+    FloatHistogramSamples = 6,
 }
 
 /// <summary>

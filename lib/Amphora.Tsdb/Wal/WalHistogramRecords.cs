@@ -4,6 +4,7 @@ using Amphora.Model;
 namespace Amphora.Tsdb.Wal;
 
 public readonly record struct WalHistogramSample(ulong Ref, long T, Histogram H);
+public readonly record struct WalFloatHistogramSample(ulong Ref, long T, FloatHistogram H);
 
 /// <summary>
 /// Payload codec of HistogramSamples records (type 5): workspace string, sample count (i32), then per sample the series ref
@@ -24,11 +25,8 @@ public static class WalHistogramRecords
         I32(span, ref pos, samples.Length);
         foreach (var s in samples)
         {
-            U64(span, ref pos, s.Ref);
-            U64(span, ref pos, (ulong)s.T);
             var h = s.H;
-            span[pos++] = (byte)h.CounterResetHint;
-            I32(span, ref pos, h.Schema);
+            SampleHead(span, ref pos, s.Ref, s.T, h.CounterResetHint, h.Schema);
             U64(span, ref pos, BitConverter.DoubleToUInt64Bits(h.ZeroThreshold));
             U64(span, ref pos, h.ZeroCount);
             U64(span, ref pos, h.Count);
@@ -41,6 +39,71 @@ public static class WalHistogramRecords
             foreach (double v in h.CustomValues) U64(span, ref pos, BitConverter.DoubleToUInt64Bits(v));
         }
         return buf;
+    }
+
+    /// <summary>FloatHistogramSamples (type 6): as type 5 with the zero count, count and bucket counts as f64 (absolute).</summary>
+    public static byte[] EncodeFloat(string workspace, ReadOnlySpan<WalFloatHistogramSample> samples)
+    {
+        int size = WalRecords.StringSize(workspace) + 4;
+        foreach (var s in samples)
+            size += 16 + 1 + 4 + 8 * 4 + 4 * 5 + 8 * (s.H.PositiveSpans.Length + s.H.NegativeSpans.Length + s.H.PositiveBuckets.Length +
+                s.H.NegativeBuckets.Length + s.H.CustomValues.Length);
+        var buf = new byte[size];
+        int pos = WalRecords.WriteString(buf, 0, workspace);
+        var span = buf.AsSpan();
+        I32(span, ref pos, samples.Length);
+        foreach (var s in samples)
+        {
+            var h = s.H;
+            SampleHead(span, ref pos, s.Ref, s.T, h.CounterResetHint, h.Schema);
+            Doubles(span, ref pos, [h.ZeroThreshold, h.ZeroCount, h.Count, h.Sum], counted: false);
+            Spans(span, ref pos, h.PositiveSpans);
+            Spans(span, ref pos, h.NegativeSpans);
+            Doubles(span, ref pos, h.PositiveBuckets);
+            Doubles(span, ref pos, h.NegativeBuckets);
+            Doubles(span, ref pos, h.CustomValues);
+        }
+        return buf;
+    }
+
+    public static (string Workspace, WalFloatHistogramSample[] Samples) DecodeFloat(ReadOnlySpan<byte> p)
+    {
+        int pos = 0;
+        string ws = WalRecords.ReadString(p, ref pos);
+        int n = Count(p, ref pos, 16);
+        var result = new WalFloatHistogramSample[n];
+        for (int i = 0; i < n; i++)
+        {
+            ulong r = ReadU64(p, ref pos);
+            long t = (long)ReadU64(p, ref pos);
+            var h = new FloatHistogram { CounterResetHint = (CounterResetHint)p[pos++], Schema = ReadI32(p, ref pos) };
+            h.ZeroThreshold = ReadDouble(p, ref pos);
+            h.ZeroCount = ReadDouble(p, ref pos);
+            h.Count = ReadDouble(p, ref pos);
+            h.Sum = ReadDouble(p, ref pos);
+            h.PositiveSpans = ReadSpans(p, ref pos);
+            h.NegativeSpans = ReadSpans(p, ref pos);
+            h.PositiveBuckets = ReadDoubles(p, ref pos);
+            h.NegativeBuckets = ReadDoubles(p, ref pos);
+            h.CustomValues = ReadDoubles(p, ref pos);
+            result[i] = new WalFloatHistogramSample(r, t, h);
+        }
+        return (ws, result);
+    }
+
+    private static void Doubles(Span<byte> b, ref int pos, double[] values, bool counted = true)
+    {
+        if (counted) I32(b, ref pos, values.Length);
+        foreach (double v in values) U64(b, ref pos, BitConverter.DoubleToUInt64Bits(v));
+    }
+
+    private static double ReadDouble(ReadOnlySpan<byte> p, ref int pos) => BitConverter.UInt64BitsToDouble(ReadU64(p, ref pos));
+
+    private static double[] ReadDoubles(ReadOnlySpan<byte> p, ref int pos)
+    {
+        var values = new double[Count(p, ref pos, 8)];
+        for (int i = 0; i < values.Length; i++) values[i] = ReadDouble(p, ref pos);
+        return values;
     }
 
     private static int Size(Histogram h) =>
@@ -76,6 +139,14 @@ public static class WalHistogramRecords
             });
         }
         return (ws, result);
+    }
+
+    private static void SampleHead(Span<byte> b, ref int pos, ulong seriesRef, long t, CounterResetHint hint, int schema)
+    {
+        U64(b, ref pos, seriesRef);
+        U64(b, ref pos, (ulong)t);
+        b[pos++] = (byte)hint;
+        I32(b, ref pos, schema);
     }
 
     private static void I32(Span<byte> b, ref int pos, int v)

@@ -196,6 +196,52 @@ public sealed class HistogramStorageTests : IDisposable
         Assert.Equal(1, reused.Schema);
     }
 
+    private static FloatHistogram F(int i, bool gauge = false) => new()
+    {
+        CounterResetHint = gauge ? CounterResetHint.Gauge : CounterResetHint.Unknown,
+        Schema = 2, ZeroThreshold = 0.001, ZeroCount = 0.5 * i, Count = 3.25 * i + 1, Sum = Math.Cos(i),
+        PositiveSpans = [new HistogramSpan(1, 2)], PositiveBuckets = [0.75 * i, 2 * i + 1],
+    };
+
+    [Fact]
+    public async Task Float_histograms_are_stored_survive_an_unclean_restart_and_a_reset_starts_a_chunk_that_says_so()
+    {
+        var unclean = await OpenAsync();
+        var appender = unclean.Appender("ws");
+        ulong r = 0;
+        for (int i = 0; i < 150; i++) Assert.Equal(AppendStatus.Ok, appender.AppendFloatHistogram(ref r, Series, T0 + 1000L * i, F(i)));
+        Assert.Equal(AppendStatus.Ok, appender.AppendFloatHistogram(ref r, Series, T0 + 200_000, F(2))); // counts down: reset
+        Assert.Equal(AppendStatus.OutOfOrder, appender.AppendFloatHistogram(ref r, Series, T0 + 100_500, F(3)));
+        Assert.Equal(AppendStatus.Ok, appender.Append(ref r, Series, T0 + 201_000, StaleNaN.Value));
+        await appender.CommitAsync();
+
+        using var reopened = await OpenAsync();
+        foreach (var storage in new[] { unclean, reopened })
+        {
+            using var q = storage.ForWorkspace("ws").Querier(long.MinValue, long.MaxValue);
+            var set = await q.SelectAsync(true, null, [LabelMatcher.Equal("job", "api")]);
+            Assert.True(set.Next());
+            var it = set.At().Iterator();
+            for (int i = 0; i < 150; i++)
+            {
+                Assert.Equal(ValueType.FloatHistogram, it.Next());
+                var (t, f) = it.AtFloatHistogram();
+                Assert.Equal(T0 + 1000L * i, t);
+                Assert.True(F(i).IdenticalTo(f) || (f.CounterResetHint != CounterResetHint.Unknown && Same(F(i), f)), $"sample {i}: {f}");
+            }
+            Assert.Equal(ValueType.FloatHistogram, it.Next());
+            Assert.Equal(CounterResetHint.CounterReset, it.AtFloatHistogram().H.CounterResetHint);
+            Assert.Equal(ValueType.FloatHistogram, it.Next());
+            Assert.True(StaleNaN.Is(it.AtFloatHistogram().H.Sum));
+            Assert.Equal(ValueType.None, it.Next());
+            Assert.Null(it.Err);
+        }
+    }
+
+    private static bool Same(FloatHistogram a, FloatHistogram b) =>
+        a.Count == b.Count && a.ZeroCount == b.ZeroCount && a.Sum == b.Sum && a.PositiveBuckets.SequenceEqual(b.PositiveBuckets) &&
+        a.PositiveSpans.SequenceEqual(b.PositiveSpans) && a.Schema == b.Schema && a.ZeroThreshold == b.ZeroThreshold;
+
     private static Histogram Strip(Histogram h) => new()
     {
         Schema = h.Schema, ZeroThreshold = h.ZeroThreshold, ZeroCount = h.ZeroCount, Count = h.Count, Sum = h.Sum,

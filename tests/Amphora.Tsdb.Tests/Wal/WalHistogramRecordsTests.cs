@@ -38,4 +38,21 @@ public sealed class WalHistogramRecordsTests
         payload[4 + 2 + 3] = 0x7f;
         Assert.Throws<InvalidDataException>(() => WalHistogramRecords.Decode(payload));
     }
+
+    [Fact]
+    public void Float_histogram_samples_round_trip_every_field()
+    {
+        var f = new FloatHistogram
+        {
+            CounterResetHint = CounterResetHint.CounterReset, Schema = -2, ZeroThreshold = 0.5, ZeroCount = 1.25, Count = 9.5, Sum = -3,
+            PositiveSpans = [new HistogramSpan(-1, 2)], PositiveBuckets = [1.5, 2], NegativeSpans = [new HistogramSpan(3, 1)], NegativeBuckets = [4.75],
+        };
+        var payload = WalHistogramRecords.EncodeFloat("ws", [new(3, 99, f), new(4, 100, new FloatHistogram { Sum = StaleNaN.Value })]);
+        var (ws, decoded) = WalHistogramRecords.DecodeFloat(payload);
+        Assert.Equal("ws", ws);
+        Assert.True(f.IdenticalTo(decoded[0].H) && f.CounterResetHint == decoded[0].H.CounterResetHint, decoded[0].H.ToString());
+        Assert.Equal(99, decoded[0].T);
+        Assert.True(StaleNaN.Is(decoded[1].H.Sum));
+        Assert.ThrowsAny<Exception>(() => WalHistogramRecords.DecodeFloat(payload.AsSpan(0, payload.Length - 1)));
+    }
 }
