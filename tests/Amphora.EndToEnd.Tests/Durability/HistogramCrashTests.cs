@@ -28,6 +28,9 @@ public sealed class HistogramCrashTests(ITestOutputHelper output)
         CounterResetHint = i % 50 == 0 ? CounterResetHint.CounterReset : CounterResetHint.Unknown,
     };
 
+    private static WriteRequestBuilder.FloatHistogramWire FloatAt(long t) =>
+        new(1, 0.001, 0.5, 2.5 + t % 1000, 0.25, [new HistogramSpan(0, 1)], [2.0 + t % 1000], [], []);
+
     [Fact]
     public async Task Every_acknowledged_histogram_survives_sigkill_and_is_cut_into_blocks()
     {
@@ -47,7 +50,9 @@ public sealed class HistogramCrashTests(ITestOutputHelper output)
                 {
                     var batch = Enumerable.Range(r * 10, 10).Select(i => (start + i * 1000L, At(i))).ToList();
                     var request = new WriteRequestBuilder().NativeHistograms("__name__=\"req_seconds\",job=\"crash\"",
-                        batch.Select(b => (b.Item1, (Histogram?)b.Item2, (WriteRequestBuilder.FloatHistogramWire?)null)).ToArray());
+                        batch.Select(b => (b.Item1, (Histogram?)b.Item2, (WriteRequestBuilder.FloatHistogramWire?)null)).ToArray())
+                        .NativeHistograms("__name__=\"req_ratio\",job=\"crashf\"",
+                            batch.Select(b => (b.Item1, (Histogram?)null, (WriteRequestBuilder.FloatHistogramWire?)FloatAt(b.Item1))).ToArray());
                     var result = await client.PushAsync("hcrash", request);
                     Assert.True(result.Status == HttpStatusCode.NoContent, $"push {r}: {result.Status} {result.Body}");
                     foreach (var (t, h) in batch) acknowledged[t] = h;
@@ -70,6 +75,7 @@ public sealed class HistogramCrashTests(ITestOutputHelper output)
             }
 
             var stored = new Dictionary<long, Histogram>();
+            var storedFloat = new HashSet<(long T, double Count)>();
             // Blocks uploaded to the bucket and blocks still on the ingester's disk.
             var blockDirs = Directory.GetFiles(dataDir, "meta.json", SearchOption.AllDirectories).Select(Path.GetDirectoryName)
                 .Where(d => !Path.GetFileName(d)!.Contains('.')).ToList();
@@ -85,10 +91,19 @@ public sealed class HistogramCrashTests(ITestOutputHelper output)
                     while (it.Next() == ValueType.Histogram) stored[it.AtT()] = it.AtHistogram();
                     Assert.Null(it.Err);
                 }
+                var floatSet = await q.SelectAsync(true, null, [LabelMatcher.Equal("job", "crashf")]);
+                while (floatSet.Next())
+                {
+                    var it = floatSet.At().Iterator();
+                    while (it.Next() == ValueType.FloatHistogram) storedFloat.Add((it.AtT(), it.AtFloatHistogram().H.Count));
+                    Assert.Null(it.Err);
+                }
             }
             int inBlocks = stored.Count;
             WalReader.Replay(Directory.GetDirectories(dataDir, "wal", SearchOption.AllDirectories).Single(), (type, payload) =>
             {
+                if (type == WalRecordType.FloatHistogramSamples)
+                    foreach (var s in WalHistogramRecords.DecodeFloat(payload).Samples) storedFloat.Add((s.T, s.H.Count));
                 if (type != WalRecordType.HistogramSamples) return;
                 foreach (var s in WalHistogramRecords.Decode(payload).Samples) stored.TryAdd(s.T, s.H);
             }, repair: false);
@@ -100,6 +115,7 @@ public sealed class HistogramCrashTests(ITestOutputHelper output)
                 Assert.Equal(h.Count, got!.Count);
                 Assert.Equal(h.Sum, got.Sum);
                 Assert.Equal(Histogram.Absolute(h.PositiveBuckets), Histogram.Absolute(got.PositiveBuckets));
+                Assert.True(storedFloat.Contains((t, FloatAt(t).Count)), $"the float histogram at {t} was acknowledged and lost");
             }
         }
         finally
