@@ -135,6 +135,29 @@ public sealed class NativeHistogramInteropTests(ITestOutputHelper output)
             seen++;
         }
         Assert.Equal(2, seen);
+
+        // Bytes per histogram sample: Prometheus's chunks against the same samples appended to an Amphora head series.
+        foreach (var (labels, chunks) in await block.SelectAsync([LabelMatcher.Equal("job", "api")], long.MinValue, long.MaxValue))
+        {
+            var samples = new List<ChunkSample>();
+            foreach (var c in chunks) ChunkSamples.Decode(c, samples);
+            var series = new MemSeries(1, labels, 7_200_000);
+            foreach (var sample in samples)
+            {
+                if (sample.H is { } h) series.ApplyHistogram(sample.T, h);
+                else if (sample.F is { } f) series.ApplyFloatHistogram(sample.T, new FloatHistogram
+                {
+                    CounterResetHint = f.Hint, Schema = f.Layout.Schema, ZeroThreshold = f.Layout.ZeroThreshold, ZeroCount = f.ZeroCount,
+                    Count = f.Count, Sum = f.Sum, PositiveSpans = f.Layout.PositiveSpans, NegativeSpans = f.Layout.NegativeSpans,
+                    PositiveBuckets = f.Positive, NegativeBuckets = f.Negative, CustomValues = f.Layout.CustomValues,
+                });
+            }
+            List<ChunkData> ours;
+            lock (series.Lock) ours = series.Chunks().ToList();
+            double prom = (double)chunks.Sum(c => c.Bytes.Length) / samples.Count, amphora = (double)ours.Sum(c => c.Bytes.Length) / samples.Count;
+            output.WriteLine($"{labels.MetricName}: {samples.Count} samples; Prometheus {prom:F2} bytes/sample in {chunks.Count} chunks, " +
+                $"Amphora {amphora:F2} bytes/sample in {ours.Count} chunks ({amphora / prom:F2}x)");
+        }
     }
 
     [Fact]
