@@ -12,7 +12,8 @@ namespace Amphora.EndToEnd.Tests.Durability;
 
 /// <summary>
 /// Native histograms remote-written to <c>amphora --target=all</c> are stored: every histogram of a request that got 204 is,
-/// after SIGKILL and a restart that replays the WAL and cuts blocks, in the workspace's blocks or its WAL, with the counts sent.
+/// after SIGKILL and a restart that replays the WAL and cuts blocks, in the workspace's blocks or its WAL with the counts sent,
+/// and PromQL's histogram_count reads the last one back.
 /// </summary>
 public sealed class HistogramCrashTests(ITestOutputHelper output)
 {
@@ -66,11 +67,18 @@ public sealed class HistogramCrashTests(ITestOutputHelper output)
                 string bucket = Path.Combine(dataDir, "bucket", "hcrash");
                 await Eventually.HoldsAsync(() => Task.FromResult(Directory.Exists(bucket) && Directory.GetDirectories(bucket).Length >= 2),
                     () => $"blocks in {bucket}:\n{restarted.Output}", TimeSpan.FromSeconds(60));
-                // The series is known to the query API after the replay (PromQL over histogram samples is the query side's work).
+                // The series is known to the query API after the replay.
                 using var api = new PromApiClient(restarted.BaseAddress, "/prometheus/api/v1", "hcrash");
                 var series = await api.GetAsync("series", ("match[]", "req_seconds"));
                 Assert.Equal(HttpStatusCode.OK, series.Status);
                 Assert.Equal("crash", series.Json.GetProperty("data")[0].GetProperty("job").GetString());
+                // And PromQL reads them back from the blocks and the head: histogram_count at the last sample.
+                long last = start + 299 * 1000L;
+                var answer = await api.GetAsync("query", ("query", "histogram_count(req_seconds)"), ("time", PromApiClient.FormatTime(last)));
+                Assert.Equal(HttpStatusCode.OK, answer.Status);
+                var result = answer.Json.GetProperty("data").GetProperty("result");
+                Assert.True(result.GetArrayLength() == 1, answer.Json.ToString());
+                Assert.Equal(At(299).Count.ToString(System.Globalization.CultureInfo.InvariantCulture), result[0].GetProperty("value")[1].GetString());
                 await restarted.TerminateAsync(TimeSpan.FromSeconds(30));
             }
 
