@@ -71,19 +71,25 @@ public sealed partial class QuerierService : ServiceBase, Frontend.IQueryBackend
         return entered.Slot ?? throw new ApiException(ApiErrorType.TooManyRequests, entered.Refusal ?? "too many concurrent queries");
     }
 
-    private PromQLEngine EngineFor(string workspace, string? samplesErrorThreshold)
+    /// <summary>The most samples one query of the workspace may hold: <c>--query.max-samples</c>, lowered by the workspace's
+    /// limit and the request's <c>max_samples_processed_error_threshold</c> (bad_data when that does not parse).</summary>
+    public long MaxSamplesFor(string workspace, string? samplesErrorThreshold)
     {
-        if (Limits is null) return _engine;
-        long workspaceMax;
+        if (Limits is null) return _options.MaxSamples;
         try
         {
-            workspaceMax = Limits.MaxSamples(workspace, samplesErrorThreshold);
+            return Math.Min(_options.MaxSamples, Limits.MaxSamples(workspace, samplesErrorThreshold));
         }
         catch (FormatException e)
         {
             throw ApiException.InvalidParam("max_samples_processed_error_threshold", e.Message);
         }
-        long maxSamples = Math.Min(_options.MaxSamples, workspaceMax);
+    }
+
+    private PromQLEngine EngineFor(string workspace, string? samplesErrorThreshold)
+    {
+        if (Limits is null) return _engine;
+        long maxSamples = MaxSamplesFor(workspace, samplesErrorThreshold);
         var timeout = TimeoutFor(workspace);
         return maxSamples == _options.MaxSamples && timeout == _options.Timeout
             ? _engine

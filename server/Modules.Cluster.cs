@@ -209,9 +209,10 @@ public sealed partial class Modules
 
     /// <summary>
     /// Which query requests come from a <c>--target=query-frontend</c>: those made with an admin key (which the frontend
-    /// uses), or any with <c>--auth=none</c>. Only they may say that they hold their workspace's query slot.
+    /// uses). Only they may say that they hold their workspace's query slot; with <c>--auth=none</c> nobody can prove it,
+    /// so a frontend's pieces then queue in the querier's own frontend like any query.
     /// </summary>
-    private static Func<HttpContext, bool> TrustsFrontend(AmphoraConfig config) => ctx => config.Auth == AuthMode.None ||
+    private static Func<HttpContext, bool> TrustsFrontend(AmphoraConfig config) => ctx => config.Auth == AuthMode.Keys &&
         Amphora.Tenancy.Auth.TenancyHttp.GetKey(ctx) is { WorkspaceId: null } key && key.Actions.Contains(Amphora.Tenancy.Keys.ApsActions.All);
 
     /// <summary>The query frontend in front of a querier, or null with --query-frontend.enabled=false.</summary>

@@ -4,7 +4,8 @@ namespace Amphora.Querier.Frontend;
 /// Runs queries on a fixed number of slots, taking turns between workspaces: each workspace has its own queue, and a
 /// freed slot goes to the next workspace in the rotation that has work waiting, so one workspace's flood of queries
 /// delays another's by at most one query per slot, not by the whole flood. A workspace may have at most
-/// <c>maxQueuedPerWorkspace</c> queries waiting; more are refused (<see cref="QueueFullException"/>).
+/// <c>maxQueuedPerWorkspace</c> requests waiting (the pieces of one split query count once); more are refused
+/// (<see cref="QueueFullException"/>).
 /// </summary>
 public sealed class FairScheduler
 {
@@ -31,9 +32,10 @@ public sealed class FairScheduler
     public int Running => Volatile.Read(ref _running);
 
     /// <summary>Waits for a slot in <paramref name="workspace"/>'s turn, runs <paramref name="work"/> on it and frees it.</summary>
-    public async Task<T> RunAsync<T>(string workspace, Func<Task<T>> work, CancellationToken ct)
+    /// <param name="request">The request this work is a piece of (its pieces count once against the queue limit); null: its own.</param>
+    public async Task<T> RunAsync<T>(string workspace, Func<Task<T>> work, CancellationToken ct, object? request = null)
     {
-        var entry = new Entry();
+        var entry = new Entry(request ?? new object());
         bool started;
         lock (_lock)
         {
@@ -42,7 +44,8 @@ public sealed class FairScheduler
             else
             {
                 if (!_queues.TryGetValue(workspace, out var queue)) _queues[workspace] = queue = new Queue<Entry>();
-                if (queue.Count(e => !e.Abandoned) >= _maxQueuedPerWorkspace)
+                if (!queue.Any(e => e.Request == entry.Request && !e.Abandoned) &&
+                    queue.Where(e => !e.Abandoned).Select(e => e.Request).Distinct().Count() >= _maxQueuedPerWorkspace)
                     throw new QueueFullException(workspace, _maxQueuedPerWorkspace);
                 if (queue.Count == 0) _rotation.AddLast(workspace);
                 queue.Enqueue(entry);
@@ -110,9 +113,10 @@ public sealed class FairScheduler
         }
     }
 
-    private sealed class Entry
+    private sealed class Entry(object request)
     {
         private int _abandoned;
+        public object Request { get; } = request;
         public TaskCompletionSource Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public bool Abandoned => Volatile.Read(ref _abandoned) == 1;
 

@@ -35,6 +35,19 @@ public sealed class HttpQueryBackend(HttpClient http, Func<AuthenticationHeaderV
         return entered.Slot ?? throw new ApiException(ApiErrorType.TooManyRequests, entered.Refusal ?? "too many concurrent queries");
     }
 
+    public long MaxSamplesFor(string workspace, string? samplesErrorThreshold)
+    {
+        if (limits is null) return options.MaxSamples;
+        try
+        {
+            return Math.Min(options.MaxSamples, limits.MaxSamples(workspace, samplesErrorThreshold));
+        }
+        catch (FormatException e)
+        {
+            throw ApiException.InvalidParam("max_samples_processed_error_threshold", e.Message);
+        }
+    }
+
     public TimeSpan TimeoutFor(string workspace) =>
         limits?.Timeout(workspace) is { } t && t < options.Timeout ? t : options.Timeout;
 

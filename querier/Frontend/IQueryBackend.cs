@@ -17,6 +17,9 @@ public interface IQueryBackend
     /// <summary>Takes one of the workspace's concurrent-query slots for a whole request (null without such a limit); 429 when none is free.</summary>
     IDisposable? EnterWorkspace(string workspace);
 
+    /// <summary>The most samples one query of the workspace may hold (the request's threshold included).</summary>
+    long MaxSamplesFor(string workspace, string? samplesErrorThreshold);
+
     /// <summary>The workspace's query timeout.</summary>
     TimeSpan TimeoutFor(string workspace);
 

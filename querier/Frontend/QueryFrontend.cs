@@ -16,8 +16,10 @@ public sealed record QueryFrontendOptions
     public TimeSpan MaxCacheFreshness { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>How long a cached result is used.</summary>
     public TimeSpan CacheTtl { get; init; } = TimeSpan.FromHours(1);
-    /// <summary>Queries one workspace may have waiting for a slot; more are answered 429.</summary>
+    /// <summary>Queries one workspace may have waiting for a slot (a split query counts once); more are answered 429.</summary>
     public int MaxQueuedPerWorkspace { get; init; } = 100;
+    /// <summary>Most pieces of one split query evaluated or queued at once, as Mimir's max_query_parallelism.</summary>
+    public int MaxParallelismPerQuery { get; init; } = 14;
 }
 
 /// <summary>
@@ -37,12 +39,9 @@ public sealed class QueryFrontend
     private readonly FairScheduler _scheduler;
     private readonly ResultsCache? _cache;
 
-    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Amphora.QueryFrontend");
-    private static readonly System.Diagnostics.Metrics.Counter<long> SplitQueries = Meter.CreateCounter<long>(
-        "amphora_query_frontend_split_queries", description: "Pieces range queries were split into, run or answered from the cache.");
-    private static readonly System.Diagnostics.Metrics.Counter<long> CacheLookups = Meter.CreateCounter<long>(
-        "amphora_query_frontend_results_cache_lookups",
-        description: "Results cache lookups by outcome: hit (every step cached), partial (some), miss.");
+    private readonly System.Diagnostics.Metrics.Meter _meter = new("Amphora.QueryFrontend");
+    private readonly System.Diagnostics.Metrics.Counter<long> _splitQueries;
+    private readonly System.Diagnostics.Metrics.Counter<long> _cacheLookups;
 
     public QueryFrontend(IQueryBackend querier, QueryFrontendOptions options, TimeProvider? time = null)
     {
@@ -51,10 +50,14 @@ public sealed class QueryFrontend
         _time = time ?? TimeProvider.System;
         _scheduler = new FairScheduler(querier.Options.MaxConcurrent, options.MaxQueuedPerWorkspace);
         _cache = options.CacheMaxBytes > 0 ? new ResultsCache(options.CacheMaxBytes, options.CacheTtl, _time) : null;
-        Meter.CreateObservableGauge("amphora_query_frontend_queued", () => _scheduler.Queued,
+        _splitQueries = _meter.CreateCounter<long>("amphora_query_frontend_split_queries",
+            description: "Pieces range queries were split into, run or answered from the cache.");
+        _cacheLookups = _meter.CreateCounter<long>("amphora_query_frontend_results_cache_lookups",
+            description: "Results cache lookups by outcome: hit (every step cached), partial (some), miss.");
+        _meter.CreateObservableGauge("amphora_query_frontend_queued", () => _scheduler.Queued,
             description: "Queries waiting for a querier slot in the frontend's per-workspace queues.");
         if (_cache is { } cache)
-            Meter.CreateObservableGauge("amphora_query_frontend_results_cache_bytes", () => cache.Bytes,
+            _meter.CreateObservableGauge("amphora_query_frontend_results_cache_bytes", () => cache.Bytes,
                 description: "Memory held by cached range-query results (bounded by --query-frontend.results-cache-max-bytes).");
     }
 
@@ -76,21 +79,51 @@ public sealed class QueryFrontend
             var plan = Plan(query, deadline);
             if (!plan.Split)
                 return await Scheduled(workspace, deadline, () => RunRange(workspace, query, start, end, step, deadline, samplesErrorThreshold));
+            long maxSamples = _querier.MaxSamplesFor(workspace, samplesErrorThreshold);
             var pieces = Pieces(start, end, step);
-            SplitQueries.Add(pieces.Count);
-            using var failed = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
-            var tasks = pieces.Select(p => RunPieceAsync(workspace, query, step, p, plan.Cacheable, deadline, failed, samplesErrorThreshold)).ToList();
+            _splitQueries.Add(pieces.Count);
+            using var run = new SplitRun(deadline.Token, _options.MaxParallelismPerQuery);
+            var tasks = pieces.Select(p => RunPieceAsync(workspace, query, step, p, plan.Cacheable, deadline, run, samplesErrorThreshold)).ToList();
             try
             {
                 await Task.WhenAll(tasks);
             }
-            catch when (tasks.Any(t => t.IsFaulted))
+            catch when (run.FirstFailure is { } first)
             {
                 // The first real failure is the answer; the pieces cancelled because of it are not.
-                throw tasks.First(t => t.IsFaulted).Exception!.InnerException!;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
             }
-            return Merge(tasks.Select(t => t.Result).ToList());
+            var merged = Merge(tasks.Select(t => t.Result).ToList());
+            // One budget for the request, as the unsplit query has: its result alone must fit (cached steps included).
+            long points = merged.Value is MatrixValue m ? m.Series.Sum(x => (long)x.Points.Count) : 0;
+            if (points > maxSamples)
+                throw new ApiException(ApiErrorType.Execution, "query processing would load too many samples into memory in query execution");
+            return merged;
         });
+    }
+
+    /// <summary>The pieces of one split query: their shared cancellation, the first real failure, and the parallelism cap.</summary>
+    private sealed class SplitRun(CancellationToken deadline, int parallelism) : IDisposable
+    {
+        private readonly CancellationTokenSource _cancel = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+        private Exception? _first;
+
+        public SemaphoreSlim Parallelism { get; } = new(parallelism, parallelism);
+        public CancellationToken Token => _cancel.Token;
+        public Exception? FirstFailure => Volatile.Read(ref _first);
+
+        /// <summary>Records a piece's failure (unless it only followed another's, or the deadline) and cancels the other pieces.</summary>
+        public void Fail(Exception e)
+        {
+            if (!_cancel.IsCancellationRequested) Interlocked.CompareExchange(ref _first, e, null);
+            _cancel.Cancel();
+        }
+
+        public void Dispose()
+        {
+            _cancel.Dispose();
+            Parallelism.Dispose();
+        }
     }
 
     private async Task<QueryResult> WithDeadlineAsync(string workspace, TimeSpan? timeout, CancellationToken ct,
@@ -106,7 +139,8 @@ public sealed class QueryFrontend
         {
             return await run(deadline);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested && cts.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or ApiException { Type: ApiErrorType.Canceled } &&
+                                  !ct.IsCancellationRequested && cts.IsCancellationRequested)
         {
             throw new ApiException(ApiErrorType.Timeout, "query timed out in expression evaluation");
         }
@@ -118,6 +152,9 @@ public sealed class QueryFrontend
 
     private Task<QueryResult> Scheduled(string workspace, Deadline deadline, Func<Task<QueryResult>> work) =>
         _scheduler.RunAsync(workspace, work, deadline.Token);
+
+    private Task<QueryResult> Scheduled(string workspace, SplitRun run, Func<Task<QueryResult>> work) =>
+        _scheduler.RunAsync(workspace, work, run.Token, request: run);
 
     private Task<QueryResult> RunRange(string workspace, string query, long start, long end, long step, Deadline deadline,
         string? samplesErrorThreshold, CancellationToken? ct = null) =>
@@ -156,9 +193,13 @@ public sealed class QueryFrontend
                 SubqueryExpr s => s.Modifiers,
                 _ => null,
             };
+            // step() and range() take each piece's values, not the query's: such queries run whole.
+            if (node is MatrixSelector { RangeExpr.DependsOnQuery: true } or SubqueryExpr { RangeExpr.DependsOnQuery: true }
+                or SubqueryExpr { StepExpr.DependsOnQuery: true }) return (false, false);
             if (modifiers is null) continue;
-            if (modifiers.At is AtModifier.Start or AtModifier.End) return (false, false);
-            if (modifiers.At == AtModifier.Timestamp || modifiers.OffsetMs < 0) cacheable = false;
+            if (modifiers.At is AtModifier.Start or AtModifier.End || modifiers.OffsetExpr is { DependsOnQuery: true }) return (false, false);
+            // An offset written as an expression is resolved only when the query runs: it may look ahead, so it is not cached.
+            if (modifiers.At == AtModifier.Timestamp || modifiers.OffsetMs < 0 || modifiers.OffsetExpr is not null) cacheable = false;
         }
         return (true, cacheable);
     }
@@ -184,24 +225,32 @@ public sealed class QueryFrontend
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
     private async Task<QueryResult> RunPieceAsync(string workspace, string query, long step, Piece piece, bool cacheable, Deadline deadline,
-        CancellationTokenSource failed, string? samplesErrorThreshold)
+        SplitRun run, string? samplesErrorThreshold)
     {
         try
         {
-            if (!cacheable || _cache is null)
-                return await Scheduled(workspace, deadline, () => RunRange(workspace, query, piece.Start, piece.End, step, deadline,
-                    samplesErrorThreshold, failed.Token));
-            return await RunCachedPieceAsync(_cache, workspace, query, step, piece, deadline, failed.Token, samplesErrorThreshold);
+            await run.Parallelism.WaitAsync(run.Token);
+            try
+            {
+                if (!cacheable || _cache is null)
+                    return await Scheduled(workspace, run, () => RunRange(workspace, query, piece.Start, piece.End, step, deadline,
+                        samplesErrorThreshold, run.Token));
+                return await RunCachedPieceAsync(_cache, workspace, query, step, piece, deadline, run, samplesErrorThreshold);
+            }
+            finally
+            {
+                run.Parallelism.Release();
+            }
         }
-        catch
+        catch (Exception e)
         {
-            await failed.CancelAsync();
+            run.Fail(e);
             throw;
         }
     }
 
     private async Task<QueryResult> RunCachedPieceAsync(ResultsCache cache, string workspace, string query, long step, Piece piece,
-        Deadline deadline, CancellationToken ct, string? samplesErrorThreshold)
+        Deadline deadline, SplitRun run, string? samplesErrorThreshold)
     {
         long phase = ((piece.Start % step) + step) % step;
         var key = new CacheKey(workspace, query, step, phase, piece.Split);
@@ -216,13 +265,13 @@ public sealed class QueryFrontend
             if (piece.Start < cached.Start) missing.Add((piece.Start, cached.Start - step));
             if (piece.End > cached.End) missing.Add((cached.End + step, piece.End));
         }
-        CacheLookups.Add(1, new KeyValuePair<string, object?>("result", cached is null ? "miss" : missing.Count == 0 ? "hit" : "partial"));
+        _cacheLookups.Add(1, new KeyValuePair<string, object?>("result", cached is null ? "miss" : missing.Count == 0 ? "hit" : "partial"));
 
         var fresh = new QueryResult[missing.Count];
         for (int i = 0; i < missing.Count; i++)
         {
             var (s, e) = missing[i];
-            fresh[i] = await Scheduled(workspace, deadline, () => RunRange(workspace, query, s, e, step, deadline, samplesErrorThreshold, ct));
+            fresh[i] = await Scheduled(workspace, run, () => RunRange(workspace, query, s, e, step, deadline, samplesErrorThreshold, run.Token));
         }
 
         // Stitch in time order: before the extent, the extent's steps inside the piece, after the extent.
@@ -258,7 +307,8 @@ public sealed class QueryFrontend
         if (cached is not null && missing.Count > 0 && missing[0].End < cached.Start) parts.Add((Matrix(fresh[next++]), start, end));
         if (cached is not null) parts.Add((cached.Series, start, end));
         if (next < fresh.Length) parts.Add((Matrix(fresh[next]), start, end));
-        cache.Put(key, new Extent(start, end, Concatenate(parts), _time.GetUtcNow()));
+        // A stretch extended by a refresh keeps the age of its oldest steps, so the TTL still bounds how long they are used.
+        cache.Put(key, new Extent(start, end, Concatenate(parts), cached?.StoredAt ?? _time.GetUtcNow()));
     }
 
     private static List<Series> Matrix(QueryResult result) => result.Value is MatrixValue m ? m.Series

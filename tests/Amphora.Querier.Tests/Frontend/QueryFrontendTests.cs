@@ -84,6 +84,9 @@ public sealed class QueryFrontendTests
         "time()",
         "topk(1, temperature or flappy)",
         "rate(temperature[5m])",
+        "count_over_time(up[range()])",
+        "max_over_time(temperature[step()])",
+        "temperature offset (10m + 5m)",
     };
 
     /// <summary>(start, end, step): across both midnights, misaligned to the step, starting and ending on a midnight, one step, a step longer than a day.</summary>
@@ -103,14 +106,32 @@ public sealed class QueryFrontendTests
         var (querier, frontend, _) = Create(ThreeDays());
         foreach (var (start, end, step) in Ranges)
         {
-            var direct = await querier.RangeQueryAsync(Ws, query, start, end, step, null, CancellationToken.None);
-            var first = await frontend.RangeQueryAsync(Ws, query, start, end, step, null, CancellationToken.None);
-            AssertSame(direct, first, $"{query} [{start}, {end}] step {step}");
-            var again = await frontend.RangeQueryAsync(Ws, query, start, end, step, null, CancellationToken.None);
-            AssertSame(direct, again, $"{query} [{start}, {end}] step {step}, cached");
+            string what = $"{query} [{start}, {end}] step {step}";
+            var direct = await Outcome(() => querier.RangeQueryAsync(Ws, query, start, end, step, null, CancellationToken.None));
+            AssertSame(direct, await Outcome(() => frontend.RangeQueryAsync(Ws, query, start, end, step, null, CancellationToken.None)), what);
+            AssertSame(direct, await Outcome(() => frontend.RangeQueryAsync(Ws, query, start, end, step, null, CancellationToken.None)), what + ", cached");
         }
-        var instant = await querier.InstantQueryAsync(Ws, query, Epoch + Day + 90_000, null, CancellationToken.None);
-        AssertSame(instant, await frontend.InstantQueryAsync(Ws, query, Epoch + Day + 90_000, null, CancellationToken.None), query + " instant");
+        var instant = await Outcome(() => querier.InstantQueryAsync(Ws, query, Epoch + Day + 90_000, null, CancellationToken.None));
+        AssertSame(instant, await Outcome(() => frontend.InstantQueryAsync(Ws, query, Epoch + Day + 90_000, null, CancellationToken.None)), query + " instant");
+    }
+
+    /// <summary>A query's answer, or its error (which the frontend must give exactly as the querier does).</summary>
+    private static async Task<(QueryResult? Result, string? Error)> Outcome(Func<Task<QueryResult>> query)
+    {
+        try
+        {
+            return (await query(), null);
+        }
+        catch (ApiException e)
+        {
+            return (null, $"{e.Type}: {e.Message}");
+        }
+    }
+
+    private static void AssertSame((QueryResult? Result, string? Error) expected, (QueryResult? Result, string? Error) actual, string what)
+    {
+        Assert.True(expected.Error == actual.Error, $"{what}: expected {expected.Error ?? "an answer"}, got {actual.Error ?? "an answer"}");
+        if (expected.Result is not null) AssertSame(expected.Result, actual.Result!, what);
     }
 
     [Fact]
@@ -197,6 +218,31 @@ public sealed class QueryFrontendTests
         var dup = await Assert.ThrowsAsync<ApiException>(() => frontend.RangeQueryAsync(Ws,
             "label_replace(up, \"instance\", \"x\", \"instance\", \".*\")", Epoch, Epoch + 2 * Day, Hour, null, CancellationToken.None));
         Assert.Equal(ApiErrorType.Execution, dup.Type);
+    }
+
+    [Fact]
+    public async Task The_samples_limit_holds_for_the_whole_request_not_for_each_piece()
+    {
+        var storage = ThreeDays();
+        var querier = new QuerierService(storage, storage, new QuerierOptions { MaxSamples = 6000 });
+        var frontend = new QueryFrontend(querier, new QueryFrontendOptions());
+        long start = Epoch, end = Epoch + 3 * Day - 30_000, step = 30_000; // 8,640 steps of one series
+        var direct = await Assert.ThrowsAsync<ApiException>(() => querier.RangeQueryAsync(Ws, "temperature", start, end, step, null, CancellationToken.None));
+        var split = await Assert.ThrowsAsync<ApiException>(() => frontend.RangeQueryAsync(Ws, "temperature", start, end, step, null, CancellationToken.None));
+        Assert.Equal((direct.Type, direct.Message), (split.Type, split.Message));
+        // And again with every piece cached: still refused.
+        await Assert.ThrowsAsync<ApiException>(() => frontend.RangeQueryAsync(Ws, "temperature", start, end, step, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_split_query_counts_once_against_the_workspace_s_queue()
+    {
+        // One slot, one waiting query allowed: a ten-day query's pieces queue as one query, so it is answered, not 429.
+        var storage = ThreeDays();
+        var querier = new QuerierService(storage, storage, new QuerierOptions { MaxConcurrent = 1 });
+        var frontend = new QueryFrontend(querier, new QueryFrontendOptions { MaxQueuedPerWorkspace = 1 });
+        var result = await frontend.RangeQueryAsync(Ws, "up", Epoch - 7 * Day, Epoch + 3 * Day, Hour, null, CancellationToken.None);
+        Assert.Equal(3, Assert.IsType<MatrixValue>(result.Value).Series.Count);
     }
 
     private static void AssertSame(QueryResult expected, QueryResult actual, string what)
