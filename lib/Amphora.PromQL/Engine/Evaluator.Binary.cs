@@ -230,10 +230,29 @@ internal sealed partial class Evaluator
         }
         var matchedSigs = m.Card == VectorMatchCardinality.OneToOne ? new Dictionary<Labels, bool>() : null;
         var outputs = m.Card != VectorMatchCardinality.OneToOne ? new HashSet<Labels>() : null;
+        // As Prometheus applies them: with group_right, fill_left stands in for the "many" side and fill_right for the "one" side.
+        double? fillInner = m.FillLeft, fillOuter = m.FillRight;
+        var usedSigs = fillInner is not null ? new HashSet<Labels>() : null;
         foreach (var ls in lhs)
         {
             var sig = Signature(ls.Metric, m);
-            if (!right.TryGetValue(sig, out var rs)) continue;
+            if (!right.TryGetValue(sig, out var rs))
+            {
+                if (fillOuter is not { } fill) continue;
+                rs = new Sample(sig, ls.T, fill);
+            }
+            else
+            {
+                usedSigs?.Add(sig);
+            }
+            Emit(ls, rs, sig);
+        }
+        if (usedSigs is not null)
+            foreach (var (sig, rs) in right)
+                if (!usedSigs.Contains(sig)) Emit(new Sample(sig, rs.T, fillInner!.Value), rs, sig);
+
+        void Emit(Sample ls, Sample rs, Labels sig)
+        {
             // Several left series for one right series need group_left, whether or not a comparison keeps them.
             if (matchedSigs is not null)
             {
@@ -252,7 +271,7 @@ internal sealed partial class Evaluator
             else
             {
                 (value, h, keep) = HistogramOp(b.Op, vl, hl, vr, hr, notes);
-                if (h is null) continue; // no result for this pairing, even with bool
+                if (h is null) return; // no result for this pairing, even with bool
             }
             if (b.ReturnBool)
             {
@@ -262,7 +281,7 @@ internal sealed partial class Evaluator
             }
             else if (!keep)
             {
-                continue;
+                return;
             }
             if (!resultMetrics.TryGetValue((ls.Metric, rs.Metric), out var metric))
             {

@@ -173,6 +173,12 @@ public sealed class VectorMatching
     public IReadOnlyList<string> MatchingLabels { get; set; } = [];
     /// <summary>Labels copied from the "one" side with group_left/group_right.</summary>
     public IReadOnlyList<string> Include { get; set; } = [];
+    /// <summary>
+    /// The fill modifiers: <c>fill_left(v)</c> stands in for a missing left-hand sample, <c>fill_right(v)</c> for a missing
+    /// right-hand one (<c>fill(v)</c> sets both); the stand-in carries the match group's labels. Null: no fill.
+    /// </summary>
+    public double? FillLeft { get; set; }
+    public double? FillRight { get; set; }
 }
 
 public sealed class BinaryExpr(TokenKind op, Expr lhs, Expr rhs, VectorMatching? matching, bool returnBool) : Expr
@@ -214,6 +220,13 @@ public sealed class BinaryExpr(TokenKind op, Expr lhs, Expr rhs, VectorMatching?
                 sb.Append(m.On ? " on (" : " ignoring (").Append(string.Join(", ", m.MatchingLabels)).Append(')');
             if (b.Matching is { Card: VectorMatchCardinality.ManyToOne or VectorMatchCardinality.OneToMany } g)
                 sb.Append(g.Card == VectorMatchCardinality.ManyToOne ? " group_left (" : " group_right (").Append(string.Join(", ", g.Include)).Append(')');
+            if (b.Matching is { FillLeft: { } fl, FillRight: { } fr } && (fl == fr || (double.IsNaN(fl) && double.IsNaN(fr))))
+                sb.Append(" fill(").Append(new NumberLiteral(fl)).Append(')');
+            else
+            {
+                if (b.Matching?.FillLeft is { } left) sb.Append(" fill_left(").Append(new NumberLiteral(left)).Append(')');
+                if (b.Matching?.FillRight is { } right) sb.Append(" fill_right(").Append(new NumberLiteral(right)).Append(')');
+            }
             sb.Append(' ').Append(b.Rhs);
         }
         return sb.ToString();

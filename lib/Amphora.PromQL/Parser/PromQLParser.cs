@@ -156,12 +156,34 @@ public sealed partial class PromQLParser
             matching.Card = g.Kind == TokenKind.GroupLeft ? VectorMatchCardinality.ManyToOne : VectorMatchCardinality.OneToMany;
             matching.Include = Peek.Kind == TokenKind.LeftParen ? ParseLabelList() : [];
         }
+        while (Peek.Kind == TokenKind.Identifier && Peek.Text is "fill" or "fill_left" or "fill_right" && PeekAt(1).Kind == TokenKind.LeftParen)
+        {
+            string fill = Advance().Text;
+            Advance();
+            double value = ParseFillValue();
+            matching ??= new VectorMatching { Card = VectorMatchCardinality.OneToOne };
+            if (fill != "fill_right") matching.FillLeft = value;
+            if (fill != "fill_left") matching.FillRight = value;
+        }
         if (Tokens.IsSetOperator(op.Kind))
         {
             matching ??= new VectorMatching();
             if (matching.Card is VectorMatchCardinality.OneToOne) matching.Card = VectorMatchCardinality.ManyToMany;
         }
         return matching;
+    }
+
+    /// <summary>The number of a fill modifier, after its "(": a signed number, Inf or NaN, then ")".</summary>
+    private double ParseFillValue()
+    {
+        bool negative = false;
+        if (Peek.Kind is TokenKind.Sub or TokenKind.Add) negative = Advance().Kind == TokenKind.Sub;
+        var t = Peek;
+        if (t.Kind is not (TokenKind.Number or TokenKind.Identifier) || !NumberLiterals.TryParse(t.Text, out double value, out _))
+            throw Unexpected(t, "in fill modifier", "number");
+        Advance();
+        if (!Accept(TokenKind.RightParen)) throw Unexpected(Peek, "in fill modifier", "\")\"");
+        return negative ? -value : value;
     }
 
     /// <summary>Parses <c>(a, b, ...)</c>: label names, keywords allowed, trailing comma allowed.</summary>
