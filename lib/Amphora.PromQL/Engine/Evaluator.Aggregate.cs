@@ -31,6 +31,8 @@ internal sealed partial class Evaluator
             if (a.Op == TokenKind.Quantile && param.FirstOrDefault(q => double.IsNaN(q) || q < 0 || q > 1) is var bad &&
                 param.Any(q => double.IsNaN(q) || q < 0 || q > 1))
                 _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(bad)}");
+            if (a.Op == TokenKind.LimitRatio && param.FirstOrDefault(r => r < -1 || r > 1) is var ratio && (ratio < -1 || ratio > 1))
+                _warnings.Add($"PromQL warning: ratio value should be between -1 and 1, got {GoFormat.G(ratio)}, capping to {GoFormat.G(Math.Clamp(ratio, -1, 1))}");
         }
 
         if (a.Op is TokenKind.Sum or TokenKind.Avg or TokenKind.Count or TokenKind.Min or TokenKind.Max or TokenKind.Group
@@ -131,7 +133,7 @@ internal sealed partial class Evaluator
                 var order = new List<string>();
                 foreach (var s in members)
                 {
-                    string value = FormatValue(s.F);
+                    string value = s.H is { } h ? GoFormat.Histogram(h) : FormatValue(s.F);
                     if (!counts.ContainsKey(value)) order.Add(value);
                     counts[value] = counts.GetValueOrDefault(value) + 1;
                 }
