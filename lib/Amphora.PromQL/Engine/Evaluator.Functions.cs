@@ -172,6 +172,7 @@ internal sealed partial class Evaluator
 
         long range, offset;
         long? at;
+        bool anchored = false, smoothed = false;
         IEnumerable<(Labels Labels, Func<(SampleBuffer B, int N)> Load)> inputs;
         var buffer = new SampleBuffer(256);
         if (matrix is MatrixSelector ms)
@@ -179,7 +180,10 @@ internal sealed partial class Evaluator
             range = ms.RangeMs;
             offset = ms.Selector.Modifiers.OffsetMs;
             at = ms.Selector.Modifiers.AtMs;
+            (anchored, smoothed) = (ms.Selector.Anchored, ms.Selector.Smoothed);
             long from = (at ?? _start) - offset - range, to = (at ?? _end) - offset;
+            if (anchored || smoothed) from -= _lookback;
+            if (smoothed) to += _lookback;
             bool statsOnly = _statsOnly.Contains(ms.Selector);
             ISampleIterator? reuse = null;
             inputs = _selected[ms.Selector].Select(s => (s.Labels, (Func<(SampleBuffer, int)>)(() =>
@@ -243,6 +247,16 @@ internal sealed partial class Evaluator
                 if (at is not null) { lo = 0; hi = 0; }
                 while (hi < n && t[hi] <= end) hi++;
                 while (lo < hi && t[lo] <= start) lo++;
+                if (anchored || smoothed)
+                {
+                    if (fromStorage) _processed.Value += hi - lo;
+                    // The last sample at or before the start (and, smoothed, the first after the end), within the lookback delta.
+                    int wlo = lo > 0 && t[lo - 1] > start - _lookback ? lo - 1 : lo;
+                    int whi = smoothed && hi < n && t[hi] - end <= _lookback ? hi + 1 : hi;
+                    if (whi > wlo && RangeFunctions.Extended(name, t.AsSpan(wlo, whi - wlo), b.V.AsSpan(wlo, whi - wlo), start, end, range, smoothed) is { } x)
+                        points.Add(new FPoint(ts, x));
+                    continue;
+                }
                 if (hi <= lo) continue;
                 if (fromStorage) _processed.Value += hi - lo;
                 if (histogramsBefore is not null && histogramsBefore[hi] > histogramsBefore[lo])

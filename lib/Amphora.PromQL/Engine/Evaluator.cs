@@ -118,10 +118,12 @@ internal sealed partial class Evaluator
                 switch (e)
                 {
                     case VectorSelector vs:
-                        Record(vs, from, to, _lookback);
+                        Record(vs, from, to, _lookback, vs.Smoothed ? _lookback : 0);
                         break;
                     case MatrixSelector ms:
-                        Record(ms.Selector, from, to, ms.RangeMs);
+                        // anchored and smoothed also read the samples just outside the range, within the lookback delta.
+                        bool extended = ms.Selector.Anchored || ms.Selector.Smoothed;
+                        Record(ms.Selector, from, to, checked(ms.RangeMs + (extended ? _lookback : 0)), ms.Selector.Smoothed ? _lookback : 0);
                         break;
                     case SubqueryExpr sq:
                     {
@@ -145,11 +147,11 @@ internal sealed partial class Evaluator
         {
             throw new PromQLException(PromQLErrorType.BadData, "the query's offsets, @ modifiers and ranges reach outside the representable time range");
         }
-        void Record(VectorSelector vs, long from, long to, long range)
+        void Record(VectorSelector vs, long from, long to, long range, long after)
         {
             Resolve(vs.Modifiers);
             long a = checked((vs.Modifiers.AtMs ?? from) - vs.Modifiers.OffsetMs - range);
-            long b = checked((vs.Modifiers.AtMs ?? to) - vs.Modifiers.OffsetMs);
+            long b = checked((vs.Modifiers.AtMs ?? to) - vs.Modifiers.OffsetMs + after);
             if (_ranges.TryGetValue(vs, out var old)) { a = Math.Min(a, old.MinT); b = Math.Max(b, old.MaxT); }
             _ranges[vs] = (a, b);
             min = Math.Min(min, a);
@@ -343,6 +345,17 @@ internal sealed partial class Evaluator
                     }
                     have = true;
                     state = it.Next();
+                }
+                if (vs.Smoothed && have && lastH is null && lastT < refT && lastT > refT - _lookback && !StaleNaN.Is(lastV) &&
+                    state == ValueType.Float && it.AtT() - refT < _lookback)
+                {
+                    // smoothed: the value on the line between the samples around the evaluation time.
+                    var (nextT, nextV) = it.At();
+                    if (!StaleNaN.Is(nextV))
+                    {
+                        (points ??= new List<FPoint>()).Add(new FPoint(ts, lastV + (nextV - lastV) * (refT - lastT) / (nextT - lastT)));
+                        continue;
+                    }
                 }
                 if (have && lastT > refT - _lookback && !IsStale(lastV, lastH))
                 {

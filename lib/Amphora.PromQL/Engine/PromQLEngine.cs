@@ -38,6 +38,20 @@ public sealed class PromQLEngine(EngineOptions options)
     private Expr Parse(string query)
     {
         var expr = PromQLParser.ParseExpr(query, options.MaxNestingDepth);
+        foreach (var node in Walk(expr))
+        {
+            // Prometheus refuses the extended range modifiers where a function cannot use samples outside the range.
+            if (node is not Call call) continue;
+            foreach (var arg in call.Args)
+            {
+                if (arg is not MatrixSelector { Selector: var sel }) continue;
+                string name = call.Function.Name;
+                if (sel.Smoothed && name is not ("delta" or "increase" or "rate"))
+                    throw new PromQLException(PromQLErrorType.BadData, $"smoothed modifier can only be used with: delta, increase, rate - not with {name}");
+                if (sel.Anchored && name is not ("changes" or "delta" or "increase" or "rate" or "resets"))
+                    throw new PromQLException(PromQLErrorType.BadData, $"anchored modifier can only be used with: changes, delta, increase, rate, resets - not with {name}");
+            }
+        }
         if (!options.EnableExperimentalFunctions)
         {
             foreach (var node in Walk(expr))

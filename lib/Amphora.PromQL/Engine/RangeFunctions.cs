@@ -95,6 +95,57 @@ internal static class RangeFunctions
         return factor;
     }
 
+    /// <summary>
+    /// rate, increase, delta, changes and resets over a window that also holds the last sample at or before its start
+    /// (anchored) and, when <paramref name="smoothed"/>, the first after its end: the values at the window's edges are
+    /// those samples', or for smoothed the line between the samples around each edge. Null when no sample is in the window.
+    /// </summary>
+    public static double? Extended(string name, ReadOnlySpan<long> t, ReadOnlySpan<double> v, long rangeStart, long rangeEnd, long rangeMs, bool smoothed)
+    {
+        int last = t.Length - 1;
+        int first = 0;
+        while (first + 1 <= last && t[first + 1] <= rangeStart) first++;
+        if (smoothed)
+        {
+            int k = 0;
+            while (k < last && t[k] < rangeEnd) k++;
+            last = k;
+        }
+        if (t[last] <= rangeStart || t[first] > rangeEnd) return null;
+        if (name is "changes" or "resets")
+        {
+            int n = 0;
+            for (int i = first + 1; i <= last; i++)
+                if (name == "changes" ? v[i] != v[i - 1] && !(double.IsNaN(v[i]) && double.IsNaN(v[i - 1])) : v[i] < v[i - 1]) n++;
+            return n;
+        }
+        bool isCounter = name != "delta";
+        double left = smoothed && t[first] < rangeStart ? Interpolate(t[first], v[first], t[first + 1], v[first + 1], rangeStart, isCounter) : v[first];
+        double right = smoothed && last > 0 && t[last] > rangeEnd ? Interpolate(t[last - 1], v[last - 1], t[last], v[last], rangeEnd, isCounter) : v[last];
+        double result = right - left;
+        if (isCounter)
+        {
+            // Resets strictly inside the range; the edges already account for theirs.
+            int from = t[first] <= rangeStart ? first + 1 : first, to = t[last] >= rangeEnd ? last - 1 : last;
+            double prev = left;
+            for (int i = from; i <= to; i++)
+            {
+                if (v[i] < prev) result += prev;
+                prev = v[i];
+            }
+            if (right < prev) result += prev;
+        }
+        if (name == "rate") result /= rangeMs / 1000.0;
+        return result;
+    }
+
+    /// <summary>The value at <paramref name="t"/> on the line between two samples; a counter reset between them counts from zero.</summary>
+    private static double Interpolate(long t1, double y1, long t2, double y2, long t, bool isCounter)
+    {
+        if (isCounter && y2 < y1) y1 = 0; // the counter restarted from zero after the first sample
+        return y1 + (y2 - y1) * (t - t1) / (t2 - t1);
+    }
+
     public static double? InstantDelta(ReadOnlySpan<long> t, ReadOnlySpan<double> v, bool isRate)
     {
         if (t.Length < 2) return null;

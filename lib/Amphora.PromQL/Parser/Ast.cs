@@ -85,6 +85,12 @@ public sealed class VectorSelector(string? name, IReadOnlyList<LabelMatcher> mat
     public string? Name { get; } = name;
     public IReadOnlyList<LabelMatcher> Matchers { get; } = matchers;
     public TimeModifiers Modifiers { get; } = new();
+    /// <summary>
+    /// The extended range modifiers: <c>anchored</c> also takes the last sample at or before a range's start, <c>smoothed</c>
+    /// interpolates at the range's edges (and, on an instant selector, at the evaluation time).
+    /// </summary>
+    public bool Anchored { get; set; }
+    public bool Smoothed { get; set; }
     public override PromValueType Type => PromValueType.Vector;
 
     public override string ToString()

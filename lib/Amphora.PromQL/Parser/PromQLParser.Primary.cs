@@ -79,6 +79,17 @@ public sealed partial class PromQLParser
                 ApplyOffset(expr, t);
                 continue;
             }
+            if (t.Kind == TokenKind.Identifier && t.Text is "anchored" or "smoothed" &&
+                (expr as VectorSelector ?? (expr as MatrixSelector)?.Selector) is { } selector)
+            {
+                Advance();
+                if (t.Text == "anchored") selector.Anchored = true; else selector.Smoothed = true;
+                if (selector.Anchored && selector.Smoothed)
+                    throw new ParseException(t.Pos, t.Pos + t.Text.Length, "anchored and smoothed modifiers cannot be used together");
+                if (selector.Anchored && expr is VectorSelector)
+                    throw new ParseException(t.Pos, t.Pos + t.Text.Length, "anchored modifier can only be used on range selectors");
+                continue;
+            }
             if (t.Kind == TokenKind.At)
             {
                 Advance();
