@@ -179,7 +179,7 @@ internal sealed partial class Evaluator
     private static Labels Signature(Labels metric, VectorMatching? m)
     {
         if (m is { On: true }) return metric.Keep(m.MatchingLabels.ToArray());
-        var drop = new List<string>(m?.MatchingLabels ?? []) { LabelNames.MetricName };
+        var drop = new List<string>(m?.MatchingLabels ?? []) { LabelNames.MetricName, TypeLabel, UnitLabel };
         return metric.Without(drop.ToArray());
     }
 
@@ -300,7 +300,7 @@ internal sealed partial class Evaluator
     private static Labels ResultMetric(Labels lhs, Labels rhs, TokenKind op, VectorMatching m)
     {
         var builder = new LabelsBuilder(lhs);
-        if (!Tokens.IsComparison(op) && !Tokens.IsTrim(op)) builder.Delete(LabelNames.MetricName);
+        if (!Tokens.IsComparison(op) && !Tokens.IsTrim(op)) builder.Delete(LabelNames.MetricName, TypeLabel, UnitLabel);
         if (m.Card == VectorMatchCardinality.OneToOne)
         {
             if (m.On)

@@ -302,7 +302,14 @@ internal sealed partial class Evaluator
         return result;
     }
 
-    internal static Labels DropName(Labels l) => l.Has(LabelNames.MetricName) ? l.Without(LabelNames.MetricName) : l;
+    /// <summary>
+    /// The labels without the metric name, and without the type and unit metadata labels that go with it
+    /// (<c>__type__</c>, <c>__unit__</c>, Prometheus's type-and-unit labels).
+    /// </summary>
+    internal static Labels DropName(Labels l) =>
+        l.Has(LabelNames.MetricName) || l.Has(TypeLabel) || l.Has(UnitLabel) ? l.Without(LabelNames.MetricName, TypeLabel, UnitLabel) : l;
+
+    internal const string TypeLabel = "__type__", UnitLabel = "__unit__";
 
     /// <summary>An instant vector per step: for each series the newest sample in (t - lookback, t], unless it is a stale marker.</summary>
     private SeriesResult EvalVectorSelector(VectorSelector vs, bool timestamps)
