@@ -155,7 +155,7 @@ internal sealed partial class Evaluator
     }
 
     /// <summary>A function over a range vector: each series' samples are read once and a window slides over the steps.</summary>
-    private SeriesResult EvalRangeFunction(Call call, int matrixArg)
+    private SeriesResult EvalRangeFunction(Call call, int matrixArg, bool keepNames = false)
     {
         string name = call.Function.Name;
         var function = RangeFunctions.Get(name) ?? throw new PromQLException(PromQLErrorType.Execution, $"function \"{name}\" is not supported yet");
@@ -166,7 +166,7 @@ internal sealed partial class Evaluator
         if (name == "double_exponential_smoothing") CheckSmoothingFactors(arg1!, arg2!);
         if (name == "quantile_over_time" && arg1 is not null && arg1.Any(q => q < 0 || q > 1))
             _warnings.Add($"PromQL warning: quantile value should be between 0 and 1, got {FormatValue(arg1.First(q => q < 0 || q > 1))}");
-        bool keepName = KeepsName.Contains(name);
+        bool keepName = keepNames || KeepsName.Contains(name);
         var output = new SeriesAccumulator();
         var matrix = Unwrap(call.Args[matrixArg]);
 
@@ -304,7 +304,8 @@ internal sealed partial class Evaluator
     {
         var matrix = Unwrap(call.Args[0]);
         // present_over_time gives a sample per step where any series has one; absent is its complement.
-        var present = EvalRangeFunction(new Call(Functions.TryGet("present_over_time", out var f) ? f : throw new InvalidOperationException(), [matrix]), 0);
+        // Names kept: series differing only in their name must not collide, only the times matter here.
+        var present = EvalRangeFunction(new Call(Functions.TryGet("present_over_time", out var f) ? f : throw new InvalidOperationException(), [matrix]), 0, keepNames: true);
         var anyAt = new HashSet<long>(present.Series.SelectMany(s => s.Points.Select(p => p.T)));
         var vs = matrix is MatrixSelector ms ? ms.Selector : null;
         var labels = vs is null ? Labels.Empty : AbsentLabels(vs);
