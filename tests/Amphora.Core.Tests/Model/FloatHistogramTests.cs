@@ -184,4 +184,43 @@ public sealed class FloatHistogramTests
         Assert.Equal([2.0], coarse.PositiveBuckets);
         Assert.Equal([new HistogramSpan(1, 1)], coarse.PositiveSpans);
     }
+
+    [Fact]
+    public void Trimming_custom_buckets_interpolates_linearly_inside_the_cut_bucket()
+    {
+        // (-Inf,5]:1 (5,10]:6 (10,15]:4 (15,20]:3 (20,+Inf]:1; below 13 keeps 3/5 of (10,15].
+        var h = Custom([5, 10, 15, 20], 1, 6, 4, 3, 1);
+        h.Sum = 172.5;
+        var below = h.Trim(13, keepBelow: true);
+        Assert.Equal(9.4, below.Count, 12);
+        Assert.Equal(2.5 + 6 * 7.5 + 2.4 * 11.5, below.Sum, 12); // each bucket at its middle, the lowest from 0
+        Assert.Equal([1, 6, 2.4, 0, 0], below.PositiveBuckets.Select(b => Math.Round(b, 12)));
+        var all = h.Trim(double.PositiveInfinity, keepBelow: true);
+        Assert.Equal(172.5, all.Sum); // nothing cut: count and sum as they were
+    }
+
+    [Fact]
+    public void Trimming_exponential_buckets_interpolates_on_a_log_scale()
+    {
+        var h = Exp(0, 6, 10, 0, 2, 4); // (0.5,1]:2 (1,2]:4
+        var below = h.Trim(Math.Sqrt(2), keepBelow: true);
+        Assert.Equal(4, below.Count, 12); // half of (1,2] lies below sqrt(2) on a log scale
+        Assert.Equal(2 * Math.Sqrt(0.5) + 2 * Math.Sqrt(Math.Sqrt(2)), below.Sum, 12);
+    }
+
+    [Fact]
+    public void Compensated_adding_keeps_small_values_that_large_ones_cancel()
+    {
+        var acc = Exp(0, 1, 3.1, 0, 1);
+        var comp = new FloatHistogram();
+        foreach (var h in new[] { Exp(0, 1, 1e100, 0, 1), Exp(0, 1, -1e100, 0, 1), Exp(0, 1, 1.3, 0, 1) })
+            Assert.Equal(HistogramMerge.None, acc.KahanAdd(h, comp));
+        var total = acc.WithCompensation(comp);
+        Assert.Equal(4.4, total.Sum, 12);
+        Assert.Equal(4, total.Count);
+        Assert.Equal([4.0], total.PositiveBuckets);
+        var plain = Exp(0, 1, 3.1, 0, 1);
+        foreach (var h in new[] { Exp(0, 1, 1e100, 0, 1), Exp(0, 1, -1e100, 0, 1), Exp(0, 1, 1.3, 0, 1) }) plain.Add(h);
+        Assert.NotEqual(4.4, plain.Sum, 12);
+    }
 }
