@@ -102,6 +102,7 @@ public sealed class VectorSelector(string? name, IReadOnlyList<LabelMatcher> mat
         var rest = Matchers.Where(m => !(name is not null && m.Name == LabelNames.MetricName && m.Type == MatchType.Equal)).ToList();
         if (rest.Count > 0 || name is null) sb.Append('{').Append(string.Join(", ", rest.Select(FormatMatcher))).Append('}');
         Modifiers.Append(sb);
+        if (Smoothed) sb.Append(" smoothed");
         return sb.ToString();
     }
 
@@ -124,6 +125,8 @@ public sealed class MatrixSelector(VectorSelector selector, long rangeMs) : Expr
         var inner = new VectorSelector(Selector.Name, Selector.Matchers).ToString();
         var sb = new StringBuilder(inner).Append('[').Append(Durations.Format(RangeMs)).Append(']');
         Selector.Modifiers.Append(sb);
+        if (Selector.Anchored) sb.Append(" anchored");
+        if (Selector.Smoothed) sb.Append(" smoothed");
         return sb.ToString();
     }
 }
