@@ -63,6 +63,13 @@ internal sealed partial class AlertmanagerProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // A tenant's configuration runs here: none of Amphora's environment (bucket credentials such as AWS_* or IRSA
+        // variables, which sigv4 receivers would otherwise pick up) goes to it; HOME is its own directory, so no
+        // profile or credentials file of this machine's user is found either.
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        psi.Environment["HOME"] = dir;
+        if (Environment.GetEnvironmentVariable("TZ") is { } tz) psi.Environment["TZ"] = tz;
         psi.ArgumentList.Add($"--config.file={configFile}");
         psi.ArgumentList.Add($"--storage.path={Path.Combine(dir, "data")}");
         psi.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");

@@ -133,7 +133,12 @@ internal sealed partial class WorkspaceAlertmanager
                 _endpoint = null;
                 failure = e.Message;
             }
-            _process?.Dispose();
+            if (_process is { } stale)
+            {
+                // Still running when an error (not its exit) ended this round: stopped, never left behind.
+                await stale.TerminateAsync(StopGrace).ConfigureAwait(false);
+                stale.Dispose();
+            }
             _process = null;
             ProcessId = null;
             AlertmanagerMetrics.Failures.Add(1, ran ? AlertmanagerMetrics.Exited : AlertmanagerMetrics.StartFailed);
@@ -141,7 +146,17 @@ internal sealed partial class WorkspaceAlertmanager
             // A start that failed is the definition's failure; a process that ran with it and then died is restarted, and
             // the definition keeps its status.
             if (!ran && _wanted.ModifiedAt == definition.ModifiedAt)
-                await ReportAsync(definition, Failed(definition, failure), ct).ConfigureAwait(false);
+            {
+                try
+                {
+                    await ReportAsync(definition, Failed(definition, failure), ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The status could not be recorded (the bucket is away): the next round tries again; supervision goes on.
+                    LogFailed(_logger, _workspaceId, "recording its status: " + e.Message);
+                }
+            }
             var delay = TimeSpan.FromTicks(Math.Min(_options.MaxRestartBackoff.Ticks, _options.RestartBackoff.Ticks << Math.Min(failures - 1, 20)));
             await WaitAsync(delay, definition, ct).ConfigureAwait(false);
         }

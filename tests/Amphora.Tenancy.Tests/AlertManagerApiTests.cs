@@ -105,6 +105,13 @@ public sealed class AlertManagerApiTests : IAsyncLifetime
         "global.http_config.tls_config.ca_file: settings that read a file are not allowed")]
     [InlineData("alertmanager_config: |\n  global:\n    slack_api_url_file: /var/run/secrets/token\n  route:\n    receiver: hook\n  receivers:\n    - name: hook\n",
         "global.slack_api_url_file: settings that read a file are not allowed")]
+    // sigv4 without inline keys would sign with this server's own AWS identity (the default credential chain)
+    [InlineData("alertmanager_config: |\n  route:\n    receiver: sns\n  receivers:\n    - name: sns\n      sns_configs:\n        - topic_arn: arn:aws:sns:us-east-1:123456789012:t\n          sigv4: {region: us-east-1}\n",
+        "receivers[0].sns_configs[0].sigv4: sigv4 needs access_key and secret_key inline")]
+    [InlineData("alertmanager_config: |\n  route:\n    receiver: sns\n  receivers:\n    - name: sns\n      sns_configs:\n        - topic_arn: arn:aws:sns:us-east-1:123456789012:t\n          sigv4: {region: us-east-1, profile: default}\n",
+        "sigv4.profile is not allowed")]
+    [InlineData("alertmanager_config: |\n  route:\n    receiver: sns\n  receivers:\n    - name: sns\n      sns_configs:\n        - topic_arn: arn:aws:sns:us-east-1:123456789012:t\n          sigv4: {region: us-east-1, access_key: AKIAEXAMPLE, secret_key: s, role_arn: 'arn:aws:iam::123456789012:role/x'}\n",
+        "sigv4.role_arn is not allowed")]
     public async Task An_invalid_definition_is_a_400_with_the_reason_and_changes_nothing(string definition, string expected)
     {
         var (status, body, response) = await Send(HttpMethod.Post, Path, Body(definition));

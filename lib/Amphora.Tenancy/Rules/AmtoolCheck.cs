@@ -139,6 +139,8 @@ public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = n
                     if (key.EndsWith("_file", StringComparison.Ordinal) || key.EndsWith("_files", StringComparison.Ordinal))
                         throw Invalid(Line(k), $"alertmanager_config: {at}: settings that read a file are not allowed (the workspace's " +
                             "Alertmanager must not read this server's files); give the value inline instead", inConfig: true);
+                    if (key == "sigv4" && SigV4Problem(v) is { } problem)
+                        throw Invalid(Line(k), $"alertmanager_config: {at}: {problem}", inConfig: true);
                     CheckFileSettings(v, at);
                 }
                 break;
@@ -147,6 +149,21 @@ public sealed class AmtoolCheck(string? amtoolPath = null, TimeSpan? timeout = n
                 foreach (var item in list) CheckFileSettings(item, $"{path}[{i++}]");
                 break;
         }
+    }
+
+    /// <summary>
+    /// A sigv4 block must carry its own keys: without them (or with <c>profile</c> or <c>role_arn</c>) AWS's default credential
+    /// chain would sign the tenant's notifications with whatever identity this machine has.
+    /// </summary>
+    private static string? SigV4Problem(YamlNode sigv4)
+    {
+        if (sigv4 is not YamlMappingNode map) return null;
+        bool Has(string name) => map.Children.TryGetValue(new YamlScalarNode(name), out var n) && n is YamlScalarNode { Value.Length: > 0 };
+        if (Has("profile")) return "sigv4.profile is not allowed (it reads this server's AWS profiles); give access_key and secret_key inline";
+        if (Has("role_arn")) return "sigv4.role_arn is not allowed (the role would be assumed with this server's identity); give access_key and secret_key inline";
+        if (!Has("access_key") || !Has("secret_key"))
+            return "sigv4 needs access_key and secret_key inline (without them this server's own AWS credentials would sign the requests)";
+        return null;
     }
 
     private static string? TemplateFileName(string name)

@@ -130,6 +130,12 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         // --target=all without --ruler.alertmanager-url: the ruler posts to the workspace's Alertmanager process directly.
         string ws = await WorkspaceWithDefinitionAsync("am-ruler");
         await StatusAsync(ws, "ACTIVE");
+
+        // The tenant's process gets none of Amphora's environment (bucket credentials would be signed with otherwise).
+        int pid = AlertmanagerPid(ws) ?? throw new InvalidOperationException("no Alertmanager process for " + ws);
+        var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e[..e.IndexOf('=')]).Order().ToList();
+        Assert.True(environment.All(name => name is "PATH" or "HOME" or "TZ"), "the Alertmanager's environment: " + string.Join(", ", environment));
         const string rules = """
             groups:
               - name: always
