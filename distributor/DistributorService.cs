@@ -6,6 +6,7 @@ using MetricMetadata = Amphora.Storage.MetricMetadata;
 using Histogram = Amphora.Model.Histogram;
 using Labels = Amphora.Model.Labels;
 using FloatHistogram = Amphora.Model.FloatHistogram;
+using Exemplar = Amphora.Model.Exemplar;
 using Microsoft.Extensions.Logging;
 
 namespace Amphora.Distributor;
@@ -37,6 +38,8 @@ public sealed record PushResult(int StatusCode, string? Message, TimeSpan? Retry
     public long Rejected { get; init; }
     /// <summary>How many of <see cref="Rejected"/> were native histogram samples.</summary>
     public long RejectedHistograms { get; init; }
+    /// <summary>Exemplars handed to the storage.</summary>
+    public long Exemplars { get; init; }
 }
 
 /// <summary>Decides whether a workspace may push this many samples now (rate limits); null admits, a result refuses.</summary>
@@ -53,6 +56,8 @@ public sealed partial class DistributorService : ServiceBase
         description: "Samples received in remote-write requests, by workspace, before validation.");
     private static readonly Counter<long> DiscardedSamples = Meter.CreateCounter<long>("amphora_distributor_discarded_samples",
         description: "Samples refused, by workspace and reason (a stable error id).");
+    private static readonly Counter<long> DiscardedExemplars = Meter.CreateCounter<long>("amphora_distributor_discarded_exemplars",
+        description: "Exemplars dropped because their labels are not valid UTF-8 label names and values or exceed 128 characters.");
     private static readonly Counter<long> ReceivedMetadata = Meter.CreateCounter<long>("amphora_distributor_received_metadata",
         description: "Metric metadata entries received, by workspace.");
 
@@ -134,6 +139,51 @@ public sealed partial class DistributorService : ServiceBase
         }
     }
 
+    /// <summary>
+    /// A series' exemplars that can be kept: labels of valid UTF-8 and valid names, within Prometheus's 128 characters. The
+    /// others are dropped and counted (<c>amphora_distributor_discarded_exemplars</c>): as in Prometheus, an exemplar never
+    /// fails a write.
+    /// </summary>
+    private static Exemplar[] ValidExemplars(Prompb.TimeSeries ts)
+    {
+        if (ts.Exemplars.Count == 0) return [];
+        var kept = new List<Exemplar>(ts.Exemplars.Count);
+        foreach (var e in ts.Exemplars)
+        {
+            var labels = new List<Amphora.Model.Label>(e.Labels.Count);
+            bool ok = true;
+            foreach (var l in e.Labels)
+            {
+                if (!TryUtf8(l.Name, out var name) || !TryUtf8(l.Value, out var value) || !Amphora.Model.LabelNames.IsValid(name)) { ok = false; break; }
+                labels.Add(new Amphora.Model.Label(name, value));
+            }
+            var set = ok ? Labels.FromUnsorted(labels) : null;
+            if (set is null || Amphora.Model.ExemplarLimits.Check(set) is not null)
+            {
+                DiscardedExemplars.Add(1);
+                continue;
+            }
+            kept.Add(new Exemplar(set, e.Value, e.Timestamp));
+        }
+        return kept.ToArray();
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(false, true);
+
+    private static bool TryUtf8(Google.Protobuf.ByteString bytes, out string text)
+    {
+        try
+        {
+            text = StrictUtf8.GetString(bytes.Span);
+            return true;
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            text = "";
+            return false;
+        }
+    }
+
     /// <summary>The clock samples' timestamps are checked against (validation.create-grace-period).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
@@ -181,7 +231,7 @@ public sealed partial class DistributorService : ServiceBase
                 Array.Resize(ref t, n);
                 Array.Resize(ref v, n);
             }
-            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms, FloatHistograms = floatHistograms });
+            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = ValidExemplars(ts) });
         }
         foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
@@ -199,12 +249,13 @@ public sealed partial class DistributorService : ServiceBase
         }
         if (metadata.Count > 0) ReceivedMetadata.Add(metadata.Count, new KeyValuePair<string, object?>("workspace", workspace));
 
-        long rejected = 0;
+        long rejected = 0, exemplars = 0;
         foreach (var count in discarded.Values) rejected += count;
         if (valid.Count > 0 || metadata.Count > 0)
         {
             var outcome = await _push.PushAsync(workspace, valid, metadata, ct);
             rejectedHistograms += outcome.RejectedHistograms;
+            exemplars = outcome.Exemplars;
             foreach (var (reason, count) in outcome.RejectedByReason)
             {
                 Discard(workspace, reason, count);
@@ -213,15 +264,15 @@ public sealed partial class DistributorService : ServiceBase
             if (firstInvalid is null && outcome.FirstRejection is not null)
             {
                 LogRejected(workspace, outcome.FirstRejection);
-                return new PushResult(400, outcome.FirstRejection) { Rejected = rejected, RejectedHistograms = rejectedHistograms };
+                return new PushResult(400, outcome.FirstRejection) { Rejected = rejected, RejectedHistograms = rejectedHistograms, Exemplars = exemplars };
             }
         }
         if (firstInvalid is not null)
         {
             LogRejected(workspace, firstInvalid.Message);
-            return new PushResult(400, firstInvalid.Message) { Rejected = rejected, RejectedHistograms = rejectedHistograms };
+            return new PushResult(400, firstInvalid.Message) { Rejected = rejected, RejectedHistograms = rejectedHistograms, Exemplars = exemplars };
         }
-        return new PushResult(204, null);
+        return new PushResult(204, null) { Exemplars = exemplars };
     }
 
     /// <summary>

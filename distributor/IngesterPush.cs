@@ -9,6 +9,8 @@ public readonly record struct ValidSeries(Labels Labels, long[] Timestamps, doub
     public (long T, Histogram H)[] Histograms { get; init; } = [];
     /// <summary>Float native histograms, after <see cref="Histograms"/> in time order.</summary>
     public (long T, FloatHistogram H)[] FloatHistograms { get; init; } = [];
+    /// <summary>The series' exemplars (kept after its samples; an exemplar never fails a write).</summary>
+    public Exemplar[] Exemplars { get; init; } = [];
 }
 
 /// <summary>What the ingesters did with a push: samples accepted, samples refused by reason, and the first refusal's message.</summary>
@@ -17,6 +19,8 @@ public sealed class PushOutcome
     public long Accepted { get; set; }
     /// <summary>Native histogram samples among the refused ones.</summary>
     public long RejectedHistograms { get; set; }
+    /// <summary>Exemplars handed to the storage (kept unless they repeat or are older than the series' newest).</summary>
+    public long Exemplars { get; set; }
     public Dictionary<string, long> RejectedByReason { get; } = new(StringComparer.Ordinal);
     public string? FirstRejection { get; set; }
 
@@ -80,6 +84,8 @@ public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterP
                         outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");
                     else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, t, histogram: true));
                 }
+                foreach (var e in s.Exemplars) appender.AppendExemplar(s.Labels, e);
+                outcome.Exemplars += s.Exemplars.Length;
             }
             foreach (var m in metadata) appender.UpdateMetadata(m);
         }

@@ -11,7 +11,6 @@ namespace Amphora.Distributor;
 /// </summary>
 public static class RemoteWriteDecoder
 {
-    /// <summary>Exemplars are not stored yet: discarded while parsing, never kept.</summary>
     private static readonly MessageParser<WriteRequest> Parser = WriteRequest.Parser.WithDiscardUnknownFields(true);
 
     /// <summary>Snappy's worst-case size of a block that decompresses to <paramref name="limit"/> bytes.</summary>

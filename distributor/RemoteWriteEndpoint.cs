@@ -30,13 +30,13 @@ public static class RemoteWriteEndpoint
         ctx.Response.StatusCode = result.StatusCode;
         if (v2 is { } counts)
         {
-            // Remote write 2.0: what was stored; exemplars are not stored yet. Refused whole: nothing.
+            // Remote write 2.0: what was stored (exemplars: those handed to the storage). Refused whole: nothing.
             bool stored = result.StatusCode == 204 || result.Rejected > 0;
             long histograms = stored ? Math.Max(0, counts.Histograms - result.RejectedHistograms) : 0;
             long samples = stored ? Math.Max(0, counts.Samples - (result.Rejected - result.RejectedHistograms)) : 0;
             ctx.Response.Headers[SamplesWrittenHeader] = samples.ToString(System.Globalization.CultureInfo.InvariantCulture);
             ctx.Response.Headers[HistogramsWrittenHeader] = histograms.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            ctx.Response.Headers[ExemplarsWrittenHeader] = "0";
+            ctx.Response.Headers[ExemplarsWrittenHeader] = (stored ? result.Exemplars : 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         if (result.RetryAfter is { } wait) ctx.Response.Headers.RetryAfter = RetryAfterSeconds(wait);
         if (result.Message is not null)

@@ -109,10 +109,18 @@ public static class RemoteWriteV2
             foreach (var h in ts.Histograms) series.Histograms.Add(ToV1(h));
             foreach (var e in ts.Exemplars)
             {
-                foreach (var r in e.LabelsRefs)
-                    if (r >= symbols.Count)
-                        return Malformed($"an exemplar of timeseries[{i}] references symbol {r}, past the {symbols.Count} symbols of the request",
-                            out refusal);
+                if (e.LabelsRefs.Count % 2 != 0)
+                    return Malformed($"an exemplar of timeseries[{i}] has {e.LabelsRefs.Count} labels_refs; they come in name-value pairs", out refusal);
+                var exemplar = new Prompb.Exemplar { Value = e.Value, Timestamp = e.Timestamp };
+                for (int r = 0; r < e.LabelsRefs.Count; r += 2)
+                {
+                    if (!TryRef(symbols, e.LabelsRefs[r], out var n) || !TryRef(symbols, e.LabelsRefs[r + 1], out var v))
+                        return Malformed($"an exemplar of timeseries[{i}] references symbol {Math.Max(e.LabelsRefs[r], e.LabelsRefs[r + 1])}, " +
+                            $"past the {symbols.Count} symbols of the request", out refusal);
+                    labelBytes += n.Length + v.Length;
+                    exemplar.Labels.Add(new Label { Name = n, Value = v });
+                }
+                series.Exemplars.Add(exemplar);
             }
             labels += refs.Count / 2;
             samples += ts.Samples.Count;

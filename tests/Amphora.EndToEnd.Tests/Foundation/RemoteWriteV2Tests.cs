@@ -37,7 +37,7 @@ public sealed class RemoteWriteV2Tests(AmphoraFixture amphora) : IClassFixture<A
         using var response = await http.SendAsync(request);
         Assert.True(response.StatusCode == HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
         Assert.Equal("4", response.Headers.GetValues("X-Prometheus-Remote-Write-Samples-Written").Single());
-        Assert.Equal("0", response.Headers.GetValues("X-Prometheus-Remote-Write-Exemplars-Written").Single());
+        Assert.Equal("1", response.Headers.GetValues("X-Prometheus-Remote-Write-Exemplars-Written").Single());
 
         using var writer = amphora.Writer();
         Assert.Equal(HttpStatusCode.NoContent, (await writer.PushAsync("rw2-v1", v1)).Status);
@@ -64,5 +64,14 @@ public sealed class RemoteWriteV2Tests(AmphoraFixture amphora) : IClassFixture<A
             Assert.DoesNotContain("\"data\":[]", a.Body);
             Assert.DoesNotContain("\"data\":{}", a.Body);
         }
+
+        // The 2.0 request's exemplar is stored with its series and served as Prometheus serves it.
+        var exemplars = await viaV2.GetAsync("query_exemplars", [("query", "sum(rate(rw2_requests_total[5m]))"),
+            ("start", PromApiClient.FormatTime(Now - 60_000)), ("end", PromApiClient.FormatTime(Now))]);
+        Assert.True(exemplars.Status == HttpStatusCode.OK, exemplars.Body);
+        long t = Now - 1000;
+        string timestamp = t % 1000 == 0 ? (t / 1000).ToString() : $"{t / 1000}.{t % 1000:000}";
+        Assert.Equal("{\"status\":\"success\",\"data\":[{\"seriesLabels\":{\"__name__\":\"rw2_requests_total\",\"code\":\"200\",\"job\":\"api\"}," +
+            $"\"exemplars\":[{{\"labels\":{{\"trace_id\":\"4bf92f3577b34da6\"}},\"value\":\"1\",\"timestamp\":{timestamp}}}]}}]}}", exemplars.Body);
     }
 }
