@@ -84,16 +84,17 @@ public sealed class QueryFrontend
             _splitQueries.Add(pieces.Count);
             using var run = new SplitRun(deadline.Token, _options.MaxParallelismPerQuery);
             var tasks = pieces.Select(p => RunPieceAsync(workspace, query, step, p, plan.Cacheable, deadline, run, samplesErrorThreshold)).ToList();
+            QueryResult[] results = [];
             try
             {
-                await Task.WhenAll(tasks);
+                results = await Task.WhenAll(tasks);
             }
             catch when (run.FirstFailure is { } first)
             {
                 // The first real failure is the answer; the pieces cancelled because of it are not.
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
             }
-            var merged = Merge(tasks.Select(t => t.Result).ToList());
+            var merged = Merge(results.ToList());
             // One budget for the request, as the unsplit query has: its result alone must fit (cached steps included).
             long points = merged.Value is MatrixValue m ? m.Series.Sum(x => (long)x.Points.Count) : 0;
             if (points > maxSamples)
