@@ -27,9 +27,6 @@ public sealed record DistributorOptions
     public Otlp.OtlpOptions Otlp { get; init; } = new();
 }
 
-/// <summary>A workspace's own write limits (its limits overrides): the largest decompressed body and labels per series.</summary>
-public readonly record struct WorkspaceWriteLimits(long MaxRequestBodyBytes, int MaxLabelNamesPerSeries);
-
 /// <summary>The result of one remote-write request, ready to be turned into an HTTP answer.</summary>
 public sealed record PushResult(int StatusCode, string? Message, TimeSpan? RetryAfter = null)
 {
@@ -41,9 +38,6 @@ public sealed record PushResult(int StatusCode, string? Message, TimeSpan? Retry
     /// <summary>Exemplars handed to the storage.</summary>
     public long Exemplars { get; init; }
 }
-
-/// <summary>Decides whether a workspace may push this many samples now (rate limits); null admits, a result refuses.</summary>
-public delegate PushResult? PushAdmission(string workspace, long samples);
 
 /// <summary>
 /// The distributor: validates each series of a remote-write request, keeps the valid ones (partial accept, as Prometheus and
@@ -78,9 +72,9 @@ public sealed partial class DistributorService : ServiceBase
     public override string Name => "distributor";
     public DistributorOptions Options { get; }
 
-    /// <summary>Per-workspace write limits (the limits overrides' max_request_body_bytes and max_label_names_per_series);
-    /// null applies the flags to every workspace.</summary>
-    public Func<string, WorkspaceWriteLimits>? WorkspaceLimits { get; init; }
+    /// <summary>The workspaces' limits overrides (their max_request_body_bytes and max_label_names_per_series apply to their
+    /// requests); null applies the flags to every workspace.</summary>
+    public Amphora.Tenancy.Limits.Overrides? Overrides { get; init; }
 
     /// <summary>The setting a workspace's own limit comes from, named in refusals.</summary>
     public const string OverridesSetting = "the workspace's limits overrides (--limits.overrides-file)";
@@ -91,8 +85,8 @@ public sealed partial class DistributorService : ServiceBase
     /// </summary>
     public DistributorOptions OptionsFor(string workspace)
     {
-        if (WorkspaceLimits is null) return Options;
-        var own = WorkspaceLimits(workspace);
+        if (Overrides is null) return Options;
+        var own = Overrides.For(workspace);
         var options = Options;
         if (own.MaxRequestBodyBytes < options.MaxRecvMsgSize)
             options = options with { MaxRecvMsgSize = own.MaxRequestBodyBytes, MaxRecvMsgSizeSetting = $"max_request_body_bytes in {OverridesSetting}" };
@@ -108,8 +102,8 @@ public sealed partial class DistributorService : ServiceBase
         return options;
     }
 
-    /// <summary>Per-workspace admission (the ingestion rate limit), checked before anything is stored.</summary>
-    public PushAdmission? Admission { get; init; }
+    /// <summary>The workspaces' ingestion rate limits, checked before anything is stored; null admits every request.</summary>
+    public Amphora.Tenancy.Limits.IngestionRateLimiter? IngestionRate { get; init; }
 
     /// <summary>
     /// Decodes a remote-write 1.0 body (snappy-compressed protobuf) and pushes it: the path of the HTTP endpoint after its
@@ -235,10 +229,10 @@ public sealed partial class DistributorService : ServiceBase
         }
         foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
-        if (Admission?.Invoke(workspace, received) is { } refusal)
+        if (IngestionRate?.Admit(workspace, received) is { } refusal)
         {
-            Discard(workspace, "err-amphora-rate-limited", received);
-            return refusal;
+            Discard(workspace, refusal.ErrorId, received);
+            return new PushResult(refusal.HttpStatus, $"{refusal.ErrorId}: {refusal.Message}", refusal.RetryAfter);
         }
 
         var metadata = new List<MetricMetadata>(request.Metadata.Count);

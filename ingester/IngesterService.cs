@@ -33,26 +33,25 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
     public override string Name => "ingester";
 
     /// <summary>
-    /// Decides whether a workspace may create a new series (per-workspace, per-metric and per-label-set limits); returns
-    /// null to admit it or the refusal message naming the limit and its setting.
+    /// The series limits the head admits new series through and releases removed ones to (see <see cref="ISeriesAccounting"/>);
+    /// recounted from the replayed head on start. Null admits every series. Set before the service starts.
     /// </summary>
-    public Func<string, Labels, SeriesRefusal?>? NewSeriesAdmission { get; set; }
+    public ISeriesAccounting? SeriesLimits { get; set; }
 
-    /// <summary>
-    /// Called when a series counted by <see cref="NewSeriesAdmission"/> does not exist after all (another request created it
-    /// first, or the request was not committed) or was removed from the head by its GC after a block cut.
-    /// </summary>
-    public Action<string, Labels>? SeriesReleased { get; set; }
-
-    /// <summary>Called after the WAL replay with every workspace's series, so limits can recount what exists.</summary>
-    public Action<string, IEnumerable<Labels>>? Replayed { get; set; }
+    /// <summary>Called after the WAL replay and the recount for each workspace the head holds (e.g. to finish a deletion that
+    /// happened while this ingester was down).</summary>
+    public Action<string>? WorkspaceReplayed { get; set; }
 
     private TsdbStorage Storage => _storage ?? throw new StorageUnavailableException("the ingester is starting (replaying its WAL)");
 
     protected override async Task StartingAsync(CancellationToken ct)
     {
-        _storage = await TsdbStorage.OpenAsync(_dir, _options, _logger, new Accounting(this));
-        foreach (var workspace in _storage.Workspaces) Replayed?.Invoke(workspace, _storage.SeriesOf(workspace));
+        _storage = await TsdbStorage.OpenAsync(_dir, _options, _logger, SeriesLimits);
+        foreach (var workspace in _storage.Workspaces)
+        {
+            SeriesLimits?.Recount(workspace, _storage.SeriesOf(workspace));
+            WorkspaceReplayed?.Invoke(workspace);
+        }
     }
 
     protected override Task StoppingAsync(CancellationToken ct)
@@ -87,12 +86,5 @@ public sealed class IngesterService : ServiceBase, IWorkspaceAppendable, IWorksp
         if (_storage is not { } storage) yield break;
         foreach (var w in storage.Workspaces)
             yield return new Measurement<long>(storage.ActiveSeries(w), new KeyValuePair<string, object?>("workspace", w));
-    }
-
-    /// <summary>The admission and release delegates as the head's series accounting.</summary>
-    private sealed class Accounting(IngesterService owner) : ISeriesAccounting
-    {
-        public SeriesRefusal? TryAdmit(string workspace, Labels series) => owner.NewSeriesAdmission?.Invoke(workspace, series);
-        public void Release(string workspace, Labels series) => owner.SeriesReleased?.Invoke(workspace, series);
     }
 }

@@ -30,12 +30,7 @@ public sealed partial class Modules
         var ingester = new IngesterService(config.DataDir, TsdbOptionsFrom(config, services), services.GetRequiredService<ILogger<IngesterService>>());
         tenancy.LimitSeriesOf(ingester);
         var deletion = new IngesterWorkspaceDeletion(ingester, tenancy.Tenancy.Store, services.GetRequiredService<ILogger<IngesterWorkspaceDeletion>>());
-        var recount = ingester.Replayed;
-        ingester.Replayed = (workspace, series) =>
-        {
-            recount?.Invoke(workspace, series);
-            deletion.Check(workspace); // deleted while this ingester was down or replaying
-        };
+        ingester.WorkspaceReplayed = deletion.Check; // deleted while this ingester was down or replaying
         _services.Add(ingester);
         GrpcListen = config.GrpcListen;
         // JOINING while the WAL replays, ACTIVE while serving, LEAVING from SIGTERM on (distributors stop sending).
@@ -139,10 +134,8 @@ public sealed partial class Modules
     private static DistributorService NewDistributor(AmphoraConfig config, IServiceProvider services, TenancyModule tenancy, IIngesterPush push) =>
         new(push, DistributorOptionsFrom(config), services.GetRequiredService<ILogger<DistributorService>>())
         {
-            WorkspaceLimits = tenancy.WriteLimits,
-            Admission = (workspace, samples) => tenancy.Tenancy.IngestionRate.Admit(workspace, samples) is { } v
-                ? new PushResult(v.HttpStatus, $"{v.ErrorId}: {v.Message}", v.RetryAfter)
-                : null,
+            Overrides = tenancy.Tenancy.Overrides,
+            IngestionRate = tenancy.Tenancy.IngestionRate,
         };
 
     /// <summary>A querier over the ring's ingesters and the bucket's blocks, with the workspaces' retention and query limits.</summary>

@@ -79,32 +79,10 @@ public sealed partial class TenancyModule : ServiceBase, IWorkspaceLifecycleHook
 
     public override string Name => "tenancy";
 
-    /// <summary>The id of a new series refused because its workspace is being deleted.</summary>
-    public const string WorkspaceDeletingId = "err-amphora-workspace-deleting";
-
     /// <summary>Connects an ingester's new series to this tenancy's series limits: admission, release (a series that was not
     /// created after all, or that the head GC removed) and the recount after the WAL replay.</summary>
-    public void LimitSeriesOf(Amphora.Ingester.IngesterService ingester)
-    {
-        var series = Tenancy.Series;
-        var registry = Tenancy.Registry;
-        ingester.NewSeriesAdmission = (workspace, labels) =>
-        {
-            // A workspace being deleted takes no new series: a late push must not bring back what its ingesters dropped.
-            if (registry.Find(workspace)?.Status == WorkspaceStatusCode.Deleting)
-                return new Amphora.Storage.SeriesRefusal(WorkspaceDeletingId, $"{WorkspaceDeletingId}: workspace {workspace} is being deleted");
-            return series.TryAdd(workspace, labels) is { } v ? new Amphora.Storage.SeriesRefusal(v.ErrorId, $"{v.ErrorId}: {v.Message}") : null;
-        };
-        ingester.SeriesReleased = series.Remove;
-        ingester.Replayed = series.Recount;
-    }
-
-    /// <summary>A workspace's own write limits, for the distributor (its limits overrides, else the flags).</summary>
-    public Amphora.Distributor.WorkspaceWriteLimits WriteLimits(string workspace)
-    {
-        var limits = Tenancy.Overrides.For(workspace);
-        return new(limits.MaxRequestBodyBytes, limits.MaxLabelNamesPerSeries);
-    }
+    public void LimitSeriesOf(Amphora.Ingester.IngesterService ingester) =>
+        ingester.SeriesLimits = new Amphora.Ingester.WorkspaceSeriesLimits(Tenancy.Series, Tenancy.Registry);
 
     /// <summary>How logs and errors name the shared bucket.</summary>
     public static string BucketName(AmphoraConfig config) => config.BlocksStorage == "s3"

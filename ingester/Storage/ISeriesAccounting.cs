@@ -15,4 +15,7 @@ public interface ISeriesAccounting
 
     /// <summary>Releases a series counted by <see cref="TryAdmit"/>.</summary>
     void Release(string workspace, Labels series);
+
+    /// <summary>Replaces a workspace's count by the series the head holds (after the WAL replay, which admits nothing).</summary>
+    void Recount(string workspace, IEnumerable<Labels> series);
 }

@@ -107,13 +107,18 @@ public sealed class HistogramIngestTests
     [Fact]
     public async Task Histograms_count_as_samples_against_the_rate_limit()
     {
-        long admitted = -1;
+        // A burst of 2 samples: three histograms are one more than it admits, two fit.
+        var overrides = new Amphora.Tenancy.Limits.Overrides(Amphora.Tenancy.Limits.Limits.Default with { IngestionRate = 0.01, IngestionBurstSize = 2 });
         var push = new RecordingPush { StoresHistograms = true };
         var distributor = new DistributorService(push, new DistributorOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger<DistributorService>.Instance)
         {
-            Admission = (_, samples) => { admitted = samples; return null; },
+            IngestionRate = new Amphora.Tenancy.Limits.IngestionRateLimiter(overrides),
         };
-        await distributor.PushAsync("ws", Request("latency", Valid(Now), Valid(Now + 1), Valid(Now + 2)), default);
-        Assert.Equal(3, admitted);
+        var refused = await distributor.PushAsync("ws", Request("latency", Valid(Now), Valid(Now + 1), Valid(Now + 2)), default);
+        Assert.Equal(429, refused.StatusCode);
+        Assert.Contains("has 3 samples", refused.Message);
+        Assert.Equal(0, push.Pushes);
+        var admitted = await distributor.PushAsync("ws", Request("latency", Valid(Now), Valid(Now + 1)), default);
+        Assert.Equal(204, admitted.StatusCode);
     }
 }

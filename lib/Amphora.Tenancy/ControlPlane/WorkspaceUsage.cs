@@ -5,7 +5,7 @@ namespace Amphora.Tenancy.ControlPlane;
 /// processed) plus the series limit's use and the bytes its blocks take in the bucket.
 /// </summary>
 /// <param name="SamplesReceived">Samples that arrived in remote-write requests, before validation and limits.</param>
-/// <param name="SamplesDiscarded">Samples refused, by reason (a stable error id such as <c>err-amphora-rate-limited</c>).</param>
+/// <param name="SamplesDiscarded">Samples refused, by reason (a stable error id such as <c>err-amphora-ingestion-rate-limited</c>).</param>
 /// <param name="ActiveSeries">Series the ingesters hold in memory (recent ones: a series leaves the head after its samples were cut into a block).</param>
 /// <param name="MaxSeries">The workspace's <c>max_series_per_workspace</c>.</param>
 /// <param name="QuerySamplesProcessed">Samples read from storage to evaluate the workspace's queries.</param>

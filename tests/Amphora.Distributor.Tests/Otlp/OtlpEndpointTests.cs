@@ -1,3 +1,4 @@
+using Amphora.Tenancy.Limits;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
@@ -20,9 +21,9 @@ public sealed class OtlpEndpointTests : IAsyncDisposable
     private TestEndpoint? _endpoint;
     private HttpClient _http = null!;
 
-    private async Task StartAsync(DistributorOptions? options = null, PushAdmission? admission = null)
+    private async Task StartAsync(DistributorOptions? options = null, IngestionRateLimiter? rate = null)
     {
-        _endpoint = await TestEndpoint.StartAsync(app => app.MapOtlp(new DistributorService(_push, options ?? new DistributorOptions(), NullLogger<DistributorService>.Instance) { Admission = admission }));
+        _endpoint = await TestEndpoint.StartAsync(app => app.MapOtlp(new DistributorService(_push, options ?? new DistributorOptions(), NullLogger<DistributorService>.Instance) { IngestionRate = rate }));
         _http = _endpoint.Http;
     }
 
@@ -240,11 +241,16 @@ public sealed class OtlpEndpointTests : IAsyncDisposable
     [Fact]
     public async Task A_rate_limited_workspace_gets_429_with_retry_after_as_for_remote_write()
     {
-        await StartAsync(admission: (_, _) => new PushResult(429, "err-amphora-rate-limited: over the ingestion rate", TimeSpan.FromSeconds(2)));
+        // One sample of burst, refilled at one per 100 s: the first export takes it, the second must wait.
+        var overrides = new Overrides(Amphora.Tenancy.Limits.Limits.Default with { IngestionRate = 0.01, IngestionBurstSize = 1 });
+        await StartAsync(rate: new IngestionRateLimiter(overrides));
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Valid().ToByteArray(), "application/x-protobuf")).StatusCode);
         var response = await PostAsync(Valid().ToByteArray(), "application/x-protobuf");
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter!.Delta);
-        Assert.Equal(8, (await StatusOf(response)).Code);
-        Assert.Equal(0, _push.Pushes);
+        Assert.True(response.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1), $"Retry-After {response.Headers.RetryAfter}");
+        var status = await StatusOf(response);
+        Assert.Equal(8, status.Code);
+        Assert.Contains("ingestion_rate", status.Message);
+        Assert.Equal(1, _push.Pushes);
     }
 }

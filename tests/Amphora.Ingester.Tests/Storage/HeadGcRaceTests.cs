@@ -1,3 +1,4 @@
+using Amphora.Ingester;
 using Amphora.Ingester.Storage;
 using Amphora.Model;
 using Amphora.Storage;
@@ -19,13 +20,6 @@ public sealed class HeadGcRaceTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private sealed class LimiterAccounting(SeriesLimiter limiter) : ISeriesAccounting
-    {
-        public SeriesRefusal? TryAdmit(string workspace, Labels series) =>
-            limiter.TryAdd(workspace, series) is { } v ? new SeriesRefusal(v.ErrorId, v.Message) : null;
-        public void Release(string workspace, Labels series) => limiter.Remove(workspace, series);
-    }
-
     private Task<TsdbStorage> OpenAsync() => TsdbStorage.OpenAsync(Path.Combine(_dir, "data"), new TsdbOptions
     {
         CutInterval = TimeSpan.Zero,
@@ -34,7 +28,7 @@ public sealed class HeadGcRaceTests : IDisposable
         BlockRange = TimeSpan.FromSeconds(4),
         Fsync = FsyncPolicy.Never,
         WalSegmentSize = 256 << 10,
-    }, NullLogger.Instance, new LimiterAccounting(_limiter));
+    }, NullLogger.Instance, new WorkspaceSeriesLimits(_limiter));
 
     private static async Task<Dictionary<Labels, List<(long T, double V)>>> ReadAsync(TsdbStorage storage, long minT, long maxT, params LabelMatcher[] matchers)
     {

@@ -1,3 +1,4 @@
+using Amphora.Ingester;
 using Amphora.Ingester.Storage;
 using Amphora.Model;
 using Amphora.Storage;
@@ -21,21 +22,13 @@ public sealed class HeadGcTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    /// <summary>The series limits as the server wires them.</summary>
-    private sealed class LimiterAccounting(SeriesLimiter limiter) : ISeriesAccounting
-    {
-        public SeriesRefusal? TryAdmit(string workspace, Labels series) =>
-            limiter.TryAdd(workspace, series) is { } v ? new SeriesRefusal(v.ErrorId, v.Message) : null;
-        public void Release(string workspace, Labels series) => limiter.Remove(workspace, series);
-    }
-
     private Task<TsdbStorage> OpenAsync(FsyncPolicy fsync = FsyncPolicy.Always) => TsdbStorage.OpenAsync(Path.Combine(_dir, "data"), new TsdbOptions
     {
         BlockRange = TimeSpan.FromMilliseconds(Range),
         CutInterval = TimeSpan.Zero,
         Fsync = fsync,
         WalSegmentSize = 64 << 10,
-    }, NullLogger.Instance, new LimiterAccounting(_limiter));
+    }, NullLogger.Instance, new WorkspaceSeriesLimits(_limiter));
 
     private static Labels Series(string job, int i) => Labels.FromStrings("__name__", "up", "instance", "i" + i, "job", job);
 
