@@ -66,32 +66,8 @@ public static class RemoteWriteHistograms
             PositiveSpans = Spans(p.PositiveSpans), NegativeSpans = Spans(p.NegativeSpans),
             PositiveBuckets = p.PositiveCounts.ToArray(), NegativeBuckets = p.NegativeCounts.ToArray(), CustomValues = p.CustomValues.ToArray(),
         };
-        if (ValidateFloat(h) is { } why) return RefuseFloat(why, out id, out problem);
+        if (h.Validate() is { } why) return RefuseFloat(why, out id, out problem);
         return h;
-    }
-
-    /// <summary>The checks of <see cref="Histogram.Validate"/> on float counts (the shape through an integer twin without
-    /// buckets), plus counts that are negative or NaN and buckets adding up to more than the count.</summary>
-    private static string? ValidateFloat(FloatHistogram h)
-    {
-        var shape = new Histogram
-        {
-            Schema = h.Schema, ZeroThreshold = h.ZeroThreshold, PositiveSpans = h.PositiveSpans, NegativeSpans = h.NegativeSpans,
-            PositiveBuckets = new long[h.PositiveBuckets.Length], NegativeBuckets = new long[h.NegativeBuckets.Length], CustomValues = h.CustomValues,
-        };
-        if (shape.Validate() is { } why) return why;
-        if (h.UsesCustomBuckets && h.ZeroCount != 0) return "a histogram with custom buckets (schema -53) has a zero bucket count";
-        if (!(h.Count >= 0)) return $"the count {h.Count} is not a non-negative number";
-        if (!(h.ZeroCount >= 0)) return $"the zero count {h.ZeroCount} is not a non-negative number";
-        double total = h.ZeroCount;
-        foreach (var (sign, buckets) in new[] { ("positive", h.PositiveBuckets), ("negative", h.NegativeBuckets) })
-            for (int i = 0; i < buckets.Length; i++)
-            {
-                if (!(buckets[i] >= 0)) return $"{sign} bucket {i} has a count {buckets[i]} that is not a non-negative number";
-                total += buckets[i];
-            }
-        if (total > h.Count * (1 + 1e-12) + 1e-12) return $"the bucket counts and the zero count add up to {total}, more than the count {h.Count}";
-        return null;
     }
 
     private static FloatHistogram? RefuseFloat(string why, out string? id, out string? problem)

@@ -46,6 +46,8 @@ public sealed class RingPush : IIngesterPush
 
     public int MaxBackgroundPushes { get; }
 
+    public bool StoresHistograms => true;
+
     private ResiliencePipeline PipelineFor(string instance)
     {
         lock (_pipelines)
@@ -106,6 +108,8 @@ public sealed class RingPush : IIngesterPush
                 var done = await Task.WhenAny(pending).ConfigureAwait(false);
                 pending.Remove(done);
                 var r = await done.ConfigureAwait(false);
+                if (r.Response is not null && Unaccounted(r.Response, r.Indexes, series) is { } missing)
+                    r = (r.Instance, r.Indexes, null, $"{ring.Instances[r.Instance].Name}: {missing}");
                 if (r.Response is null)
                 {
                     errors.Add(r.Error!);
@@ -121,10 +125,11 @@ public sealed class RingPush : IIngesterPush
                     if (rejectionTaken[index]) continue;
                     var status = (Amphora.Storage.AppendStatus)(int)rej.Status;
                     var labels = series[index].Labels;
+                    if (rej.Histogram) outcome.RejectedHistograms++;
                     if (rej.Reason.Length > 0) outcome.Reject(rej.Reason, $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
                     else if (rej.Message.Length > 0) // an ingester of an earlier version names the limit in the message only
                         outcome.Reject(SampleRejections.Reason(status), $"{rej.Message}. series: '{SeriesValidator.Describe(labels)}'");
-                    else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, labels, rej.TimestampMs));
+                    else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, labels, rej.TimestampMs, rej.Histogram));
                 }
                 foreach (int index in r.Indexes)
                 {
@@ -133,7 +138,7 @@ public sealed class RingPush : IIngesterPush
                     if (!acceptedTaken[index])
                     {
                         acceptedTaken[index] = true;
-                        outcome.Accepted += series[index].Timestamps.Length - rejectedHere.GetValueOrDefault(index);
+                        outcome.Accepted += SampleCount(series[index]) - rejectedHere.GetValueOrDefault(index);
                     }
                 }
             }
@@ -159,6 +164,8 @@ public sealed class RingPush : IIngesterPush
             ProtoConvert.AddLabels(s.Labels, series[i].Labels);
             for (int k = 0; k < series[i].Timestamps.Length; k++)
                 s.Samples.Add(new Sample { TimestampMs = series[i].Timestamps[k], Value = series[i].Values[k] });
+            foreach (var (t, h) in series[i].Histograms) s.Histograms.Add(ProtoConvert.ToProto(t, h));
+            foreach (var (t, h) in series[i].FloatHistograms) s.FloatHistograms.Add(ProtoConvert.ToProto(t, h));
             request.Series.Add(s);
         }
         foreach (var m in metadata)
@@ -175,6 +182,23 @@ public sealed class RingPush : IIngesterPush
             // finishes in the background must not fault unobserved, and one awaited must not replace the answer.
             return (instanceIndex, indexes, null, $"{instance.Name}: {e.Message}");
         }
+    }
+
+    private static long SampleCount(ValidSeries s) => s.Timestamps.Length + s.Histograms.Length + s.FloatHistograms.Length;
+
+    /// <summary>
+    /// Why a replica's answer does not account for every sample it was sent (accepted plus refused), or null when it does: an
+    /// ingester of an earlier version skips the native histogram fields it does not know, and its answer must not count
+    /// towards a quorum for samples it never stored.
+    /// </summary>
+    private static string? Unaccounted(PushResponse response, List<int> indexes, IReadOnlyList<ValidSeries> series)
+    {
+        long sent = 0;
+        foreach (int i in indexes) sent += SampleCount(series[i]);
+        long answered = response.SamplesAccepted + response.Rejections.Count;
+        return answered >= sent ? null
+            : $"the ingester accounted for {answered} of the {sent} samples sent (accepted or refused); an ingester that does not " +
+              "store native histograms (an earlier version) leaves them out, so its answer does not count towards the write quorum";
     }
 
     /// <summary>Leaves a replica's push to finish in the background when a slot is free (at most

@@ -3,6 +3,7 @@ using Amphora.Cluster.Protocol;
 using Protocol = Amphora.Cluster.Protocol;
 using Amphora.Model;
 using Amphora.Storage;
+using Amphora.Tsdb.Chunks;
 using Grpc.Core;
 using AppendStatus = Amphora.Storage.AppendStatus;
 using IngesterProtocol = Amphora.Cluster.Protocol.Ingester;
@@ -83,7 +84,9 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
     private async Task<PushResponse> PushAsync(PushRequest request, ServerCallContext call)
     {
         if (!backend.Ready()) throw Error(StatusCode.Unavailable, $"ingester {backend.InstanceName} is not ready");
-        var appender = backend.Appendable.Appender(Workspace(request.Workspace));
+        string workspace = Workspace(request.Workspace);
+        var histograms = PushHistograms.Decode(request);
+        var appender = backend.Appendable.Appender(workspace);
         var response = new PushResponse();
         try
         {
@@ -93,15 +96,12 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
                 var labels = ProtoConvert.ToLabels(s.Labels);
                 ulong seriesRef = 0;
                 foreach (var sample in s.Samples)
-                {
-                    var status = appender.Append(ref seriesRef, labels, sample.TimestampMs, sample.Value);
-                    if (status == AppendStatus.Ok) { response.SamplesAccepted++; continue; }
-                    response.Rejections.Add(new SampleRejection
-                    {
-                        SeriesIndex = i, TimestampMs = sample.TimestampMs, Status = (Protocol.AppendStatus)(int)status,
-                        Reason = appender.LastRejection?.Reason ?? "", Message = appender.LastRejection?.Message ?? "",
-                    });
-                }
+                    Count(response, appender, i, sample.TimestampMs, false, appender.Append(ref seriesRef, labels, sample.TimestampMs, sample.Value));
+                if (histograms is null) continue;
+                foreach (var (t, h) in histograms[i].Integer)
+                    Count(response, appender, i, t, true, appender.AppendHistogram(ref seriesRef, labels, t, h));
+                foreach (var (t, h) in histograms[i].Float)
+                    Count(response, appender, i, t, true, appender.AppendFloatHistogram(ref seriesRef, labels, t, h));
             }
             foreach (var m in request.Metadata)
                 appender.UpdateMetadata(new MetricMetadata(m.MetricFamilyName, m.Type, m.Help, m.Unit));
@@ -115,6 +115,21 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
         return response;
     }
 
+    /// <summary>Counts one sample's outcome into the response: accepted, or a rejection saying which sample and why.</summary>
+    private static void Count(PushResponse response, IAppender appender, int series, long t, bool histogram, AppendStatus status)
+    {
+        if (status == AppendStatus.Ok)
+        {
+            response.SamplesAccepted++;
+            return;
+        }
+        response.Rejections.Add(new SampleRejection
+        {
+            SeriesIndex = series, TimestampMs = t, Status = (Protocol.AppendStatus)(int)status, Histogram = histogram,
+            Reason = appender.LastRejection?.Reason ?? "", Message = appender.LastRejection?.Message ?? "",
+        });
+    }
+
     private async Task QueryStreamAsync(QueryRequest request, IServerStreamWriter<QueryStreamResponse> writer, ServerCallContext call)
     {
         using var querier = backend.Queryable.ForWorkspace(Workspace(request.Workspace)).Querier(request.StartMs, request.EndMs);
@@ -122,6 +137,7 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
             call.CancellationToken);
         var batch = new QueryStreamResponse();
         ISampleIterator? reuse = null;
+        var histograms = new List<ChunkSample>();
         while (set.Next())
         {
             var series = set.At();
@@ -131,13 +147,16 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
             {
                 var it = series.Iterator(reuse);
                 reuse = it;
-                for (var state = it.Seek(request.StartMs); state == ValueType.Float; state = it.Next())
+                histograms.Clear();
+                for (var state = it.Seek(request.StartMs); state != ValueType.None; state = it.Next())
                 {
-                    var (t, v) = it.At();
+                    long t = it.AtT();
                     if (t > request.EndMs) break;
-                    message.Samples.Add(new Sample { TimestampMs = t, Value = v });
+                    if (state == ValueType.Float) message.Samples.Add(new Sample { TimestampMs = t, Value = it.At().V });
+                    else histograms.Add(StreamChunks.Sample(it, state));
                 }
                 if (it.Err is { } err) throw Error(StatusCode.Internal, err.Message);
+                if (histograms.Count > 0) StreamChunks.Add(message.Chunks, histograms);
             }
             batch.Series.Add(message);
             if (batch.Series.Count == SeriesPerMessage)

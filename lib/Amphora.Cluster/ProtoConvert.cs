@@ -6,7 +6,7 @@ using Label = Amphora.Model.Label;
 namespace Amphora.Cluster;
 
 /// <summary>Conversions between the model and the ingester protocol's messages.</summary>
-public static class ProtoConvert
+public static partial class ProtoConvert
 {
     public static void AddLabels(RepeatedField<Protocol.Label> into, Labels labels)
     {

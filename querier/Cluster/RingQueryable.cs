@@ -13,7 +13,7 @@ namespace Amphora.Querier.Cluster;
 
 /// <summary>
 /// Reads a workspace from every ingester of the ring and merges the replicas: a series held by two or three ingesters is
-/// returned once, its samples deduplicated by timestamp. Up to RF − quorum unreachable ingesters are tolerated (every
+/// returned once, its samples deduplicated by timestamp (native histogram chunks identical in every replica read once). Up to RF − quorum unreachable ingesters are tolerated (every
 /// series still has a quorum of replicas among the others); more fail the query as unavailable.
 /// </summary>
 public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspaceQueryable, IWorkspaceMetadata
@@ -88,11 +88,10 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
                 var list = new List<ISeries>();
                 await foreach (var batch in client.QueryStreamAsync(request, timeout, token))
                     foreach (var s in batch.Series)
-                        list.Add(new ArraySeries(ProtoConvert.ToLabels(s.Labels),
-                            s.Samples.Select(x => x.TimestampMs).ToArray(), s.Samples.Select(x => x.Value).ToArray()));
+                        list.Add(StreamedSeries.From(s, client.Target));
                 return (ISeriesSet)new ListSeriesSet(list);
             }, ct);
-            return MergeSeriesSet.Of(perIngester);
+            return MergeSeriesSet.Of(perIngester, StreamedSeries.Merge);
         }
 
         public async ValueTask<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)

@@ -132,6 +132,14 @@ public sealed class Histogram
         return result;
     }
 
+    /// <summary>The same histogram with another reset hint (the arrays are shared, being immutable by convention).</summary>
+    public Histogram WithHint(CounterResetHint hint) => new()
+    {
+        CounterResetHint = hint, Schema = Schema, ZeroThreshold = ZeroThreshold, ZeroCount = ZeroCount, Count = Count, Sum = Sum,
+        PositiveSpans = PositiveSpans, NegativeSpans = NegativeSpans, PositiveBuckets = PositiveBuckets, NegativeBuckets = NegativeBuckets,
+        CustomValues = CustomValues,
+    };
+
     /// <summary>The same histogram with float counts (absolute bucket counts), written into <paramref name="into"/> when given.
     /// The spans and custom bounds are shared (neither side changes them in place).</summary>
     public FloatHistogram ToFloat(FloatHistogram? into = null)

@@ -33,6 +33,13 @@ public interface ISampleIterator
     (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) =>
         throw new NotSupportedException($"{GetType().Name} has no histogram samples");
 
+    /// <summary>
+    /// The current integer histogram sample, its counts as stored (delta-encoded, not converted). Only valid after Next/Seek
+    /// returned <see cref="ValueType.Histogram"/>; a new object that belongs to the caller. Used where histograms are copied
+    /// on (re-encoded into chunks), not evaluated. Iterators without integer histograms keep this default, which throws.
+    /// </summary>
+    Histogram AtHistogram() => throw new NotSupportedException($"{GetType().Name} has no integer histogram samples");
+
     /// <summary>The current sample's timestamp.</summary>
     long AtT();
 

@@ -10,24 +10,28 @@ namespace Amphora.Storage;
 public sealed class MergeSeriesSet : ISeriesSet
 {
     private readonly ISeriesSet[] _sets;
+    private readonly Func<Labels, ISeries[], ISeries>? _merge;
     private readonly bool[] _hasCurrent;
     private readonly List<ISeries> _group = new();
     private ISeries? _current;
     private bool _started;
     private Exception? _err;
 
-    public MergeSeriesSet(IReadOnlyList<ISeriesSet> sets)
+    /// <param name="merge">How the series of one label set found in several inputs become one (by default a
+    /// <see cref="MergedSeries"/>, which merges their samples by timestamp).</param>
+    public MergeSeriesSet(IReadOnlyList<ISeriesSet> sets, Func<Labels, ISeries[], ISeries>? merge = null)
     {
         _sets = sets.ToArray();
+        _merge = merge;
         _hasCurrent = new bool[_sets.Length];
     }
 
     /// <summary>Merges, or returns the single input (or the empty set) when there is nothing to merge.</summary>
-    public static ISeriesSet Of(IReadOnlyList<ISeriesSet> sets) => sets.Count switch
+    public static ISeriesSet Of(IReadOnlyList<ISeriesSet> sets, Func<Labels, ISeries[], ISeries>? merge = null) => sets.Count switch
     {
         0 => EmptySeriesSet.Instance,
         1 => sets[0],
-        _ => new MergeSeriesSet(sets),
+        _ => new MergeSeriesSet(sets, merge),
     };
 
     public bool Next()
@@ -59,7 +63,8 @@ public sealed class MergeSeriesSet : ISeriesSet
         _group.Clear();
         for (int i = 0; i < _sets.Length; i++)
             if (_hasCurrent[i] && _sets[i].At().Labels.Equals(smallest)) _group.Add(_sets[i].At());
-        _current = _group.Count == 1 ? _group[0] : new MergedSeries(smallest, _group.ToArray());
+        _current = _group.Count == 1 ? _group[0]
+            : _merge is not null ? _merge(smallest, _group.ToArray()) : new MergedSeries(smallest, _group.ToArray());
         return true;
     }
 
@@ -104,6 +109,9 @@ public sealed class MergedSeries(Labels labels, ISeries[] parts) : ISeries
 /// <summary>
 /// Merges sample iterators by timestamp; at equal timestamps the first input's sample wins and the others are skipped
 /// (replicas hold the same value; the head wins over a block, being listed first). Sticky errors from any input.
+/// A histogram sample taken from another input than the sample before it has its reset hint (reset or no reset, which
+/// its input said of its own previous sample) made unknown, as Prometheus's merging iterator does: readers then compare
+/// it with the sample they actually saw before it.
 /// </summary>
 public sealed class MergeSampleIterator : ISampleIterator
 {
@@ -112,6 +120,8 @@ public sealed class MergeSampleIterator : ISampleIterator
     private readonly bool[] _done;
     private bool _started;
     private int _current = -1;
+    private int _last = -1;
+    private bool _switched;
     private Exception? _err;
 
     public MergeSampleIterator(ISampleIterator[] inputs)
@@ -174,11 +184,28 @@ public sealed class MergeSampleIterator : ISampleIterator
                 _current = i;
             }
         }
-        return _current < 0 ? ValueType.None : _state[_current];
+        if (_current < 0) return ValueType.None;
+        _switched = _last >= 0 && _last != _current;
+        _last = _current;
+        return _state[_current];
     }
 
     public (long T, double V) At() => _inputs[_current].At();
-    public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => _inputs[_current].AtFloatHistogram(into);
+    public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null)
+    {
+        var at = _inputs[_current].AtFloatHistogram(into);
+        if (_switched && at.H.CounterResetHint is CounterResetHint.CounterReset or CounterResetHint.NotCounterReset)
+            at.H.CounterResetHint = CounterResetHint.Unknown;
+        return at;
+    }
+
+    public Histogram AtHistogram()
+    {
+        var h = _inputs[_current].AtHistogram();
+        return _switched && h.CounterResetHint is CounterResetHint.CounterReset or CounterResetHint.NotCounterReset
+            ? h.WithHint(CounterResetHint.Unknown) : h;
+    }
+
     public long AtT() => _inputs[_current].AtT();
     public Exception? Err => _err;
 }

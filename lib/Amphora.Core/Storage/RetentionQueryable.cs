@@ -71,6 +71,7 @@ public sealed class RetentionWorkspaceQueryable(IWorkspaceQueryable inner, Func<
 
         public (long T, double V) At() => inner.At();
         public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => inner.AtFloatHistogram(into);
+        public Histogram AtHistogram() => inner.AtHistogram();
         public long AtT() => inner.AtT();
         public Exception? Err => inner.Err;
     }

@@ -11,37 +11,12 @@ namespace Amphora.EndToEnd.Tests.Cluster;
 /// </summary>
 public sealed class ClusterTests : IAsyncLifetime
 {
-    private readonly List<AmphoraProcess> _ingesters = new();
-    private AmphoraProcess _distributor = null!;
-    private AmphoraProcess _querier = null!;
-    private AmphoraProcess _single = null!;
     private static readonly long Start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 20 * 60_000;
+    private LocalCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        var grpcPorts = new List<int>();
-        for (int i = 0; i < 3; i++)
-        {
-            int grpc = FreePort.Next();
-            grpcPorts.Add(grpc);
-            _ingesters.Add(AmphoraProcess.Start(null, null, "--target=ingester", $"--ingester.name=ingester-{i}", $"--grpc.listen=127.0.0.1:{grpc}"));
-        }
-        string members = string.Join(",", grpcPorts.Select((p, i) => $"ingester-{i}=127.0.0.1:{p}"));
-        foreach (var ingester in _ingesters) await ingester.WaitReadyAsync();
-        _distributor = AmphoraProcess.Start(null, null, "--target=distributor", $"--ring.members={members}", "--ring.poll-interval=500ms");
-        _querier = AmphoraProcess.Start(null, null, "--target=querier", $"--ring.members={members}", "--ring.poll-interval=500ms");
-        _single = AmphoraProcess.Start();
-        await Task.WhenAll(_distributor.WaitReadyAsync(), _querier.WaitReadyAsync(), _single.WaitReadyAsync());
-    }
+    public async Task InitializeAsync() => _cluster = await LocalCluster.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        foreach (var p in _ingesters.Append(_distributor).Append(_querier).Append(_single))
-        {
-            if (!p.HasExited) await p.TerminateAsync(TimeSpan.FromSeconds(20));
-            p.Dispose();
-        }
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     private static WriteRequestBuilder Batch(int minute)
     {
@@ -62,18 +37,18 @@ public sealed class ClusterTests : IAsyncLifetime
     [Fact]
     public async Task Replicated_writes_give_the_single_process_answers_and_survive_losing_an_ingester()
     {
-        using var distributor = new RemoteWriteClient(_distributor.BaseAddress);
-        using var single = new RemoteWriteClient(_single.BaseAddress);
+        using var distributor = new RemoteWriteClient(_cluster.Distributor.BaseAddress);
+        using var single = new RemoteWriteClient(_cluster.Single.BaseAddress);
         for (int minute = 0; minute < 10; minute++)
         {
             var d = await distributor.PushAsync("cluster", Batch(minute));
-            Assert.True(d.Status == HttpStatusCode.NoContent, $"distributor: {d.Status} {d.Body}\n{_distributor.Output}");
+            Assert.True(d.Status == HttpStatusCode.NoContent, $"distributor: {d.Status} {d.Body}\n{_cluster.Distributor.Output}");
             Assert.Equal(HttpStatusCode.NoContent, (await single.PushAsync("cluster", Batch(minute))).Status);
         }
         await AssertSameAnswersAsync(Start + 10 * 60_000);
 
         // SIGKILL one ingester: writes keep reaching a quorum, queries read the two replicas left.
-        _ingesters[1].Kill();
+        _cluster.Ingesters[1].Kill();
         for (int minute = 10; minute < 15; minute++)
         {
             var d = await distributor.PushAsync("cluster", Batch(minute));
@@ -83,11 +58,11 @@ public sealed class ClusterTests : IAsyncLifetime
         await AssertSameAnswersAsync(Start + 15 * 60_000);
 
         // A second ingester lost: no quorum, so no acknowledgement; queries say unavailable instead of answering partially.
-        _ingesters[2].Kill();
+        _cluster.Ingesters[2].Kill();
         await Task.Delay(1500);
         var refused = await distributor.PushAsync("cluster", Batch(15));
         Assert.True((int)refused.Status >= 500, $"expected a 5xx without a quorum, got {refused.Status} {refused.Body}");
-        using var api = new PromApiClient(_querier.BaseAddress, "/prometheus/api/v1", "cluster");
+        using var api = new PromApiClient(_cluster.Querier.BaseAddress, "/prometheus/api/v1", "cluster");
         var unavailable = await api.QueryAsync("count(cluster_requests_total)", Start + 15 * 60_000);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.Status);
         Assert.Contains("\"errorType\":\"unavailable\"", unavailable.Body);
@@ -95,14 +70,14 @@ public sealed class ClusterTests : IAsyncLifetime
 
     private async Task AssertSameAnswersAsync(long at)
     {
-        using var cluster = new PromApiClient(_querier.BaseAddress, "/prometheus/api/v1", "cluster");
-        using var reference = new PromApiClient(_single.BaseAddress, "/prometheus/api/v1", "cluster");
+        using var cluster = new PromApiClient(_cluster.Querier.BaseAddress, "/prometheus/api/v1", "cluster");
+        using var reference = new PromApiClient(_cluster.Single.BaseAddress, "/prometheus/api/v1", "cluster");
         foreach (var q in Queries)
         {
             var c = await cluster.QueryAsync(q, at);
             var r = await reference.QueryAsync(q, at);
             Assert.True(r.Status == HttpStatusCode.OK, r.Body);
-            Assert.True(Normalize(c.Body) == Normalize(r.Body), $"{q}\n cluster {c.Body}\n single  {r.Body}");
+            Assert.True(LocalCluster.Normalize(c.Body) == LocalCluster.Normalize(r.Body), $"{q}\n cluster {c.Body}\n single  {r.Body}");
             var cr = await cluster.GetAsync("query_range", ("query", q), ("start", PromApiClient.FormatTime(at - 600_000)),
                 ("end", PromApiClient.FormatTime(at)), ("step", "30"));
             var rr = await reference.GetAsync("query_range", ("query", q), ("start", PromApiClient.FormatTime(at - 600_000)),
@@ -113,13 +88,5 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal((await reference.GetAsync("series", ("match[]", "cluster_requests_total"))).Body, series.Body);
         Assert.Equal((await reference.GetAsync("labels")).Body, (await cluster.GetAsync("labels")).Body);
         Assert.Equal((await reference.GetAsync("metadata")).Body, (await cluster.GetAsync("metadata")).Body);
-    }
-
-    /// <summary>Instant vectors are compared as sets: the order of a vector's elements is not part of the answer.</summary>
-    private static string Normalize(string body)
-    {
-        var json = System.Text.Json.JsonDocument.Parse(body).RootElement;
-        if (!json.TryGetProperty("data", out var data) || data.GetProperty("resultType").GetString() != "vector") return body;
-        return string.Join("\n", data.GetProperty("result").EnumerateArray().Select(e => e.GetRawText()).Order(StringComparer.Ordinal));
     }
 }

@@ -1,0 +1,77 @@
+using Amphora.Model;
+using Amphora.Storage;
+using Amphora.Tsdb.Chunks;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using ValueType = Amphora.Storage.ValueType;
+
+namespace Amphora.Ingester.Grpc;
+
+/// <summary>
+/// Native histograms as QueryStream sends them: re-encoded from what the iterator reads (head and local blocks merged) into
+/// Prometheus's histogram and float histogram chunks. A chunk is cut at 120 samples, at a layout change, after a staleness
+/// marker, and wherever a sample's reset hint is not "no reset" (or "gauge" in a gauge chunk), so every sample reads back
+/// with the hint it had: a possible reset is never hidden inside a chunk. Replicas that hold the same samples send
+/// byte-identical chunks, which the querier then reads once.
+/// </summary>
+internal static class StreamChunks
+{
+    /// <summary>The iterator's current histogram sample (<paramref name="state"/> is Histogram or FloatHistogram).</summary>
+    public static ChunkSample Sample(ISampleIterator it, ValueType state)
+    {
+        long t = it.AtT();
+        if (state == ValueType.Histogram) return new ChunkSample(t, 0, it.AtHistogram());
+        var (_, h) = it.AtFloatHistogram();
+        var layout = StaleNaN.Is(h.Sum) ? HistogramLayout.Empty : new HistogramLayout(h.Schema, h.ZeroThreshold, h.PositiveSpans, h.NegativeSpans, h.CustomValues);
+        return new ChunkSample(t, 0, F: new FloatHistogramSample(layout, h.CounterResetHint, h.Count, h.ZeroCount, h.Sum, h.PositiveBuckets, h.NegativeBuckets));
+    }
+
+    /// <summary>Encodes <paramref name="samples"/> (histograms of either kind, in time order) into chunks.</summary>
+    public static void Add(RepeatedField<Cluster.Protocol.Chunk> into, List<ChunkSample> samples)
+    {
+        HistogramChunk? integer = null;
+        FloatHistogramChunk? floats = null;
+        void Close()
+        {
+            if (integer is { Count: > 0 }) Emit(into, integer.ToChunkData());
+            if (floats is { Count: > 0 }) Emit(into, floats.ToChunkData());
+            integer = null;
+            floats = null;
+        }
+        foreach (var s in samples)
+        {
+            if (s.H is { } h)
+            {
+                if (integer is null || !Fits(integer.Count, integer.LastIsStale, integer.Header, h.IsStale, integer.Layout.SameAs(HistogramLayout.Of(h)), h.CounterResetHint))
+                {
+                    Close();
+                    integer = new HistogramChunk(Header(h.CounterResetHint));
+                }
+                integer.Append(s.T, h);
+            }
+            else
+            {
+                var f = s.F!;
+                bool stale = StaleNaN.Is(f.Sum);
+                if (floats is null || !Fits(floats.Count, floats.LastIsStale, floats.Header, stale, floats.Layout.SameAs(f.Layout), f.Hint))
+                {
+                    Close();
+                    floats = new FloatHistogramChunk(Header(f.Hint));
+                }
+                floats.Append(s.T, f.Layout, f.Count, f.ZeroCount, f.Sum, f.Positive, f.Negative);
+            }
+        }
+        Close();
+    }
+
+    private static bool Fits(int count, bool lastStale, CounterResetHint header, bool stale, bool sameLayout, CounterResetHint hint) =>
+        count < HistogramChunk.MaxSamples && !lastStale &&
+        (stale || (sameLayout && hint == (header == CounterResetHint.Gauge ? CounterResetHint.Gauge : CounterResetHint.NotCounterReset)));
+
+    /// <summary>The header of a chunk whose first sample has <paramref name="hint"/>: "no reset" reads back as unknown on a
+    /// chunk's first sample, so it is written as unknown (readers then compare with the previous sample themselves).</summary>
+    private static CounterResetHint Header(CounterResetHint hint) => hint == CounterResetHint.NotCounterReset ? CounterResetHint.Unknown : hint;
+
+    private static void Emit(RepeatedField<Cluster.Protocol.Chunk> into, ChunkData c) =>
+        into.Add(new Cluster.Protocol.Chunk { MinTimeMs = c.MinT, MaxTimeMs = c.MaxT, Encoding = c.Encoding, Data = ByteString.CopyFrom(c.Bytes) });
+}
