@@ -21,6 +21,7 @@ namespace Amphora.EndToEnd.Tests.Storage;
 public sealed class NativeHistogramInteropTests(ITestOutputHelper output)
 {
     private const long Step = 30_000;
+    private const int BenchSeries = 20;
 
     /// <summary>A counter histogram at step <paramref name="i"/>; from step 100 on a new bucket (index 9) appears, so the chunk
     /// that holds both is recoded by its writer.</summary>
@@ -60,6 +61,10 @@ public sealed class NativeHistogramInteropTests(ITestOutputHelper output)
         var request = new WriteRequestBuilder()
             .NativeHistograms("__name__=\"rpc_seconds\",job=\"api\"", counters.Select(c => (c.Item1, (Histogram?)c.Item2, (FloatHistogramWire?)null)).ToArray())
             .NativeHistograms("__name__=\"rpc_seconds_ratio\",job=\"api\"", floats.Select(f => (f.Item1, (Histogram?)null, (FloatHistogramWire?)f.Item2)).ToArray());
+        // And latency histograms as a client library records them, every 15 s, for the bytes-per-sample comparison.
+        for (int s = 0; s < BenchSeries; s++)
+            request.NativeHistograms($"__name__=\"http_request_duration_seconds\",job=\"bench\",instance=\"i{s}\"",
+                NativeHistogramBlockSizes.Latencies(s, start, 961, 15_000).Select(x => (x.T, (Histogram?)x.H, (FloatHistogramWire?)null)).ToArray());
         using var writer = new RemoteWriteClient(prometheus.BaseAddress);
         var pushed = await writer.PostAsync("/api/v1/write", null, IronSnappy.Snappy.Encode(request.Encode()));
         Assert.True(pushed.Status == HttpStatusCode.NoContent, $"prometheus refused the histograms: {pushed.Status} {pushed.Body}");
@@ -135,6 +140,22 @@ public sealed class NativeHistogramInteropTests(ITestOutputHelper output)
             seen++;
         }
         Assert.Equal(2, seen);
+
+        // Bytes per histogram sample in the whole block (chunk segments and index), Prometheus's against Amphora's block of
+        // the same samples.
+        string amphoraDir = RepoPaths.NewTempDir("amphora-hist-block");
+        try
+        {
+            var prometheusSizes = NativeHistogramBlockSizes.Measure(blockDir, block.Meta);
+            var amphoraSizes = await NativeHistogramBlockSizes.AmphoraBlockAsync(block, amphoraDir);
+            Assert.Equal(2 + BenchSeries, prometheusSizes.Series);
+            output.WriteLine($"Prometheus block: {prometheusSizes}");
+            output.WriteLine($"Amphora block:    {amphoraSizes} ({amphoraSizes.BytesPerSample / prometheusSizes.BytesPerSample:F2}x)");
+        }
+        finally
+        {
+            Directory.Delete(amphoraDir, true);
+        }
 
         // Bytes per histogram sample: Prometheus's chunks against the same samples appended to an Amphora head series.
         foreach (var (labels, chunks) in await block.SelectAsync([LabelMatcher.Equal("job", "api")], long.MinValue, long.MaxValue))
