@@ -9,7 +9,7 @@ namespace Amphora.EndToEnd.Tests.Rules;
 /// <summary>
 /// Two <c>--target=ruler</c> replicas over one ingester: each rule group is evaluated by exactly one of them, recorded samples
 /// go through the ring to the ingester (the querier reads them), and either replica answers <c>/api/v1/rules</c> for every
-/// group, asking the other for its own (with the admin key). The AMP actions hold: <c>aps:ListRules</c> reads rules, a key
+/// group, asking the other for its own (with the admin key). Rules read native histograms through the ring too. The AMP actions hold: <c>aps:ListRules</c> reads rules, a key
 /// without it gets 403.
 /// </summary>
 public sealed class RulerClusterTests : IDisposable
@@ -49,11 +49,15 @@ public sealed class RulerClusterTests : IDisposable
         var writer = await control.CreateKeyAsync(admin, ws, "aps:RemoteWrite", "aps:QueryMetrics");
         var reader = await control.CreateKeyAsync(admin, ws, "aps:ListRules", "aps:ListAlerts");
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var histogram = Storage.NativeHistogramInteropTests.Counter(7);
         await Eventually.StatusAsync(() => control.PushAsync(ws, writer, new WriteRequestBuilder()
-            .Series("__name__=\"up\",job=\"a\"", (now, 1)).Series("__name__=\"up\",job=\"b\"", (now, 1))), HttpStatusCode.NoContent,
+            .Series("__name__=\"up\",job=\"a\"", (now, 1)).Series("__name__=\"up\",job=\"b\"", (now, 1))
+            .NativeHistograms("__name__=\"rpc_seconds\",job=\"a\"", (now, histogram, null))), HttpStatusCode.NoContent,
             TimeSpan.FromSeconds(15), "the write key works");
+        // Group g1 also reads a native histogram through the ring (the ingester streams it to the ruler's querier as chunks).
         string file = "groups:\n" + string.Concat(Enumerable.Range(1, 8).Select(i =>
-            $"  - name: g{i}\n    interval: 1s\n    rules:\n      - record: g{i}:up:sum\n        expr: sum(up)\n"));
+            $"  - name: g{i}\n    interval: 1s\n    rules:\n      - record: g{i}:up:sum\n        expr: sum(up)\n" +
+            (i == 1 ? "      - record: rpc_seconds:count\n        expr: histogram_count(rpc_seconds)\n" : "")));
         var (created, body) = await control.SendAsync(HttpMethod.Post, $"/workspaces/{ws}/rulegroupsnamespaces", admin,
             new StringContent(JsonSerializer.Serialize(new { name = "spread", data = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(file)) }),
                 System.Text.Encoding.UTF8, "application/json"));
@@ -93,6 +97,8 @@ public sealed class RulerClusterTests : IDisposable
         using var q = new AccessClient(querier.BaseAddress);
         await Eventually.BodyAsync(() => q.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/api/v1/query?query=count(%7B__name__%3D~%22g.%3Aup%3Asum%22%7D)", writer),
             "\"8\"", TimeSpan.FromSeconds(30), "8 recorded series through the querier");
+        await Eventually.BodyAsync(() => q.SendAsync(HttpMethod.Get, $"/workspaces/{ws}/api/v1/query?query=rpc_seconds%3Acount", writer),
+            $"\"{histogram.Count}\"", TimeSpan.FromSeconds(30), "the count of the native histogram, recorded by the ruler");
 
         // aps:ListRules is needed: the write key is refused and told which action it lacks.
         using var one = new AccessClient(_rulers[0].BaseAddress);
