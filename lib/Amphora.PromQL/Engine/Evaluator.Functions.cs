@@ -80,7 +80,7 @@ internal sealed partial class Evaluator
             case "histogram_fraction": return EvalHistogramFraction(call);
             case "histogram_quantiles": return EvalHistogramQuantiles(call);
             case "sort" or "sort_desc" or "sort_by_label" or "sort_by_label_desc": return EvalSort(call);
-            case "info": throw new PromQLException(PromQLErrorType.Execution, "info() is not supported yet");
+            case "info": return EvalInfo(call);
             case "histogram_avg" or "histogram_count" or "histogram_sum" or "histogram_stddev" or "histogram_stdvar":
                 return MapHistograms(call, name switch
                 {

@@ -99,7 +99,7 @@ internal sealed partial class Evaluator
     private Evaluator Nested(long start, long end, long interval) =>
         new(_options, start, end, interval, _queryStart, _queryEnd, _ct, _warnings, _infos, _processed)
         {
-            _selected = _selected, _ranges = _ranges, _queryStep = _queryStep, _statsOnly = _statsOnly,
+            _selected = _selected, _ranges = _ranges, _infoPlans = _infoPlans, _queryStep = _queryStep, _statsOnly = _statsOnly,
         };
 
     /// <summary>Resolves @ start()/end() and computes the time range each selector needs; returns the overall range.</summary>
@@ -139,6 +139,11 @@ internal sealed partial class Evaluator
                         stack.Push((a.Expr, from, to));
                         if (a.Param is not null) stack.Push((a.Param, from, to));
                         break;
+                    case Call { Function.Name: "info" } info:
+                        // The data-label selector filters info series; the series read are the plan's selector's.
+                        stack.Push((info.Args[0], from, to));
+                        Record(InfoPlanOf(info).Selector, from, to, _lookback, 0);
+                        break;
                     case Call c: foreach (var arg in c.Args) stack.Push((arg, from, to)); break;
                 }
             }
@@ -169,11 +174,13 @@ internal sealed partial class Evaluator
     /// <summary>Selects the series of every selector before evaluation starts.</summary>
     public async Task SelectAllAsync(IQuerier querier, Expr expr)
     {
-        foreach (var node in PromQLEngine.Walk(expr))
+        var selectors = PromQLEngine.Walk(expr).Select(node => (Selector: node as VectorSelector ?? (node as MatrixSelector)?.Selector, Node: node))
+            .Concat(_infoPlans.Values.Select(plan => ((VectorSelector?)plan.Selector, (Expr)plan.Selector)));
+        foreach (var (vs, node) in selectors)
         {
-            VectorSelector? vs = node as VectorSelector ?? (node as MatrixSelector)?.Selector;
-            if (vs is null || _selected.ContainsKey(vs)) continue;
-            var (minT, maxT) = _ranges[vs];
+            // info()'s data-label selector has no range: it is never read itself.
+            if (vs is null || _selected.ContainsKey(vs) || !_ranges.TryGetValue(vs, out var range)) continue;
+            var (minT, maxT) = range;
             var hints = new SelectHints(minT, maxT, _interval, (node as MatrixSelector)?.RangeMs ?? 0);
             var set = await querier.SelectAsync(true, hints, vs.Matchers, _ct);
             var list = new List<ISeries>();
@@ -312,7 +319,9 @@ internal sealed partial class Evaluator
     internal const string TypeLabel = "__type__", UnitLabel = "__unit__";
 
     /// <summary>An instant vector per step: for each series the newest sample in (t - lookback, t], unless it is a stale marker.</summary>
-    private SeriesResult EvalVectorSelector(VectorSelector vs, bool timestamps)
+    /// <remarks>With <paramref name="timestamps"/> a point's value is its sample's time in seconds (and, with
+    /// <paramref name="keepHistograms"/>, a histogram sample keeps its histogram so the caller can tell it apart).</remarks>
+    private SeriesResult EvalVectorSelector(VectorSelector vs, bool timestamps, bool keepHistograms = false)
     {
         var result = new List<Series>();
         ISampleIterator? reuse = null;
@@ -366,7 +375,7 @@ internal sealed partial class Evaluator
                 }
                 if (have && lastT > refT - _lookback && !IsStale(lastV, lastH))
                 {
-                    var point = timestamps ? new FPoint(ts, lastT / 1000.0) : new FPoint(ts, lastV, lastH);
+                    var point = timestamps ? new FPoint(ts, lastT / 1000.0, keepHistograms ? lastH : null) : new FPoint(ts, lastV, lastH);
                     (points ??= new List<FPoint>()).Add(point);
                 }
             }

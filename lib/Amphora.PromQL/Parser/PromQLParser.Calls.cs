@@ -6,7 +6,7 @@ public sealed partial class PromQLParser
     {
         if (!Functions.TryGet(name.Text, out var function))
             throw new ParseException(name.Pos, name.Pos + name.Text.Length, $"unknown function with name \"{name.Text}\"");
-        var args = ParseArguments(out int end);
+        var args = ParseArguments(out int end, labelSelectorArg: function.Name == "info" ? 1 : -1);
         var call = new Call(function, args) { Position = new(name.Pos, end) };
         int n = args.Count;
         if (function.Variadic == 0 && n != function.ArgTypes.Length)
@@ -22,11 +22,17 @@ public sealed partial class PromQLParser
             if (actual != expected)
                 throw Error(args[i], $"expected type {TypeName(expected)} in call to function \"{function.Name}\", got {TypeName(actual)}");
         }
+        if (function.Name == "info" && n > 1 &&
+            (args[1] is not VectorSelector sel || sel.Modifiers.HasOffset || sel.Modifiers.At != default || sel.Smoothed || sel.Anchored))
+            throw Error(args[1], "expected label selectors as the second argument to \"info\" function, got " + args[1]);
         return call;
     }
 
-    /// <summary>Parses <c>(expr, expr, ...)</c>; sets <paramref name="end"/> past the closing parenthesis.</summary>
-    private List<Expr> ParseArguments(out int end)
+    /// <summary>
+    /// Parses <c>(expr, expr, ...)</c>; sets <paramref name="end"/> past the closing parenthesis. The argument at
+    /// <paramref name="labelSelectorArg"/> may be a selector whose matchers all match the empty string (info()'s).
+    /// </summary>
+    private List<Expr> ParseArguments(out int end, int labelSelectorArg = -1)
     {
         Advance(); // (
         var args = new List<Expr>();
@@ -40,7 +46,9 @@ public sealed partial class PromQLParser
                 return args;
             }
             if (t.Kind == TokenKind.Eof) throw new ParseException(t.Pos, t.Pos, "unclosed left parenthesis");
+            _labelSelectorNext = args.Count == labelSelectorArg;
             using (Nest()) args.Add(ParseBinary(1));
+            _labelSelectorNext = false;
             var sep = Peek;
             if (sep.Kind == TokenKind.Comma)
             {

@@ -353,6 +353,10 @@ public sealed partial class PromQLParser
             matchers.Insert(0, LabelMatcher.Equal(LabelNames.MetricName, name));
         }
         var selector = new VectorSelector(name, matchers) { Position = new(start, end) };
+        // info()'s data-label selector may match only empty values ({data=~".*"}): it filters info series, it selects none.
+        bool labelSelector = _labelSelectorNext;
+        _labelSelectorNext = false;
+        if (labelSelector) return selector;
         bool anyNonEmpty = false;
         foreach (var m in matchers) anyNonEmpty |= !m.MatchesEmpty;
         if (!anyNonEmpty) throw new ParseException(start, end, "vector selector must contain at least one non-empty matcher");

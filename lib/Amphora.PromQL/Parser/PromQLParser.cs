@@ -20,6 +20,8 @@ public sealed partial class PromQLParser
     private readonly List<Token> _tokens;
     private readonly int _maxDepth;
     private int _i;
+    /// <summary>Set while parsing info()'s second argument: its selector may have only empty-matching matchers.</summary>
+    private bool _labelSelectorNext;
     private int _depth;
 
     private PromQLParser(string input, int maxDepth)

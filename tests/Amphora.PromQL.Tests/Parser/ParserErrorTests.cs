@@ -21,6 +21,10 @@ public sealed class ParserErrorTests
     [InlineData("foo[5m", "1:7: parse error: unclosed left bracket")]
     [InlineData("{}", "1:1: parse error: vector selector must contain at least one non-empty matcher")]
     [InlineData("{a=\"\"}", "1:1: parse error: vector selector must contain at least one non-empty matcher")]
+    // Only info()'s second argument, a bare label selector, may match the empty string alone.
+    [InlineData("info({a=~\".*\"}, {b=~\".*\"})", "1:6: parse error: vector selector must contain at least one non-empty matcher")]
+    [InlineData("info(x, {b=~\".*\"} + 1)", "1:9: parse error: expected label selectors as the second argument to \"info\" function, got {b=~\".*\"} + 1")]
+    [InlineData("info(x, rate({b=~\".*\"}[1m]))", "1:14: parse error: vector selector must contain at least one non-empty matcher")]
     [InlineData("foo offset", "1:11: parse error: unexpected end of input in offset, expected duration")]
     [InlineData("foo @", "1:6: parse error: unexpected end of input in @, expected timestamp")]
     [InlineData("1 == 1", "1:3: parse error: comparisons between scalars must use BOOL modifier")]
