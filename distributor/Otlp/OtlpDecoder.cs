@@ -74,7 +74,7 @@ public static class OtlpDecoder
         }
         try
         {
-            request = format == OtlpFormat.Protobuf ? Parser.ParseFrom(bytes) : Json.Parse<ExportMetricsServiceRequest>(DecodeUtf8(bytes));
+            request = format == OtlpFormat.Protobuf ? Parser.ParseFrom(bytes) : Json.Parse<ExportMetricsServiceRequest>(HexIdsAsBase64(DecodeUtf8(bytes)));
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -83,13 +83,52 @@ public static class OtlpDecoder
                 : $"json: cannot decode the ExportMetricsServiceRequest (OTLP JSON encoding): {e.Message}");
             return false;
         }
-        catch (Exception e) when (e is InvalidJsonException or DecoderFallbackException or FormatException)
+        catch (Exception e) when (e is InvalidJsonException or DecoderFallbackException or FormatException or System.Text.Json.JsonException)
         {
             refusal = new PushResult(400, $"json: cannot decode the ExportMetricsServiceRequest (OTLP JSON encoding): {e.Message}");
             return false;
         }
         refusal = null;
         return true;
+    }
+
+    private static readonly string[] IdKeys = ["traceId", "spanId", "trace_id", "span_id"];
+
+    /// <summary>
+    /// OTLP's JSON encoding writes exemplars' <c>traceId</c> and <c>spanId</c> in hex, where the protobuf JSON mapping expects
+    /// base64 for bytes; they are rewritten before the protobuf parser reads them (only when the body has them at all). A value
+    /// that is not hex is refused as a decoding error.
+    /// </summary>
+    internal static string HexIdsAsBase64(string json)
+    {
+        if (!IdKeys.Any(k => json.Contains(k, StringComparison.Ordinal))) return json;
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 256 });
+        if (root is null) return json;
+        var pending = new Stack<System.Text.Json.Nodes.JsonNode>();
+        pending.Push(root);
+        while (pending.TryPop(out var node))
+        {
+            if (node is System.Text.Json.Nodes.JsonArray array)
+            {
+                foreach (var item in array) if (item is not null) pending.Push(item);
+                continue;
+            }
+            if (node is not System.Text.Json.Nodes.JsonObject obj) continue;
+            foreach (var key in IdKeys)
+                if (obj[key] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out string? hex))
+                {
+                    try
+                    {
+                        obj[key] = Convert.ToBase64String(Convert.FromHexString(hex));
+                    }
+                    catch (FormatException)
+                    {
+                        throw new FormatException($"exemplar {key} \"{Otlp.OtlpTranslator.Shown(hex)}\" is not hex (OTLP/JSON writes trace and span ids in hex)");
+                    }
+                }
+            foreach (var (_, child) in obj) if (child is System.Text.Json.Nodes.JsonObject or System.Text.Json.Nodes.JsonArray) pending.Push(child);
+        }
+        return root.ToJsonString();
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

@@ -93,21 +93,42 @@ public static partial class OtlpTranslator
         /// <summary>The result outgrew the per-request limits: nothing more is worth translating.</summary>
         public bool Full => result.OverLimit;
 
+        public OtlpOptions Options => options;
+
         public void RejectPoint(string why) => result.Reject(InvalidPointId, $"a point of metric \"{shown}\" {why}", 1);
 
         /// <summary>One series of the current point: the metric name plus <paramref name="suffix"/>, and one extra label.</summary>
-        public void Add(string suffix, string? extraName, string? extraValue, long t, double v)
+        public TimeSeries Add(string suffix, string? extraName, string? extraValue, long t, double v)
+        {
+            var ts = Append(result, Labels(suffix, extraName, extraValue));
+            ts.Samples.Add(new Sample { Timestamp = t, Value = v });
+            return ts;
+        }
+
+        /// <summary>The native histogram series of the current point, holding <paramref name="histogram"/>.</summary>
+        public TimeSeries AddHistogram(Prompb.Histogram histogram)
+        {
+            var ts = Append(result, Labels("", null, null));
+            ts.Histograms.Add(histogram);
+            return ts;
+        }
+
+        private List<KeyValuePair<string, string>> Labels(string suffix, string? extraName, string? extraValue)
         {
             var labels = new List<KeyValuePair<string, string>>(_labels.Count + 2);
             foreach (var l in _labels)
                 if (l.Key != extraName && l.Key != LabelNames.MetricName) labels.Add(l);
             labels.Add(new(LabelNames.MetricName, name + suffix));
             if (extraName is not null) labels.Add(new(extraName, extraValue!));
-            Append(result, labels, t, v);
+            return labels;
         }
 
         /// <summary>Adds one series of one sample; labels with empty values are left out (Prometheus treats them as absent).</summary>
-        public static void Append(OtlpTranslation result, List<KeyValuePair<string, string>> labels, long t, double v)
+        public static void Append(OtlpTranslation result, List<KeyValuePair<string, string>> labels, long t, double v) =>
+            Append(result, labels).Samples.Add(new Sample { Timestamp = t, Value = v });
+
+        /// <summary>Adds one series without its sample, which the caller adds (one sample or one histogram).</summary>
+        private static TimeSeries Append(OtlpTranslation result, List<KeyValuePair<string, string>> labels)
         {
             labels.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
             var ts = new TimeSeries();
@@ -119,9 +140,9 @@ public static partial class OtlpTranslator
                 bytes += label.Name.Length + label.Value.Length;
                 ts.Labels.Add(label);
             }
-            ts.Samples.Add(new Sample { Timestamp = t, Value = v });
             result.Request.Timeseries.Add(ts);
             result.Counted(ts.Labels.Count, bytes);
+            return ts;
         }
     }
 

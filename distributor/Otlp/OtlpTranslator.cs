@@ -12,16 +12,17 @@ namespace Amphora.Distributor.Otlp;
 /// <c>service.instance.id</c>; the other resource attributes in a <c>target_info</c> series (value 1) and, when chosen, on
 /// every series; gauges and non-monotonic sums as gauges; monotonic cumulative sums as counters; explicit-bucket histograms as
 /// <c>_bucket{le}</c> (cumulative, ending with <c>+Inf</c>), <c>_sum</c>, <c>_count</c>; summaries as <c>{quantile}</c>,
-/// <c>_sum</c>, <c>_count</c>; a point flagged "no recorded value" as a staleness marker. Delta and unspecified temporality
-/// and exponential histograms are refused with a message saying what to change. Exemplars are accepted and not stored
-/// (there is no exemplar storage yet). Validation of the result (label limits, timestamps) is the distributor's, as for
-/// remote write. Pure and thread-safe.
+/// <c>_sum</c>, <c>_count</c>; exponential histograms as native histograms (<see cref="ExponentialToNative"/>); a point flagged
+/// "no recorded value" as a staleness marker. Delta and unspecified temporality are refused with a message saying what to
+/// change. Exemplars of monotonic sums and of both kinds of histogram become remote-write exemplars of the series they belong
+/// to (<see cref="AddExemplars"/>); those of gauges and non-monotonic sums are dropped, as OpenTelemetry's Prometheus
+/// compatibility specification says. Validation of the result (label limits, timestamps, histogram counts) is the
+/// distributor's, as for remote write. Pure and thread-safe.
 /// </summary>
 public static partial class OtlpTranslator
 {
     public const string DeltaId = "err-amphora-otlp-delta-temporality";
     public const string TemporalityId = "err-amphora-otlp-unspecified-temporality";
-    public const string ExponentialId = "err-amphora-otlp-exponential-histogram";
     public const string InvalidNameId = "err-amphora-otlp-invalid-metric-name";
     public const string InvalidPointId = "err-amphora-otlp-invalid-point";
     public const string NoDataId = "err-amphora-otlp-metric-without-data";
@@ -86,11 +87,9 @@ public static partial class OtlpTranslator
                 kind = OtlpMetricKind.Histogram;
                 break;
             case Metric.DataOneofCase.ExponentialHistogram:
-                result.Reject(ExponentialId, $"metric \"{shown}\" is an exponential histogram, which would be a native histogram; " +
-                    $"this receiver does not store native histograms yet, so its {points} point(s) were refused. Send explicit-bucket " +
-                    "histograms instead (OpenTelemetry SDKs: OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=explicit_bucket_histogram)",
-                    points);
-                return;
+                if (RefusedTemporality(metric.ExponentialHistogram.AggregationTemporality, "exponential histogram", shown, points, result)) return;
+                kind = OtlpMetricKind.Histogram;
+                break;
             case Metric.DataOneofCase.Summary:
                 kind = OtlpMetricKind.Summary;
                 break;
@@ -127,6 +126,10 @@ public static partial class OtlpTranslator
         var series = new SeriesWriter(result, resource, options, name, shown);
         switch (kind)
         {
+            case OtlpMetricKind.Histogram when metric.DataCase == Metric.DataOneofCase.ExponentialHistogram:
+                foreach (var p in metric.ExponentialHistogram.DataPoints)
+                    if (!result.OverLimit) AddExponentialHistogram(series, p, ref newest);
+                break;
             case OtlpMetricKind.Histogram:
                 foreach (var p in metric.Histogram.DataPoints)
                     if (!result.OverLimit) AddHistogram(series, p, ref newest);
@@ -137,7 +140,7 @@ public static partial class OtlpTranslator
                 break;
             default:
                 foreach (var p in metric.DataCase == Metric.DataOneofCase.Gauge ? metric.Gauge.DataPoints : metric.Sum.DataPoints)
-                    if (!result.OverLimit) AddNumber(series, p, ref newest);
+                    if (!result.OverLimit) AddNumber(series, p, kind == OtlpMetricKind.MonotonicCounter, ref newest);
                 break;
         }
     }
@@ -156,7 +159,7 @@ public static partial class OtlpTranslator
         return true;
     }
 
-    private static void AddNumber(SeriesWriter series, NumberDataPoint p, ref long newest)
+    private static void AddNumber(SeriesWriter series, NumberDataPoint p, bool keepExemplars, ref long newest)
     {
         if (!series.TryBegin(p.Attributes, p.TimeUnixNano, out long t)) return;
         double v;
@@ -168,7 +171,8 @@ public static partial class OtlpTranslator
             series.RejectPoint("has neither as_double nor as_int");
             return;
         }
-        series.Add("", null, null, t, v);
+        var ts = series.Add("", null, null, t, v);
+        if (keepExemplars) AddExemplars(ts, p.Exemplars, series.Options);
         newest = Math.Max(newest, t);
     }
 
@@ -183,12 +187,22 @@ public static partial class OtlpTranslator
         }
         bool stale = (p.Flags & NoRecordedValue) != 0;
         ulong cumulative = 0;
+        var buckets = new List<Prompb.TimeSeries>(p.BucketCounts.Count);
         for (int i = 0; i < p.BucketCounts.Count - 1 && !series.Full; i++)
         {
             cumulative += p.BucketCounts[i];
-            series.Add("_bucket", "le", OtlpNames.FormatFloat(p.ExplicitBounds[i]), t, stale ? StaleNaN.Value : cumulative);
+            buckets.Add(series.Add("_bucket", "le", OtlpNames.FormatFloat(p.ExplicitBounds[i]), t, stale ? StaleNaN.Value : cumulative));
         }
-        series.Add("_bucket", "le", "+Inf", t, stale ? StaleNaN.Value : p.Count);
+        var infinity = series.Add("_bucket", "le", "+Inf", t, stale ? StaleNaN.Value : p.Count);
+        // Each exemplar goes to the bucket it falls in: the first whose upper bound is not below its value, else +Inf.
+        if (p.Exemplars.Count > 0 && !stale)
+            foreach (var e in p.Exemplars)
+            {
+                double value = ExemplarValue(e);
+                int bucket = 0;
+                while (bucket < buckets.Count && !(value <= p.ExplicitBounds[bucket])) bucket++;
+                AddExemplars(bucket < buckets.Count ? buckets[bucket] : infinity, [e], series.Options);
+            }
         if (p.HasSum) series.Add("_sum", null, null, t, stale ? StaleNaN.Value : p.Sum);
         series.Add("_count", null, null, t, stale ? StaleNaN.Value : p.Count);
         newest = Math.Max(newest, t);

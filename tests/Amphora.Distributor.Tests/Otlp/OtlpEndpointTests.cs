@@ -140,6 +140,31 @@ public sealed class OtlpEndpointTests : IAsyncDisposable
         Assert.Single(_push.Series);
     }
 
+    /// <summary>A counter point with one exemplar, in OTLP's JSON encoding (trace and span ids in hex, 64-bit integers as strings).</summary>
+    private static string JsonWithExemplar(string traceId) => $$$"""
+        {"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},
+          "scopeMetrics":[{"metrics":[{"name":"requests","sum":{"aggregationTemporality":2,"isMonotonic":true,"dataPoints":[
+            {"timeUnixNano":"{{{Now}}}","asInt":"3","exemplars":[
+              {"timeUnixNano":"{{{Now}}}","asDouble":0.25,"traceId":"{{{traceId}}}","spanId":"00f067aa0ba902b7"}]}]}}]}]}]}
+        """;
+
+    [Fact]
+    public async Task Json_exemplars_carry_hex_trace_and_span_ids_and_an_id_that_is_not_hex_is_refused()
+    {
+        await StartAsync();
+        var response = await PostAsync(Encoding.UTF8.GetBytes(JsonWithExemplar("4bf92f3577b34da6a3ce929d0e0e4736")), "application/json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var exemplar = Assert.Single(Assert.Single(_push.Series).Exemplars);
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", exemplar.Labels.Get("trace_id"));
+        Assert.Equal("00f067aa0ba902b7", exemplar.Labels.Get("span_id"));
+        Assert.Equal(0.25, exemplar.Value);
+
+        var refused = await PostAsync(Encoding.UTF8.GetBytes(JsonWithExemplar("not-hex")), "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("exemplar traceId \"not-hex\" is not hex", (await StatusOf(refused)).Message);
+        Assert.Single(_push.Series);
+    }
+
     [Fact]
     public async Task Refused_points_are_counted_and_named_in_a_partial_success_while_the_rest_is_kept()
     {

@@ -120,16 +120,131 @@ public sealed class OtlpTranslatorTests
         Assert.Empty(t.Request.Timeseries);
     }
 
-    [Fact]
-    public void An_exponential_histogram_is_refused_until_native_histograms_exist()
+    private static Metric Exponential(string name, string unit, params ExponentialHistogramDataPoint[] points)
     {
-        var m = new Metric { Name = "latency", ExponentialHistogram = new ExponentialHistogram { AggregationTemporality = AggregationTemporality.Cumulative } };
-        m.ExponentialHistogram.DataPoints.Add(new ExponentialHistogramDataPoint { TimeUnixNano = T, Count = 3 });
-        var t = Translate(Request([], m));
+        var m = new Metric { Name = name, Unit = unit, ExponentialHistogram = new ExponentialHistogram { AggregationTemporality = AggregationTemporality.Cumulative } };
+        m.ExponentialHistogram.DataPoints.AddRange(points);
+        return m;
+    }
+
+    private static ExponentialHistogramDataPoint.Types.Buckets Buckets(int offset, params ulong[] counts)
+    {
+        var b = new ExponentialHistogramDataPoint.Types.Buckets { Offset = offset };
+        b.BucketCounts.AddRange(counts);
+        return b;
+    }
+
+    private static string Spans(IEnumerable<Prompb.BucketSpan> spans) => string.Join(" ", spans.Select(s => $"{s.Offset}:{s.Length}"));
+
+    [Fact]
+    public void An_exponential_histogram_is_a_native_histogram_with_bucket_indexes_moved_up_by_one()
+    {
+        var p = new ExponentialHistogramDataPoint
+        {
+            TimeUnixNano = T, Count = 11, Sum = 5.5, Scale = 2, ZeroCount = 1,
+            Positive = Buckets(-1, 1, 0, 0, 0, 2, 3), Negative = Buckets(0, 4),
+        };
+        p.Attributes.Add(Attr("http.route", "/cart"));
+        var t = Translate(Request(Service, Exponential("rpc.latency", "s", p)));
+        Assert.Equal(0, t.RejectedPoints);
+        var ts = Assert.Single(t.Request.Timeseries);
+        Assert.Empty(ts.Samples);
+        Assert.Equal(["__name__=rpc_latency_seconds", "http_route=/cart", "instance=pod-1", "job=checkout"],
+            ts.Labels.Select(l => l.Name.ToStringUtf8() + "=" + l.Value.ToStringUtf8()));
+        var h = Assert.Single(ts.Histograms);
+        Assert.Equal((2, 11UL, 1UL, 5.5, OtlpTranslator.DefaultZeroThreshold, Ms), (h.Schema, h.CountInt, h.ZeroCountInt, h.Sum, h.ZeroThreshold, h.Timestamp));
+        // OTLP bucket -1 is (2^-0.25, 1], Prometheus's bucket 0; the three empty buckets between are left out of the spans.
+        Assert.Equal("0:1 3:2", Spans(h.PositiveSpans));
+        Assert.Equal([1L, 1, 1], h.PositiveDeltas);
+        Assert.Equal("1:1", Spans(h.NegativeSpans));
+        Assert.Equal([4L], h.NegativeDeltas);
+        Assert.Equal(PromType.Histogram, Assert.Single(t.Request.Metadata).Type);
+
+        // The distributor stores it (the bucket counts add up), and each bucket has the upper bound its OTLP bucket had:
+        // OTLP bucket i at scale 2 ends at 2^((i+1)/4), Prometheus's bucket k at schema 2 at 2^(k/4).
+        var stored = RemoteWriteHistograms.Convert(h, out _, out var problem);
+        Assert.Null(problem);
+        Assert.NotNull(stored);
+        int[] otlpIndexes = [-1, 3, 4], promIndexes = [0, 4, 5];
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(Math.Pow(2, (otlpIndexes[i] + 1) / 4.0), Amphora.Model.HistogramBounds.Exponential(promIndexes[i], 2), 12);
+    }
+
+    [Fact]
+    public void A_scale_above_8_is_reduced_to_8_by_merging_buckets_and_one_below_minus_4_is_refused()
+    {
+        var fine = new ExponentialHistogramDataPoint { TimeUnixNano = T, Count = 5, Scale = 10, Positive = Buckets(5, 1, 1, 1, 1, 1) };
+        var negative = new ExponentialHistogramDataPoint { TimeUnixNano = T + 1_000_000, Count = 3, Scale = 9, Positive = Buckets(-3, 1, 1, 1) };
+        var coarse = new ExponentialHistogramDataPoint { TimeUnixNano = T + 2_000_000, Count = 1, Scale = -5, Positive = Buckets(0, 1) };
+        var t = Translate(Request(Service, Exponential("sizes", "By", fine, negative, coarse)));
+        var hs = Assert.Single(t.Request.Timeseries.Where(ts => ts.Histograms.Count > 0).SelectMany(ts => ts.Histograms).GroupBy(_ => 0)).ToList();
+        Assert.Equal(2, hs.Count);
+        // Scale 10 to 8 merges groups of four: OTLP 5..9 fall in 1,1,1,2,2 at scale 8, Prometheus's buckets 2 and 3.
+        Assert.Equal((8, "2:2"), (hs[0].Schema, Spans(hs[0].PositiveSpans)));
+        Assert.Equal([3L, -1], hs[0].PositiveDeltas);
+        // Scale 9 to 8 with negative indexes: -3 falls in -2, -2 and -1 in -1 (floor division), Prometheus's -1 and 0.
+        Assert.Equal((8, "-1:2"), (hs[1].Schema, Spans(hs[1].PositiveSpans)));
+        Assert.Equal([1L, 1], hs[1].PositiveDeltas);
         Assert.Equal(1, t.RejectedPoints);
-        Assert.StartsWith(OtlpTranslator.ExponentialId + ": metric \"latency\" is an exponential histogram", t.FirstRejection);
-        Assert.Contains("explicit_bucket_histogram", t.FirstRejection);
-        Assert.Empty(t.Request.Timeseries);
+        Assert.Contains("a point of metric \"sizes\" has scale -5, coarser than the coarsest native histogram schema (-4)", t.FirstRejection);
+    }
+
+    [Fact]
+    public void An_exponential_point_without_a_recorded_value_is_a_stale_marker_and_a_delta_one_is_refused()
+    {
+        var stale = new ExponentialHistogramDataPoint { TimeUnixNano = T, Flags = 1, Scale = 3 };
+        var t = Translate(Request(Service, Exponential("latency", "s", stale)));
+        Assert.True(Amphora.Model.StaleNaN.Is(Assert.Single(Assert.Single(t.Request.Timeseries).Histograms).Sum));
+
+        var delta = Exponential("latency", "s", new ExponentialHistogramDataPoint { TimeUnixNano = T, Count = 1, ZeroCount = 1 });
+        delta.ExponentialHistogram.AggregationTemporality = AggregationTemporality.Delta;
+        var refused = Translate(Request(Service, delta));
+        Assert.Empty(refused.Request.Timeseries);
+        Assert.StartsWith(OtlpTranslator.DeltaId + ": metric \"latency\" is a exponential histogram with delta", refused.FirstRejection);
+    }
+
+    private static Exemplar Ex(double value, string traceHex = "", string spanHex = "", params KeyValue[] attributes)
+    {
+        var e = new Exemplar { AsDouble = value, TimeUnixNano = T - 1_000_000, TraceId = Google.Protobuf.ByteString.CopyFrom(Convert.FromHexString(traceHex)),
+            SpanId = Google.Protobuf.ByteString.CopyFrom(Convert.FromHexString(spanHex)) };
+        e.FilteredAttributes.AddRange(attributes);
+        return e;
+    }
+
+    private static List<string> Exemplars(OtlpTranslation t) =>
+        t.Request.Timeseries.SelectMany(ts => ts.Exemplars.Select(e =>
+            string.Join(",", ts.Labels.Where(l => l.Name.ToStringUtf8() is "__name__" or "le").Select(l => l.Value.ToStringUtf8())) + " " +
+            string.Join(",", e.Labels.Select(l => l.Name.ToStringUtf8() + "=" + l.Value.ToStringUtf8())) + $" {e.Value} @{e.Timestamp}"))
+            .Order(StringComparer.Ordinal).ToList();
+
+    [Fact]
+    public void Exemplars_of_counters_and_histograms_go_to_their_series_with_trace_and_span_ids_and_those_of_gauges_are_dropped()
+    {
+        const string trace = "4BF92F3577B34DA6A3CE929D0E0E4736", span = "00F067AA0BA902B7";
+        var counter = Sum("requests", "", true, AggregationTemporality.Cumulative, Number(3));
+        counter.Sum.DataPoints[0].Exemplars.Add(Ex(1, trace, span, Attr("user.id", "u-7")));
+        var gauge = Gauge("temperature", "", Number(21));
+        gauge.Gauge.DataPoints[0].Exemplars.Add(Ex(21, trace, span));
+        var upDown = Sum("queue", "", false, AggregationTemporality.Cumulative, Number(2));
+        upDown.Sum.DataPoints[0].Exemplars.Add(Ex(2, trace, span));
+        var histogram = new Metric { Name = "duration", Histogram = new Histogram { AggregationTemporality = AggregationTemporality.Cumulative } };
+        var hp = new HistogramDataPoint { TimeUnixNano = T, Count = 3, Sum = 6 };
+        hp.ExplicitBounds.Add([0.5, 1]);
+        hp.BucketCounts.Add([1, 1, 1]);
+        hp.Exemplars.Add([Ex(0.7, trace), Ex(1), Ex(4.5, "", span)]);
+        histogram.Histogram.DataPoints.Add(hp);
+        var ep = new ExponentialHistogramDataPoint { TimeUnixNano = T, Count = 1, ZeroCount = 1 };
+        ep.Exemplars.Add(new Exemplar { AsInt = 9, TimeUnixNano = T });
+        ep.Exemplars.Add(new Exemplar { TimeUnixNano = T }); // no value: skipped
+        var t = Translate(Request(Service, counter, gauge, upDown, histogram, Exponential("native", "", ep)));
+        string ids = $"span_id={span.ToLowerInvariant()},trace_id={trace.ToLowerInvariant()}";
+        Assert.Equal([
+            $"duration_bucket,+Inf span_id={span.ToLowerInvariant()} 4.5 @{Ms - 1}",
+            $"duration_bucket,1  1 @{Ms - 1}",
+            $"duration_bucket,1 trace_id={trace.ToLowerInvariant()} 0.7 @{Ms - 1}",
+            $"native  9 @{Ms}",
+            $"requests_total {ids},user_id=u-7 1 @{Ms - 1}",
+        ], Exemplars(t));
     }
 
     [Fact]
