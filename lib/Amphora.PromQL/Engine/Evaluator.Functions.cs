@@ -253,8 +253,16 @@ internal sealed partial class Evaluator
                     // The last sample at or before the start (and, smoothed, the first after the end), within the lookback delta.
                     int wlo = lo > 0 && t[lo - 1] > start - _lookback ? lo - 1 : lo;
                     int whi = smoothed && hi < n && t[hi] - end <= _lookback ? hi + 1 : hi;
-                    if (whi > wlo && RangeFunctions.Extended(name, t.AsSpan(wlo, whi - wlo), b.V.AsSpan(wlo, whi - wlo), start, end, range, smoothed) is { } x)
+                    if (whi <= wlo) continue;
+                    if (histogramsBefore is not null && histogramsBefore[whi] > histogramsBefore[wlo])
+                    {
+                        var window = new Window(b, wlo, whi, start, end, ts, labels.Get(LabelNames.MetricName));
+                        if (ExtendedHistogramFunction(name, window, range, smoothed) is { } p) points.Add(p with { T = ts });
+                    }
+                    else if (RangeFunctions.Extended(name, t.AsSpan(wlo, whi - wlo), b.V.AsSpan(wlo, whi - wlo), start, end, range, smoothed) is { } x)
+                    {
                         points.Add(new FPoint(ts, x));
+                    }
                     continue;
                 }
                 if (hi <= lo) continue;

@@ -22,7 +22,8 @@ internal sealed partial class Evaluator
             var (e, stats) = stack.Pop();
             switch (e)
             {
-                case VectorSelector vs when stats: _statsOnly.Add(vs); break;
+                // A smoothed instant selector interpolates between the sample before and the one after: it reads both in full.
+                case VectorSelector vs when stats && !vs.Smoothed: _statsOnly.Add(vs); break;
                 case MatrixSelector ms: stack.Push((ms.Selector, stats)); break;
                 case ParenExpr p: stack.Push((p.Expr, stats)); break;
                 case UnaryExpr u: stack.Push((u.Expr, stats)); break;

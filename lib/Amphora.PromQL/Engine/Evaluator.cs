@@ -362,14 +362,23 @@ internal sealed partial class Evaluator
                     have = true;
                     state = it.Next();
                 }
-                if (vs.Smoothed && have && lastH is null && lastT < refT && lastT > refT - _lookback && !StaleNaN.Is(lastV) &&
-                    state == ValueType.Float && it.AtT() - refT < _lookback)
+                if (vs.Smoothed && have && lastT < refT && lastT > refT - _lookback && !IsStale(lastV, lastH) &&
+                    state != ValueType.None && it.AtT() - refT < _lookback)
                 {
                     // smoothed: the value on the line between the samples around the evaluation time.
-                    var (nextT, nextV) = it.At();
-                    if (!StaleNaN.Is(nextV))
+                    long nextT = it.AtT();
+                    double nextV = 0;
+                    FloatHistogram? nextH = null;
+                    if (state == ValueType.Float) nextV = it.At().V;
+                    else nextH = it.AtFloatHistogram().H;
+                    if (!IsStale(nextV, nextH))
                     {
-                        (points ??= new List<FPoint>()).Add(new FPoint(ts, lastV + (nextV - lastV) * (refT - lastT) / (nextT - lastT)));
+                        if ((lastH is null) != (nextH is null)) Warn(Annotations.MixedFloatsHistograms(series.Labels.MetricName));
+                        else if (lastH is null)
+                            (points ??= new List<FPoint>()).Add(new FPoint(ts, lastV + (nextV - lastV) * (refT - lastT) / (nextT - lastT)));
+                        else if (InterpolateHistogram(lastH, lastT, nextH!, nextT, refT, nextH!.CounterResetHint != CounterResetHint.Gauge,
+                                     series.Labels.MetricName) is { } h)
+                            (points ??= new List<FPoint>()).Add(new FPoint(ts, 0, h));
                         continue;
                     }
                 }
