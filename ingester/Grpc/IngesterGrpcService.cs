@@ -22,7 +22,11 @@ public sealed record IngesterBackend(string InstanceName, IWorkspaceAppendable A
 /// <summary>The server side of amphora.ingester.v1.Ingester, on the stub generated from ingester.proto.</summary>
 public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProtocol.IngesterBase
 {
+    /// <summary>A QueryStream message closes at this many series or once its series reach <see cref="BytesPerMessage"/>
+    /// encoded, so what one query has in flight is bounded by batches whatever the answer's size (a series is never split:
+    /// one over the bound goes alone).</summary>
     private const int SeriesPerMessage = 256;
+    private const int BytesPerMessage = 1 << 20;
 
     public override Task<PushResponse> Push(PushRequest request, ServerCallContext context) => PushAsync(request, context);
 
@@ -136,8 +140,9 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
         var set = await querier.SelectAsync(true, new SelectHints(request.StartMs, request.EndMs), Matchers(request.Matchers),
             call.CancellationToken);
         var batch = new QueryStreamResponse();
+        int batchBytes = 0;
         ISampleIterator? reuse = null;
-        var histograms = new List<ChunkSample>();
+        var samples = new List<ChunkSample>();
         while (set.Next())
         {
             var series = set.At();
@@ -147,22 +152,22 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
             {
                 var it = series.Iterator(reuse);
                 reuse = it;
-                histograms.Clear();
+                samples.Clear();
                 for (var state = it.Seek(request.StartMs); state != ValueType.None; state = it.Next())
                 {
-                    long t = it.AtT();
-                    if (t > request.EndMs) break;
-                    if (state == ValueType.Float) message.Samples.Add(new Sample { TimestampMs = t, Value = it.At().V });
-                    else histograms.Add(StreamChunks.Sample(it, state));
+                    if (it.AtT() > request.EndMs) break;
+                    samples.Add(StreamChunks.Sample(it, state));
                 }
                 if (it.Err is { } err) throw Error(StatusCode.Internal, err.Message);
-                if (histograms.Count > 0) StreamChunks.Add(message.Chunks, histograms);
+                StreamChunks.Add(message.Chunks, samples);
             }
             batch.Series.Add(message);
-            if (batch.Series.Count == SeriesPerMessage)
+            batchBytes += message.CalculateSize();
+            if (batch.Series.Count == SeriesPerMessage || batchBytes >= BytesPerMessage)
             {
                 await writer.WriteAsync(batch, call.CancellationToken);
                 batch = new QueryStreamResponse();
+                batchBytes = 0;
             }
         }
         if (set.Err is { } e) throw Error(StatusCode.Internal, e.Message);

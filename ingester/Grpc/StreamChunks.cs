@@ -8,39 +8,55 @@ using ValueType = Amphora.Storage.ValueType;
 namespace Amphora.Ingester.Grpc;
 
 /// <summary>
-/// Native histograms as QueryStream sends them: re-encoded from what the iterator reads (head and local blocks merged) into
-/// Prometheus's histogram and float histogram chunks. A chunk is cut at 120 samples, at a layout change, after a staleness
-/// marker, and wherever a sample's reset hint is not "no reset" (or "gauge" in a gauge chunk), so every sample reads back
-/// with the hint it had: a possible reset is never hidden inside a chunk. Replicas that hold the same samples send
-/// byte-identical chunks, which the querier then reads once.
+/// A series' samples as QueryStream sends them: re-encoded from what the iterator reads (head and local blocks merged) into
+/// Prometheus's chunks, XOR for floats and histogram or float histogram chunks for native histograms, in time order and
+/// not overlapping. A chunk is cut at 120 samples and where the kind changes; a histogram chunk also at a layout change,
+/// after a staleness marker, and wherever a sample's reset hint is not "no reset" (or "gauge" in a gauge chunk), so every
+/// sample reads back with the hint it had: a possible reset is never hidden inside a chunk. Chunks are cut by sample count
+/// from the first sample in the queried range, so replicas that hold the same samples send byte-identical chunks, which the
+/// querier then reads once.
 /// </summary>
 internal static class StreamChunks
 {
-    /// <summary>The iterator's current histogram sample (<paramref name="state"/> is Histogram or FloatHistogram).</summary>
+    /// <summary>The iterator's current sample of kind <paramref name="state"/>.</summary>
     public static ChunkSample Sample(ISampleIterator it, ValueType state)
     {
         long t = it.AtT();
+        if (state == ValueType.Float) return new ChunkSample(t, it.At().V);
         if (state == ValueType.Histogram) return new ChunkSample(t, 0, it.AtHistogram());
         var (_, h) = it.AtFloatHistogram();
         var layout = StaleNaN.Is(h.Sum) ? HistogramLayout.Empty : new HistogramLayout(h.Schema, h.ZeroThreshold, h.PositiveSpans, h.NegativeSpans, h.CustomValues);
         return new ChunkSample(t, 0, F: new FloatHistogramSample(layout, h.CounterResetHint, h.Count, h.ZeroCount, h.Sum, h.PositiveBuckets, h.NegativeBuckets));
     }
 
-    /// <summary>Encodes <paramref name="samples"/> (histograms of either kind, in time order) into chunks.</summary>
+    /// <summary>Encodes <paramref name="samples"/> (of any kind, in time order) into chunks.</summary>
     public static void Add(RepeatedField<Cluster.Protocol.Chunk> into, List<ChunkSample> samples)
     {
+        XorChunk? xor = null;
         HistogramChunk? integer = null;
         FloatHistogramChunk? floats = null;
         void Close()
         {
+            if (xor is { Count: > 0 })
+                into.Add(new Cluster.Protocol.Chunk { MinTimeMs = xor.MinT, MaxTimeMs = xor.MaxT, Encoding = XorChunk.Encoding, Data = ByteString.CopyFrom(xor.Bytes) });
             if (integer is { Count: > 0 }) Emit(into, integer.ToChunkData());
             if (floats is { Count: > 0 }) Emit(into, floats.ToChunkData());
+            xor = null;
             integer = null;
             floats = null;
         }
         foreach (var s in samples)
         {
-            if (s.H is { } h)
+            if (s.H is null && s.F is null)
+            {
+                if (xor is not { Count: < XorChunk.MaxSamples })
+                {
+                    Close();
+                    xor = new XorChunk();
+                }
+                xor.Append(s.T, s.V);
+            }
+            else if (s.H is { } h)
             {
                 if (integer is null || !Fits(integer.Count, integer.LastIsStale, integer.Header, h.IsStale, integer.Layout.SameAs(HistogramLayout.Of(h)), h.CounterResetHint))
                 {

@@ -13,8 +13,9 @@ namespace Amphora.Querier.Cluster;
 
 /// <summary>
 /// Reads a workspace from every ingester of the ring and merges the replicas: a series held by two or three ingesters is
-/// returned once, its samples deduplicated by timestamp (native histogram chunks identical in every replica read once). Up to RF − quorum unreachable ingesters are tolerated (every
-/// series still has a quorum of replicas among the others); more fail the query as unavailable.
+/// returned once, its chunks identical in every replica kept once and the others merged sample by sample
+/// (<see cref="ReplicaStreams"/>). Up to RF − quorum unreachable ingesters are tolerated (every series still has a quorum
+/// of replicas among the others); more fail the query as unavailable.
 /// </summary>
 public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspaceQueryable, IWorkspaceMetadata
 {
@@ -44,10 +45,7 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
     /// <summary>Calls every healthy ingester; tolerates as many failures as the replication allows.</summary>
     internal static async Task<List<T>> FanOutAsync<T>(RingClient ring, Func<IngesterClient, CancellationToken, Task<T>> call, CancellationToken ct)
     {
-        var current = ring.Current;
-        int tolerated = current.ReplicationFactor - current.WriteQuorum;
-        var targets = current.Instances.Where(i => i.Healthy && i.State is InstanceState.Active or InstanceState.Leaving).ToList();
-        int unreachable = current.Instances.Count - targets.Count;
+        var (targets, unreachable, tolerated, total, rf) = Targets(ring);
         var results = await Task.WhenAll(targets.Select(async i =>
         {
             try
@@ -65,12 +63,23 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
             }
         }));
         int failed = unreachable + results.Count(r => !r.Ok);
-        if (failed > tolerated)
-            throw new IngestersUnavailableException(
-                $"{failed} of {current.Instances.Count} ingesters did not answer, more than the {tolerated} the replication factor {current.ReplicationFactor} tolerates: " +
-                string.Join("; ", results.Where(r => !r.Ok).Select(r => r.Error)));
+        if (failed > tolerated) throw Unavailable(failed, total, tolerated, rf, results.Where(r => !r.Ok).Select(r => r.Error));
         return results.Where(r => r.Ok).Select(r => r.Value).ToList();
     }
+
+    /// <summary>The ingesters a read calls (healthy, active or leaving), how many of the ring's it leaves out, and how many
+    /// may fail with every series still covered by a quorum of replicas.</summary>
+    internal static (List<RingInstance> Targets, int Unreachable, int Tolerated, int Total, int ReplicationFactor) Targets(RingClient ring)
+    {
+        var current = ring.Current;
+        var targets = current.Instances.Where(i => i.Healthy && i.State is InstanceState.Active or InstanceState.Leaving).ToList();
+        return (targets, current.Instances.Count - targets.Count, current.ReplicationFactor - current.WriteQuorum, current.Instances.Count,
+            current.ReplicationFactor);
+    }
+
+    internal static IngestersUnavailableException Unavailable(int failed, int total, int tolerated, int replicationFactor, IEnumerable<string> errors) =>
+        new($"{failed} of {total} ingesters did not answer, more than the {tolerated} the replication factor {replicationFactor} tolerates: " +
+            string.Join("; ", errors));
 
     private sealed class Workspace(RingClient ring, string workspace, TimeSpan timeout) : IQueryable
     {
@@ -83,15 +92,7 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
         {
             var request = new QueryRequest { Workspace = workspace, StartMs = Math.Max(minT, hints?.Start ?? minT), EndMs = Math.Min(maxT, hints?.End ?? maxT) };
             ProtoConvert.AddMatchers(request.Matchers, matchers);
-            var perIngester = await FanOutAsync(ring, async (client, token) =>
-            {
-                var list = new List<ISeries>();
-                await foreach (var batch in client.QueryStreamAsync(request, timeout, token))
-                    foreach (var s in batch.Series)
-                        list.Add(StreamedSeries.From(s, client.Target));
-                return (ISeriesSet)new ListSeriesSet(list);
-            }, ct);
-            return MergeSeriesSet.Of(perIngester, StreamedSeries.Merge);
+            return await ReplicaStreams.SelectAsync(ring, request, timeout, ct);
         }
 
         public async ValueTask<IReadOnlyList<string>> LabelValuesAsync(string name, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)

@@ -10,38 +10,27 @@ namespace Amphora.Querier.Cluster;
 public sealed class InvalidStreamedChunkException(string message) : Exception(message);
 
 /// <summary>
-/// One series as one ingester streamed it: its float samples and its native histograms as chunks (XOR, histogram or float
-/// histogram). Replicas of a series are merged by <see cref="Merge"/>: chunks identical in every byte are read once, the
-/// rest of each replica merged with it sample by sample.
+/// One series as one ingester streamed it: its samples as chunks (XOR, histogram or float histogram), kept encoded; its
+/// iterator decodes one chunk at a time. Replicas of a series are merged by <see cref="Merge"/>: chunks identical in every
+/// byte are kept once, the rest of each replica merged with them sample by sample while reading.
 /// </summary>
 internal sealed class StreamedSeries : ISeries
 {
-    private readonly long[] _t;
-    private readonly double[] _v;
     private readonly List<ChunkData> _chunks;
 
-    private StreamedSeries(Labels labels, long[] t, double[] v, List<ChunkData> chunks)
+    private StreamedSeries(Labels labels, List<ChunkData> chunks)
     {
         Labels = labels;
-        _t = t;
-        _v = v;
         _chunks = chunks;
     }
 
     public Labels Labels { get; }
 
-    /// <summary>The series of a QueryStream message; throws <see cref="InvalidStreamedChunkException"/> for a chunk that
-    /// cannot be read.</summary>
+    /// <summary>The series of a QueryStream message, its chunks copied out of the message; throws
+    /// <see cref="InvalidStreamedChunkException"/> for a chunk that cannot be read.</summary>
     public static StreamedSeries From(StreamSeries s, string ingester)
     {
         var labels = Amphora.Cluster.ProtoConvert.ToLabels(s.Labels);
-        var t = new long[s.Samples.Count];
-        var v = new double[t.Length];
-        for (int i = 0; i < t.Length; i++)
-        {
-            t[i] = s.Samples[i].TimestampMs;
-            v[i] = s.Samples[i].Value;
-        }
         var chunks = new List<ChunkData>(s.Chunks.Count);
         foreach (var c in s.Chunks)
         {
@@ -52,45 +41,58 @@ internal sealed class StreamedSeries : ISeries
             var data = c.Data.ToByteArray();
             chunks.Add(new ChunkData(data, c.MinTimeMs, c.MaxTimeMs, data[0] << 8 | data[1], (byte)c.Encoding));
         }
-        return new StreamedSeries(labels, t, v, chunks);
+        return new StreamedSeries(labels, chunks);
     }
 
-    public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine(_t.Length > 0 ? [(_t, _v)] : [], _chunks.Count > 0 ? [_chunks] : []);
+    public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine([_chunks]);
 
-    /// <summary>Merges the replicas of one series (every part a <see cref="StreamedSeries"/>).</summary>
+    /// <summary>Merges the replicas of one series (every part a <see cref="StreamedSeries"/>): the first replica's chunks,
+    /// then of each other replica the chunks that are not byte-identical to one already kept.</summary>
     public static ISeries Merge(Labels labels, ISeries[] parts)
     {
-        var replicas = Array.ConvertAll(parts, p => (StreamedSeries)p);
-        var floats = new List<(long[], double[])>();
-        var chunkRuns = new List<List<ChunkData>>();
-        foreach (var r in replicas)
+        var runs = new List<List<ChunkData>>(parts.Length);
+        foreach (var part in parts)
         {
-            if (r._t.Length > 0 && !floats.Exists(f => f.Item1.AsSpan().SequenceEqual(r._t) && f.Item2.AsSpan().SequenceEqual(r._v))) floats.Add((r._t, r._v));
-            var rest = r._chunks.FindAll(c => !chunkRuns.Exists(run => run.Exists(taken => Identical(taken, c))));
-            if (rest.Count > 0) chunkRuns.Add(rest);
+            var chunks = ((StreamedSeries)part)._chunks;
+            if (runs.Count == 0)
+            {
+                if (chunks.Count > 0) runs.Add(chunks);
+                continue;
+            }
+            List<ChunkData>? rest = null;
+            foreach (var c in chunks)
+                if (!runs.Exists(run => Holds(run, c))) (rest ??= new List<ChunkData>()).Add(c);
+            if (rest is not null) runs.Add(rest);
         }
-        return new Merged(labels, floats, chunkRuns);
+        return new Merged(labels, runs);
     }
 
-    private static bool Identical(ChunkData a, ChunkData b) =>
-        a.Encoding == b.Encoding && a.MinT == b.MinT && a.MaxT == b.MaxT && a.Bytes.AsSpan().SequenceEqual(b.Bytes);
-
-    private static ISampleIterator Combine(List<(long[] T, double[] V)> floats, List<List<ChunkData>> chunkRuns)
+    /// <summary>Whether <paramref name="run"/> (chunks in time order, not overlapping) holds a chunk identical to
+    /// <paramref name="c"/>: found by its start time, then compared byte by byte.</summary>
+    private static bool Holds(List<ChunkData> run, ChunkData c)
     {
-        var inputs = new List<ISampleIterator>(floats.Count + chunkRuns.Count);
-        foreach (var (t, v) in floats) inputs.Add(new ArraySampleIterator(t, v, t.Length));
-        foreach (var run in chunkRuns) inputs.Add(new ChunkSequenceIterator(run));
-        return inputs.Count switch
+        int lo = 0, hi = run.Count - 1;
+        while (lo <= hi)
         {
-            0 => new ArraySampleIterator([], [], 0),
-            1 => inputs[0],
-            _ => new MergeSampleIterator(inputs.ToArray()),
-        };
+            int mid = (lo + hi) >>> 1;
+            var m = run[mid];
+            if (m.MinT < c.MinT) lo = mid + 1;
+            else if (m.MinT > c.MinT) hi = mid - 1;
+            else return m.Encoding == c.Encoding && m.MaxT == c.MaxT && m.Bytes.AsSpan().SequenceEqual(c.Bytes);
+        }
+        return false;
     }
 
-    private sealed class Merged(Labels labels, List<(long[], double[])> floats, List<List<ChunkData>> chunkRuns) : ISeries
+    private static ISampleIterator Combine(List<List<ChunkData>> runs) => runs.Count switch
+    {
+        0 => new ChunkSequenceIterator([]),
+        1 => new ChunkSequenceIterator(runs[0]),
+        _ => new MergeSampleIterator(runs.ConvertAll(r => (ISampleIterator)new ChunkSequenceIterator(r)).ToArray()),
+    };
+
+    private sealed class Merged(Labels labels, List<List<ChunkData>> runs) : ISeries
     {
         public Labels Labels { get; } = labels;
-        public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine(floats, chunkRuns);
+        public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine(runs);
     }
 }

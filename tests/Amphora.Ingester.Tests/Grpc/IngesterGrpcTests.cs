@@ -3,6 +3,7 @@ using Amphora.Cluster.Protocol;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Amphora.Tsdb.Chunks;
 
 namespace Amphora.Ingester.Tests.Grpc;
 
@@ -63,11 +64,42 @@ public sealed class IngesterGrpcTests
         Assert.Equal(3, messages); // 256 series a message
         Assert.Equal(Enumerable.Range(0, 600).Select(i => i.ToString("D5", System.Globalization.CultureInfo.InvariantCulture)),
             series.Select(s => s.Labels.Single(l => l.Name == "i").Value));
-        Assert.All(series, s => Assert.Equal(now, s.Samples.Single().TimestampMs));
+        Assert.All(series, s => Assert.Equal((now, now, (int)XorChunk.Encoding), (s.Chunks.Single().MinTimeMs, s.Chunks.Single().MaxTimeMs, s.Chunks.Single().Encoding)));
         var values = await client.LabelValuesAsync(new LabelValuesRequest { Workspace = "ws", Name = "i", EndMs = long.MaxValue }, Timeout, default);
         Assert.Equal(600, values.Values.Count);
         var state = await client.StateAsync(Timeout, default);
         Assert.Equal(("ingester-0", InstanceState.Active), (state.Instance, state.State));
+    }
+
+    [Fact]
+    public async Task Float_samples_come_back_as_xor_chunks_of_120_and_a_message_closes_at_about_a_mebibyte()
+    {
+        await using var server = await IngesterGrpcServer.StartAsync();
+        using var client = Client(server);
+        long start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 3_600_000;
+        var push = new PushRequest { Workspace = "ws" };
+        var series = new Series { Labels = { new Label { Name = "__name__", Value = "long" } } };
+        for (int i = 0; i < 300; i++) series.Samples.Add(new Sample { TimestampMs = start + i * 1000L, Value = i % 7 == 0 ? double.NaN : i * 0.5 });
+        push.Series.Add(series);
+        Assert.Equal(300, (await client.PushAsync(push, Timeout, default)).SamplesAccepted);
+
+        var (_, streamed) = await ReadAsync(client, Query("ws", "long"));
+        var chunks = streamed.Single().Chunks;
+        Assert.Equal([(int)XorChunk.Encoding], chunks.Select(c => c.Encoding).Distinct());
+        Assert.Equal([120, 120, 60], chunks.Select(c => c.Data[0] << 8 | c.Data[1]));
+        var read = new List<(long, double)>();
+        foreach (var c in chunks)
+        {
+            var it = ChunkIterators.For(new ChunkData(c.Data.ToByteArray(), c.MinTimeMs, c.MaxTimeMs, c.Data[0] << 8 | c.Data[1], (byte)c.Encoding));
+            while (it.Next() != Amphora.Storage.ValueType.None) read.Add(it.At());
+            Assert.Null(it.Err);
+        }
+        Assert.Equal(series.Samples.Select(x => (x.TimestampMs, x.Value)), read); // NaN's bits included: XOR keeps them
+
+        // 8 KiB of labels a series: a message reaches 1 MiB at 128 series, well before the 256 a message at most holds.
+        Assert.Equal(300, (await client.PushAsync(Push("ws", 300, start, "padded", new string('p', 8192)), Timeout, default)).SamplesAccepted);
+        var (messages, padded) = await ReadAsync(client, Query("ws", "padded"));
+        Assert.Equal((3, 300), (messages, padded.Count));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ server.addService(Ingester.service, {
     if (!authorized(call)) return call.destroy(unauthenticated);
     for (let i = 0; i < 3; i++) {
       await new Promise(r => setTimeout(r, 10));
-      call.write({ series: [{ labels: [{ name: 'i', value: 'n' + i }], samples: [{ timestampMs: i, value: i }] }] });
+      call.write({ series: [{ labels: [{ name: 'i', value: 'n' + i }] }] });
     }
     call.end();
   },
