@@ -42,6 +42,7 @@ internal sealed partial class Evaluator
         var vector = new List<Sample>();
         var output = new SeriesAccumulator();
         var groupKeys = new Dictionary<Labels, Labels>();
+        var dropped = GroupsWithDroppedNames(input.Series, a);
         for (int i = 0; i < StepCount; i++)
         {
             _ct.ThrowIfCancellationRequested();
@@ -55,7 +56,7 @@ internal sealed partial class Evaluator
             {
                 if (!groupKeys.TryGetValue(s.Metric, out var key))
                 {
-                    key = GroupingKey(s.Metric, a);
+                    key = OutputKey(GroupingKey(s.Metric, a), dropped);
                     groupKeys[s.Metric] = key;
                 }
                 if (!groups.TryGetValue(key, out var members))
@@ -75,11 +76,30 @@ internal sealed partial class Evaluator
     {
         if (a.Without)
         {
-            var drop = new List<string>(a.Grouping) { LabelNames.MetricName };
+            var drop = new List<string>(a.Grouping) { LabelNames.MetricName, DroppedNameLabel };
             return metric.Without(drop.ToArray());
         }
-        return metric.Keep(a.Grouping.ToArray());
+        var key = metric.Keep(a.Grouping.ToArray());
+        // Grouping by __name__ sees a dropped name too (delayed name removal).
+        if (metric.Has(DroppedNameLabel) && a.Grouping.Contains(LabelNames.MetricName))
+            key = new LabelsBuilder(key).Set(LabelNames.MetricName, metric.Get(DroppedNameLabel)).Build();
+        return key;
     }
+
+    /// <summary>
+    /// For an aggregation by <c>__name__</c>, the groups holding a series whose name is dropped: their result's name is
+    /// dropped as well. Null when the aggregation does not group by the name.
+    /// </summary>
+    private static HashSet<Labels>? GroupsWithDroppedNames(List<Series> series, AggregateExpr a)
+    {
+        if (a.Without || !a.Grouping.Contains(LabelNames.MetricName)) return null;
+        var keys = new HashSet<Labels>();
+        foreach (var s in series)
+            if (s.Metric.Has(DroppedNameLabel)) keys.Add(GroupingKey(s.Metric, a));
+        return keys;
+    }
+
+    private static Labels OutputKey(Labels key, HashSet<Labels>? dropped) => dropped?.Contains(key) == true ? DropName(key) : key;
 
     private void AggregateGroup(TokenKind op, Labels key, List<Sample> members, double param, string? labelParam, long ts, SeriesAccumulator output)
     {

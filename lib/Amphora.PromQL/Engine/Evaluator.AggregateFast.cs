@@ -15,9 +15,10 @@ internal sealed partial class Evaluator
         var groupOf = new int[series.Count];
         var keys = new List<Labels>();
         var index = new Dictionary<Labels, int>();
+        var dropped = GroupsWithDroppedNames(series, a);
         for (int i = 0; i < series.Count; i++)
         {
-            var key = GroupingKey(series[i].Metric, a);
+            var key = OutputKey(GroupingKey(series[i].Metric, a), dropped);
             if (!index.TryGetValue(key, out int g))
             {
                 g = keys.Count;

@@ -179,7 +179,7 @@ internal sealed partial class Evaluator
     private static Labels Signature(Labels metric, VectorMatching? m)
     {
         if (m is { On: true }) return metric.Keep(m.MatchingLabels.ToArray());
-        var drop = new List<string>(m?.MatchingLabels ?? []) { LabelNames.MetricName, TypeLabel, UnitLabel };
+        var drop = new List<string>(m?.MatchingLabels ?? []) { LabelNames.MetricName, TypeLabel, UnitLabel, DroppedNameLabel };
         return metric.Without(drop.ToArray());
     }
 
@@ -299,14 +299,14 @@ internal sealed partial class Evaluator
 
     private static Labels ResultMetric(Labels lhs, Labels rhs, TokenKind op, VectorMatching m)
     {
-        var builder = new LabelsBuilder(lhs);
-        if (!Tokens.IsComparison(op) && !Tokens.IsTrim(op)) builder.Delete(LabelNames.MetricName, TypeLabel, UnitLabel);
+        var builder = new LabelsBuilder(Tokens.IsComparison(op) || Tokens.IsTrim(op) ? lhs : DropName(lhs));
         if (m.Card == VectorMatchCardinality.OneToOne)
         {
             if (m.On)
             {
                 foreach (var l in lhs)
                     if (!m.MatchingLabels.Contains(l.Name)) builder.Delete(l.Name);
+                builder.Delete(DroppedNameLabel);
             }
             else
             {

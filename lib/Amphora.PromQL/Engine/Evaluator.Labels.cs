@@ -32,13 +32,9 @@ internal sealed partial class Evaluator
         return MapVector(call.Args[0], metric =>
         {
             if (cache.TryGetValue(metric, out var cached)) return cached;
-            var match = regex.Match(metric.Get(src));
+            var match = regex.Match(LabelValue(metric, src));
             var result = metric;
-            if (match.Success)
-            {
-                string value = Expand(match, regex, replacement);
-                result = value.Length == 0 ? metric.Without(dst) : new LabelsBuilder(metric).Set(dst, value).Build();
-            }
+            if (match.Success) result = WithLabel(metric, dst, Expand(match, regex, replacement));
             cache[metric] = result;
             return result;
         });
@@ -108,9 +104,19 @@ internal sealed partial class Evaluator
                 throw new PromQLException(PromQLErrorType.Execution, $"invalid source label name in label_join(): {s}");
         return MapVector(call.Args[0], metric =>
         {
-            string value = string.Join(separator, sources.Select(metric.Get));
-            return value.Length == 0 ? metric.Without(dst) : new LabelsBuilder(metric).Set(dst, value).Build();
+            string value = string.Join(separator, sources.Select(s => LabelValue(metric, s)));
+            return WithLabel(metric, dst, value);
         });
+    }
+
+    /// <summary>The labels with <paramref name="dst"/> set (removed when empty); setting the name keeps it (no longer dropped).</summary>
+    private static Labels WithLabel(Labels metric, string dst, string value)
+    {
+        var builder = new LabelsBuilder(metric);
+        if (value.Length == 0) builder.Delete(dst);
+        else builder.Set(dst, value);
+        if (dst == LabelNames.MetricName) builder.Delete(DroppedNameLabel);
+        return builder.Build();
     }
 
     /// <summary>Relabels every sample of a vector expression; values unchanged.</summary>

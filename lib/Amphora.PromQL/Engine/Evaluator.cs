@@ -200,6 +200,7 @@ internal sealed partial class Evaluator
     {
         _queryStep = instant ? 0 : _interval;
         var result = Eval(expr);
+        if (result is SeriesResult named) result = new SeriesResult(RemoveDroppedNames(named.Series));
         switch (result)
         {
             case ScalarSteps s when instant:
@@ -311,12 +312,38 @@ internal sealed partial class Evaluator
 
     /// <summary>
     /// The labels without the metric name, and without the type and unit metadata labels that go with it
-    /// (<c>__type__</c>, <c>__unit__</c>, Prometheus's type-and-unit labels).
+    /// (<c>__type__</c>, <c>__unit__</c>, Prometheus's type-and-unit labels). As with Prometheus 3's delayed name removal,
+    /// the name is not gone yet: it moves to <see cref="DroppedNameLabel"/>, where label_replace, label_join and grouping
+    /// by <c>__name__</c> still see it, and goes when the result is returned (<see cref="RemoveDroppedNames"/>).
     /// </summary>
-    internal static Labels DropName(Labels l) =>
-        l.Has(LabelNames.MetricName) || l.Has(TypeLabel) || l.Has(UnitLabel) ? l.Without(LabelNames.MetricName, TypeLabel, UnitLabel) : l;
+    internal static Labels DropName(Labels l)
+    {
+        if (l.Has(LabelNames.MetricName))
+            return new LabelsBuilder(l).Delete(LabelNames.MetricName, TypeLabel, UnitLabel).Set(DroppedNameLabel, l.MetricName).Build();
+        return l.Has(TypeLabel) || l.Has(UnitLabel) ? l.Without(TypeLabel, UnitLabel) : l;
+    }
 
     internal const string TypeLabel = "__type__", UnitLabel = "__unit__";
+
+    /// <summary>Where a dropped metric name waits until the result is returned (a reserved name no series can carry).</summary>
+    internal const string DroppedNameLabel = "__amphora_dropped_name__";
+
+    /// <summary>A label's value, the metric name also when it is dropped but not yet removed.</summary>
+    internal static string LabelValue(Labels l, string name) =>
+        name == LabelNames.MetricName && !l.Has(name) ? l.Get(DroppedNameLabel) : l.Get(name);
+
+    /// <summary>Removes the dropped names at the end of evaluation; series that then have the same labels must not overlap.</summary>
+    private static List<Series> RemoveDroppedNames(List<Series> series)
+    {
+        bool any = false;
+        foreach (var s in series)
+        {
+            if (!s.Metric.Has(DroppedNameLabel)) continue;
+            s.Metric = s.Metric.Without(DroppedNameLabel);
+            any = true;
+        }
+        return any ? MergeSameLabels(series) : series;
+    }
 
     /// <summary>An instant vector per step: for each series the newest sample in (t - lookback, t], unless it is a stale marker.</summary>
     /// <remarks>With <paramref name="timestamps"/> a point's value is its sample's time in seconds (and, with
