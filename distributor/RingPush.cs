@@ -139,6 +139,7 @@ public sealed class RingPush : IIngesterPush
                     {
                         acceptedTaken[index] = true;
                         outcome.Accepted += SampleCount(series[index]) - rejectedHere.GetValueOrDefault(index);
+                        outcome.Exemplars += series[index].Exemplars.Length;
                     }
                 }
             }
@@ -166,6 +167,7 @@ public sealed class RingPush : IIngesterPush
                 s.Samples.Add(new Sample { TimestampMs = series[i].Timestamps[k], Value = series[i].Values[k] });
             foreach (var (t, h) in series[i].Histograms) s.Histograms.Add(ProtoConvert.ToProto(t, h));
             foreach (var (t, h) in series[i].FloatHistograms) s.FloatHistograms.Add(ProtoConvert.ToProto(t, h));
+            foreach (var e in series[i].Exemplars) s.Exemplars.Add(ProtoConvert.ToProto(e));
             request.Series.Add(s);
         }
         foreach (var m in metadata)

@@ -37,7 +37,7 @@ public sealed partial class Modules
         var backend = IngesterBackend = new IngesterBackend(config.IngesterName, ingester, ingester, ingester, () =>
             ingester.State == Amphora.Services.ServiceState.Running && IsReady ? Amphora.Cluster.Protocol.InstanceState.Active
             : _notReady == ShuttingDown ? Amphora.Cluster.Protocol.InstanceState.Leaving
-            : Amphora.Cluster.Protocol.InstanceState.Joining);
+            : Amphora.Cluster.Protocol.InstanceState.Joining) { Exemplars = ingester };
         ListenAddress.TryParse(config.GrpcListen, out var grpc, out _);
         var guard = new ClusterCallGuard(grpc.Port, LoadSecret(config), config.GrpcTlsClientCaFile is not null);
         _routes.Add(app => app.MapIngesterGrpc(guard));
@@ -143,7 +143,7 @@ public sealed partial class Modules
     {
         var ingesters = new RingQueryable(ring, TimeSpan.FromMinutes(2));
         var storage = new RetentionWorkspaceQueryable(new MergeWorkspaceQueryable(ingesters, BlockStoreFrom(config, services)), tenancy.Tenancy.Retention);
-        return new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy) };
+        return new QuerierService(storage, ingesters, QuerierOptionsFrom(config)) { Limits = QueryLimitsFrom(tenancy), Exemplars = ingesters };
     }
 
     private Amphora.Ingester.Storage.TsdbOptions TsdbOptionsFrom(AmphoraConfig config, IServiceProvider services) => new()

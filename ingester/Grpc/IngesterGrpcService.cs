@@ -16,6 +16,9 @@ namespace Amphora.Ingester.Grpc;
 public sealed record IngesterBackend(string InstanceName, IWorkspaceAppendable Appendable, IWorkspaceQueryable Queryable,
     IWorkspaceMetadata Metadata, Func<Protocol.InstanceState> State)
 {
+    /// <summary>Where exemplars are read; without it the ingester answers that it holds none.</summary>
+    public IWorkspaceExemplars? Exemplars { get; init; }
+
     public bool Ready() => State() == Protocol.InstanceState.Active;
 }
 
@@ -57,6 +60,22 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
         foreach (var (_, entries) in all)
             foreach (var m in entries)
                 reply.Metadata.Add(new Protocol.MetricMetadata { MetricFamilyName = m.MetricFamilyName, Type = m.Type, Help = m.Help, Unit = m.Unit });
+        return reply;
+    }
+
+    public override async Task<ExemplarsResponse> QueryExemplars(ExemplarsRequest request, ServerCallContext context)
+    {
+        string workspace = Workspace(request.Workspace);
+        var sets = request.MatcherSets.Select(set => (IReadOnlyList<Amphora.Model.LabelMatcher>)Matchers(set.Matchers)).ToList();
+        var reply = new ExemplarsResponse();
+        if (backend.Exemplars is null || sets.Count == 0) return reply;
+        foreach (var series in await backend.Exemplars.SelectExemplarsAsync(workspace, request.StartMs, request.EndMs, sets, context.CancellationToken))
+        {
+            var s = new Protocol.ExemplarSeries();
+            ProtoConvert.AddLabels(s.SeriesLabels, series.SeriesLabels);
+            foreach (var e in series.Exemplars) s.Exemplars.Add(ProtoConvert.ToProto(e));
+            reply.Series.Add(s);
+        }
         return reply;
     }
 
@@ -107,6 +126,9 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
                 foreach (var (t, h) in histograms[i].Float)
                     Count(response, appender, i, t, true, appender.AppendFloatHistogram(ref seriesRef, labels, t, h));
             }
+            for (int i = 0; i < request.Series.Count; i++)
+                foreach (var e in request.Series[i].Exemplars)
+                    appender.AppendExemplar(ProtoConvert.ToLabels(request.Series[i].Labels), ProtoConvert.ToExemplar(e));
             foreach (var m in request.Metadata)
                 appender.UpdateMetadata(new MetricMetadata(m.MetricFamilyName, m.Type, m.Help, m.Unit));
         }

@@ -38,6 +38,9 @@ public sealed class IngesterClient(GrpcChannel channel, Metadata? headers = null
     public Task<MetadataResponse> MetadataAsync(MetadataRequest request, TimeSpan timeout, CancellationToken ct) =>
         _stub.MetadataAsync(request, Options(timeout, ct)).ResponseAsync;
 
+    public Task<ExemplarsResponse> QueryExemplarsAsync(ExemplarsRequest request, TimeSpan timeout, CancellationToken ct) =>
+        _stub.QueryExemplarsAsync(request, Options(timeout, ct)).ResponseAsync;
+
     public Task<StateResponse> StateAsync(TimeSpan timeout, CancellationToken ct) =>
         _stub.StateAsync(new StateRequest(), Options(timeout, ct)).ResponseAsync;
 

@@ -8,6 +8,8 @@ using IQueryable = Amphora.Storage.IQueryable;
 using MetricMetadata = Amphora.Storage.MetricMetadata;
 using LabelMatcher = Amphora.Model.LabelMatcher;
 using InstanceState = Amphora.Ring.InstanceState;
+using ExemplarSeries = Amphora.Model.ExemplarSeries;
+using Exemplar = Amphora.Model.Exemplar;
 
 namespace Amphora.Querier.Cluster;
 
@@ -17,7 +19,7 @@ namespace Amphora.Querier.Cluster;
 /// (<see cref="ReplicaStreams"/>). Up to RF − quorum unreachable ingesters are tolerated (every series still has a quorum
 /// of replicas among the others); more fail the query as unavailable.
 /// </summary>
-public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspaceQueryable, IWorkspaceMetadata
+public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspaceQueryable, IWorkspaceMetadata, IWorkspaceExemplars
 {
     public IQueryable ForWorkspace(string workspace) => new Workspace(ring, workspace, timeout);
 
@@ -40,6 +42,27 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
         if (limit >= 0) families = families.Take(limit);
         return families.ToDictionary(kv => kv.Key,
             kv => (IReadOnlyList<MetricMetadata>)(limitPerMetric > 0 ? kv.Value.Take(limitPerMetric).ToList() : kv.Value), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The exemplars every ingester holds for the matching series, merged: a series once, an exemplar its replicas share
+    /// (same time, value and labels) once, oldest first.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<ExemplarSeries>> SelectExemplarsAsync(string workspace, long start, long end,
+        IReadOnlyList<IReadOnlyList<LabelMatcher>> matcherSets, CancellationToken ct = default)
+    {
+        var request = new ExemplarsRequest { Workspace = workspace, StartMs = start, EndMs = end };
+        ProtoConvert.AddMatcherSets(request.MatcherSets, matcherSets);
+        var responses = await FanOutAsync(ring, (client, token) => client.QueryExemplarsAsync(request, timeout, token), ct);
+        var merged = new SortedDictionary<Labels, HashSet<Exemplar>>();
+        foreach (var r in responses)
+            foreach (var s in r.Series)
+            {
+                var labels = ProtoConvert.ToLabels(s.SeriesLabels);
+                if (!merged.TryGetValue(labels, out var set)) merged[labels] = set = [];
+                foreach (var e in s.Exemplars) set.Add(ProtoConvert.ToExemplar(e));
+            }
+        return merged.Select(kv => new ExemplarSeries(kv.Key, kv.Value.OrderBy(e => e.T).ThenBy(e => e.Value).ToList())).ToList();
     }
 
     /// <summary>Calls every healthy ingester; tolerates as many failures as the replication allows.</summary>

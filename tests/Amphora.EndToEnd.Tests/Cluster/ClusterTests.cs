@@ -22,8 +22,13 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         var request = new WriteRequestBuilder();
         for (int s = 0; s < 60; s++)
-            request.Series($"__name__=\"cluster_requests_total\",instance=\"i{s % 6}\",job=\"j{s % 3}\",path=\"/p{s}\"",
-                (Start + minute * 60_000L + 17, minute * 10.0 + s));
+        {
+            string labels = $"__name__=\"cluster_requests_total\",instance=\"i{s % 6}\",job=\"j{s % 3}\",path=\"/p{s}\"";
+            var sample = (Start + minute * 60_000L + 17, minute * 10.0 + s);
+            // Every tenth series carries an exemplar: replicated with it, stored by each of its ingesters, served once.
+            if (s % 10 == 0) request.SeriesWithExemplar(labels, sample, $"trace_id=\"t{minute:00}{s:00}\"", s + 0.5, Start + minute * 60_000L + 11);
+            else request.Series(labels, sample);
+        }
         request.Metadata(1, "cluster_requests_total", "Requests served.");
         return request;
     }
@@ -88,5 +93,11 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal((await reference.GetAsync("series", ("match[]", "cluster_requests_total"))).Body, series.Body);
         Assert.Equal((await reference.GetAsync("labels")).Body, (await cluster.GetAsync("labels")).Body);
         Assert.Equal((await reference.GetAsync("metadata")).Body, (await cluster.GetAsync("metadata")).Body);
+        // Exemplars: the replicas' copies merged into one each, as the single process answers (which holds each once).
+        var window = new[] { ("query", "cluster_requests_total"), ("start", PromApiClient.FormatTime(Start)), ("end", PromApiClient.FormatTime(at)) };
+        var exemplars = await cluster.GetAsync("query_exemplars", window);
+        Assert.True(exemplars.Status == HttpStatusCode.OK, exemplars.Body);
+        Assert.Contains("\"trace_id\":\"t0000\"", exemplars.Body);
+        Assert.Equal((await reference.GetAsync("query_exemplars", window)).Body, exemplars.Body);
     }
 }

@@ -55,16 +55,29 @@ public sealed partial class WriteRequestBuilder
     public WriteRequestBuilder HistogramSeries(string labels, long[] histogramTimestamps, params (long T, double V)[] samples) =>
         Series(ParseLabels(labels).Select(l => (Encoding.UTF8.GetBytes(l.Name), Encoding.UTF8.GetBytes(l.Value))), samples, histogramTimestamps);
 
-    private WriteRequestBuilder Series(IEnumerable<(byte[] Name, byte[] Value)> labels, (long T, double V)[] samples, long[] histograms)
+    /// <summary>Adds a series of one sample with one exemplar (TimeSeries field 3: labels 1, value 2, timestamp 3).</summary>
+    public WriteRequestBuilder SeriesWithExemplar(string labels, (long T, double V) sample, string exemplarLabels, double exemplarValue, long exemplarT) =>
+        Series(Utf8Pairs(labels), [sample], [], [(exemplarLabels, exemplarValue, exemplarT)]);
+
+    private static IEnumerable<(byte[] Name, byte[] Value)> Utf8Pairs(string labels) =>
+        ParseLabels(labels).Select(l => (Encoding.UTF8.GetBytes(l.Name), Encoding.UTF8.GetBytes(l.Value)));
+
+    private static void WriteLabels(MemoryStream into, IEnumerable<(byte[] Name, byte[] Value)> labels)
     {
-        var ts = new MemoryStream();
         foreach (var (name, value) in labels)
         {
             var label = new MemoryStream();
             WriteBytes(label, 1, name);
             WriteBytes(label, 2, value);
-            WriteBytes(ts, 1, label.ToArray());
+            WriteBytes(into, 1, label.ToArray());
         }
+    }
+
+    private WriteRequestBuilder Series(IEnumerable<(byte[] Name, byte[] Value)> labels, (long T, double V)[] samples, long[] histograms,
+        (string Labels, double V, long T)[]? exemplars = null)
+    {
+        var ts = new MemoryStream();
+        WriteLabels(ts, labels);
         foreach (var (t, v) in samples)
         {
             var sample = new MemoryStream();
@@ -86,6 +99,16 @@ public sealed partial class WriteRequestBuilder
             WriteTag(h, 15, 0); // timestamp
             WriteVarint(h, (ulong)t);
             WriteBytes(ts, 4, h.ToArray());
+        }
+        foreach (var (exemplarLabels, v, t) in exemplars ?? [])
+        {
+            var e = new MemoryStream();
+            WriteLabels(e, Utf8Pairs(exemplarLabels));
+            WriteTag(e, 2, 1);
+            e.Write(BitConverter.GetBytes(BitConverter.DoubleToInt64Bits(v)));
+            WriteTag(e, 3, 0);
+            WriteVarint(e, (ulong)t);
+            WriteBytes(ts, 3, e.ToArray());
         }
         WriteBytes(_out, 1, ts.ToArray());
         return this;
