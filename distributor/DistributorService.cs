@@ -138,7 +138,7 @@ public sealed partial class DistributorService : ServiceBase
     /// others are dropped and counted (<c>amphora_distributor_discarded_exemplars</c>): as in Prometheus, an exemplar never
     /// fails a write.
     /// </summary>
-    private static Exemplar[] ValidExemplars(Prompb.TimeSeries ts)
+    private static Exemplar[] ValidExemplars(Prompb.TimeSeries ts, bool utf8Names)
     {
         if (ts.Exemplars.Count == 0) return [];
         var kept = new List<Exemplar>(ts.Exemplars.Count);
@@ -148,7 +148,7 @@ public sealed partial class DistributorService : ServiceBase
             bool ok = true;
             foreach (var l in e.Labels)
             {
-                if (!TryUtf8(l.Name, out var name) || !TryUtf8(l.Value, out var value) || !Amphora.Model.LabelNames.IsValid(name)) { ok = false; break; }
+                if (!TryUtf8(l.Name, out var name) || !TryUtf8(l.Value, out var value) || !Amphora.Model.LabelNames.IsValid(name, utf8Names, metric: false)) { ok = false; break; }
                 labels.Add(new Amphora.Model.Label(name, value));
             }
             var set = ok ? Labels.FromUnsorted(labels) : null;
@@ -225,7 +225,7 @@ public sealed partial class DistributorService : ServiceBase
                 Array.Resize(ref t, n);
                 Array.Resize(ref v, n);
             }
-            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = ValidExemplars(ts) });
+            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = ValidExemplars(ts, validator.Options.Utf8Names) });
         }
         foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));

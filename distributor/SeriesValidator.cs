@@ -15,6 +15,12 @@ public sealed record ValidationOptions
     public int MaxLabelValueLength { get; init; } = 2048;
     /// <summary>How far past the distributor's clock a sample may be (validation.create-grace-period, as Mimir's).</summary>
     public TimeSpan CreateGracePeriod { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// Prometheus 3's UTF-8 name validation scheme (<c>validation.name-validation-scheme=utf8</c>): metric and label names may be
+    /// any non-empty UTF-8 text (queried as <c>{"my.metric", "http.route"="/"}</c>); false keeps the legacy
+    /// <c>[a-zA-Z_:][a-zA-Z0-9_:]*</c> and <c>[a-zA-Z_][a-zA-Z0-9_]*</c>.
+    /// </summary>
+    public bool Utf8Names { get; init; }
 }
 
 /// <summary>Why a series was refused: a stable id (counted in metrics as the reason) and a message naming the series.</summary>
@@ -62,10 +68,11 @@ public sealed class SeriesValidator(ValidationOptions options)
             error = Error(describe, series, "err-amphora-missing-metric-name", "received a series without a metric name");
             return false;
         }
-        if (!LabelNames.IsValidMetricName(metricName))
+        if (!LabelNames.IsValid(metricName, options.Utf8Names, metric: true))
         {
             error = Error(describe, series, "err-amphora-invalid-metric-name",
-                $"received a series with an invalid metric name \"{Truncate(metricName)}\": it must match [a-zA-Z_:][a-zA-Z0-9_:]*");
+                $"received a series with an invalid metric name \"{Truncate(metricName)}\": it must match [a-zA-Z_:][a-zA-Z0-9_:]* " +
+                "(--validation.name-validation-scheme=utf8 accepts any UTF-8 name)");
             return false;
         }
         if (names.Length > options.MaxLabelNamesPerSeries)
@@ -87,10 +94,12 @@ public sealed class SeriesValidator(ValidationOptions options)
                     $"{options.MaxLabelNameLength} (set by validation.max-label-name-length): \"{Truncate(name)}\"");
                 return false;
             }
-            if (!LabelNames.IsValid(name))
+            if (!LabelNames.IsValid(name, options.Utf8Names, metric: false))
             {
-                error = Error(describe, series, "err-amphora-invalid-label",
-                    $"received a series with an invalid label name \"{Truncate(name)}\": it must match [a-zA-Z_][a-zA-Z0-9_]*");
+                error = Error(describe, series, "err-amphora-invalid-label", options.Utf8Names
+                    ? "received a series with an empty label name"
+                    : $"received a series with an invalid label name \"{Truncate(name)}\": it must match [a-zA-Z_][a-zA-Z0-9_]* " +
+                      "(--validation.name-validation-scheme=utf8 accepts any UTF-8 name)");
                 return false;
             }
             if (name.StartsWith("__", StringComparison.Ordinal) && name != LabelNames.MetricName)

@@ -180,6 +180,7 @@ public sealed partial class Modules
             MaxLabelNameLength = config.MaxLabelNameLength,
             MaxLabelValueLength = config.MaxLabelValueLength,
             CreateGracePeriod = config.CreateGracePeriod,
+            Utf8Names = config.Utf8Names,
         },
         Otlp = new OtlpOptions
         {
@@ -187,6 +188,7 @@ public sealed partial class Modules
                 ?? OtlpTranslationStrategy.UnderscoreEscapingWithSuffixes,
             PromoteResourceAttributes = config.OtlpPromotedAttributes(),
             KeepIdentifyingResourceAttributes = config.OtlpKeepIdentifyingResourceAttributes,
+            Utf8Names = config.Utf8Names,
         },
     };
 

@@ -2,9 +2,9 @@ namespace Amphora.Distributor.Otlp;
 
 /// <summary>
 /// How OTLP metric and attribute names become Prometheus names, as Prometheus 3's <c>otlp.translation_strategy</c> names them.
-/// The two strategies that keep UTF-8 keep a name only where it is already a valid Prometheus name: this receiver's storage
-/// holds only <c>[a-zA-Z_:][a-zA-Z0-9_:]*</c> metric names and <c>[a-zA-Z_][a-zA-Z0-9_]*</c> label names, so other names are
-/// refused (counted in the partial success) rather than stored under a name the sender did not choose.
+/// The two strategies that keep UTF-8 store names as sent when the UTF-8 name validation scheme is on
+/// (<see cref="OtlpOptions.Utf8Names"/>); under the legacy scheme they keep a name only where it is already a valid legacy
+/// name, and refuse the others (counted in the partial success) rather than store them under a name the sender did not choose.
 /// </summary>
 public enum OtlpTranslationStrategy
 {
@@ -29,6 +29,9 @@ public sealed record OtlpOptions
     /// <summary>Keep <c>service.name</c>, <c>service.namespace</c> and <c>service.instance.id</c> as labels of <c>target_info</c>
     /// too (they are always in <c>job</c> and <c>instance</c>).</summary>
     public bool KeepIdentifyingResourceAttributes { get; init; }
+
+    /// <summary>Names may be any UTF-8 text (<c>validation.name-validation-scheme=utf8</c>, as the distributor's validation).</summary>
+    public bool Utf8Names { get; init; }
 
     public bool EscapesNames => TranslationStrategy is OtlpTranslationStrategy.UnderscoreEscapingWithSuffixes
         or OtlpTranslationStrategy.UnderscoreEscapingWithoutSuffixes;

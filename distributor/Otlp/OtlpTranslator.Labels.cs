@@ -40,7 +40,7 @@ public static partial class OtlpTranslator
             {
                 bool identifying = a.Key is "service.name" or "service.namespace" or "service.instance.id";
                 string name = OtlpNames.LabelName(a.Key, options);
-                if (!LabelNames.IsValid(name)) continue;
+                if (!LabelNames.IsValid(name, options.Utf8Names, metric: false)) continue;
                 string value = AttributeText(a.Value);
                 if (!identifying || options.KeepIdentifyingResourceAttributes) Merge(labels.TargetInfo, name, value);
                 if (options.PromoteResourceAttributes.Contains(a.Key)) labels.Promoted.Add(new(name, value));
@@ -75,10 +75,11 @@ public static partial class OtlpTranslator
             {
                 string label = OtlpNames.LabelName(a.Key, options);
                 if (label.Length == 0) continue;
-                if (!LabelNames.IsValid(label))
+                if (!LabelNames.IsValid(label, options.Utf8Names, metric: false))
                 {
                     RejectPoint($"has the attribute \"{Shown(a.Key)}\", kept as a label name by --otlp.translation-strategy=" +
-                        $"{options.TranslationStrategy}, but label names must match [a-zA-Z_][a-zA-Z0-9_]* here; use " +
+                        $"{options.TranslationStrategy}, but under the legacy name validation scheme label names must match " +
+                        "[a-zA-Z_][a-zA-Z0-9_]*; set --validation.name-validation-scheme=utf8 to store it as sent, or use " +
                         "--otlp.translation-strategy=UnderscoreEscapingWithSuffixes (the default)");
                     return false;
                 }

@@ -99,12 +99,13 @@ public static partial class OtlpTranslator
         }
 
         string name = OtlpNames.MetricName(metric.Name, metric.Unit, kind, options);
-        if (name.Length == 0 || !LabelNames.IsValidMetricName(name))
+        if (name.Length == 0 || !LabelNames.IsValid(name, options.Utf8Names, metric: true))
         {
             result.Reject(InvalidNameId, name.Length == 0
                 ? $"metric \"{shown}\" has no name left after translation (--otlp.translation-strategy={options.TranslationStrategy})"
                 : $"metric name \"{Shown(name)}\" is kept untranslated by --otlp.translation-strategy={options.TranslationStrategy}, " +
-                  "but this receiver stores only names matching [a-zA-Z_:][a-zA-Z0-9_:]*; use --otlp.translation-strategy=" +
+                  "but under the legacy name validation scheme names must match [a-zA-Z_:][a-zA-Z0-9_:]*; set " +
+                  "--validation.name-validation-scheme=utf8 to store it as sent, or use --otlp.translation-strategy=" +
                   "UnderscoreEscapingWithSuffixes (the default) to store it with invalid characters replaced by _", points);
             return;
         }

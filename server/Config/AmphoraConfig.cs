@@ -69,6 +69,8 @@ public sealed partial class AmphoraConfig
     public int MaxLabelNamesPerSeries { get; set; } = 70;
     public int MaxLabelNameLength { get; set; } = 1024;
     public int MaxLabelValueLength { get; set; } = 2048;
+    public string NameValidationScheme { get; set; } = "legacy";
+    public bool Utf8Names => NameValidationScheme == "utf8";
     public TimeSpan CreateGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
     public TimeSpan OutOfOrderWindow { get; set; } = TimeSpan.FromSeconds(60);
     public int MaxExemplarsPerWorkspace { get; set; } = 100_000;
@@ -174,6 +176,8 @@ public sealed partial class AmphoraConfig
         if (MaxLabelNamesPerSeries <= 0) errors.Add("--validation.max-label-names-per-series must be positive");
         if (MaxLabelNameLength <= 0) errors.Add("--validation.max-label-name-length must be positive");
         if (MaxLabelValueLength <= 0) errors.Add("--validation.max-label-value-length must be positive");
+        if (NameValidationScheme is not ("legacy" or "utf8"))
+            errors.Add($"invalid --validation.name-validation-scheme \"{NameValidationScheme}\": must be legacy or utf8");
         if (CreateGracePeriod < TimeSpan.Zero) errors.Add("--validation.create-grace-period must not be negative");
         if (MaxRequestBodyBytes <= 0) errors.Add("--distributor.max-recv-msg-size must be positive");
         if (MaxBackgroundPushes < 0) errors.Add("--distributor.max-background-pushes must be 0 or more");

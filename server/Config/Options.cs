@@ -81,8 +81,8 @@ public static class Options
             (c, v) => c.MaxLabelsPerRequest = Int(v)),
         new("otlp.translation-strategy", "UnderscoreEscapingWithSuffixes", "How OTLP metric and attribute names become Prometheus names, as Prometheus 3's otlp.translation_strategy: " +
             "UnderscoreEscapingWithSuffixes (invalid characters become _, unit and type suffixes such as _seconds and _total are added), " +
-            "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation (names kept as sent; those that are not valid " +
-            "Prometheus names are refused in the partial success, as this storage holds only [a-zA-Z_:][a-zA-Z0-9_:]* names).",
+            "UnderscoreEscapingWithoutSuffixes, NoUTF8EscapingWithSuffixes or NoTranslation (names kept as sent; with the legacy " +
+            "--validation.name-validation-scheme, those that are not legacy names are refused in the partial success).",
             (c, v) => c.OtlpTranslationStrategy = v),
         new("otlp.promote-resource-attributes", "", "Comma-separated OTLP resource attributes copied as labels onto every series of their resource " +
             "(e.g. deployment.environment,k8s.namespace.name); every non-identifying attribute is in target_info regardless.",
@@ -96,6 +96,10 @@ public static class Options
             (c, v) => c.MaxLabelNameLength = Int(v)),
         new("validation.max-label-value-length", "2048", "Longest label value accepted, in bytes.",
             (c, v) => c.MaxLabelValueLength = Int(v)),
+        new("validation.name-validation-scheme", "legacy", "Which metric and label names are accepted: legacy ([a-zA-Z_:][a-zA-Z0-9_:]* and " +
+            "[a-zA-Z_][a-zA-Z0-9_]*) or utf8 (any non-empty UTF-8 text, as Prometheus 3's metric_name_validation_scheme: utf8; query such " +
+            "names as {\"my.metric\", \"http.route\"=\"/\"}). With utf8, the OTLP strategies that keep names store them as sent.",
+            (c, v) => c.NameValidationScheme = v),
         new("validation.create-grace-period", "10m", "How far past the distributor's clock a sample's timestamp may be; later samples are refused (400).",
             (c, v) => c.CreateGracePeriod = Duration(v)),
         new("ingester.max-exemplars", "100000", "Most exemplars kept in memory per workspace, the oldest overwritten first (Prometheus's --storage.exemplars.exemplars-limit); 0 keeps none.",

@@ -18,6 +18,14 @@ public static class LabelNames
         return true;
     }
 
+    /// <summary>
+    /// A name under Prometheus 3's UTF-8 name validation scheme (<c>metric_name_validation_scheme: utf8</c>): any non-empty
+    /// text, when <paramref name="utf8"/>; otherwise the legacy rule for metric names (<paramref name="metric"/>) or label names.
+    /// Callers decode names strictly, so a string here is valid UTF-8.
+    /// </summary>
+    public static bool IsValid(ReadOnlySpan<char> name, bool utf8, bool metric) =>
+        utf8 ? !name.IsEmpty : metric ? IsValidMetricName(name) : IsValid(name);
+
     public static bool IsValidMetricName(ReadOnlySpan<char> name)
     {
         if (name.IsEmpty) return false;

@@ -331,6 +331,15 @@ public sealed class OtlpTranslatorTests
     }
 
     [Fact]
+    public void Under_the_utf8_name_scheme_strategies_that_keep_names_store_them_as_sent()
+    {
+        var options = new OtlpOptions { TranslationStrategy = OtlpTranslationStrategy.NoTranslation, Utf8Names = true };
+        var t = Translate(Request([Attr("service.name", "checkout")], Gauge("http.requests", "", Number(1, T, Attr("http.method", "GET")))), options);
+        Assert.Equal(0, t.RejectedPoints);
+        Assert.Equal([$"http.requests{{http.method=\"GET\", job=\"checkout\"}} 1 @{Ms}"], Series(t));
+    }
+
+    [Fact]
     public void Translation_stops_once_the_result_outgrows_the_per_request_limits()
     {
         var p = new HistogramDataPoint { TimeUnixNano = T, Count = 1000 };

@@ -141,4 +141,31 @@ public sealed class OtlpDotnetSdkTests(OtlpAmphoraFixture amphora) : IClassFixtu
             ("end", PromApiClient.FormatTime(now + 60_000))]);
         Assert.Contains($"\"trace_id\":\"{trace.ToHexString()}\"", histogramExemplars.Body);
     }
+
+    [Fact]
+    public async Task Under_the_utf8_name_scheme_untranslated_names_are_stored_as_sent_and_queried_quoted()
+    {
+        using var utf8 = AmphoraProcess.Start(null, null, "--validation.name-validation-scheme=utf8", "--otlp.translation-strategy=NoTranslation");
+        await utf8.WaitReadyAsync();
+        using var meter = new Meter("amphora-e2e-" + Guid.NewGuid().ToString("N"));
+        using (var provider = Sdk.CreateMeterProviderBuilder()
+                   .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("cart", autoGenerateServiceInstanceId: false, serviceInstanceId: "cart-1"))
+                   .AddMeter(meter.Name)
+                   .AddOtlpExporter((exporter, reader) =>
+                   {
+                       exporter.Endpoint = new Uri(utf8.BaseAddress, "/otlp/v1/metrics");
+                       exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
+                       exporter.Headers = "X-Scope-OrgID=utf8-names";
+                       reader.TemporalityPreference = MetricReaderTemporalityPreference.Cumulative;
+                       reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 3_600_000;
+                   })
+                   .Build())
+        {
+            meter.CreateCounter<long>("e2e.utf8.requests", "{request}").Add(4, new KeyValuePair<string, object?>("http.route", "/cart"));
+            Assert.True(provider.ForceFlush(30_000), "the OTLP exporter's flush failed");
+        }
+        Assert.Equal(["e2e.utf8.requests{http.route=\"/cart\", instance=\"cart-1\", job=\"cart\"} 4"],
+            await OtlpSender.QueryAsync(utf8.BaseAddress, "utf8-names", "{\"e2e.utf8.requests\", \"http.route\"=\"/cart\"}"));
+        await utf8.TerminateAsync(TimeSpan.FromSeconds(20));
+    }
 }
