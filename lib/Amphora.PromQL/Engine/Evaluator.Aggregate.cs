@@ -38,6 +38,7 @@ internal sealed partial class Evaluator
         if (a.Op is TokenKind.Sum or TokenKind.Avg or TokenKind.Count or TokenKind.Min or TokenKind.Max or TokenKind.Group
             or TokenKind.Stddev or TokenKind.Stdvar)
             return AggregateByGroups(a, input);
+        if (a.Op == TokenKind.CountValues) return CountValues(a, input, labelParam!);
         var cursor = new StepCursor(input.Series);
         var vector = new List<Sample>();
         var output = new SeriesAccumulator();
@@ -68,6 +69,38 @@ internal sealed partial class Evaluator
             }
             foreach (var key in order)
                 AggregateGroup(a.Op, key, groups[key], param?[i] ?? 0, labelParam, ts, output);
+        }
+        return output.Result();
+    }
+
+    /// <summary>
+    /// count_values: each sample's labels get the value label first, then are grouped (the value label always kept), so
+    /// a value label that overwrites a grouping label merges the groups that then agree, as in Prometheus.
+    /// </summary>
+    private SeriesResult CountValues(AggregateExpr a, SeriesResult input, string label)
+    {
+        var grouping = a.Without ? a.Grouping.Where(g => g != label).ToList() : [.. a.Grouping, label];
+        var grouped = new AggregateExpr(a.Op, a.Expr, a.Param, grouping, a.Without);
+        var cursor = new StepCursor(input.Series);
+        var vector = new List<Sample>();
+        var output = new SeriesAccumulator();
+        var counts = new Dictionary<Labels, int>();
+        var order = new List<Labels>();
+        for (int i = 0; i < StepCount; i++)
+        {
+            _ct.ThrowIfCancellationRequested();
+            long ts = StepTime(i);
+            cursor.At(ts, vector);
+            counts.Clear();
+            order.Clear();
+            foreach (var s in vector)
+            {
+                string value = s.H is { } h ? GoFormat.Histogram(h) : FormatValue(s.F);
+                var key = GroupingKey(new LabelsBuilder(s.Metric).Set(label, value).Build(), grouped);
+                if (!counts.TryGetValue(key, out int n)) order.Add(key);
+                counts[key] = n + 1;
+            }
+            foreach (var key in order) output.Add(key, ts, counts[key]);
         }
         return output.Result();
     }
@@ -147,20 +180,6 @@ internal sealed partial class Evaluator
             case TokenKind.Quantile:
                 output.Add(key, ts, Quantile(param, members.Select(s => s.F).ToList()));
                 return;
-            case TokenKind.CountValues:
-            {
-                var counts = new Dictionary<string, int>();
-                var order = new List<string>();
-                foreach (var s in members)
-                {
-                    string value = s.H is { } h ? GoFormat.Histogram(h) : FormatValue(s.F);
-                    if (!counts.ContainsKey(value)) order.Add(value);
-                    counts[value] = counts.GetValueOrDefault(value) + 1;
-                }
-                foreach (var value in order)
-                    output.Add(new LabelsBuilder(key).Set(labelParam!, value).Build(), ts, counts[value]);
-                return;
-            }
             case TokenKind.Topk or TokenKind.Bottomk:
             {
                 long k = ToK(param);
