@@ -179,8 +179,9 @@ internal sealed partial class Evaluator
     private static Labels Signature(Labels metric, VectorMatching? m)
     {
         if (m is { On: true }) return metric.Keep(m.MatchingLabels.ToArray());
-        var drop = new List<string>(m?.MatchingLabels ?? []) { LabelNames.MetricName, TypeLabel, UnitLabel, DroppedNameLabel };
-        return metric.Without(drop.ToArray());
+        // ignoring(labels) matches on the type and unit labels too (Prometheus's type-and-unit labels); plain matching does not.
+        if (m is { MatchingLabels.Count: > 0 }) return metric.Without([.. m.MatchingLabels, LabelNames.MetricName, DroppedNameLabel]);
+        return metric.Without(LabelNames.MetricName, TypeLabel, UnitLabel, DroppedNameLabel);
     }
 
     private static void SetOp(BinaryExpr b, List<Sample> lhs, List<Sample> rhs, List<Sample> result, Dictionary<Labels, Labels> signatures)
