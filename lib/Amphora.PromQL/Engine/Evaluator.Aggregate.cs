@@ -18,7 +18,7 @@ internal sealed partial class Evaluator
             else labelParam = ((StringResult)p).Value;
         }
         if (a.Op == TokenKind.CountValues && !LabelNames.IsValid(labelParam!))
-            throw new PromQLException(PromQLErrorType.Execution, $"invalid label name \"{labelParam}\"");
+            throw new PromQLException(PromQLErrorType.Execution, "invalid label name " + Lexer.GoQuote(labelParam!));
         if (param is not null)
         {
             foreach (double p in param)

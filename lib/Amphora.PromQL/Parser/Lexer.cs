@@ -205,9 +205,13 @@ public sealed class Lexer(string input)
         string body = s[1..^1];
         if (quote == '`') return body;
         var sb = new StringBuilder(body.Length);
+        // \x and octal escapes are bytes, as in Go: consecutive ones are read as UTF-8 (see AppendBytes).
+        var bytes = new List<byte>();
         for (int i = 0; i < body.Length; i++)
         {
             char c = body[i];
+            bool byteEscape = c == '\\' && i + 1 < body.Length && body[i + 1] is 'x' or (>= '0' and <= '7');
+            if (!byteEscape) AppendBytes(bytes, sb);
             if (c != '\\') { sb.Append(c); continue; }
             if (++i >= body.Length) throw Invalid(token);
             char e = body[i];
@@ -225,20 +229,58 @@ public sealed class Lexer(string input)
                     if (e != quote) throw Invalid(token);
                     sb.Append(e);
                     break;
-                case 'x': sb.Append((char)Hex(body, ref i, 2, token)); break;
+                case 'x': bytes.Add((byte)Hex(body, ref i, 2, token)); break;
                 case 'u': sb.Append(CodePoint(Hex(body, ref i, 4, token), token)); break;
                 case 'U': sb.Append(CodePoint(Hex(body, ref i, 8, token), token)); break;
                 case >= '0' and <= '7':
                     if (i + 2 >= body.Length || body[i + 1] is < '0' or > '7' || body[i + 2] is < '0' or > '7') throw Invalid(token);
                     int octal = (e - '0') * 64 + (body[i + 1] - '0') * 8 + (body[i + 2] - '0');
                     if (octal > 255) throw InvalidCodePoint(token);
-                    sb.Append((char)octal);
+                    bytes.Add((byte)octal);
                     i += 2;
                     break;
                 default: throw Invalid(token);
             }
         }
+        AppendBytes(bytes, sb);
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Appends escaped bytes read as UTF-8; a byte that is not part of a valid sequence becomes the lone surrogate
+    /// U+DC00 + byte (Python's "surrogateescape"), so that <see cref="GoQuote"/> can print it back as <c>\x..</c>.
+    /// </summary>
+    private static void AppendBytes(List<byte> bytes, StringBuilder sb)
+    {
+        if (bytes.Count == 0) return;
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes);
+        while (span.Length > 0)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(span, out var rune, out int consumed) == System.Buffers.OperationStatus.Done)
+            {
+                sb.Append(rune.ToString());
+                span = span[consumed..];
+            }
+            else
+            {
+                sb.Append((char)(0xDC00 + span[0]));
+                span = span[1..];
+            }
+        }
+        bytes.Clear();
+    }
+
+    /// <summary>A string quoted as Go's <c>%q</c> prints the common cases: quotes and backslashes escaped, invalid UTF-8 bytes as <c>\x..</c>.</summary>
+    public static string GoQuote(string s)
+    {
+        var sb = new StringBuilder(s.Length + 2).Append('"');
+        foreach (char c in s)
+        {
+            if (c is '"' or '\\') sb.Append('\\').Append(c);
+            else if (c is >= '\uDC80' and <= '\uDCFF') sb.Append("\\x").Append(((int)c - 0xDC00).ToString("x2", CultureInfo.InvariantCulture));
+            else sb.Append(c);
+        }
+        return sb.Append('"').ToString();
     }
 
     private static uint Hex(string body, ref int i, int digits, Token token)
