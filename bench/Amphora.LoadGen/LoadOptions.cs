@@ -20,6 +20,8 @@ public sealed record LoadOptions
     /// <summary>Replay: explicit first and last sample timestamps (ms); when unset, <see cref="Duration"/> ending now.</summary>
     public long? StartMs { get; init; }
     public long? EndMs { get; init; }
+    /// <summary>The latency histograms as native histograms (schema 3) instead of classic buckets.</summary>
+    public bool NativeHistograms { get; init; }
 
     public const string Help = """
         amphora-loadgen: sends Prometheus remote write 1.0 like a fleet of Prometheus servers scraping node exporters.
@@ -33,6 +35,8 @@ public sealed record LoadOptions
           --mode=replay|realtime replay a time range as fast as accepted, or send in real time
           --duration=30m         replay: history to send, ending now; realtime: how long to run
           --seed=1               random seed (same seed, same data)
+          --start-ms=MS --end-ms=MS  replay: first and last sample timestamps instead of --duration ending now
+          --native-histograms=false  send the latency histograms as native histograms (schema 3) instead of classic buckets
         """;
 
     public static LoadOptions Parse(string[] args)
@@ -56,6 +60,9 @@ public sealed record LoadOptions
                 "mode" when value is "replay" or "realtime" => o with { Mode = value },
                 "duration" => o with { Duration = ParseDuration(value) },
                 "seed" => o with { Seed = int.Parse(value, CultureInfo.InvariantCulture) },
+                "native-histograms" => o with { NativeHistograms = bool.Parse(value) },
+                "start-ms" => o with { StartMs = long.Parse(value, CultureInfo.InvariantCulture) },
+                "end-ms" => o with { EndMs = long.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option --{name} (or bad value \"{value}\")"),
             };
         }

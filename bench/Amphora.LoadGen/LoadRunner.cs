@@ -28,7 +28,7 @@ public sealed class LoadRunner(LoadOptions options) : IDisposable
     private readonly Dictionary<int, long> _statuses = new();
     private readonly List<double> _latenciesMs = new();
 
-    public Task<LoadResult> RunAsync(CancellationToken ct) => RunAsync(new SeriesCatalog(options.Series, options.Seed), ct);
+    public Task<LoadResult> RunAsync(CancellationToken ct) => RunAsync(new SeriesCatalog(options.Series, options.Seed, options.NativeHistograms), ct);
 
     /// <summary>Runs over a given catalog, so a caller can continue the same series (and their values) in several phases.</summary>
     public async Task<LoadResult> RunAsync(SeriesCatalog catalog, CancellationToken ct)
@@ -89,7 +89,8 @@ public sealed class LoadRunner(LoadOptions options) : IDisposable
                 int inBatch = 0;
                 for (int i = shard; i < all.Length; i += shards)
                 {
-                    encoder.AddSeries(all[i], t, all[i].Value);
+                    if (all[i].Kind == SeriesKind.NativeHistogram) encoder.AddHistogram(all[i], t);
+                    else encoder.AddSeries(all[i], t, all[i].Value);
                     if (++inBatch == options.BatchSize)
                     {
                         await SendAsync(encoder.Compress(), inBatch, ct);

@@ -1,7 +1,7 @@
 namespace Amphora.LoadGen;
 
 /// <summary>How a series' value evolves from one scrape to the next.</summary>
-public enum SeriesKind { Counter, Gauge, BucketCounter }
+public enum SeriesKind { Counter, Gauge, BucketCounter, NativeHistogram }
 
 /// <summary>One generated series: its labels (sorted, <c>__name__</c> first as remote write sends them) and value model.</summary>
 public sealed class GeneratedSeries(string[] names, string[] values, SeriesKind kind, double rate)
@@ -12,15 +12,27 @@ public sealed class GeneratedSeries(string[] names, string[] values, SeriesKind 
     /// <summary>Mean increase per second (counters) or scale of the random walk (gauges).</summary>
     public double Rate { get; } = rate;
     public double Value;
+
+    /// <summary>A native histogram's observations so far: counts of schema <see cref="SeriesCatalog.Schema"/> buckets from
+    /// index <see cref="SeriesCatalog.MinIndex"/> on (dense), their count and sum.</summary>
+    public long[]? Buckets;
+    public long Count;
+    public double Sum;
+    /// <summary>A native histogram's median observation (seconds).</summary>
+    public double Median;
 }
 
 /// <summary>
 /// A deterministic fleet of node-exporter-like targets: per instance, CPU seconds by cpu and mode, memory and filesystem
-/// gauges by device, network counters by device, and an HTTP latency histogram with classic buckets. Instances are added
-/// until the requested number of series is reached; churn replaces whole instances, as a redeployment does.
+/// gauges by device, network counters by device, and an HTTP latency histogram with classic buckets (or, with
+/// <c>nativeHistograms</c>, one native histogram of schema 3 per handler, as a client library records log-normal latencies).
+/// Instances are added until the requested number of series is reached; churn replaces whole instances, as a redeployment does.
 /// </summary>
 public sealed class SeriesCatalog
 {
+    /// <summary>The native histograms' schema (8 buckets per doubling) and the bucket index range they cover (1 ms to 16 s).</summary>
+    public const int Schema = 3, MinIndex = -80, MaxIndex = 32;
+
     private static readonly string[] CpuModes = ["idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"];
     private static readonly string[] Devices = ["eth0", "eth1", "lo", "docker0"];
     private static readonly string[] Disks = ["sda", "sdb", "nvme0n1"];
@@ -33,10 +45,12 @@ public sealed class SeriesCatalog
     /// <summary>Each instance's CPU count: its replacement gets the same, so churn keeps the number of series.</summary>
     private readonly List<int> _cpus = new();
     private int _nextInstance;
+    private readonly bool _native;
 
-    public SeriesCatalog(int targetSeries, int seed)
+    public SeriesCatalog(int targetSeries, int seed, bool nativeHistograms = false)
     {
         _random = new Random(seed);
+        _native = nativeHistograms;
         int total = 0;
         while (total < targetSeries)
         {
@@ -92,6 +106,9 @@ public sealed class SeriesCatalog
                         // Buckets of one histogram grow together; higher buckets never grow slower, which keeps them cumulative.
                         s.Value += Math.Floor(s.Rate * intervalSeconds * (0.8 + 0.4 * _random.NextDouble()));
                         break;
+                    case SeriesKind.NativeHistogram:
+                        Observe(s, (int)Math.Round(s.Rate * intervalSeconds * (0.8 + 0.4 * _random.NextDouble())));
+                        break;
                 }
             }
         }
@@ -121,6 +138,14 @@ public sealed class SeriesCatalog
         foreach (var handler in Handlers)
         {
             double requests = 5 + 20 * _random.NextDouble();
+            if (_native)
+            {
+                var h = Make("http_request_duration_seconds", SeriesKind.NativeHistogram, requests, ("handler", handler), ("instance", instance), ("job", job));
+                h.Buckets = new long[MaxIndex - MinIndex + 1];
+                h.Median = 0.02 + 0.2 * _random.NextDouble();
+                list.Add(h);
+                continue;
+            }
             for (int b = 0; b < Buckets.Length; b++)
                 list.Add(Make("http_request_duration_seconds_bucket", SeriesKind.BucketCounter, requests * (b + 1) / Buckets.Length,
                     ("handler", handler), ("instance", instance), ("job", job), ("le", Buckets[b])));
@@ -128,6 +153,21 @@ public sealed class SeriesCatalog
             list.Add(Make("http_request_duration_seconds_count", SeriesKind.BucketCounter, requests, ("handler", handler), ("instance", instance), ("job", job)));
         }
         return list.ToArray();
+    }
+
+    /// <summary>Records <paramref name="n"/> log-normal observations around the series' median (σ = 0.8) in its buckets.</summary>
+    private void Observe(GeneratedSeries s, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            double gauss = Math.Sqrt(-2 * Math.Log(1 - _random.NextDouble())) * Math.Cos(2 * Math.PI * _random.NextDouble());
+            double v = s.Median * Math.Exp(0.8 * gauss);
+            // Bucket k of schema 3 holds (2^((k-1)/8), 2^(k/8)].
+            int index = Math.Clamp((int)Math.Ceiling(Math.Log2(v) * (1 << Schema)), MinIndex, MaxIndex);
+            s.Buckets![index - MinIndex]++;
+            s.Count++;
+            s.Sum += v;
+        }
     }
 
     private GeneratedSeries Make(string name, SeriesKind kind, double rate, params (string Name, string Value)[] labels)

@@ -43,6 +43,76 @@ public sealed class WriteRequestEncoder
         WriteVarint((ulong)timestampMs);
     }
 
+    /// <summary>
+    /// Adds a series of one native histogram sample (TimeSeries.histograms = 4; Histogram count_int = 1, sum = 3, schema = 4,
+    /// zero_threshold = 5, zero_count_int = 6, positive_spans = 11 (BucketSpan offset = 1, length = 2), positive_deltas = 12,
+    /// timestamp = 15): one span from the first to the last non-empty bucket, counts delta-encoded.
+    /// </summary>
+    public void AddHistogram(GeneratedSeries series, long timestampMs)
+    {
+        var buckets = series.Buckets!;
+        int first = Array.FindIndex(buckets, c => c > 0), last = Array.FindLastIndex(buckets, c => c > 0);
+        var h = new WriteRequestEncoder();
+        h.WriteTag(1, 0);
+        h.WriteVarint((ulong)series.Count);
+        h.WriteTag(3, 1);
+        h.WriteDouble(series.Sum);
+        h.WriteTag(4, 0);
+        h.WriteVarint(ZigZag(SeriesCatalog.Schema));
+        h.WriteTag(5, 1);
+        h.WriteDouble(1e-128);
+        h.WriteTag(6, 0);
+        h.WriteVarint(0);
+        if (first >= 0)
+        {
+            var span = new WriteRequestEncoder();
+            span.WriteTag(1, 0);
+            span.WriteVarint(ZigZag(first + SeriesCatalog.MinIndex));
+            span.WriteTag(2, 0);
+            span.WriteVarint((ulong)(last - first + 1));
+            h.WriteBytes(11, span._buffer.AsSpan(0, span._length));
+            var deltas = new WriteRequestEncoder();
+            long previous = 0;
+            for (int i = first; i <= last; i++)
+            {
+                deltas.WriteVarint(ZigZag(buckets[i] - previous));
+                previous = buckets[i];
+            }
+            h.WriteBytes(12, deltas._buffer.AsSpan(0, deltas._length));
+        }
+        h.WriteTag(15, 0);
+        h.WriteVarint((ulong)timestampMs);
+
+        var ts = new WriteRequestEncoder();
+        for (int i = 0; i < series.Names.Length; i++)
+        {
+            ts.WriteTag(1, 2);
+            ts.WriteVarint((ulong)LabelSize(series.Names[i], series.Values[i]));
+            ts.WriteString(1, series.Names[i]);
+            ts.WriteString(2, series.Values[i]);
+        }
+        ts.WriteBytes(4, h._buffer.AsSpan(0, h._length));
+        WriteBytes(1, ts._buffer.AsSpan(0, ts._length));
+    }
+
+    private static ulong ZigZag(long v) => (ulong)((v << 1) ^ (v >> 63));
+
+    private void WriteDouble(double v)
+    {
+        Ensure(8);
+        BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_length), BitConverter.DoubleToInt64Bits(v));
+        _length += 8;
+    }
+
+    private void WriteBytes(int field, ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length + 16);
+        WriteTag(field, 2);
+        WriteVarint((ulong)bytes.Length);
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length += bytes.Length;
+    }
+
     /// <summary>The snappy-compressed request body.</summary>
     public byte[] Compress() => IronSnappy.Snappy.Encode(_buffer.AsSpan(0, _length));
 
@@ -81,6 +151,7 @@ public sealed class WriteRequestEncoder
 
     private void WriteVarint(ulong v)
     {
+        Ensure(10);
         while (v >= 0x80)
         {
             _buffer[_length++] = (byte)(v | 0x80);
