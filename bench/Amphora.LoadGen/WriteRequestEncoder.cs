@@ -8,9 +8,9 @@ namespace Amphora.LoadGen;
 /// value = 2; Sample value = 1 (double), timestamp = 2 (int64)) straight into a reusable buffer, then snappy-compresses it.
 /// Sizes are computed first so each message is written once, without intermediate streams.
 /// </summary>
-public sealed class WriteRequestEncoder
+public sealed class WriteRequestEncoder(int capacity = 1 << 20)
 {
-    private byte[] _buffer = new byte[1 << 20];
+    private byte[] _buffer = new byte[capacity];
     private int _length;
 
     public void Reset() => _length = 0;
@@ -52,7 +52,7 @@ public sealed class WriteRequestEncoder
     {
         var buckets = series.Buckets!;
         int first = Array.FindIndex(buckets, c => c > 0), last = Array.FindLastIndex(buckets, c => c > 0);
-        var h = new WriteRequestEncoder();
+        var h = new WriteRequestEncoder(256);
         h.WriteTag(1, 0);
         h.WriteVarint((ulong)series.Count);
         h.WriteTag(3, 1);
@@ -65,13 +65,13 @@ public sealed class WriteRequestEncoder
         h.WriteVarint(0);
         if (first >= 0)
         {
-            var span = new WriteRequestEncoder();
+            var span = new WriteRequestEncoder(16);
             span.WriteTag(1, 0);
             span.WriteVarint(ZigZag(first + SeriesCatalog.MinIndex));
             span.WriteTag(2, 0);
             span.WriteVarint((ulong)(last - first + 1));
             h.WriteBytes(11, span._buffer.AsSpan(0, span._length));
-            var deltas = new WriteRequestEncoder();
+            var deltas = new WriteRequestEncoder(128);
             long previous = 0;
             for (int i = first; i <= last; i++)
             {
@@ -83,7 +83,7 @@ public sealed class WriteRequestEncoder
         h.WriteTag(15, 0);
         h.WriteVarint((ulong)timestampMs);
 
-        var ts = new WriteRequestEncoder();
+        var ts = new WriteRequestEncoder(512);
         for (int i = 0; i < series.Names.Length; i++)
         {
             ts.WriteTag(1, 2);
