@@ -54,6 +54,10 @@ internal sealed partial class Evaluator
         var vector = new List<Sample>();
         var infos = new List<Sample>();
         var newest = new Dictionary<(string Id, string Name), Sample>();
+        // The step's chosen info series by identity, so each series finds its own in one lookup, and each series' identity
+        // computed once per query rather than once per step.
+        var byIdentity = new Dictionary<string, List<Sample>>(StringComparer.Ordinal);
+        var identities = new Dictionary<Labels, string>();
         var output = new SeriesAccumulator();
         var added = new List<Label>();
         for (int i = 0; i < StepCount; i++)
@@ -69,6 +73,12 @@ internal sealed partial class Evaluator
                 var key = (IdentityOf(info.Metric), info.Metric.MetricName);
                 if (!newest.TryGetValue(key, out var other) || info.F > other.F) newest[key] = info;
             }
+            byIdentity.Clear();
+            foreach (var ((id, _), info) in newest)
+            {
+                if (!byIdentity.TryGetValue(id, out var list)) byIdentity[id] = list = [];
+                list.Add(info);
+            }
             foreach (var s in vector)
             {
                 if (plan.NameMatchers.All(m => m.Matches(s.Metric.MetricName)))
@@ -80,12 +90,11 @@ internal sealed partial class Evaluator
                 bool found = false;
                 if (IdentifyingLabels.Any(s.Metric.Has))
                 {
-                    string id = IdentityOf(s.Metric);
-                    foreach (var ((infoId, _), info) in newest)
+                    if (!identities.TryGetValue(s.Metric, out var id)) identities[s.Metric] = id = IdentityOf(s.Metric);
+                    if (byIdentity.TryGetValue(id, out var matching))
                     {
-                        if (infoId != id) continue;
                         found = true;
-                        AddDataLabels(s.Metric, info.Metric, wanted, added);
+                        foreach (var info in matching) AddDataLabels(s.Metric, info.Metric, wanted, added);
                     }
                 }
                 if (!found && !keepUnmatched) continue;
