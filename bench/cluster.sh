@@ -21,18 +21,13 @@ for arg in "$@"; do
   esac
 done
 
-dotnet build server -c Release -nologo -v quiet >&2
-dotnet build bench/Amphora.LoadGen -c Release -nologo -v quiet >&2
-amphora_dll=server/bin/Release/net10.0/amphora.dll
-loadgen_dll=bench/Amphora.LoadGen/bin/Release/net10.0/amphora-loadgen.dll
+source bench/lib.sh
 
 work=$(mktemp -d)
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; pids=(); }
 cleanup() { stop_all; rm -rf "$work"; }
 trap cleanup EXIT
-last_core=$(( $(nproc) - 1 ))
-ticks=$(getconf CLK_TCK)
 
 # The default ingestion rate (70,000 samples/s) would shape the run; the benchmark is about the write path, not the limit.
 cat > "$work/overrides.yml" <<YAML
@@ -55,14 +50,6 @@ queries=(
 
 cpu_seconds() { local s=0 p; for p in "$@"; do s=$(awk -v t="$ticks" -v s="$s" '{ print s + ($14 + $15) / t }' "/proc/$p/stat"); done; echo "$s"; }
 
-wait_ready() { # URL PID
-  for _ in $(seq 1 600); do
-    kill -0 "$2" 2>/dev/null || { echo "bench/cluster.sh: a process exited before it was ready (logs in $work)" >&2; return 1; }
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "bench/cluster.sh: $1 not ready after 60 s" >&2; return 1
-}
 
 start() { # NAME PORT ARGS...: an amphora process on the last core; its pid is appended to pids
   local name=$1 port=$2; shift 2
@@ -73,7 +60,6 @@ start() { # NAME PORT ARGS...: an amphora process on the last core; its pid is a
   wait_ready "http://127.0.0.1:$port/ready" "$!"
 }
 
-field() { grep -o "\"$1\":[0-9.e+-]*" <<<"$2" | head -n 1 | cut -d: -f2; }
 
 time_queries() { # PORT END_MS OUTFILE: every query of the set, reps times each, milliseconds per query into OUTFILE
   local port=$1 end=$2 out=$3 entry query kind r at
@@ -134,12 +120,8 @@ for run in $(seq 1 "$runs"); do
   for setup in $order; do run_one "$setup" "$run"; done
 done
 
-median() { # SETUP COLUMN
-  awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-spread() { # SETUP COLUMN FORMAT
-  awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | sort -g | awk -v f="$3" 'NR == 1 { lo = $1 } { hi = $1 } END { printf f "-" f, lo, hi }'
-}
+median() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | median_of; } # SETUP COLUMN
+spread() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | range_of "$3"; } # SETUP COLUMN FORMAT
 row() { # LABEL COLUMN FORMAT TARGET
   local a c
   a=$(median all "$2"); c=$(median cluster "$2")

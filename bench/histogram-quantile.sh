@@ -20,18 +20,13 @@ for arg in "$@"; do
     *) echo "bench/histogram-quantile.sh: unknown option $arg (see the usage line at the top of the script)" >&2; exit 2 ;;
   esac
 done
-command -v prometheus >/dev/null 2>&1 || { echo "bench/histogram-quantile.sh: needs Debian's prometheus (apt-get install prometheus)" >&2; exit 2; }
-
-dotnet build server -c Release -nologo -v quiet >&2
-dotnet build bench/Amphora.LoadGen -c Release -nologo -v quiet >&2
-amphora_dll=server/bin/Release/net10.0/amphora.dll
-loadgen_dll=bench/Amphora.LoadGen/bin/Release/net10.0/amphora-loadgen.dll
+source bench/lib.sh
+need_prometheus
 
 work=$(mktemp -d)
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-last_core=$(( $(nproc) - 1 ))
 amphora_port=19009 prometheus_port=19090
 
 cat > "$work/overrides.yml" <<YML
@@ -47,15 +42,6 @@ queries=(
   'histogram_quantile(0.9, rate(http_request_duration_seconds{handler="/api/v1/query"}[5m]))'
   'histogram_count(sum(rate(http_request_duration_seconds[5m])))'
 )
-
-wait_ready() { # URL PID
-  for _ in $(seq 1 600); do
-    kill -0 "$2" 2>/dev/null || { echo "bench/histogram-quantile.sh: the server exited before it was ready" >&2; return 1; }
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "bench/histogram-quantile.sh: $1 not ready after 60 s" >&2; return 1
-}
 
 run_one() { # SYSTEM RUN
   local system=$1 data="$work/$1-$2" api ready push header=() end start
@@ -102,10 +88,7 @@ for run in $(seq 1 "$runs"); do
   for system in $order; do run_one "$system" "$run"; done
 done
 
-median() { # SYSTEM QUERY
-  awk -v s="$1" -v q="$2" '$1 == s && $3 == q { print $5 * 1000 }' "$work/results" | sort -g \
-    | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+median() { awk -v s="$1" -v q="$2" '$1 == s && $3 == q { print $5 * 1000 }' "$work/results" | median_of; } # SYSTEM QUERY
 size() { awk -v s="$1" -v q="$2" '$1 == s && $3 == q { print $4; exit }' "$work/results"; }
 
 echo

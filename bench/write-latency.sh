@@ -20,19 +20,13 @@ for arg in "$@"; do
     *) echo "bench/write-latency.sh: unknown option $arg (see the usage line at the top of the script)" >&2; exit 2 ;;
   esac
 done
-command -v prometheus >/dev/null 2>&1 || { echo "bench/write-latency.sh: needs Debian's prometheus (apt-get install prometheus)" >&2; exit 2; }
-
-dotnet build server -c Release -nologo -v quiet >&2
-dotnet build bench/Amphora.LoadGen -c Release -nologo -v quiet >&2
-amphora_dll=server/bin/Release/net10.0/amphora.dll
-loadgen_dll=bench/Amphora.LoadGen/bin/Release/net10.0/amphora-loadgen.dll
+source bench/lib.sh
+need_prometheus
 
 work=$(mktemp -d)
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-last_core=$(( $(nproc) - 1 ))
-ticks=$(getconf CLK_TCK)
 amphora_port=19009 prometheus_port=19090
 
 # The default ingestion rate (70,000 samples/s) would shape the run; the test is about the write path, not the limit.
@@ -46,17 +40,6 @@ EOF
 printf 'global:\n  scrape_interval: 1m\n' > "$work/prometheus.yml"
 
 cpu_seconds() { awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
-
-wait_ready() { # URL PID
-  for _ in $(seq 1 600); do
-    kill -0 "$2" 2>/dev/null || { echo "bench/write-latency.sh: the server exited before it was ready" >&2; return 1; }
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "bench/write-latency.sh: $1 not ready after 60 s" >&2; return 1
-}
-
-field() { grep -o "\"$1\":[0-9.e+-]*" <<<"$2" | head -n 1 | cut -d: -f2; }
 
 run_one() { # SYSTEM RUN
   local system=$1 data="$work/$1-$2" url ready out cpu0 cpu1 fsyncs0=0 fsyncs1=0
@@ -97,12 +80,8 @@ for run in $(seq 1 "$runs"); do
   for system in $order; do run_one "$system" "$run"; done
 done
 
-median() { # SYSTEM COLUMN
-  awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-range() { # SYSTEM COLUMN FORMAT
-  awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | sort -g | awk -v f="$3" 'NR == 1 { lo = $1 } { hi = $1 } END { printf f "-" f, lo, hi }'
-}
+median() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | median_of; } # SYSTEM COLUMN
+range() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$work/results" | range_of "$3"; } # SYSTEM COLUMN FORMAT
 row() { # LABEL COLUMN FORMAT
   local a p
   a=$(median amphora "$2"); p=$(median prometheus "$2")
