@@ -171,6 +171,7 @@ public sealed partial class QuerierService : ServiceBase, Frontend.IQueryBackend
         MaxSamples = options.MaxSamples,
         Timeout = options.Timeout,
         EnableExperimentalFunctions = options.EnableExperimentalFunctions,
+        EnableStartTimestamps = options.EnableStartTimestamps,
         MaxNestingDepth = options.MaxNestingDepth,
     });
 
@@ -193,6 +194,8 @@ public sealed record QuerierOptions
     public long MaxSamples { get; init; } = 50_000_000;
     public int MaxConcurrent { get; init; } = 20;
     public bool EnableExperimentalFunctions { get; init; }
+    /// <summary>Whether the counter functions use samples' start timestamps (see <c>EngineOptions.EnableStartTimestamps</c>).</summary>
+    public bool EnableStartTimestamps { get; init; }
     /// <summary>How deeply a query (or a <c>match[]</c> selector) may nest parentheses, calls, aggregations, unary operators and ^.</summary>
     public int MaxNestingDepth { get; init; } = PromQLParser.DefaultMaxNestingDepth;
 }

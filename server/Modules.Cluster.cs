@@ -199,6 +199,7 @@ public sealed partial class Modules
         MaxSamples = config.QueryMaxSamples,
         MaxConcurrent = config.QueryMaxConcurrent,
         EnableExperimentalFunctions = config.QueryExperimentalFunctions,
+        EnableStartTimestamps = config.QueryStartTimestamps,
         MaxNestingDepth = config.QueryMaxNestingDepth,
     };
 

@@ -121,6 +121,7 @@ public sealed partial class AmphoraConfig
     public long QueryMaxSamples { get; set; } = 50_000_000;
     public int QueryMaxConcurrent { get; set; } = 20;
     public bool QueryExperimentalFunctions { get; set; }
+    public bool QueryStartTimestamps { get; set; }
     public int QueryMaxNestingDepth { get; set; } = 256;
 
     public bool QueryFrontendEnabled { get; set; } = true;

@@ -193,6 +193,8 @@ public static class Options
             (c, v) => c.QueryMaxNestingDepth = Int(v)),
         new("query.experimental-functions", "false", "Enables PromQL's experimental functions and aggregations (sort_by_label, limitk, ...).",
             (c, v) => c.QueryExperimentalFunctions = Bool(v), IsSwitch: true),
+        new("query.start-timestamps", "false", "rate, increase, irate and resets use the samples' start timestamps (remote write 2.0, OTLP) to see counter resets and count from zero at a series' start, as Prometheus's --enable-feature=use-start-timestamps.",
+            (c, v) => c.QueryStartTimestamps = Bool(v), IsSwitch: true),
         new("query-frontend.enabled", "true", "Puts the query frontend in front of the querier (--target=all and querier): range queries split by interval, cached, and every query queued fairly per workspace.",
             (c, v) => c.QueryFrontendEnabled = Bool(v), IsSwitch: true),
         new("query-frontend.split-interval", "24h", "Range queries are split at multiples of this interval (UTC), on their own step grid, and the pieces run in parallel.",

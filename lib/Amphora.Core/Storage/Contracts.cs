@@ -43,6 +43,14 @@ public interface ISampleIterator
     /// <summary>The current sample's timestamp.</summary>
     long AtT();
 
+    /// <summary>
+    /// The current sample's start timestamp (ms since the epoch): when the counter or histogram it belongs to started
+    /// counting (remote write 2.0's per-sample start timestamp, OTLP's <c>start_time_unix_nano</c>, a created timestamp). 0
+    /// when unknown, which is what stores without start timestamps keep as this default. Returned as stored: readers decide
+    /// what an ST at or after the sample's own time means.
+    /// </summary>
+    long AtST() => 0;
+
     Exception? Err { get; }
 }
 

@@ -22,6 +22,8 @@ internal static class Annotations
         $"{Warning}vector contains a mix of histograms with exponential and custom buckets schemas for metric name {Quote(metric)}";
     public static string IncompatibleBucketLayout(string op) => $"{Warning}incompatible bucket layout encountered for binary operator {op}";
     public static string CounterResetCollision(string operation) => $"{Warning}conflicting counter resets during histogram {operation}";
+    public static string StartTimeOverlap(string metric) =>
+        $"{Warning}sample has start time that overlaps with previous sample timestamp for metric {Quote(metric)}";
 
     public static string IncompatibleTypes(string lhs, string op, string rhs) =>
         $"{Info}incompatible sample types encountered for binary operator {Quote(op)}: {lhs} {op} {rhs}";

@@ -73,6 +73,14 @@ internal sealed partial class Evaluator
                 }
                 return MapVector(call, (metric, ts, _, _) => (DropName(metric), ts / 1000.0), mapsHistograms: true);
             }
+            case "start_timestamp":
+            {
+                // Only samples read from storage have start timestamps; a computed vector's are lost, so it has no result.
+                if (Unwrap(call.Args[0]) is not VectorSelector vs) return new SeriesResult([]);
+                var r = EvalVectorSelector(vs, timestamps: false, startTimestamps: true);
+                foreach (var s in r.Series) s.Metric = DropName(s.Metric);
+                return new SeriesResult(MergeSameLabels(r.Series));
+            }
             case "absent": return EvalAbsent(call);
             case "label_replace": return EvalLabelReplace(call);
             case "label_join": return EvalLabelJoin(call);
@@ -239,6 +247,7 @@ internal sealed partial class Evaluator
             var t = b.T;
             var points = new List<FPoint>();
             int lo = 0, hi = 0;
+            bool overlap = false;
             for (int i = 0; i < StepCount; i++)
             {
                 _ct.ThrowIfCancellationRequested();
@@ -273,15 +282,28 @@ internal sealed partial class Evaluator
                     if (HistogramWindowFunction(name, window, arg1?[i] ?? 0, arg2?[i] ?? 0) is { } p) points.Add(p with { T = ts });
                     continue;
                 }
-                var value = function(t.AsSpan(lo, hi - lo), b.V.AsSpan(lo, hi - lo), start, end, ts,
-                    arg1?[i] ?? 0, arg2?[i] ?? 0);
+                var value = b.HasST && name is "rate" or "increase" or "irate" or "resets"
+                    ? FloatsWithStartTimestamps(name, t.AsSpan(lo, hi - lo), b.V.AsSpan(lo, hi - lo), b.ST.AsSpan(lo, hi - lo), start, end, ref overlap)
+                    : function(t.AsSpan(lo, hi - lo), b.V.AsSpan(lo, hi - lo), start, end, ts, arg1?[i] ?? 0, arg2?[i] ?? 0);
                 if (value is { } f) points.Add(new FPoint(ts, f));
             }
+            if (overlap || _startTimeOverlap) Warn(Annotations.StartTimeOverlap(labels.Get(LabelNames.MetricName)));
+            _startTimeOverlap = false;
             output.AddSeries(keepName ? labels : DropName(labels), points);
             if (output.PointCount > _options.MaxSamples) throw PromQLException.TooManySamples();
         }
         return output.Result();
     }
+
+    /// <summary>rate, increase, irate and resets over a window of floats that have start timestamps (see <see cref="StartTimestamps"/>).</summary>
+    private static double? FloatsWithStartTimestamps(string name, ReadOnlySpan<long> t, ReadOnlySpan<double> v, ReadOnlySpan<long> st,
+        long start, long end, ref bool overlap) => name switch
+    {
+        "rate" => StartTimestamps.Rate(t, v, st, start, end, isRate: true, ref overlap),
+        "increase" => StartTimestamps.Rate(t, v, st, start, end, isRate: false, ref overlap),
+        "irate" => StartTimestamps.InstantRate(t, v, st, ref overlap),
+        _ => StartTimestamps.Resets(t, v, st, ref overlap),
+    };
 
     private static void CheckSmoothingFactors(double[] sf, double[] tf)
     {

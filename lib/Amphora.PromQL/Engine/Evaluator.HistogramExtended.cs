@@ -23,7 +23,7 @@ internal sealed partial class Evaluator
         }
         if (w.T(last) <= w.Start || w.T(first) > w.End) return null;
         if (name is "changes" or "resets")
-            return new FPoint(0, Transitions(w with { Lo = w.Lo + first, Hi = w.Lo + last + 1 }, changes: name == "changes"));
+            return new FPoint(0, Transitions(w with { Lo = w.Lo + first, Hi = w.Lo + last + 1 }, changes: name == "changes", ref _startTimeOverlap, startTimestamps: false));
         bool custom = false;
         int minSchema = int.MaxValue;
         for (int i = first; i <= last; i++)

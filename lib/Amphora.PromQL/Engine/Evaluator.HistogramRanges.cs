@@ -11,6 +11,15 @@ internal sealed partial class Evaluator
         public long T(int i) => B.T[Lo + i];
         public FloatHistogram? H(int i) => B.H[Lo + i];
         public double F(int i) => B.V[Lo + i];
+        /// <summary>Whether the samples have start timestamps (only a range selector's do, with the feature on).</summary>
+        public bool HasST => B.HasST;
+
+        /// <summary>Whether the start timestamps of samples i - 1 and i show a counter reset (false without them).</summary>
+        public bool StartTimestampReset(int i, ref bool overlap) =>
+            B.HasST && StartTimestamps.ResetAt(B.T.AsSpan(Lo, Count), B.ST.AsSpan(Lo, Count), i, ref overlap);
+
+        /// <summary>The first sample's start timestamp when it is inside the window (the count was zero there), else 0.</summary>
+        public long ZeroPoint => B.HasST ? StartTimestamps.ZeroPoint(B.T[Lo], B.ST![Lo], Start) : 0;
 
         public int Histograms
         {
@@ -24,6 +33,9 @@ internal sealed partial class Evaluator
     }
 
     private void Warn(string text) => _warnings.Add(text);
+
+    /// <summary>Set by the histogram counter functions when a series' start timestamps overlap; the range function warns once per series.</summary>
+    private bool _startTimeOverlap;
     private void Inform(string text) => _infos.Add(text);
 
     /// <summary>
@@ -40,8 +52,8 @@ internal sealed partial class Evaluator
             case "delta": return HistogramRate(w, isCounter: false, isRate: false);
             case "irate": return InstantHistogramDelta(w, isRate: true);
             case "idelta": return InstantHistogramDelta(w, isRate: false);
-            case "resets": return new FPoint(0, Transitions(w, changes: false));
-            case "changes": return new FPoint(0, Transitions(w, changes: true));
+            case "resets": return new FPoint(0, Transitions(w, changes: false, ref _startTimeOverlap));
+            case "changes": return new FPoint(0, Transitions(w, changes: true, ref _startTimeOverlap));
             case "count_over_time": return new FPoint(0, w.Count);
             case "present_over_time": return new FPoint(0, 1);
             case "last_over_time": return Sample(w, w.Count - 1);
@@ -86,19 +98,28 @@ internal sealed partial class Evaluator
             Warn(Annotations.MixedFloatsHistograms(w.Metric));
             return null;
         }
-        if (w.Count < 2) return null;
+        // With start timestamps a counter may count from zero at the first sample's start, inside the window.
+        long zeroAt = isCounter ? w.ZeroPoint : 0;
+        if (w.Count < 2 && zeroAt == 0) return null;
         var first = w.H(0)!;
         var last = w.H(w.Count - 1)!;
         var prev = first;
         bool custom = prev.UsesCustomBuckets;
         if (isCounter && (prev.CounterResetHint == CounterResetHint.Gauge || last.CounterResetHint == CounterResetHint.Gauge))
             Warn(Annotations.NotCounter(w.Metric));
-        if (isCounter && w.H(1)!.DetectReset(prev))
+        // Resets are added back from the sample after resetsFrom - 1; the subtrahend prev is the first sample or empty.
+        int resetsFrom = 1;
+        if (zeroAt != 0)
+        {
+            prev = new FloatHistogram { Schema = first.Schema, CustomValues = first.CustomValues };
+        }
+        else if (isCounter && (w.H(1)!.DetectReset(prev) || w.StartTimestampReset(1, ref _startTimeOverlap)))
         {
             // A reset right after the first sample: its layout does not matter, it counts as empty.
             var second = w.H(1)!;
             prev = new FloatHistogram { Schema = second.Schema, CustomValues = second.CustomValues };
             custom = second.UsesCustomBuckets;
+            resetsFrom = 2;
         }
         if (last.UsesCustomBuckets != custom)
         {
@@ -128,10 +149,11 @@ internal sealed partial class Evaluator
         if (merged.HasFlag(HistogramMerge.CustomBoundsReconciled)) Inform(Annotations.MismatchedCustomBuckets("subtraction"));
         if (isCounter)
         {
-            for (int i = 1; i < w.Count; i++)
+            if (resetsFrom == 2 || zeroAt != 0) prev = w.H(resetsFrom - 1)!;
+            for (int i = resetsFrom; i < w.Count; i++)
             {
                 var curr = w.H(i)!;
-                if (curr.DetectReset(prev))
+                if (w.StartTimestampReset(i, ref _startTimeOverlap) | curr.DetectReset(prev))
                 {
                     merged = h.Add(prev);
                     if (merged.HasFlag(HistogramMerge.IncompatibleSchema))
@@ -149,7 +171,7 @@ internal sealed partial class Evaluator
             Warn(Annotations.NotGauge(w.Metric));
         }
         h.Compact(0);
-        double factor = RangeFunctions.ExtrapolationFactor(w.T(0), w.T(w.Count - 1), w.Count, w.Start, w.End, isCounter, isRate, first.Count, h.Count);
+        double factor = RangeFunctions.ExtrapolationFactor(w.T(0), w.T(w.Count - 1), w.Count, w.Start, w.End, isCounter, isRate, first.Count, h.Count, zeroAt);
         h.Mul(factor);
         h.CounterResetHint = CounterResetHint.Gauge;
         return new FPoint(0, 0, h);
@@ -163,7 +185,8 @@ internal sealed partial class Evaluator
         var (h0, h1) = (w.H(a), w.H(b));
         if (h0 is null && h1 is null)
         {
-            var value = RangeFunctions.InstantDelta([w.T(a), w.T(b)], [w.F(a), w.F(b)], isRate);
+            bool reset = isRate && w.StartTimestampReset(b, ref _startTimeOverlap);
+            var value = RangeFunctions.InstantDelta([w.T(a), w.T(b)], [w.F(a), w.F(b)], isRate, reset);
             return value is { } f ? new FPoint(0, f) : null;
         }
         if (h0 is null || h1 is null)
@@ -178,7 +201,7 @@ internal sealed partial class Evaluator
             Warn(Annotations.NotCounter(w.Metric));
         if (!isRate && (h1.CounterResetHint != CounterResetHint.Gauge || h0.CounterResetHint != CounterResetHint.Gauge))
             Warn(Annotations.NotGauge(w.Metric));
-        if (!isRate || !h1.DetectReset(h0))
+        if (!isRate || !(w.StartTimestampReset(b, ref _startTimeOverlap) | h1.DetectReset(h0)))
         {
             var merged = result.Sub(h0);
             if (merged.HasFlag(HistogramMerge.IncompatibleSchema))
@@ -194,12 +217,21 @@ internal sealed partial class Evaluator
         return new FPoint(0, 0, result);
     }
 
-    /// <summary>resets or changes over a window of floats and histograms; a switch between the two kinds counts as one.</summary>
-    private static double Transitions(Window w, bool changes)
+    /// <summary>
+    /// resets or changes over a window of floats and histograms; a switch between the two kinds counts as one, and for resets
+    /// so does a restart that the start timestamps show (not for the anchored modifier, whose edges Prometheus does not yet
+    /// combine with start timestamps).
+    /// </summary>
+    private static double Transitions(Window w, bool changes, ref bool overlap, bool startTimestamps = true)
     {
         int n = 0;
         for (int i = 1; i < w.Count; i++)
         {
+            if (!changes && startTimestamps && w.StartTimestampReset(i, ref overlap))
+            {
+                n++;
+                continue;
+            }
             var (ph, ch) = (w.H(i - 1), w.H(i));
             if (ph is null && ch is null)
             {

@@ -347,8 +347,9 @@ internal sealed partial class Evaluator
 
     /// <summary>An instant vector per step: for each series the newest sample in (t - lookback, t], unless it is a stale marker.</summary>
     /// <remarks>With <paramref name="timestamps"/> a point's value is its sample's time in seconds (and, with
-    /// <paramref name="keepHistograms"/>, a histogram sample keeps its histogram so the caller can tell it apart).</remarks>
-    private SeriesResult EvalVectorSelector(VectorSelector vs, bool timestamps, bool keepHistograms = false)
+    /// <paramref name="keepHistograms"/>, a histogram sample keeps its histogram so the caller can tell it apart); with
+    /// <paramref name="startTimestamps"/> it is the sample's start timestamp in seconds as stored (0 when it has none).</remarks>
+    private SeriesResult EvalVectorSelector(VectorSelector vs, bool timestamps, bool keepHistograms = false, bool startTimestamps = false)
     {
         var result = new List<Series>();
         ISampleIterator? reuse = null;
@@ -364,7 +365,7 @@ internal sealed partial class Evaluator
             reuse = it;
             var state = it.Next();
             bool have = false;
-            long lastT = 0;
+            long lastT = 0, lastST = 0;
             double lastV = 0;
             FloatHistogram? lastH = null;
             List<FPoint>? points = null;
@@ -386,6 +387,7 @@ internal sealed partial class Evaluator
                         if (stats is not null) lastH = stats.Decode(lastH);
                         lastV = 0;
                     }
+                    if (startTimestamps) lastST = it.AtST();
                     have = true;
                     state = it.Next();
                 }
@@ -411,7 +413,8 @@ internal sealed partial class Evaluator
                 }
                 if (have && lastT > refT - _lookback && !IsStale(lastV, lastH))
                 {
-                    var point = timestamps ? new FPoint(ts, lastT / 1000.0, keepHistograms ? lastH : null) : new FPoint(ts, lastV, lastH);
+                    var point = startTimestamps ? new FPoint(ts, lastST / 1000.0)
+                        : timestamps ? new FPoint(ts, lastT / 1000.0, keepHistograms ? lastH : null) : new FPoint(ts, lastV, lastH);
                     (points ??= new List<FPoint>()).Add(point);
                 }
             }
@@ -445,6 +448,7 @@ internal sealed partial class Evaluator
         reuse = it;
         int n = 0;
         b.Histograms = 0;
+        b.HasST = false;
         for (var state = it.Seek(minT); state != ValueType.None; state = it.Next())
         {
             long st = it.AtT();
@@ -464,6 +468,7 @@ internal sealed partial class Evaluator
             b.T[n] = st;
             b.V[n] = sv;
             b.H[n] = sh;
+            if (_options.EnableStartTimestamps) b.SetStartTimestamp(n, it.AtST());
             if (sh is not null) b.Histograms++;
             n++;
         }
@@ -472,20 +477,40 @@ internal sealed partial class Evaluator
         return n;
     }
 
-    /// <summary>Reusable parallel arrays of one series' samples: times, floats, histograms (null where the sample is a float).</summary>
+    /// <summary>
+    /// Reusable parallel arrays of one series' samples: times, floats, histograms (null where the sample is a float) and,
+    /// only for a series that has any, start timestamps (<see cref="ST"/> is valid while <see cref="HasST"/>; 0 = unknown).
+    /// </summary>
     internal sealed class SampleBuffer(int capacity)
     {
         public long[] T = new long[capacity];
         public double[] V = new double[capacity];
         public FloatHistogram?[] H = new FloatHistogram?[capacity];
+        public long[]? ST;
+        /// <summary>Whether the loaded samples have start timestamps in <see cref="ST"/> (set by the first one that is not 0).</summary>
+        public bool HasST;
         /// <summary>How many of the loaded samples are histograms.</summary>
         public int Histograms;
+
+        /// <summary>Records sample <paramref name="n"/>'s start timestamp; the array is made (or cleared) at the first known one.</summary>
+        public void SetStartTimestamp(int n, long st)
+        {
+            if (!HasST)
+            {
+                if (st == 0) return;
+                if (ST is null || ST.Length < T.Length) ST = new long[T.Length];
+                else Array.Clear(ST, 0, n);
+                HasST = true;
+            }
+            ST![n] = st;
+        }
 
         public void Grow()
         {
             Array.Resize(ref T, T.Length * 2);
             Array.Resize(ref V, V.Length * 2);
             Array.Resize(ref H, H.Length * 2);
+            if (ST is not null) Array.Resize(ref ST, T.Length);
         }
     }
 

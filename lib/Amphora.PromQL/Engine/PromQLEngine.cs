@@ -10,6 +10,12 @@ public sealed record EngineOptions
     public long MaxSamples { get; init; } = 50_000_000;
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
     public bool EnableExperimentalFunctions { get; init; }
+    /// <summary>
+    /// rate, increase, irate and resets read the samples' start timestamps (Prometheus's
+    /// <c>--enable-feature=use-start-timestamps</c>): counter resets they show, and counting from zero at the first sample's
+    /// start inside the window. Off, only the values count, as in Prometheus without the flag.
+    /// </summary>
+    public bool EnableStartTimestamps { get; init; }
     /// <summary>The step of a subquery written without one (<c>x[5m:]</c>): the global evaluation interval.</summary>
     public TimeSpan DefaultEvaluationInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>How deeply parentheses, calls, aggregations, unary operators and <c>^</c> may nest (see <see cref="PromQLParser.DefaultMaxNestingDepth"/>).</summary>

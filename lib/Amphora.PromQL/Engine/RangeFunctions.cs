@@ -74,10 +74,26 @@ internal static class RangeFunctions
     /// window: to its edges when samples come close to them, else by half an average interval; a counter is not
     /// extrapolated below zero (from <paramref name="firstValue"/>, the first count, and <paramref name="result"/>, the
     /// change). Per second when <paramref name="isRate"/>. Floats and histograms (with their counts) share it.
+    /// With <paramref name="zeroAt"/> (not 0: the first sample's start timestamp, inside the window) the counter was zero
+    /// then: the change is seen from there, nothing is extrapolated to the left, and to the right only when there are two
+    /// samples to take an average interval from (the start timestamp is not a sample).
     /// </summary>
     public static double ExtrapolationFactor(long firstT, long lastT, int count, long rangeStart, long rangeEnd, bool isCounter, bool isRate,
-        double firstValue, double result)
+        double firstValue, double result, long zeroAt = 0)
     {
+        if (zeroAt != 0)
+        {
+            double seen = (lastT - zeroAt) / 1000.0;
+            double toEnd = 0;
+            if (count > 1)
+            {
+                toEnd = (rangeEnd - lastT) / 1000.0;
+                double average = (lastT - firstT) / 1000.0 / (count - 1);
+                if (toEnd >= average * 1.1) toEnd = average / 2;
+            }
+            double f = (seen + toEnd) / seen;
+            return isRate ? f / ((rangeEnd - rangeStart) / 1000.0) : f;
+        }
         double durationToStart = (firstT - rangeStart) / 1000.0;
         double durationToEnd = (rangeEnd - lastT) / 1000.0;
         double sampledInterval = (lastT - firstT) / 1000.0;
@@ -146,11 +162,13 @@ internal static class RangeFunctions
         return y1 + (y2 - y1) * (t - t1) / (t2 - t1);
     }
 
-    public static double? InstantDelta(ReadOnlySpan<long> t, ReadOnlySpan<double> v, bool isRate)
+    /// <summary>irate and idelta: the last two samples' change (a counter reset, seen in the values or given as
+    /// <paramref name="reset"/>, counts the last value from zero), per second for irate.</summary>
+    public static double? InstantDelta(ReadOnlySpan<long> t, ReadOnlySpan<double> v, bool isRate, bool reset = false)
     {
         if (t.Length < 2) return null;
         double last = v[^1], previous = v[^2];
-        double result = isRate && last < previous ? last : last - previous;
+        double result = isRate && (last < previous || reset) ? last : last - previous;
         if (!isRate) return result;
         double seconds = (t[^1] - t[^2]) / 1000.0;
         return seconds == 0 ? null : result / seconds;

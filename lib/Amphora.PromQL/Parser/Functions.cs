@@ -41,7 +41,7 @@ public static class Functions
         new("rate", [M], 0, V), new("resets", [M], 0, V), new("round", [V, S], 1, V), new("scalar", [V], 0, S),
         new("sgn", [V], 0, V), new("sin", [V], 0, V), new("sinh", [V], 0, V), new("sort", [V], 0, V), new("sort_desc", [V], 0, V),
         new("sort_by_label", [V, Str], -1, V, Experimental: true), new("sort_by_label_desc", [V, Str], -1, V, Experimental: true),
-        new("sqrt", [V], 0, V), new("stddev_over_time", [M], 0, V), new("stdvar_over_time", [M], 0, V),
+        new("sqrt", [V], 0, V), new("start_timestamp", [V], 0, V, Experimental: true), new("stddev_over_time", [M], 0, V), new("stdvar_over_time", [M], 0, V),
         new("sum_over_time", [M], 0, V), new("tan", [V], 0, V), new("tanh", [V], 0, V), new("time", [], 0, S),
         new("timestamp", [V], 0, V), new("ts_of_first_over_time", [M], 0, V, Experimental: true),
         new("ts_of_last_over_time", [M], 0, V, Experimental: true), new("ts_of_max_over_time", [M], 0, V, Experimental: true),

@@ -18,7 +18,7 @@ public sealed partial class ScriptRunner
     public static readonly string[] Tier2Files = ["native_histograms.test", "limit.test", "info.test", "duration_expression.test",
         "extended_vectors.test", "fill-modifier.test", "type_and_unit.test", "start_timestamps.test", "name_label_dropping.test"];
 
-    private readonly PromQLEngine _engine = new(new EngineOptions { EnableExperimentalFunctions = true });
+    private readonly PromQLEngine _engine = new(new EngineOptions { EnableExperimentalFunctions = true, EnableStartTimestamps = true });
     private readonly ScriptStorage _storage = new();
 
     public List<EvalOutcome> Run(string path)
@@ -76,12 +76,21 @@ public sealed partial class ScriptRunner
             List<NotationValue> parsed;
             try
             {
+                if (SeriesNotation.StartTimestampLine(ref series, ref values))
+                {
+                    // metric{...}@st: each sample's start timestamp, as an offset from the sample's time.
+                    labels = SeriesNotation.ParseLabels(series);
+                    var offsets = SeriesNotation.ParseStartTimestampOffsets(values);
+                    for (int k = 0; k < offsets.Count; k++)
+                        if (offsets[k] is { } offset) _storage.SetStartTimestamp(labels, k * interval, k * interval + offset);
+                    continue;
+                }
                 labels = SeriesNotation.ParseLabels(series);
                 parsed = SeriesNotation.ParseValues(values);
             }
             catch (Exception e) when (e is ParseException or FormatException)
             {
-                continue; // a series line in notation this runner does not know (e.g. start timestamps); its evals fail
+                continue; // a series line in notation this runner does not know; its evals fail
             }
             block.Add((labels, parsed));
             for (int k = 0; k < parsed.Count; k++)

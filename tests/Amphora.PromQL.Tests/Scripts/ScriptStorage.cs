@@ -9,6 +9,8 @@ namespace Amphora.PromQL.Tests.Scripts;
 public sealed class ScriptStorage : IQueryable
 {
     private readonly Dictionary<Labels, SortedList<long, (double V, FloatHistogram? H)>> _series = new();
+    /// <summary>Start timestamps given by <c>@st</c> lines, by series and sample time.</summary>
+    private readonly Dictionary<(Labels, long), long> _startTimestamps = new();
 
     /// <summary>Series that hold native-histogram samples (evals reaching them are tier 2).</summary>
     public HashSet<Labels> HistogramSeries { get; } = new();
@@ -16,10 +18,14 @@ public sealed class ScriptStorage : IQueryable
     public void Clear()
     {
         _series.Clear();
+        _startTimestamps.Clear();
         HistogramSeries.Clear();
     }
 
     public void Add(Labels labels, long t, double v) => Put(labels, t, (v, null));
+
+    /// <summary>The start timestamp of the sample of <paramref name="labels"/> at <paramref name="t"/> (loaded before or after it).</summary>
+    public void SetStartTimestamp(Labels labels, long t, long st) => _startTimestamps[(labels, t)] = st;
 
     public void Add(Labels labels, long t, FloatHistogram h)
     {
@@ -51,7 +57,8 @@ public sealed class ScriptStorage : IQueryable
                 var read = ReadBackHints(samples);
                 var inRange = read.Where(s => s.T >= minT && s.T <= maxT).ToArray();
                 if (inRange.Length == 0) continue;
-                list.Add(new ScriptSeries(labels, inRange));
+                var st = inRange.Select(s => storage._startTimestamps.GetValueOrDefault((labels, s.T))).ToArray();
+                list.Add(new ScriptSeries(labels, inRange, st));
             }
             list.Sort((a, b) => a.Labels.CompareTo(b.Labels));
             return ValueTask.FromResult<ISeriesSet>(new ListSeriesSet(list));
@@ -100,14 +107,14 @@ public sealed class ScriptStorage : IQueryable
         return result;
     }
 
-    private sealed class ScriptSeries(Labels labels, (long T, double V, FloatHistogram? H)[] samples) : ISeries
+    private sealed class ScriptSeries(Labels labels, (long T, double V, FloatHistogram? H)[] samples, long[] startTimestamps) : ISeries
     {
         public Labels Labels { get; } = labels;
-        public ISampleIterator Iterator(ISampleIterator? reuse = null) => new ScriptIterator(samples);
+        public ISampleIterator Iterator(ISampleIterator? reuse = null) => new ScriptIterator(samples, startTimestamps);
     }
 
-    /// <summary>Yields floats and float histograms; histograms are handed out as copies, as storage decodes them afresh.</summary>
-    private sealed class ScriptIterator((long T, double V, FloatHistogram? H)[] samples) : ISampleIterator
+    /// <summary>Yields floats and float histograms (with their start timestamps); histograms are handed out as copies, as storage decodes them afresh.</summary>
+    private sealed class ScriptIterator((long T, double V, FloatHistogram? H)[] samples, long[] startTimestamps) : ISampleIterator
     {
         private int _i = -1;
 
@@ -137,6 +144,7 @@ public sealed class ScriptStorage : IQueryable
         }
 
         public long AtT() => samples[_i].T;
+        public long AtST() => startTimestamps[_i];
         public Exception? Err => null;
     }
 }

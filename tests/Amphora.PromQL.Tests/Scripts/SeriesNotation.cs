@@ -29,6 +29,64 @@ public static class SeriesNotation
         return (line, "");
     }
 
+    /// <summary>
+    /// Whether a line gives start timestamps (<c>metric{a="b"}@st ...</c> or <c>metric@st ...</c>); if so the series and
+    /// values parts lose the marker.
+    /// </summary>
+    public static bool StartTimestampLine(ref string series, ref string values)
+    {
+        if (series.EndsWith("@st", StringComparison.Ordinal))
+        {
+            series = series[..^3];
+            return true;
+        }
+        if (values.StartsWith("@st", StringComparison.Ordinal) && (values.Length == 3 || char.IsWhiteSpace(values[3])))
+        {
+            values = values[3..].Trim();
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The values of a start-timestamp line: per sample an offset from its time in ms (<c>-30s</c>, <c>0</c>, <c>+1m</c>,
+    /// <c>-30s-1mx2</c> for -30s, -1m30s, -2m30s), or null for <c>_</c> (no start timestamp).
+    /// </summary>
+    public static List<long?> ParseStartTimestampOffsets(string text)
+    {
+        var result = new List<long?>();
+        foreach (string token in text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            int x = token.LastIndexOf('x');
+            int n = 0;
+            string head = token;
+            if (x > 0 && x < token.Length - 1 && token[(x + 1)..].All(char.IsAsciiDigit))
+            {
+                n = int.Parse(token[(x + 1)..], CultureInfo.InvariantCulture);
+                head = token[..x];
+            }
+            if (head == "_")
+            {
+                for (int k = 0; k <= Math.Max(0, n - 1); k++) result.Add(null);
+                continue;
+            }
+            int split = head.IndexOfAny(['+', '-'], 1);
+            long start = SignedDuration(split < 0 ? head : head[..split]);
+            long step = split < 0 ? 0 : SignedDuration(head[split..]);
+            for (int k = 0; k <= n; k++) result.Add(start + k * step);
+        }
+        return result;
+    }
+
+    private static long SignedDuration(string s)
+    {
+        bool negative = s.StartsWith('-');
+        string body = s.TrimStart('+', '-');
+        if (body == "0") return 0;
+        if (!Durations.TryParse(body, out long ms)) throw new FormatException("not a duration in a start-timestamp line: " + s);
+        return negative ? -ms : ms;
+    }
+
     public static Labels ParseLabels(string series)
     {
         if (series == "{}") return Labels.Empty;
