@@ -30,8 +30,11 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     }
 
     private readonly Dictionary<Labels, PendingSeries> _series = new();
-    /// <summary>The request's samples in the order they came; <c>H</c> is set for a histogram sample.</summary>
-    private readonly List<(PendingSeries Series, long T, double V, Histogram? H, FloatHistogram? F)> _samples = new();
+    /// <summary>The request's samples in the order they came; <c>H</c> is set for a histogram sample, <c>ST</c> is the start
+    /// timestamp (0 = none).</summary>
+    private readonly List<(PendingSeries Series, long T, double V, Histogram? H, FloatHistogram? F, long ST)> _samples = new();
+    /// <summary>Whether any sample of the request has a start timestamp (then the commit logs them).</summary>
+    private bool _anyST;
     private readonly List<MetricMetadata> _metadata = new();
     private Head? _head;
     private int _epoch;
@@ -52,7 +55,15 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         }
     }
 
-    public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v)
+    public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v) => Append(ref seriesRef, labels, t, v, 0);
+
+    public AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram) =>
+        AppendHistogram(ref seriesRef, labels, t, histogram, 0);
+
+    public AppendStatus AppendFloatHistogram(ref ulong seriesRef, Labels labels, long t, FloatHistogram histogram) =>
+        AppendFloatHistogram(ref seriesRef, labels, t, histogram, 0);
+
+    public AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v, long st)
     {
         if (Pending(labels, t, out var pending) is { } refused) return refused;
         if (pending.Series is { } series)
@@ -79,13 +90,13 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             pending.LastH = null;
             pending.LastF = null;
         }
-        _samples.Add((pending, t, v, null, null));
+        Add(pending, t, v, null, null, st);
         return AppendStatus.Ok;
     }
 
     /// <summary>Histograms are in order only (as in Prometheus 2.42): one older than the series' newest sample, stored or
     /// earlier in the request, is refused as out of order whatever the out-of-order window.</summary>
-    public AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram)
+    public AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram, long st)
     {
         if (Pending(labels, t, out var pending) is { } refused) return refused;
         if (pending.Series is { } series)
@@ -105,12 +116,12 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         pending.LastT = t;
         pending.LastH = histogram;
         pending.LastF = null;
-        _samples.Add((pending, t, 0, histogram, null));
+        Add(pending, t, 0, histogram, null, st);
         return AppendStatus.Ok;
     }
 
     /// <summary>Float histograms follow the rules of integer ones (in order only).</summary>
-    public AppendStatus AppendFloatHistogram(ref ulong seriesRef, Labels labels, long t, FloatHistogram histogram)
+    public AppendStatus AppendFloatHistogram(ref ulong seriesRef, Labels labels, long t, FloatHistogram histogram, long st)
     {
         if (Pending(labels, t, out var pending) is { } refused) return refused;
         if (pending.Series is { } series)
@@ -130,8 +141,14 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         pending.LastT = t;
         pending.LastH = null;
         pending.LastF = histogram;
-        _samples.Add((pending, t, 0, null, histogram));
+        Add(pending, t, 0, null, histogram, st);
         return AppendStatus.Ok;
+    }
+
+    private void Add(PendingSeries pending, long t, double v, Histogram? h, FloatHistogram? f, long st)
+    {
+        _samples.Add((pending, t, v, h, f, st));
+        if (st != 0) _anyST = true;
     }
 
     /// <summary>The request's entry for the series (found in the head and pinned, or admitted as new by the series limits),
@@ -190,6 +207,8 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             TsdbStorage.CountCreated();
         }
         long last = 0;
+        // The start timestamps go first, so a replay has them when it applies the samples.
+        if (_anyST) storage.AppendWal(WalRecordType.StartTimestamps, EncodeStartTimestamps());
         // One record per run of one kind (floats, histograms, float histograms), in the request's order, so a replay applies
         // them in the same order.
         for (int start = 0; start < _samples.Count;)
@@ -205,14 +224,14 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
 
         // Durable: now memory. A concurrent request may have stored the same timestamp meanwhile; Apply keeps the first.
         long minT = long.MaxValue, maxT = long.MinValue;
-        foreach (var (pending, t, v, h, f) in _samples)
+        foreach (var (pending, t, v, h, f, st) in _samples)
         {
             var series = pending.Series!;
             lock (series.Lock)
             {
-                if (h is not null) series.ApplyHistogram(t, h);
-                else if (f is not null) series.ApplyFloatHistogram(t, f);
-                else series.Apply(t, v);
+                if (h is not null) series.ApplyHistogram(t, h, st);
+                else if (f is not null) series.ApplyFloatHistogram(t, f, st);
+                else series.Apply(t, v, st);
             }
             minT = Math.Min(minT, t);
             maxT = Math.Max(maxT, t);
@@ -244,6 +263,14 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         return WalRecords.EncodeSamples(workspace, floats);
     }
 
+    private byte[] EncodeStartTimestamps()
+    {
+        var entries = new List<WalStartTimestamp>();
+        foreach (var s in _samples)
+            if (s.ST != 0) entries.Add(new WalStartTimestamp(s.Series.Series!.Ref, s.T, s.ST));
+        return WalRecords.EncodeStartTimestamps(workspace, entries.ToArray());
+    }
+
     public void Rollback() => Finish();
 
     /// <summary>Unpins the request's series and gives back admissions of series it did not create.</summary>
@@ -257,6 +284,7 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         }
         _series.Clear();
         _samples.Clear();
+        _anyST = false;
         _metadata.Clear();
         if (_head is not null) _head.ExitAppend(_epoch);
         _head = null;

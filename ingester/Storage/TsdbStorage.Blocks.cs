@@ -311,6 +311,14 @@ public sealed partial class TsdbStorage
                     var keep = batch.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
                     return keep.Length == 0 ? null : keep.Length == batch.Length ? payload.ToArray() : WalHistogramRecords.EncodeFloat(workspace, keep);
                 }
+                case WalRecordType.StartTimestamps:
+                {
+                    var (workspace, entries) = WalRecords.DecodeStartTimestamps(payload);
+                    if (!_heads.TryGetValue(workspace, out var head)) return null;
+                    long minValid = head.MinValidTime;
+                    var keep = entries.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
+                    return keep.Length == 0 ? null : keep.Length == entries.Length ? payload.ToArray() : WalRecords.EncodeStartTimestamps(workspace, keep);
+                }
                 case WalRecordType.Metadata:
                 {
                     var (workspace, m) = WalRecords.DecodeMetadata(payload);

@@ -74,6 +74,9 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         long series = 0, samples = 0, invalid = 0;
         // A WAL written before workspace ids were checked at the gRPC entry may name one that is a path; its records are dropped.
         bool Invalid(string workspace) => WorkspaceIds.Validate(workspace) is not null && ++invalid > 0;
+        // Start timestamps logged before their samples, until those are applied (empty unless samples came with them).
+        var pendingST = new Dictionary<(ulong Ref, long T), long>();
+        long StartTimestamp(ulong seriesRef, long t) => pendingST.Count > 0 && pendingST.Remove((seriesRef, t), out long st) ? st : 0;
         var replay = WalReader.Replay(walDir, (type, payload) =>
         {
             switch (type)
@@ -95,9 +98,10 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                     long minValid = head.MinValidTime;
                     foreach (var sample in batch)
                     {
+                        long st = StartTimestamp(sample.Ref, sample.T);
                         if (head.Find(sample.Ref) is not { } s) continue; // its workspace was deleted later in the log
                         if (sample.T < minValid) continue; // already in a block
-                        lock (s.Lock) s.Apply(sample.T, sample.V);
+                        lock (s.Lock) s.Apply(sample.T, sample.V, st);
                         head.Observe(sample.T, sample.T);
                     }
                     samples += batch.Length;
@@ -111,8 +115,9 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                     long minValid = head.MinValidTime;
                     foreach (var sample in batch)
                     {
+                        long st = StartTimestamp(sample.Ref, sample.T);
                         if (head.Find(sample.Ref) is not { } s || sample.T < minValid) continue;
-                        lock (s.Lock) s.ApplyHistogram(sample.T, sample.H);
+                        lock (s.Lock) s.ApplyHistogram(sample.T, sample.H, st);
                         head.Observe(sample.T, sample.T);
                     }
                     samples += batch.Length;
@@ -126,11 +131,19 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                     long minValid = head.MinValidTime;
                     foreach (var sample in batch)
                     {
+                        long st = StartTimestamp(sample.Ref, sample.T);
                         if (head.Find(sample.Ref) is not { } s || sample.T < minValid) continue;
-                        lock (s.Lock) s.ApplyFloatHistogram(sample.T, sample.H);
+                        lock (s.Lock) s.ApplyFloatHistogram(sample.T, sample.H, st);
                         head.Observe(sample.T, sample.T);
                     }
                     samples += batch.Length;
+                    break;
+                }
+                case WalRecordType.StartTimestamps:
+                {
+                    var (workspace, entries) = WalRecords.DecodeStartTimestamps(payload);
+                    if (Invalid(workspace)) break;
+                    foreach (var e in entries) pendingST[(e.Ref, e.T)] = e.ST;
                     break;
                 }
                 case WalRecordType.Metadata:

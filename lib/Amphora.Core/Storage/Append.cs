@@ -45,6 +45,19 @@ public interface IAppender
     AppendStatus AppendFloatHistogram(ref ulong seriesRef, Labels labels, long t, FloatHistogram histogram) =>
         throw new NotSupportedException("this storage does not store native histograms");
 
+    /// <summary>
+    /// The same three, with the sample's start timestamp <paramref name="st"/> (ms; 0 = none): when its counter or histogram
+    /// started counting (see <see cref="ISampleIterator.AtST"/>). Storage that keeps no start timestamps stores the sample
+    /// without it, as these defaults do.
+    /// </summary>
+    AppendStatus Append(ref ulong seriesRef, Labels labels, long t, double v, long st) => Append(ref seriesRef, labels, t, v);
+
+    AppendStatus AppendHistogram(ref ulong seriesRef, Labels labels, long t, Histogram histogram, long st) =>
+        AppendHistogram(ref seriesRef, labels, t, histogram);
+
+    AppendStatus AppendFloatHistogram(ref ulong seriesRef, Labels labels, long t, FloatHistogram histogram, long st) =>
+        AppendFloatHistogram(ref seriesRef, labels, t, histogram);
+
     void UpdateMetadata(MetricMetadata metadata);
 
     /// <summary>

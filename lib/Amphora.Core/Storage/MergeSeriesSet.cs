@@ -207,5 +207,6 @@ public sealed class MergeSampleIterator : ISampleIterator
     }
 
     public long AtT() => _inputs[_current].AtT();
+    public long AtST() => _inputs[_current].AtST();
     public Exception? Err => _err;
 }

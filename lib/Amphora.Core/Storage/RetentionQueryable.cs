@@ -73,6 +73,7 @@ public sealed class RetentionWorkspaceQueryable(IWorkspaceQueryable inner, Func<
         public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => inner.AtFloatHistogram(into);
         public Histogram AtHistogram() => inner.AtHistogram();
         public long AtT() => inner.AtT();
+        public long AtST() => inner.AtST();
         public Exception? Err => inner.Err;
     }
 }

@@ -76,12 +76,15 @@ internal sealed class HeadSeries(Labels labels, List<ChunkData> chunks, (long T,
 }
 
 /// <summary>Iterates consecutive, non-overlapping chunks (of any encoding) as one series; Seek skips whole chunks that end before
-/// the time.</summary>
+/// the time. Start timestamps come from the chunks' side arrays, by the position in the chunk.</summary>
 public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleIterator
 {
     private int _index = -1;
     private ISampleIterator? _current;
     private Exception? _err;
+    /// <summary>The position of the current sample in its chunk (-1 before its first) and what it is.</summary>
+    private int _pos = -1;
+    private Amphora.Storage.ValueType _state;
 
     public Exception? Err => _err;
 
@@ -93,9 +96,14 @@ public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleItera
             {
                 if (++_index >= chunks.Count) return Amphora.Storage.ValueType.None;
                 _current = ChunkIterators.For(chunks[_index]);
+                _pos = -1;
             }
             var state = _current.Next();
-            if (state != Amphora.Storage.ValueType.None) return state;
+            if (state != Amphora.Storage.ValueType.None)
+            {
+                _pos++;
+                return _state = state;
+            }
             _err = _current.Err;
             _current = null;
         }
@@ -111,17 +119,33 @@ public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleItera
                 do { _index++; } while (_index < chunks.Count && chunks[_index].MaxT < t);
                 if (_index >= chunks.Count) return Amphora.Storage.ValueType.None;
                 _current = ChunkIterators.For(chunks[_index]);
+                _pos = -1;
             }
-            var state = _current.Seek(t);
-            if (state != Amphora.Storage.ValueType.None) return state;
+            var state = chunks[_index].StartTimestamps is null ? _current.Seek(t) : SeekCounting(t);
+            if (state != Amphora.Storage.ValueType.None) return _state = state;
             _err = _current.Err;
             _current = null;
         }
         return Amphora.Storage.ValueType.None;
     }
 
+    /// <summary>Seek by steps within a chunk that has start timestamps, so the position stays known.</summary>
+    private Amphora.Storage.ValueType SeekCounting(long t)
+    {
+        if (_pos >= 0 && _current!.AtT() >= t) return _state;
+        Amphora.Storage.ValueType state;
+        do
+        {
+            state = _current!.Next();
+            if (state == Amphora.Storage.ValueType.None) return state;
+            _pos++;
+        } while (_current.AtT() < t);
+        return state;
+    }
+
     public (long T, double V) At() => _current!.At();
     public long AtT() => _current!.AtT();
+    public long AtST() => chunks[_index].StartTimestamps is { } st ? st[_pos] : 0;
 
     /// <summary>The current integer histogram sample (after Next/Seek returned <see cref="Amphora.Storage.ValueType.Histogram"/>).</summary>
     public Amphora.Model.Histogram AtHistogram() => ((HistogramIterator)_current!).AtHistogram();

@@ -27,7 +27,7 @@ public sealed partial class MemSeries
         return AppendStatus.OutOfOrder;
     }
 
-    public void ApplyFloatHistogram(long t, FloatHistogram h)
+    public void ApplyFloatHistogram(long t, FloatHistogram h, long st = 0)
     {
         if (MaxT != long.MinValue && t <= MaxT) return;
         bool stale = StaleNaN.Is(h.Sum);
@@ -54,6 +54,7 @@ public sealed partial class MemSeries
         }
         _floatHistogramHead = chunk;
         chunk.Append(t, layout, h.Count, h.ZeroCount, h.Sum, h.PositiveBuckets, h.NegativeBuckets);
+        RecordStartTimestamp(chunk.Count - 1, st);
         if (chunk.Count == FloatHistogramChunk.MaxSamples / 4) _headCutAt = PlannedEnd(chunk.MinT, t, _headBoundary);
         MaxT = t;
         _lastFloatHistogram = h;

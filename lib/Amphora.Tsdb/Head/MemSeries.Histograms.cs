@@ -30,8 +30,9 @@ public sealed partial class MemSeries
         return AppendStatus.OutOfOrder;
     }
 
-    /// <summary>Stores a histogram that passed <see cref="CheckHistogram"/> (or comes from the WAL; a repeat is ignored).</summary>
-    public void ApplyHistogram(long t, Histogram h)
+    /// <summary>Stores a histogram that passed <see cref="CheckHistogram"/> (or comes from the WAL; a repeat is ignored), with
+    /// its start timestamp <paramref name="st"/> (0 = none).</summary>
+    public void ApplyHistogram(long t, Histogram h, long st = 0)
     {
         if (MaxT != long.MinValue && t <= MaxT) return;
         var chunk = _histogramHead;
@@ -47,6 +48,7 @@ public sealed partial class MemSeries
         }
         _histogramHead = chunk;
         chunk.Append(t, h);
+        RecordStartTimestamp(chunk.Count - 1, st);
         if (chunk.Count == HistogramChunk.MaxSamples / 4) _headCutAt = PlannedEnd(chunk.MinT, t, _headBoundary);
         MaxT = t;
         _lastHistogram = h;

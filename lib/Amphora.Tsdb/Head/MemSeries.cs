@@ -78,24 +78,28 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
         return AppendStatus.Ok;
     }
 
-    /// <summary>Stores a sample that passed <see cref="Check"/> (or comes from the WAL): in order, or among the out-of-order ones.</summary>
-    public void Apply(long t, double v)
+    /// <summary>
+    /// Stores a sample that passed <see cref="Check"/> (or comes from the WAL): in order, or among the out-of-order ones.
+    /// <paramref name="st"/> is its start timestamp (0 = none), kept for in-order samples.
+    /// </summary>
+    public void Apply(long t, double v, long st = 0)
     {
         if ((MaxT == long.MinValue || t > MaxT) && _lastFloatHistogram is not null && StaleNaN.Is(v))
         {
-            ApplyFloatHistogram(t, new FloatHistogram { Sum = StaleNaN.Value });
+            ApplyFloatHistogram(t, new FloatHistogram { Sum = StaleNaN.Value }, st);
             return;
         }
         if ((MaxT == long.MinValue || t > MaxT) && _lastHistogram is not null && StaleNaN.Is(v))
         {
             // A staleness marker of a histogram series stays in its histogram chunk, as in Prometheus.
-            ApplyHistogram(t, Histogram.Stale());
+            ApplyHistogram(t, Histogram.Stale(), st);
             return;
         }
         if (MaxT == long.MinValue || t > MaxT)
         {
             if (_head is null || t >= _headCutAt || _head.Count >= 2 * XorChunk.MaxSamples) CutHeadChunk(t);
             _head!.Append(t, v);
+            RecordStartTimestamp(_head.Count - 1, st);
             if (_head.Count == XorChunk.MaxSamples / 4) _headCutAt = PlannedEnd(_head.MinT, t, _headBoundary);
             MaxT = t;
             _lastV = v;
@@ -122,9 +126,10 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
     /// <summary>Closes the open chunk, of whichever kind.</summary>
     private void CloseHeadChunks()
     {
-        if (_head is { Count: > 0 }) _closed.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
-        if (_histogramHead is { Count: > 0 }) _closed.Add(_histogramHead.ToChunkData());
-        if (_floatHistogramHead is { Count: > 0 }) _closed.Add(_floatHistogramHead.ToChunkData());
+        if (_head is { Count: > 0 }) _closed.Add(WithStartTimestamps(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count)));
+        if (_histogramHead is { Count: > 0 }) _closed.Add(WithStartTimestamps(_histogramHead.ToChunkData()));
+        if (_floatHistogramHead is { Count: > 0 }) _closed.Add(WithStartTimestamps(_floatHistogramHead.ToChunkData()));
+        _openST = null;
         _floatHistogramHead = null;
         _head = null;
         _histogramHead = null;
@@ -173,9 +178,9 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
     public IEnumerable<ChunkData> Chunks()
     {
         foreach (var c in _closed) yield return c;
-        if (_head is { Count: > 0 }) yield return new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count);
-        if (_histogramHead is { Count: > 0 }) yield return _histogramHead.ToChunkData();
-        if (_floatHistogramHead is { Count: > 0 }) yield return _floatHistogramHead.ToChunkData();
+        if (_head is { Count: > 0 }) yield return WithStartTimestamps(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
+        if (_histogramHead is { Count: > 0 }) yield return WithStartTimestamps(_histogramHead.ToChunkData());
+        if (_floatHistogramHead is { Count: > 0 }) yield return WithStartTimestamps(_floatHistogramHead.ToChunkData());
     }
 
     /// <summary>The samples in [minT, maxT) as chunks for a block: the in-order chunks as they are (they never cross a block
@@ -210,6 +215,7 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
         if (_head is { } h && h.Count > 0 && h.MaxT < time) _head = null;
         if (_histogramHead is { Count: > 0 } hh && hh.MaxT < time) _histogramHead = null;
         if (_floatHistogramHead is { Count: > 0 } fh && fh.MaxT < time) _floatHistogramHead = null;
+        if (_head is null && _histogramHead is null && _floatHistogramHead is null) _openST = null;
         _outOfOrder?.RemoveAll(s => s.T < time);
         if (_outOfOrder is { Count: 0 }) _outOfOrder = null;
         long min = long.MaxValue;
@@ -228,9 +234,9 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
         foreach (var c in _closed)
             if (c.MaxT >= minT && c.MinT <= maxT) chunks.Add(c);
         if (_head is { Count: > 0 } && _head.MaxT >= minT && _head.MinT <= maxT)
-            chunks.Add(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count));
-        if (_histogramHead is { Count: > 0 } hh && hh.MaxT >= minT && hh.MinT <= maxT) chunks.Add(hh.ToChunkData());
-        if (_floatHistogramHead is { Count: > 0 } fh && fh.MaxT >= minT && fh.MinT <= maxT) chunks.Add(fh.ToChunkData());
+            chunks.Add(WithStartTimestamps(new ChunkData(_head.Snapshot(), _head.MinT, _head.MaxT, _head.Count)));
+        if (_histogramHead is { Count: > 0 } hh && hh.MaxT >= minT && hh.MinT <= maxT) chunks.Add(WithStartTimestamps(hh.ToChunkData()));
+        if (_floatHistogramHead is { Count: > 0 } fh && fh.MaxT >= minT && fh.MinT <= maxT) chunks.Add(WithStartTimestamps(fh.ToChunkData()));
         var ooo = _outOfOrder?.Where(s => s.T >= minT && s.T <= maxT).ToArray() ?? [];
         return (chunks, ooo);
     }

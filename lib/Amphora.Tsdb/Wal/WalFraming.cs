@@ -14,6 +14,8 @@ public enum WalRecordType : byte
     HistogramSamples = 5,
     /// <summary>Float native histogram samples (docs/format/wal.md).</summary>
     FloatHistogramSamples = 6,
+    /// <summary>Start timestamps of samples logged after it (an Amphora record; docs/format/wal.md).</summary>
+    StartTimestamps = 7,
 }
 
 /// <summary>

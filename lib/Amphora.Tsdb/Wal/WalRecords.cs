@@ -6,6 +6,8 @@ namespace Amphora.Tsdb.Wal;
 
 public readonly record struct WalSeries(string Workspace, ulong Ref, Labels Labels);
 public readonly record struct WalSample(ulong Ref, long T, double V);
+/// <summary>The start timestamp <paramref name="ST"/> of the sample of series <paramref name="Ref"/> at <paramref name="T"/>.</summary>
+public readonly record struct WalStartTimestamp(ulong Ref, long T, long ST);
 
 /// <summary>Payload codecs for Series and Samples records (layouts in docs/format/wal.md).</summary>
 public static class WalRecords
@@ -57,6 +59,34 @@ public static class WalRecords
         for (int i = 0; i < n; i++, pos += 24)
             result[i] = new WalSample(BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(pos)),
                 BinaryPrimitives.ReadInt64LittleEndian(p.Slice(pos + 8)), BinaryPrimitives.ReadDoubleLittleEndian(p.Slice(pos + 16)));
+        return (ws, result);
+    }
+
+    /// <summary>StartTimestamps: workspace, count, then per sample its series ref, time and start timestamp (24 bytes).</summary>
+    public static byte[] EncodeStartTimestamps(string workspace, ReadOnlySpan<WalStartTimestamp> entries)
+    {
+        var buf = new byte[StringSize(workspace) + 4 + entries.Length * 24];
+        int pos = WriteString(buf, 0, workspace);
+        BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(pos), entries.Length); pos += 4;
+        foreach (var e in entries)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(buf.AsSpan(pos), e.Ref);
+            BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(pos + 8), e.T);
+            BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(pos + 16), e.ST);
+            pos += 24;
+        }
+        return buf;
+    }
+
+    public static (string Workspace, WalStartTimestamp[] Entries) DecodeStartTimestamps(ReadOnlySpan<byte> p)
+    {
+        int pos = 0;
+        var ws = ReadString(p, ref pos);
+        int n = BinaryPrimitives.ReadInt32LittleEndian(p.Slice(pos)); pos += 4;
+        var result = new WalStartTimestamp[n];
+        for (int i = 0; i < n; i++, pos += 24)
+            result[i] = new WalStartTimestamp(BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(pos)),
+                BinaryPrimitives.ReadInt64LittleEndian(p.Slice(pos + 8)), BinaryPrimitives.ReadInt64LittleEndian(p.Slice(pos + 16)));
         return (ws, result);
     }
 
