@@ -12,6 +12,8 @@ public sealed record ChurnSettings
     public TimeSpan BlockRange { get; init; } = TimeSpan.FromMinutes(1);
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(15);
     public int Cuts { get; init; } = 30;
+    /// <summary>The systems run, in order; with one of them (for profiling) the table and the docs section are not written.</summary>
+    public IReadOnlyList<string> Systems { get; init; } = ["prometheus", "amphora"];
     /// <summary>The first sample's time, aligned to the block range and fixed once, so both systems get the same samples and
     /// the same block boundaries.</summary>
     public long StartMs { get; init; }
@@ -33,6 +35,12 @@ public sealed record ChurnSettings
                 case "--churn-series": s = s with { Series = int.Parse(value, CultureInfo.InvariantCulture) }; break;
                 case "--churn-cuts": s = s with { Cuts = int.Parse(value, CultureInfo.InvariantCulture) }; break;
                 case "--churn-fraction": s = s with { ChurnPerRange = double.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--churn-systems":
+                    var systems = value.Split(',');
+                    if (systems.Length == 0 || systems.Any(x => x is not ("prometheus" or "amphora")))
+                        throw new ArgumentException($"--churn-systems takes prometheus, amphora or both, not '{value}'");
+                    s = s with { Systems = systems };
+                    break;
                 default: others.Add(arg); break;
             }
         }
