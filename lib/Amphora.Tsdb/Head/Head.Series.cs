@@ -50,7 +50,7 @@ public sealed partial class Head
     {
         created = false;
         if (FindPinned(labels) is { } found) return found;
-        var series = new MemSeries(newRef(), labels, _blockRange);
+        var series = new MemSeries(newRef(), Intern(labels), _blockRange);
         series.TryPin();
         _creating[series.Ref] = 0;
         try
@@ -67,7 +67,7 @@ public sealed partial class Head
                 }
                 // Registered (references, postings) before the stripe lock is released: an appender that finds the series in
                 // its stripe and commits a sample must find it through the postings when it reads right after.
-                stripe[labels] = series;
+                stripe[series.Labels] = series;
                 Register(series);
             }
             created = true;
@@ -92,8 +92,8 @@ public sealed partial class Head
                 if (existing.Ref != seriesRef && _byRef.TryAdd(seriesRef, existing)) (existing.Aliases ??= new List<ulong>()).Add(seriesRef);
                 return existing;
             }
-            var series = new MemSeries(seriesRef, labels, _blockRange);
-            stripe[labels] = series;
+            var series = new MemSeries(seriesRef, Intern(labels), _blockRange);
+            stripe[series.Labels] = series;
             Register(series);
             return series;
         }
@@ -120,8 +120,8 @@ public sealed partial class Head
         {
             foreach (var l in series.Labels)
             {
-                if (!_postings.TryGetValue(l.Name, out var values)) _postings[l.Name] = values = new Dictionary<string, List<MemSeries>>(StringComparer.Ordinal);
-                if (!values.TryGetValue(l.Value, out var list)) values[l.Value] = list = new List<MemSeries>();
+                if (!_postings.TryGetValue(l.Name, out var values)) _postings[l.Name] = values = new LabelPostings(l.Name);
+                if (!values.TryGetValue(l.Value, out var list)) values[l.Value] = list = new Postings(l.Value);
                 list.Add(series);
             }
         }
@@ -129,6 +129,47 @@ public sealed partial class Head
         {
             _postingsLock.ExitWriteLock();
         }
+    }
+
+    /// <summary>The series of one label pair; it also holds the one copy of the value that the head's series share.</summary>
+    private sealed class Postings(string value) : List<MemSeries>
+    {
+        public readonly string Value = value;
+    }
+
+    /// <summary>The postings of one label name by value; it also holds the one copy of the name that the head's series share.</summary>
+    private sealed class LabelPostings(string name) : Dictionary<string, Postings>(StringComparer.Ordinal)
+    {
+        public readonly string Name = name;
+    }
+
+    /// <summary>
+    /// The labels with the names and values the head already holds replaced by the head's copies, so that a name or value
+    /// shared by many series (the metric name, job, a rolled-out instance) is one string in memory, not one per series: the
+    /// decoded strings of a request would otherwise stay with every series created from it. The postings are the table:
+    /// a name or value is there exactly while some series has it.
+    /// </summary>
+    private Labels Intern(Labels labels)
+    {
+        Label[]? copy = null;
+        var span = labels.AsSpan();
+        _postingsLock.EnterReadLock();
+        try
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                if (!_postings.TryGetValue(span[i].Name, out var values)) continue;
+                string name = values.Name, value = values.TryGetValue(span[i].Value, out var p) ? p.Value : span[i].Value;
+                if (ReferenceEquals(name, span[i].Name) && ReferenceEquals(value, span[i].Value)) continue;
+                copy ??= span.ToArray();
+                copy[i] = new Label(name, value);
+            }
+        }
+        finally
+        {
+            _postingsLock.ExitReadLock();
+        }
+        return copy is null ? labels : Labels.FromSorted(copy);
     }
 
     /// <summary>The values of a label name in the head's postings index (what selects and the label APIs start from), sorted.</summary>
@@ -160,7 +201,7 @@ public sealed partial class Head
             foreach (var m in matchers)
             {
                 if (m.Type != MatchType.Equal || m.Value.Length == 0) continue;
-                var list = _postings.TryGetValue(m.Name, out var values) && values.TryGetValue(m.Value, out var l) ? l : [];
+                List<MemSeries> list = _postings.TryGetValue(m.Name, out var values) && values.TryGetValue(m.Value, out var l) ? l : [];
                 if (best is null || list.Count < best.Count) best = list;
             }
             candidates = best is not null ? best.ToArray() : _byRef.Values.Distinct().ToArray();

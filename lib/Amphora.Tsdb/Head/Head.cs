@@ -15,7 +15,7 @@ public sealed partial class Head : IQueryable
     private const int StripeCount = 32;
     private readonly Dictionary<Labels, MemSeries>[] _stripes = new Dictionary<Labels, MemSeries>[StripeCount];
     private readonly ConcurrentDictionary<ulong, MemSeries> _byRef = new();
-    private readonly Dictionary<string, Dictionary<string, List<MemSeries>>> _postings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LabelPostings> _postings = new(StringComparer.Ordinal);
     private readonly ReaderWriterLockSlim _postingsLock = new();
     private readonly long _blockRange;
 

@@ -13,7 +13,8 @@ public sealed partial class MemSeries(ulong seriesRef, Labels labels, long block
 {
     public readonly ulong Ref = seriesRef;
     public readonly Labels Labels = labels;
-    public readonly object Lock = new();
+    /// <summary>The series itself (one object fewer per series than a separate lock object).</summary>
+    public object Lock => this;
     private readonly List<ChunkData> _closed = new();
     private XorChunk? _head;
     private long _headBoundary, _headCutAt;
