@@ -47,4 +47,18 @@ done
 dotnet build Cluster.sln -c Release -nologo -v quiet
 # One test project at a time (-m:1): the end-to-end and operator suites start real processes (Prometheus, kube-apiserver,
 # etcd, amphora clusters) whose timing checks starve when they share the two cores of a CI machine.
-dotnet test Cluster.sln -c Release --no-build -nologo -v quiet -m:1 --logger "console;verbosity=normal" "$@"
+# The output is also kept in a temporary file so that, when a test fails, the names and messages of the failures are
+# printed again at the very end, where a CI log cut to its last lines still shows them.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+rc=0
+dotnet test Cluster.sln -c Release --no-build -nologo -v quiet -m:1 --logger "console;verbosity=normal" "$@" 2>&1 \
+  | tee "$log" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  echo
+  echo "test.sh: the test run failed (exit $rc). The failures, again:"
+  # A failed test's block: its "Failed <name>" line, then the error message and the first lines of its stack trace.
+  awk '/^ *Failed [A-Za-z]/ {n=14} n>0 {print; n--}' "$log" | cut -c1-400
+  grep -E "^(Test Run Aborted|The active test run was aborted)|error [A-Z]+[0-9]+:|Failed: [1-9]" "$log" | head -20 || true
+fi
+exit "$rc"
