@@ -9,8 +9,10 @@ namespace Amphora.EndToEnd.Tests.Durability;
 /// <summary>
 /// Nothing acknowledged is lost: concurrent writers push to amphora, the process is killed with SIGKILL at a random moment,
 /// restarted on the same data dir, and every sample of every request that got 204 must be returned by a query. Five rounds.
-/// Blocks are one minute long and samples 50 ms apart, so blocks are cut, uploaded and the WAL checkpointed while the
-/// writers run; two rounds are killed right after a block was written, before the head, WAL and bucket have caught up.
+/// Blocks are one minute long and sample time runs 60 times faster than the test's clock (whatever the writers' pace, so a
+/// slow or loaded machine cuts as many blocks as a fast one), so blocks are cut, uploaded, compacted and the WAL
+/// checkpointed while the writers run; two rounds are killed right after a block was written, before the head, WAL and
+/// bucket have caught up.
 /// </summary>
 public sealed class CrashSafetyTests(ITestOutputHelper output)
 {
@@ -21,8 +23,13 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         int port = FreePort.Next();
         var acknowledged = new ConcurrentBag<(string Series, long T, double V)>();
         var random = new Random(7);
-        const long step = 50;
-        long baseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 30 * 60_000;
+        const int writerCount = 4, speedUp = 60;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long baseTime = now - 3 * 3600_000;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Each writer's newest timestamp, across rounds: a writer's samples only move forward, also past a request that was
+        // in flight at a kill (it may have been stored without being acknowledged).
+        var newest = new long[writerCount];
         long counter = 0;
         try
         {
@@ -32,13 +39,14 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
                     "--ingester.out-of-order-window=10s", "--blocks.sync-interval=1s", "--compactor.block-ranges=1m,5m", "--compactor.interval=1s");
                 await amphora.WaitReadyAsync();
                 using var stop = new CancellationTokenSource();
-                var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+                var writers = Enumerable.Range(0, writerCount).Select(w => Task.Run(async () =>
                 {
                     using var client = new RemoteWriteClient(amphora.BaseAddress);
                     while (!stop.IsCancellationRequested)
                     {
                         long n = Interlocked.Increment(ref counter);
-                        long t = baseTime + n * step;
+                        long t = Math.Max(newest[w] + 1, Math.Min(baseTime + clock.ElapsedMilliseconds * speedUp, now - 60_000));
+                        newest[w] = t;
                         var samples = Enumerable.Range(0, 5).Select(s => ($"crash_series{{writer=\"{w}\",s=\"{s}\"}}", t, (double)n)).ToList();
                         var request = new WriteRequestBuilder();
                         for (int s = 0; s < 5; s++) request.Series($"__name__=\"crash_series\",s=\"{s}\",writer=\"{w}\"", (t, n));
@@ -73,8 +81,9 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             await final.WaitReadyAsync();
             using var api = new PromApiClient(final.BaseAddress, "/prometheus/api/v1", "crash");
             // The raw samples: a range selector over everything written, evaluated just after the last write.
-            var raw = await api.GetAsync("query", ("query", $"crash_series[{(counter + 10) * step / 1000 + 1}s]"),
-                ("time", PromApiClient.FormatTime(baseTime + counter * step + 1)));
+            long last = newest.Max();
+            var raw = await api.GetAsync("query", ("query", $"crash_series[{(last - baseTime) / 1000 + 10}s]"),
+                ("time", PromApiClient.FormatTime(last + 1)));
             Assert.Equal(HttpStatusCode.OK, raw.Status);
             var stored = new HashSet<(string, long, double)>();
             foreach (var series in raw.Json.GetProperty("data").GetProperty("result").EnumerateArray())
