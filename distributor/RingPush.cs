@@ -92,7 +92,11 @@ public sealed class RingPush : IIngesterPush
 
         // Every batch starts now and runs to its own deadline, whatever becomes of the request: a write is answered once every
         // series reached its quorum, and the other replicas' pushes finish in the background.
-        var pending = perInstance.Select(pair => SendAsync(ring, workspace, pair.Key, pair.Value, series, metadata)).ToList();
+        // Each series' message is built once and shared by the requests of all its replicas (a message is only read while it
+        // is serialized), so replication costs one encoding per replica, not one set of objects per replica.
+        var messages = new Series[series.Count];
+        for (int i = 0; i < series.Count; i++) messages[i] = ToMessage(series[i]);
+        var pending = perInstance.Select(pair => SendAsync(ring, workspace, pair.Key, pair.Value, messages, metadata)).ToList();
         var succeeded = new int[series.Count];
         var failed = new int[series.Count];
         int atQuorum = 0;
@@ -155,21 +159,11 @@ public sealed class RingPush : IIngesterPush
 
     /// <summary>Sends one ingester its batch with retries and its circuit breaker; a failure is a value, not an exception.</summary>
     private async Task<(int Instance, List<int> Indexes, PushResponse? Response, string? Error)> SendAsync(HashRing ring, string workspace,
-        int instanceIndex, List<int> indexes, IReadOnlyList<ValidSeries> series, IReadOnlyList<MetricMetadata> metadata)
+        int instanceIndex, List<int> indexes, Series[] messages, IReadOnlyList<MetricMetadata> metadata)
     {
         var instance = ring.Instances[instanceIndex];
         var request = new PushRequest { Workspace = workspace };
-        foreach (int i in indexes)
-        {
-            var s = new Series();
-            ProtoConvert.AddLabels(s.Labels, series[i].Labels);
-            for (int k = 0; k < series[i].Timestamps.Length; k++)
-                s.Samples.Add(new Sample { TimestampMs = series[i].Timestamps[k], Value = series[i].Values[k] });
-            foreach (var (t, h) in series[i].Histograms) s.Histograms.Add(ProtoConvert.ToProto(t, h));
-            foreach (var (t, h) in series[i].FloatHistograms) s.FloatHistograms.Add(ProtoConvert.ToProto(t, h));
-            foreach (var e in series[i].Exemplars) s.Exemplars.Add(ProtoConvert.ToProto(e));
-            request.Series.Add(s);
-        }
+        foreach (int i in indexes) request.Series.Add(messages[i]);
         foreach (var m in metadata)
             request.Metadata.Add(new Cluster.Protocol.MetricMetadata { MetricFamilyName = m.MetricFamilyName, Type = m.Type, Help = m.Help, Unit = m.Unit });
         try
@@ -184,6 +178,18 @@ public sealed class RingPush : IIngesterPush
             // finishes in the background must not fault unobserved, and one awaited must not replace the answer.
             return (instanceIndex, indexes, null, $"{instance.Name}: {e.Message}");
         }
+    }
+
+    private static Series ToMessage(ValidSeries series)
+    {
+        var s = new Series();
+        ProtoConvert.AddLabels(s.Labels, series.Labels);
+        for (int k = 0; k < series.Timestamps.Length; k++)
+            s.Samples.Add(new Sample { TimestampMs = series.Timestamps[k], Value = series.Values[k] });
+        foreach (var (t, h) in series.Histograms) s.Histograms.Add(ProtoConvert.ToProto(t, h));
+        foreach (var (t, h) in series.FloatHistograms) s.FloatHistograms.Add(ProtoConvert.ToProto(t, h));
+        foreach (var e in series.Exemplars) s.Exemplars.Add(ProtoConvert.ToProto(e));
+        return s;
     }
 
     private static long SampleCount(ValidSeries s) => s.Timestamps.Length + s.Histograms.Length + s.FloatHistograms.Length;
