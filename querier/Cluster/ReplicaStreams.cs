@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace Amphora.Querier.Cluster;
 
 /// <summary>
-/// One select over the ring: QueryStream from every healthy ingester at once, the replicas merged as their batches arrive
+/// One select over the ring: QueryStream from the healthy ingesters at once, the replicas merged as their batches arrive
 /// (each stream is sorted by labels, so series are merged in one pass, a k-way merge). A batch is released as soon as its
 /// series are merged; while it is read, the next one is being received. What the querier holds of the ingesters' messages
 /// is therefore at most two batches per ingester, whatever the answer's size; what the merge keeps is each series once,
@@ -25,10 +25,48 @@ internal static class ReplicaStreams
         tags: null, advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24, 1 << 26] });
     private static readonly Counter<long> ReceivedBytes = Meter.CreateCounter<long>("amphora_querier_ingester_stream_received_bytes",
         unit: "By", description: "Bytes of ingester QueryStream messages received by selects over the ring.");
+    private static readonly Counter<long> MinimizedRetries = Meter.CreateCounter<long>("amphora_querier_select_retried_on_all_ingesters",
+        description: "Selects that asked all but one ingester, saw one of them fail and were run again over every ingester.");
 
+    private static int _rotation;
+
+    /// <summary>
+    /// A select asks as few ingesters as every series needs: a sample acknowledged at the write quorum is on W of its RF
+    /// replicas, so reading all but RF − W of them still sees it (with RF 3, any 2 of the 3 owners). While every ingester is
+    /// healthy, the first attempt leaves out one ingester (a different one each time, so the load is spread); if any asked
+    /// ingester fails, the select is run again over all of them, with the failures the replication tolerates.
+    /// </summary>
     public static async Task<ISeriesSet> SelectAsync(RingClient ring, QueryRequest request, TimeSpan timeout, CancellationToken ct)
     {
         var (targets, unreachable, tolerated, total, rf) = RingQueryable.Targets(ring);
+        if (tolerated - unreachable > 0 && targets.Count > 1)
+        {
+            int skip = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)targets.Count);
+            var fewer = new List<RingInstance>(targets);
+            fewer.RemoveAt(skip);
+            if (await TrySelectAsync(ring, request, timeout, fewer, ct) is { } set) return set;
+            MinimizedRetries.Add(1);
+        }
+        return await SelectAsync(ring, request, timeout, targets, unreachable, tolerated, total, rf, ct);
+    }
+
+    /// <summary>The select over the given ingesters when every one of them answers, else null.</summary>
+    private static async Task<ISeriesSet?> TrySelectAsync(RingClient ring, QueryRequest request, TimeSpan timeout, List<RingInstance> targets,
+        CancellationToken ct)
+    {
+        try
+        {
+            return await SelectAsync(ring, request, timeout, targets, 0, 0, targets.Count, 0, ct);
+        }
+        catch (IngestersUnavailableException) when (!ct.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<ISeriesSet> SelectAsync(RingClient ring, QueryRequest request, TimeSpan timeout, List<RingInstance> targets,
+        int unreachable, int tolerated, int total, int rf, CancellationToken ct)
+    {
         var held = new HeldBytes();
         // Cancelled when the select ends, so a stream still receiving (an error elsewhere ended the merge) stops at once.
         using var streams = CancellationTokenSource.CreateLinkedTokenSource(ct);
