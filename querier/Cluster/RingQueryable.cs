@@ -14,7 +14,8 @@ using Exemplar = Amphora.Model.Exemplar;
 namespace Amphora.Querier.Cluster;
 
 /// <summary>
-/// Reads a workspace from every ingester of the ring and merges the replicas: a series held by two or three ingesters is
+/// Reads a workspace from the ingesters of the ring (selects from all but one while all are healthy, as ReplicaStreams
+/// explains) and merges the replicas: a series held by two or three ingesters is
 /// returned once, its chunks identical in every replica kept once and the others merged sample by sample
 /// (<see cref="ReplicaStreams"/>). Up to RF − quorum unreachable ingesters are tolerated (every series still has a quorum
 /// of replicas among the others); more fail the query as unavailable.
