@@ -207,6 +207,7 @@ public sealed partial class DistributorService : ServiceBase
             if (ts.Samples.Count == 0 && histograms.Length == 0 && floatHistograms.Length == 0) continue;
             var t = new long[ts.Samples.Count];
             var v = new double[ts.Samples.Count];
+            long[]? st = null;
             int n = 0;
             foreach (var sample in ts.Samples)
             {
@@ -217,6 +218,7 @@ public sealed partial class DistributorService : ServiceBase
                     continue;
                 }
                 t[n] = sample.Timestamp;
+                if (sample.StartTimestamp != 0) (st ??= new long[t.Length])[n] = sample.StartTimestamp;
                 v[n++] = sample.Value;
             }
             if (n == 0 && histograms.Length == 0 && floatHistograms.Length == 0) continue;
@@ -224,8 +226,13 @@ public sealed partial class DistributorService : ServiceBase
             {
                 Array.Resize(ref t, n);
                 Array.Resize(ref v, n);
+                if (st is not null) Array.Resize(ref st, n);
             }
-            valid.Add(new ValidSeries(labels, t, v) { Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = ValidExemplars(ts, validator.Options.Utf8Names) });
+            valid.Add(new ValidSeries(labels, t, v)
+            {
+                Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = ValidExemplars(ts, validator.Options.Utf8Names),
+                StartTimestamps = st,
+            });
         }
         foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));

@@ -11,6 +11,11 @@ public readonly record struct ValidSeries(Labels Labels, long[] Timestamps, doub
     public (long T, FloatHistogram H)[] FloatHistograms { get; init; } = [];
     /// <summary>The series' exemplars (kept after its samples; an exemplar never fails a write).</summary>
     public Exemplar[] Exemplars { get; init; } = [];
+    /// <summary>The float samples' start timestamps (ms, 0 = none), beside <see cref="Timestamps"/>; null when none has one.</summary>
+    public long[]? StartTimestamps { get; init; }
+
+    /// <summary>The start timestamp of float sample <paramref name="i"/> (0 = none).</summary>
+    public long StartTimestampAt(int i) => StartTimestamps is { } st ? st[i] : 0;
 }
 
 /// <summary>What the ingesters did with a push: samples accepted, samples refused by reason, and the first refusal's message.</summary>
@@ -64,7 +69,7 @@ public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterP
                 ulong seriesRef = 0;
                 for (int i = 0; i < s.Timestamps.Length; i++)
                 {
-                    var status = appender.Append(ref seriesRef, s.Labels, s.Timestamps[i], s.Values[i]);
+                    var status = appender.Append(ref seriesRef, s.Labels, s.Timestamps[i], s.Values[i], s.StartTimestampAt(i));
                     if (status == AppendStatus.Ok) outcome.Accepted++;
                     else if (status == AppendStatus.SeriesLimit && appender.LastRejection is { } why)
                         outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");

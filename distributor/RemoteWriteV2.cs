@@ -10,7 +10,8 @@ public readonly record struct RemoteWriteV2Counts(long Samples, long Histograms,
 /// <summary>
 /// Remote write 2.0 (<c>io.prometheus.write.v2.Request</c>) into the 1.0 request the distributor validates and pushes:
 /// labels and metadata text from the symbols table (each symbol's bytes shared by every reference, never copied), samples as
-/// they are, native histograms as 1.0's (same fields), exemplars and created timestamps counted and not stored.
+/// they are with their start timestamps (the sample's own, else the series' created timestamp), native histograms as 1.0's
+/// (same fields; their start timestamps are not read), exemplars as 1.0's.
 /// Refuses, with 400, what the specification makes malformed: a symbols table whose first entry is not empty, an odd number
 /// of label references, a reference past the table; and, as 1.0's framing scan does, a request over the per-request series,
 /// sample or label limits, or whose labels would spell out more than the size limit. Pure and thread-safe.
@@ -105,7 +106,9 @@ public static class RemoteWriteV2
                 if (n.Span.SequenceEqual("__name__"u8)) name = v;
                 series.Labels.Add(new Label { Name = n, Value = v });
             }
-            foreach (var s in ts.Samples) series.Samples.Add(new Sample { Value = s.Value, Timestamp = s.Timestamp });
+            // A sample's own start timestamp, else the series' created timestamp (the earlier drafts' per-series field).
+            foreach (var s in ts.Samples)
+                series.Samples.Add(new Sample { Value = s.Value, Timestamp = s.Timestamp, StartTimestamp = s.StartTimestamp != 0 ? s.StartTimestamp : ts.CreatedTimestamp });
             foreach (var h in ts.Histograms) series.Histograms.Add(ToV1(h));
             foreach (var e in ts.Exemplars)
             {

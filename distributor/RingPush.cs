@@ -185,7 +185,7 @@ public sealed class RingPush : IIngesterPush
         var s = new Series();
         ProtoConvert.AddLabels(s.Labels, series.Labels);
         for (int k = 0; k < series.Timestamps.Length; k++)
-            s.Samples.Add(new Sample { TimestampMs = series.Timestamps[k], Value = series.Values[k] });
+            s.Samples.Add(new Sample { TimestampMs = series.Timestamps[k], Value = series.Values[k], StartTimestampMs = series.StartTimestampAt(k) });
         foreach (var (t, h) in series.Histograms) s.Histograms.Add(ProtoConvert.ToProto(t, h));
         foreach (var (t, h) in series.FloatHistograms) s.FloatHistograms.Add(ProtoConvert.ToProto(t, h));
         foreach (var e in series.Exemplars) s.Exemplars.Add(ProtoConvert.ToProto(e));

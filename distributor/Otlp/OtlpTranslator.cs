@@ -172,9 +172,19 @@ public static partial class OtlpTranslator
             series.RejectPoint("has neither as_double nor as_int");
             return;
         }
-        var ts = series.Add("", null, null, t, v);
+        var ts = WithStart(series.Add("", null, null, t, v), StartTimestamp(p.StartTimeUnixNano, t));
         if (keepExemplars) AddExemplars(ts, p.Exemplars, series.Options);
         newest = Math.Max(newest, t);
+    }
+
+    /// <summary>
+    /// A point's start time in ms as its sample's start timestamp: 0 (none) when unset, and also when it equals the point's
+    /// time, OpenTelemetry's way of saying the start is unknown (Prometheus's OTLP ingestion maps it to 0 as well).
+    /// </summary>
+    internal static long StartTimestamp(ulong startTimeUnixNano, long t)
+    {
+        long st = (long)(startTimeUnixNano / 1_000_000);
+        return st == t ? 0 : st;
     }
 
     private static void AddHistogram(SeriesWriter series, HistogramDataPoint p, ref long newest)
@@ -187,14 +197,15 @@ public static partial class OtlpTranslator
             return;
         }
         bool stale = (p.Flags & NoRecordedValue) != 0;
+        long st = StartTimestamp(p.StartTimeUnixNano, t);
         ulong cumulative = 0;
         var buckets = new List<Prompb.TimeSeries>(p.BucketCounts.Count);
         for (int i = 0; i < p.BucketCounts.Count - 1 && !series.Full; i++)
         {
             cumulative += p.BucketCounts[i];
-            buckets.Add(series.Add("_bucket", "le", OtlpNames.FormatFloat(p.ExplicitBounds[i]), t, stale ? StaleNaN.Value : cumulative));
+            buckets.Add(WithStart(series.Add("_bucket", "le", OtlpNames.FormatFloat(p.ExplicitBounds[i]), t, stale ? StaleNaN.Value : cumulative), st));
         }
-        var infinity = series.Add("_bucket", "le", "+Inf", t, stale ? StaleNaN.Value : p.Count);
+        var infinity = WithStart(series.Add("_bucket", "le", "+Inf", t, stale ? StaleNaN.Value : p.Count), st);
         // Each exemplar goes to the bucket it falls in: the first whose upper bound is not below its value, else +Inf.
         if (p.Exemplars.Count > 0 && !stale)
             foreach (var e in p.Exemplars)
@@ -204,9 +215,16 @@ public static partial class OtlpTranslator
                 while (bucket < buckets.Count && !(value <= p.ExplicitBounds[bucket])) bucket++;
                 AddExemplars(bucket < buckets.Count ? buckets[bucket] : infinity, [e], series.Options);
             }
-        if (p.HasSum) series.Add("_sum", null, null, t, stale ? StaleNaN.Value : p.Sum);
-        series.Add("_count", null, null, t, stale ? StaleNaN.Value : p.Count);
+        if (p.HasSum) WithStart(series.Add("_sum", null, null, t, stale ? StaleNaN.Value : p.Sum), st);
+        WithStart(series.Add("_count", null, null, t, stale ? StaleNaN.Value : p.Count), st);
         newest = Math.Max(newest, t);
+    }
+
+    /// <summary>Gives the sample just added to <paramref name="ts"/> its start timestamp.</summary>
+    private static Prompb.TimeSeries WithStart(Prompb.TimeSeries ts, long st)
+    {
+        ts.Samples[^1].StartTimestamp = st;
+        return ts;
     }
 
     private static void AddSummary(SeriesWriter series, SummaryDataPoint p, ref long newest)

@@ -119,7 +119,7 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
                 var labels = ProtoConvert.ToLabels(s.Labels);
                 ulong seriesRef = 0;
                 foreach (var sample in s.Samples)
-                    Count(response, appender, i, sample.TimestampMs, false, appender.Append(ref seriesRef, labels, sample.TimestampMs, sample.Value));
+                    Count(response, appender, i, sample.TimestampMs, false, appender.Append(ref seriesRef, labels, sample.TimestampMs, sample.Value, sample.StartTimestampMs));
                 if (histograms is null) continue;
                 foreach (var (t, h) in histograms[i].Integer)
                     Count(response, appender, i, t, true, appender.AppendHistogram(ref seriesRef, labels, t, h));

@@ -1,5 +1,6 @@
 using Amphora.Ingester.Storage;
 using Amphora.Model;
+using Amphora.PromQL.Engine;
 using Amphora.Storage;
 using Amphora.Tsdb.Wal;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -100,5 +101,22 @@ public sealed class StartTimestampStorageTests : IDisposable
         using var reopened = await OpenAsync();
         AssertStartTimestamps(await ReadAsync(reopened), 0, 260);
         GC.KeepAlive(unclean);
+    }
+
+    [Fact]
+    public async Task The_engine_reads_the_heads_start_timestamps_so_increase_sees_every_delta_sample()
+    {
+        using var storage = await OpenAsync();
+        await WriteAsync(storage, 0, 40); // deltas of 60 every 15 s
+        long at = T0 + 39 * Step;
+        async Task<double> Increase(bool startTimestamps)
+        {
+            var engine = new PromQLEngine(new EngineOptions { EnableStartTimestamps = startTimestamps });
+            var result = await engine.InstantQuery(storage.ForWorkspace("ws"), "increase(requests_total{job=\"otel\"}[5m])", at).ExecAsync(CancellationToken.None);
+            return Assert.Single(((VectorValue)result.Value).Samples).F;
+        }
+        // 20 samples in the window, each a delta of 60 after the previous one: 1200 over five minutes, extrapolated from 19 intervals.
+        Assert.Equal(1200, await Increase(startTimestamps: true), 6);
+        Assert.Equal(0, await Increase(startTimestamps: false));
     }
 }
