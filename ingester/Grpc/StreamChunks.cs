@@ -21,32 +21,39 @@ internal static class StreamChunks
     /// <summary>The iterator's current sample of kind <paramref name="state"/>.</summary>
     public static ChunkSample Sample(ISampleIterator it, ValueType state)
     {
-        long t = it.AtT();
-        if (state == ValueType.Float) return new ChunkSample(t, it.At().V);
-        if (state == ValueType.Histogram) return new ChunkSample(t, 0, it.AtHistogram());
+        long t = it.AtT(), st = it.AtST();
+        if (state == ValueType.Float) return new ChunkSample(t, it.At().V, ST: st);
+        if (state == ValueType.Histogram) return new ChunkSample(t, 0, it.AtHistogram(), ST: st);
         var (_, h) = it.AtFloatHistogram();
         var layout = StaleNaN.Is(h.Sum) ? HistogramLayout.Empty : new HistogramLayout(h.Schema, h.ZeroThreshold, h.PositiveSpans, h.NegativeSpans, h.CustomValues);
-        return new ChunkSample(t, 0, F: new FloatHistogramSample(layout, h.CounterResetHint, h.Count, h.ZeroCount, h.Sum, h.PositiveBuckets, h.NegativeBuckets));
+        return new ChunkSample(t, 0, F: new FloatHistogramSample(layout, h.CounterResetHint, h.Count, h.ZeroCount, h.Sum, h.PositiveBuckets, h.NegativeBuckets), ST: st);
     }
 
-    /// <summary>Encodes <paramref name="samples"/> (of any kind, in time order) into chunks.</summary>
+    /// <summary>Encodes <paramref name="samples"/> (of any kind, in time order) into chunks, each with its samples' start
+    /// timestamps when any has one.</summary>
     public static void Add(RepeatedField<Cluster.Protocol.Chunk> into, List<ChunkSample> samples)
     {
         XorChunk? xor = null;
         HistogramChunk? integer = null;
         FloatHistogramChunk? floats = null;
+        int first = 0; // the open chunk's first sample
+        int i = 0;
         void Close()
         {
+            int before = into.Count;
             if (xor is { Count: > 0 })
                 into.Add(new Cluster.Protocol.Chunk { MinTimeMs = xor.MinT, MaxTimeMs = xor.MaxT, Encoding = XorChunk.Encoding, Data = ByteString.CopyFrom(xor.Bytes) });
             if (integer is { Count: > 0 }) Emit(into, integer.ToChunkData());
             if (floats is { Count: > 0 }) Emit(into, floats.ToChunkData());
+            if (into.Count > before) AddStartTimestamps(into[^1], samples, first, i);
+            first = i;
             xor = null;
             integer = null;
             floats = null;
         }
-        foreach (var s in samples)
+        for (; i < samples.Count; i++)
         {
+            var s = samples[i];
             if (s.H is null && s.F is null)
             {
                 if (xor is not { Count: < XorChunk.MaxSamples })
@@ -78,6 +85,15 @@ internal static class StreamChunks
             }
         }
         Close();
+    }
+
+    /// <summary>The start timestamps of samples [from, to), the chunk's, when any is known.</summary>
+    private static void AddStartTimestamps(Cluster.Protocol.Chunk chunk, List<ChunkSample> samples, int from, int to)
+    {
+        bool any = false;
+        for (int k = from; k < to && !any; k++) any = samples[k].ST != 0;
+        if (!any) return;
+        for (int k = from; k < to; k++) chunk.StartTimestamps.Add(samples[k].ST);
     }
 
     private static bool Fits(int count, bool lastStale, CounterResetHint header, bool stale, bool sameLayout, CounterResetHint hint) =>

@@ -39,7 +39,11 @@ internal sealed class StreamedSeries : ISeries
                 throw new InvalidStreamedChunkException($"ingester {ingester} sent series {labels} a chunk that cannot be read: encoding {c.Encoding}, " +
                     $"{c.Data.Length} bytes, [{c.MinTimeMs}, {c.MaxTimeMs}] ms (chunks must be of encoding 1, 2 or 3, in time order, not overlapping)");
             var data = c.Data.ToByteArray();
-            chunks.Add(new ChunkData(data, c.MinTimeMs, c.MaxTimeMs, data[0] << 8 | data[1], (byte)c.Encoding));
+            int count = data[0] << 8 | data[1];
+            if (c.StartTimestamps.Count != 0 && c.StartTimestamps.Count != count)
+                throw new InvalidStreamedChunkException($"ingester {ingester} sent series {labels} a chunk of {count} samples with " +
+                    $"{c.StartTimestamps.Count} start timestamps (there must be one per sample, or none)");
+            chunks.Add(new ChunkData(data, c.MinTimeMs, c.MaxTimeMs, count, (byte)c.Encoding, c.StartTimestamps.Count == 0 ? null : c.StartTimestamps.ToArray()));
         }
         return new StreamedSeries(labels, chunks);
     }

@@ -7,8 +7,9 @@ namespace Amphora.Tsdb.Chunks;
 public sealed record FloatHistogramSample(HistogramLayout Layout, CounterResetHint Hint, double Count, double ZeroCount, double Sum,
     double[] Positive, double[] Negative);
 
-/// <summary>One sample of any kind: a float (<see cref="H"/> and <see cref="F"/> null), an integer histogram or a float histogram.</summary>
-public readonly record struct ChunkSample(long T, double V, Histogram? H = null, FloatHistogramSample? F = null)
+/// <summary>One sample of any kind: a float (<see cref="H"/> and <see cref="F"/> null), an integer histogram or a float histogram;
+/// <see cref="ST"/> is its start timestamp (0 = none), which the chunk encodings do not hold.</summary>
+public readonly record struct ChunkSample(long T, double V, Histogram? H = null, FloatHistogramSample? F = null, long ST = 0)
 {
     public ValueType Kind => H is not null ? ValueType.Histogram : F is not null ? ValueType.FloatHistogram : ValueType.Float;
 }

@@ -85,4 +85,20 @@ public sealed class StreamedSeriesTests
         Assert.Contains("encoding 7", e.Message);
         Assert.Throws<InvalidStreamedChunkException>(() => StreamedSeries.From(Replica(Chunk(4, 5), Chunk(1, 2)), "ingester-0"));
     }
+
+    [Fact]
+    public void Start_timestamps_beside_a_chunk_are_read_per_sample_and_a_count_that_does_not_match_is_refused()
+    {
+        var withStarts = Chunk(1, 2, 3);
+        withStarts.StartTimestamps.Add([500, 0, 2500]);
+        var it = StreamedSeries.From(Replica(withStarts, Chunk(4, 5)), "ingester-0").Iterator();
+        var starts = new List<long>();
+        while (it.Next() != ValueType.None) starts.Add(it.AtST());
+        Assert.Equal([500, 0, 2500, 0, 0], starts);
+
+        var wrong = Chunk(1, 2, 3);
+        wrong.StartTimestamps.Add([500, 1500]);
+        var e = Assert.Throws<InvalidStreamedChunkException>(() => StreamedSeries.From(Replica(wrong), "ingester-0"));
+        Assert.Contains("3 samples with 2 start timestamps", e.Message);
+    }
 }
