@@ -83,14 +83,18 @@ public sealed class SeriesValidator(ValidationOptions options)
             return false;
         }
 
-        var kept = new List<Label>(names.Length);
+        // Filled in place and handed to the result as it is unless empty values were dropped (one array per series, no list).
+        var kept = new Label[names.Length];
+        int count = 0;
         for (int i = 0; i < names.Length; i++)
         {
             string name = names[i], value = values[i];
-            if (Encoding.UTF8.GetByteCount(name) > options.MaxLabelNameLength)
+            // The received bytes are valid UTF-8 (decoded strictly above), so their count is the UTF-8 length of the text.
+            int nameBytes = series.Labels[i].Name.Length, valueBytes = series.Labels[i].Value.Length;
+            if (nameBytes > options.MaxLabelNameLength)
             {
                 error = Error(describe, series, "err-amphora-label-name-too-long",
-                    $"received a series with a label name of {Encoding.UTF8.GetByteCount(name)} bytes, longer than the limit of " +
+                    $"received a series with a label name of {nameBytes} bytes, longer than the limit of " +
                     $"{options.MaxLabelNameLength} (set by validation.max-label-name-length): \"{Truncate(name)}\"");
                 return false;
             }
@@ -108,10 +112,10 @@ public sealed class SeriesValidator(ValidationOptions options)
                     $"received a series with the label name \"{Truncate(name)}\": names starting with __ are reserved for internal use");
                 return false;
             }
-            if (Encoding.UTF8.GetByteCount(value) > options.MaxLabelValueLength)
+            if (valueBytes > options.MaxLabelValueLength)
             {
                 error = Error(describe, series, "err-amphora-label-value-too-long",
-                    $"received a series whose value of label \"{Truncate(name)}\" is {Encoding.UTF8.GetByteCount(value)} bytes, longer " +
+                    $"received a series whose value of label \"{Truncate(name)}\" is {valueBytes} bytes, longer " +
                     $"than the limit of {options.MaxLabelValueLength} (set by validation.max-label-value-length)");
                 return false;
             }
@@ -131,9 +135,9 @@ public sealed class SeriesValidator(ValidationOptions options)
                     return false;
                 }
             }
-            if (value.Length > 0) kept.Add(new Label(name, value));
+            if (value.Length > 0) kept[count++] = new Label(name, value);
         }
-        labels = Labels.FromSorted(kept.ToArray());
+        labels = Labels.FromSorted(count == kept.Length ? kept : kept[..count]);
         error = null;
         return true;
     }
