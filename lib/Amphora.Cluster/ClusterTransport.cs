@@ -46,6 +46,10 @@ public sealed record ClusterTransport(X509Certificate2? TrustedCa = null, X509Ce
             DisposeHttpClient = true,
             MaxReceiveMessageSize = maxMessageSize,
             MaxSendMessageSize = maxMessageSize,
+            // A ring member that restarts is reconnected within seconds: the default backoff doubles up to 120 s, so a member
+            // down for a few seconds could stay unused (and reads short of replicas) for minutes after it came back.
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(250),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(5),
         });
     }
 }

@@ -38,7 +38,7 @@ internal static class ReplicaStreams
     /// </summary>
     public static async Task<ISeriesSet> SelectAsync(RingClient ring, QueryRequest request, TimeSpan timeout, CancellationToken ct)
     {
-        var (targets, unreachable, tolerated, total, rf) = RingQueryable.Targets(ring);
+        var (targets, unreachable, tolerated, total, rf, leftOut) = RingQueryable.Targets(ring);
         if (tolerated - unreachable > 0 && targets.Count > 1)
         {
             int skip = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)targets.Count);
@@ -47,7 +47,7 @@ internal static class ReplicaStreams
             if (await TrySelectAsync(ring, request, timeout, fewer, ct) is { } set) return set;
             MinimizedRetries.Add(1);
         }
-        return await SelectAsync(ring, request, timeout, targets, unreachable, tolerated, total, rf, ct);
+        return await SelectAsync(ring, request, timeout, targets, unreachable, tolerated, total, rf, leftOut, ct);
     }
 
     /// <summary>The select over the given ingesters when every one of them answers, else null.</summary>
@@ -56,7 +56,7 @@ internal static class ReplicaStreams
     {
         try
         {
-            return await SelectAsync(ring, request, timeout, targets, 0, 0, targets.Count, 0, ct);
+            return await SelectAsync(ring, request, timeout, targets, 0, 0, targets.Count, 0, [], ct);
         }
         catch (IngestersUnavailableException) when (!ct.IsCancellationRequested)
         {
@@ -65,7 +65,7 @@ internal static class ReplicaStreams
     }
 
     private static async Task<ISeriesSet> SelectAsync(RingClient ring, QueryRequest request, TimeSpan timeout, List<RingInstance> targets,
-        int unreachable, int tolerated, int total, int rf, CancellationToken ct)
+        int unreachable, int tolerated, int total, int rf, List<string> leftOut, CancellationToken ct)
     {
         var held = new HeldBytes();
         // Cancelled when the select ends, so a stream still receiving (an error elsewhere ended the merge) stops at once.
@@ -97,7 +97,7 @@ internal static class ReplicaStreams
             }
             var failed = cursors.FindAll(c => c.Error is not null);
             if (unreachable + failed.Count > tolerated)
-                throw RingQueryable.Unavailable(unreachable + failed.Count, total, tolerated, rf, failed.Select(c => c.Error!));
+                throw RingQueryable.Unavailable(unreachable + failed.Count, total, tolerated, rf, leftOut.Concat(failed.Select(c => c.Error!)));
             PeakBytes.Record(held.Peak);
             ReceivedBytes.Add(held.Received);
             return new ListSeriesSet(merged);

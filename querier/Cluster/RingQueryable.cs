@@ -69,7 +69,7 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
     /// <summary>Calls every healthy ingester; tolerates as many failures as the replication allows.</summary>
     internal static async Task<List<T>> FanOutAsync<T>(RingClient ring, Func<IngesterClient, CancellationToken, Task<T>> call, CancellationToken ct)
     {
-        var (targets, unreachable, tolerated, total, rf) = Targets(ring);
+        var (targets, unreachable, tolerated, total, rf, leftOut) = Targets(ring);
         var results = await Task.WhenAll(targets.Select(async i =>
         {
             try
@@ -87,18 +87,21 @@ public sealed class RingQueryable(RingClient ring, TimeSpan timeout) : IWorkspac
             }
         }));
         int failed = unreachable + results.Count(r => !r.Ok);
-        if (failed > tolerated) throw Unavailable(failed, total, tolerated, rf, results.Where(r => !r.Ok).Select(r => r.Error));
+        if (failed > tolerated) throw Unavailable(failed, total, tolerated, rf, leftOut.Concat(results.Where(r => !r.Ok).Select(r => r.Error)));
         return results.Where(r => r.Ok).Select(r => r.Value).ToList();
     }
 
     /// <summary>The ingesters a read calls (healthy, active or leaving), how many of the ring's it leaves out, and how many
     /// may fail with every series still covered by a quorum of replicas.</summary>
-    internal static (List<RingInstance> Targets, int Unreachable, int Tolerated, int Total, int ReplicationFactor) Targets(RingClient ring)
+    internal static (List<RingInstance> Targets, int Unreachable, int Tolerated, int Total, int ReplicationFactor, List<string> LeftOut) Targets(RingClient ring)
     {
         var current = ring.Current;
         var targets = current.Instances.Where(i => i.Healthy && i.State is InstanceState.Active or InstanceState.Leaving).ToList();
+        // Why each other member is not asked, for the error a read without enough replicas returns.
+        var leftOut = current.Instances.Where(i => !targets.Contains(i))
+            .Select(i => $"{i.Name}: {(i.Healthy ? $"not serving reads (state {i.State})" : "unreachable at the last ring poll")}").ToList();
         return (targets, current.Instances.Count - targets.Count, current.ReplicationFactor - current.WriteQuorum, current.Instances.Count,
-            current.ReplicationFactor);
+            current.ReplicationFactor, leftOut);
     }
 
     internal static IngestersUnavailableException Unavailable(int failed, int total, int tolerated, int replicationFactor, IEnumerable<string> errors) =>

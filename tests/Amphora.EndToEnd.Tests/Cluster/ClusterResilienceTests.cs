@@ -75,7 +75,7 @@ public sealed class ClusterResilienceTests(ITestOutputHelper output) : IAsyncLif
     {
         using var api = new PromApiClient(_querier.BaseAddress, "/prometheus/api/v1", "resilient");
         var raw = await api.GetAsync("query", ("query", "resilient[20m]"), ("time", PromApiClient.FormatTime(at)));
-        Assert.True(raw.Status == HttpStatusCode.OK, raw.Body);
+        Assert.True(raw.Status == HttpStatusCode.OK, raw.Body + "\nquerier log:\n" + _querier.Output);
         var stored = new Dictionary<(string, long), int>();
         foreach (var series in raw.Json.GetProperty("data").GetProperty("result").EnumerateArray())
         {
@@ -148,7 +148,14 @@ public sealed class ClusterResilienceTests(ITestOutputHelper output) : IAsyncLif
         StartIngester(0);
         StartIngester(2);
         await Task.WhenAll(_ingesters[0]!.WaitReadyAsync(), _ingesters[2]!.WaitReadyAsync());
-        await Task.Delay(1000);
+        // The querier uses them again once its ring polls find them (its connections reconnect with a backoff of their own).
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var http = new HttpClient();
+            var m = await http.GetStringAsync(new Uri(_querier.BaseAddress, "/metrics"));
+            return m.Split('\n').Any(l => l.StartsWith("amphora_ring_members{", StringComparison.Ordinal) && l.EndsWith(" 3", StringComparison.Ordinal) &&
+                l.Contains("healthy=\"true\"", StringComparison.OrdinalIgnoreCase) && l.Contains("state=\"ACTIVE\"", StringComparison.Ordinal));
+        }, () => "the querier's ring to find all three ingesters healthy again:\n" + _querier.Output, TimeSpan.FromSeconds(30));
         var after = await StoredAsync(writer.Last + 1);
         Assert.All(writer.Acknowledged.Keys, k => Assert.True(after.ContainsKey(k), $"{k} lost"));
     }
