@@ -26,32 +26,32 @@ public sealed class StartTimestampOptionTests
         return storage;
     }
 
-    private static double Instant(EngineOptions options, string query)
+    private static async Task<double> InstantAsync(EngineOptions options, string query)
     {
-        var result = new PromQLEngine(options).InstantQuery(OtelDeltas(), query, 600_000).ExecAsync(CancellationToken.None).GetAwaiter().GetResult();
+        var result = await new PromQLEngine(options).InstantQuery(OtelDeltas(), query, 600_000).ExecAsync(CancellationToken.None);
         return Assert.Single(((VectorValue)result.Value).Samples).F;
     }
 
     [Fact]
-    public void With_the_option_increase_counts_every_delta_sample()
+    public async Task With_the_option_increase_counts_every_delta_sample()
     {
         var on = new EngineOptions { EnableStartTimestamps = true };
-        Assert.Equal(300, Instant(on, "increase(requests_total[5m])"), 9);
-        Assert.Equal(4, Instant(on, "resets(requests_total[5m])"));
+        Assert.Equal(300, await InstantAsync(on, "increase(requests_total[5m])"), 9);
+        Assert.Equal(4, await InstantAsync(on, "resets(requests_total[5m])"));
     }
 
     [Fact]
-    public void Without_the_option_only_the_values_count_and_a_constant_delta_has_no_increase()
+    public async Task Without_the_option_only_the_values_count_and_a_constant_delta_has_no_increase()
     {
         var off = new EngineOptions();
-        Assert.Equal(0, Instant(off, "increase(requests_total[5m])"));
-        Assert.Equal(0, Instant(off, "resets(requests_total[5m])"));
+        Assert.Equal(0, await InstantAsync(off, "increase(requests_total[5m])"));
+        Assert.Equal(0, await InstantAsync(off, "resets(requests_total[5m])"));
     }
 
     [Fact]
-    public void Start_timestamp_returns_the_stored_start_and_needs_experimental_functions()
+    public async Task Start_timestamp_returns_the_stored_start_and_needs_experimental_functions()
     {
-        Assert.Equal(540, Instant(new EngineOptions { EnableExperimentalFunctions = true }, "start_timestamp(requests_total)"));
+        Assert.Equal(540, await InstantAsync(new EngineOptions { EnableExperimentalFunctions = true }, "start_timestamp(requests_total)"));
         var e = Assert.Throws<ParseException>(() => new PromQLEngine(new EngineOptions()).InstantQuery(OtelDeltas(), "start_timestamp(requests_total)", 600_000));
         Assert.Contains("function \"start_timestamp\" is not enabled", e.Message);
     }
