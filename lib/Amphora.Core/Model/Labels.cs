@@ -65,12 +65,12 @@ public sealed class Labels : IReadOnlyList<Label>, IEquatable<Labels>, IComparab
 
     public string MetricName => Get(Label.MetricName);
 
-    /// <summary>A 64-bit FNV-1a hash of names and values with separators; identical in every process and version.</summary>
+    /// <summary>A 64-bit hash of names and values (<see cref="StableHashing.XxHash3"/>); identical in every process and version.</summary>
     public ulong StableHash
     {
         get
         {
-            if (_hash == 0) _hash = StableHashing.Fnv1a64(this, StableHashing.Fnv1aOffset) | 1UL;
+            if (_hash == 0) _hash = StableHashing.XxHash3(this) | 1UL;
             return _hash;
         }
     }
