@@ -174,14 +174,19 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
             {
                 var it = series.Iterator(reuse);
                 reuse = it;
-                samples.Clear();
-                for (var state = it.Seek(request.StartMs); state != ValueType.None; state = it.Next())
+                if (it is Amphora.Tsdb.ChunkSequenceIterator { Chunks: var stored })
                 {
-                    if (it.AtT() > request.EndMs) break;
-                    samples.Add(StreamChunks.Sample(it, state));
+                    // The series is its stored chunks one after the other (a head series without out-of-order samples, or
+                    // one block's): those inside the range go as they are; only one the range cuts is re-encoded, from its
+                    // samples inside the range.
+                    foreach (var c in stored)
+                    {
+                        if (c.MaxT < request.StartMs || c.MinT > request.EndMs) continue;
+                        if (c.MinT >= request.StartMs && c.MaxT <= request.EndMs) StreamChunks.AddStored(message.Chunks, c);
+                        else AddSamples(message.Chunks, new Amphora.Tsdb.ChunkSequenceIterator([c]), request, samples);
+                    }
                 }
-                if (it.Err is { } err) throw Error(StatusCode.Internal, err.Message);
-                StreamChunks.Add(message.Chunks, samples);
+                else AddSamples(message.Chunks, it, request, samples);
             }
             batch.Series.Add(message);
             batchBytes += message.CalculateSize();
@@ -194,5 +199,19 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
         }
         if (set.Err is { } e) throw Error(StatusCode.Internal, e.Message);
         if (batch.Series.Count > 0) await writer.WriteAsync(batch, call.CancellationToken);
+    }
+
+    /// <summary>The samples of <paramref name="it"/> inside the request's range, encoded into chunks.</summary>
+    private static void AddSamples(Google.Protobuf.Collections.RepeatedField<Protocol.Chunk> into, ISampleIterator it, QueryRequest request,
+        List<ChunkSample> samples)
+    {
+        samples.Clear();
+        for (var state = it.Seek(request.StartMs); state != ValueType.None; state = it.Next())
+        {
+            if (it.AtT() > request.EndMs) break;
+            samples.Add(StreamChunks.Sample(it, state));
+        }
+        if (it.Err is { } err) throw Error(StatusCode.Internal, err.Message);
+        StreamChunks.Add(into, samples);
     }
 }

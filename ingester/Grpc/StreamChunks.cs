@@ -8,7 +8,10 @@ using ValueType = Amphora.Storage.ValueType;
 namespace Amphora.Ingester.Grpc;
 
 /// <summary>
-/// A series' samples as QueryStream sends them: re-encoded from what the iterator reads (head and local blocks merged) into
+/// A series' samples as QueryStream sends them. A series that is its stored chunks one after the other (a head series without
+/// out-of-order samples, a series of one block) sends the chunks inside the queried range as they are (<see cref="AddStored"/>),
+/// and replicas that hold the same samples hold the same chunks. Otherwise (a chunk the range cuts, a series merged from
+/// the head and blocks or with out-of-order samples) the samples are re-encoded from what the iterator reads into
 /// Prometheus's chunks, XOR for floats and histogram or float histogram chunks for native histograms, in time order and
 /// not overlapping. A chunk is cut at 120 samples and where the kind changes; a histogram chunk also at a layout change,
 /// after a staleness marker, and wherever a sample's reset hint is not "no reset" (or "gauge" in a gauge chunk), so every
@@ -103,6 +106,15 @@ internal static class StreamChunks
     /// <summary>The header of a chunk whose first sample has <paramref name="hint"/>: "no reset" reads back as unknown on a
     /// chunk's first sample, so it is written as unknown (readers then compare with the previous sample themselves).</summary>
     private static CounterResetHint Header(CounterResetHint hint) => hint == CounterResetHint.NotCounterReset ? CounterResetHint.Unknown : hint;
+
+    /// <summary>A stored chunk (head or block) as it is: its bytes are not copied (stored chunks are never changed in place;
+    /// an open head chunk is a snapshot), its start timestamps when it has them.</summary>
+    public static void AddStored(RepeatedField<Cluster.Protocol.Chunk> into, ChunkData c)
+    {
+        var chunk = new Cluster.Protocol.Chunk { MinTimeMs = c.MinT, MaxTimeMs = c.MaxT, Encoding = c.Encoding, Data = UnsafeByteOperations.UnsafeWrap(c.Bytes) };
+        if (c.StartTimestamps is { } st) chunk.StartTimestamps.AddRange(st);
+        into.Add(chunk);
+    }
 
     private static void Emit(RepeatedField<Cluster.Protocol.Chunk> into, ChunkData c) =>
         into.Add(new Cluster.Protocol.Chunk { MinTimeMs = c.MinT, MaxTimeMs = c.MaxT, Encoding = c.Encoding, Data = ByteString.CopyFrom(c.Bytes) });

@@ -88,6 +88,9 @@ public sealed class ChunkSequenceIterator(List<ChunkData> chunks) : ISampleItera
 
     public Exception? Err => _err;
 
+    /// <summary>The chunks this iterator reads, in time order (an ingester sends those inside a query's range as they are).</summary>
+    public IReadOnlyList<ChunkData> Chunks => chunks;
+
     public Amphora.Storage.ValueType Next()
     {
         while (_err is null)
