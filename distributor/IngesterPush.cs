@@ -75,20 +75,10 @@ public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterP
                         outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");
                     else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, s.Timestamps[i]));
                 }
-                foreach (var (t, h, f) in s.Histograms.Select(x => (x.T, (Histogram?)x.H, (FloatHistogram?)null))
-                    .Concat(s.FloatHistograms.Select(x => (x.T, (Histogram?)null, (FloatHistogram?)x.H))))
-                {
-                    var status = h is not null ? appender.AppendHistogram(ref seriesRef, s.Labels, t, h) : appender.AppendFloatHistogram(ref seriesRef, s.Labels, t, f!);
-                    if (status == AppendStatus.Ok)
-                    {
-                        outcome.Accepted++;
-                        continue;
-                    }
-                    outcome.RejectedHistograms++;
-                    if (status == AppendStatus.SeriesLimit && appender.LastRejection is { } why)
-                        outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(s.Labels)}'");
-                    else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, s.Labels, t, histogram: true));
-                }
+                // Two plain loops, not a Select/Concat: the iterators cost five allocations per series even when it has no
+                // histograms, which is nearly always.
+                foreach (var (t, h) in s.Histograms) Count(appender.AppendHistogram(ref seriesRef, s.Labels, t, h), s.Labels, t);
+                foreach (var (t, f) in s.FloatHistograms) Count(appender.AppendFloatHistogram(ref seriesRef, s.Labels, t, f), s.Labels, t);
                 foreach (var e in s.Exemplars) appender.AppendExemplar(s.Labels, e);
                 outcome.Exemplars += s.Exemplars.Length;
             }
@@ -101,6 +91,19 @@ public sealed class LocalIngesterPush(IWorkspaceAppendable storage) : IIngesterP
         }
         await appender.CommitAsync(ct);
         return outcome;
+
+        void Count(AppendStatus status, Labels labels, long t)
+        {
+            if (status == AppendStatus.Ok)
+            {
+                outcome.Accepted++;
+                return;
+            }
+            outcome.RejectedHistograms++;
+            if (status == AppendStatus.SeriesLimit && appender.LastRejection is { } why)
+                outcome.Reject(why.Reason, $"{why.Message}. series: '{SeriesValidator.Describe(labels)}'");
+            else outcome.Reject(SampleRejections.Reason(status), SampleRejections.Message(status, labels, t, histogram: true));
+        }
     }
 }
 
