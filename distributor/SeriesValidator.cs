@@ -47,17 +47,25 @@ public sealed class SeriesValidator(ValidationOptions options)
         for (int i = 0; i < names.Length; i++)
         {
             var l = series.Labels[i];
-            if (!TryDecode(l.Name.Span, out names[i]))
+            if (!Utf8StringCache.Shared.TryGet(l.Name.Span, out names[i]))
             {
-                error = Error(describe, series, "err-amphora-invalid-label", "received a series with a label name that is not valid UTF-8");
-                return false;
+                if (!TryDecode(l.Name.Span, out names[i]))
+                {
+                    error = Error(describe, series, "err-amphora-invalid-label", "received a series with a label name that is not valid UTF-8");
+                    return false;
+                }
+                Utf8StringCache.Shared.Add(l.Name.Span, names[i]);
             }
+            // Metric names repeat as label names do; other values (instances, paths, ids) are too many to keep.
+            bool isMetricName = names[i] == LabelNames.MetricName;
+            if (isMetricName && Utf8StringCache.Shared.TryGet(l.Value.Span, out values[i])) continue;
             if (!TryDecode(l.Value.Span, out values[i]))
             {
                 error = Error(describe, series, "err-amphora-invalid-utf8",
                     $"received a series whose value of label \"{Truncate(names[i])}\" is not valid UTF-8");
                 return false;
             }
+            if (isMetricName) Utf8StringCache.Shared.Add(l.Value.Span, values[i]);
         }
 
         string metricName = "";
