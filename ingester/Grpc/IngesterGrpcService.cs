@@ -177,14 +177,10 @@ public sealed class IngesterGrpcService(IngesterBackend backend) : IngesterProto
                 if (it is Amphora.Tsdb.ChunkSequenceIterator { Chunks: var stored })
                 {
                     // The series is its stored chunks one after the other (a head series without out-of-order samples, or
-                    // one block's): those inside the range go as they are; only one the range cuts is re-encoded, from its
-                    // samples inside the range.
+                    // one block's): every chunk that overlaps the range goes as it is, its samples outside the range too
+                    // (the querier reads only those inside), as Prometheus's ingesters send chunks.
                     foreach (var c in stored)
-                    {
-                        if (c.MaxT < request.StartMs || c.MinT > request.EndMs) continue;
-                        if (c.MinT >= request.StartMs && c.MaxT <= request.EndMs) StreamChunks.AddStored(message.Chunks, c);
-                        else AddSamples(message.Chunks, new Amphora.Tsdb.ChunkSequenceIterator([c]), request, samples);
-                    }
+                        if (c.MaxT >= request.StartMs && c.MinT <= request.EndMs) StreamChunks.AddStored(message.Chunks, c);
                 }
                 else AddSamples(message.Chunks, it, request, samples);
             }

@@ -9,10 +9,10 @@ namespace Amphora.Ingester.Grpc;
 
 /// <summary>
 /// A series' samples as QueryStream sends them. A series that is its stored chunks one after the other (a head series without
-/// out-of-order samples, a series of one block) sends the chunks inside the queried range as they are (<see cref="AddStored"/>),
-/// and replicas that hold the same samples hold the same chunks. Otherwise (a chunk the range cuts, a series merged from
-/// the head and blocks or with out-of-order samples) the samples are re-encoded from what the iterator reads into
-/// Prometheus's chunks, XOR for floats and histogram or float histogram chunks for native histograms, in time order and
+/// out-of-order samples, a series of one block) sends the chunks that overlap the queried range as they are, samples outside
+/// the range included (<see cref="AddStored"/>; the querier reads only those inside), and replicas that hold the same
+/// samples hold the same chunks. Otherwise (a series merged from the head and blocks, or with out-of-order samples) its
+/// samples in the range are re-encoded from what the iterator reads into Prometheus's chunks, XOR for floats and histogram or float histogram chunks for native histograms, in time order and
 /// not overlapping. A chunk is cut at 120 samples and where the kind changes; a histogram chunk also at a layout change,
 /// after a staleness marker, and wherever a sample's reset hint is not "no reset" (or "gauge" in a gauge chunk), so every
 /// sample reads back with the hint it had: a possible reset is never hidden inside a chunk. Chunks are cut by sample count

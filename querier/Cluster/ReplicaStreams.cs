@@ -71,7 +71,8 @@ internal static class ReplicaStreams
         // Cancelled when the select ends, so a stream still receiving (an error elsewhere ended the merge) stops at once.
         using var streams = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var cursors = targets.ConvertAll(i =>
-            new Cursor(i.Name, ring.Client(i).QueryStreamAsync(request, timeout, streams.Token).GetAsyncEnumerator(streams.Token), held));
+            new Cursor(i.Name, ring.Client(i).QueryStreamAsync(request, timeout, streams.Token).GetAsyncEnumerator(streams.Token), held,
+                request.StartMs, request.EndMs));
         try
         {
             await Task.WhenAll(cursors.Select(c => c.AdvanceAsync(ct).AsTask()));
@@ -127,7 +128,7 @@ internal static class ReplicaStreams
     }
 
     /// <summary>One ingester's stream: the series it is at, in the batch it holds, and the next batch being received.</summary>
-    private sealed class Cursor(string ingester, IAsyncEnumerator<QueryStreamResponse> stream, HeldBytes held) : IAsyncDisposable
+    private sealed class Cursor(string ingester, IAsyncEnumerator<QueryStreamResponse> stream, HeldBytes held, long minT, long maxT) : IAsyncDisposable
     {
         private QueryStreamResponse? _batch;
         private long _batchBytes;
@@ -143,7 +144,7 @@ internal static class ReplicaStreams
             Current = null;
             if (_batch is not null && ++_index < _batch.Series.Count)
             {
-                Current = StreamedSeries.From(_batch.Series[_index], ingester);
+                Current = StreamedSeries.From(_batch.Series[_index], ingester, minT, maxT);
                 return;
             }
             while (!_ended)
@@ -158,7 +159,7 @@ internal static class ReplicaStreams
                 _next = stream.MoveNextAsync();
                 if (_batch.Series.Count > 0)
                 {
-                    Current = StreamedSeries.From(_batch.Series[0], ingester);
+                    Current = StreamedSeries.From(_batch.Series[0], ingester, minT, maxT);
                     return;
                 }
             }

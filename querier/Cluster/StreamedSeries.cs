@@ -17,18 +17,21 @@ public sealed class InvalidStreamedChunkException(string message) : Exception(me
 internal sealed class StreamedSeries : ISeries
 {
     private readonly List<ChunkData> _chunks;
+    private readonly long _minT, _maxT;
 
-    private StreamedSeries(Labels labels, List<ChunkData> chunks)
+    private StreamedSeries(Labels labels, List<ChunkData> chunks, long minT, long maxT)
     {
         Labels = labels;
         _chunks = chunks;
+        (_minT, _maxT) = (minT, maxT);
     }
 
     public Labels Labels { get; }
 
-    /// <summary>The series of a QueryStream message, its chunks copied out of the message; throws
+    /// <summary>The series of a QueryStream message, its chunks copied out of the message, read only in [minT, maxT] (the
+    /// request's range: an ingester sends its stored chunks whole, samples outside the range included); throws
     /// <see cref="InvalidStreamedChunkException"/> for a chunk that cannot be read.</summary>
-    public static StreamedSeries From(StreamSeries s, string ingester)
+    public static StreamedSeries From(StreamSeries s, string ingester, long minT = long.MinValue, long maxT = long.MaxValue)
     {
         var labels = Amphora.Cluster.ProtoConvert.ToLabels(s.Labels);
         var chunks = new List<ChunkData>(s.Chunks.Count);
@@ -45,10 +48,10 @@ internal sealed class StreamedSeries : ISeries
                     $"{c.StartTimestamps.Count} start timestamps (there must be one per sample, or none)");
             chunks.Add(new ChunkData(data, c.MinTimeMs, c.MaxTimeMs, count, (byte)c.Encoding, c.StartTimestamps.Count == 0 ? null : c.StartTimestamps.ToArray()));
         }
-        return new StreamedSeries(labels, chunks);
+        return new StreamedSeries(labels, chunks, minT, maxT);
     }
 
-    public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine([_chunks]);
+    public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine([_chunks], _minT, _maxT);
 
     /// <summary>Merges the replicas of one series (every part a <see cref="StreamedSeries"/>): the first replica's chunks,
     /// then of each other replica the chunks that are not byte-identical to one already kept.</summary>
@@ -68,7 +71,8 @@ internal sealed class StreamedSeries : ISeries
                 if (!runs.Exists(run => Holds(run, c))) (rest ??= new List<ChunkData>()).Add(c);
             if (rest is not null) runs.Add(rest);
         }
-        return new Merged(labels, runs);
+        var first = (StreamedSeries)parts[0];
+        return new Merged(labels, runs, first._minT, first._maxT);
     }
 
     /// <summary>Whether <paramref name="run"/> (chunks in time order, not overlapping) holds a chunk identical to
@@ -87,16 +91,55 @@ internal sealed class StreamedSeries : ISeries
         return false;
     }
 
-    private static ISampleIterator Combine(List<List<ChunkData>> runs) => runs.Count switch
+    private static ISampleIterator Combine(List<List<ChunkData>> runs, long minT, long maxT)
     {
-        0 => new ChunkSequenceIterator([]),
-        1 => new ChunkSequenceIterator(runs[0]),
-        _ => new MergeSampleIterator(runs.ConvertAll(r => (ISampleIterator)new ChunkSequenceIterator(r)).ToArray()),
-    };
+        ISampleIterator it = runs.Count switch
+        {
+            0 => new ChunkSequenceIterator([]),
+            1 => new ChunkSequenceIterator(runs[0]),
+            _ => new MergeSampleIterator(runs.ConvertAll(r => (ISampleIterator)new ChunkSequenceIterator(r)).ToArray()),
+        };
+        return minT == long.MinValue && maxT == long.MaxValue ? it : new InRange(it, minT, maxT);
+    }
 
-    private sealed class Merged(Labels labels, List<List<ChunkData>> runs) : ISeries
+    private sealed class Merged(Labels labels, List<List<ChunkData>> runs, long minT, long maxT) : ISeries
     {
         public Labels Labels { get; } = labels;
-        public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine(runs);
+        public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine(runs, minT, maxT);
+    }
+
+    /// <summary>The samples of <paramref name="inner"/> in [minT, maxT]: the first Next seeks to minT, and a sample past maxT
+    /// ends the iteration.</summary>
+    private sealed class InRange(ISampleIterator inner, long minT, long maxT) : ISampleIterator
+    {
+        private bool _started, _ended;
+
+        public Amphora.Storage.ValueType Next()
+        {
+            if (_ended) return Amphora.Storage.ValueType.None;
+            if (!_started) return Seek(minT);
+            return Bound(inner.Next());
+        }
+
+        public Amphora.Storage.ValueType Seek(long t)
+        {
+            if (_ended) return Amphora.Storage.ValueType.None;
+            _started = true;
+            return Bound(inner.Seek(Math.Max(t, minT)));
+        }
+
+        private Amphora.Storage.ValueType Bound(Amphora.Storage.ValueType state)
+        {
+            if (state != Amphora.Storage.ValueType.None && inner.AtT() <= maxT) return state;
+            _ended = true;
+            return Amphora.Storage.ValueType.None;
+        }
+
+        public (long T, double V) At() => inner.At();
+        public long AtT() => inner.AtT();
+        public long AtST() => inner.AtST();
+        public Amphora.Model.Histogram AtHistogram() => inner.AtHistogram();
+        public (long T, Amphora.Model.FloatHistogram H) AtFloatHistogram(Amphora.Model.FloatHistogram? into = null) => inner.AtFloatHistogram(into);
+        public Exception? Err => inner.Err;
     }
 }

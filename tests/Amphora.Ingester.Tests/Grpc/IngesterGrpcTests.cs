@@ -72,7 +72,7 @@ public sealed class IngesterGrpcTests
     }
 
     [Fact]
-    public async Task Float_samples_come_back_as_the_heads_xor_chunks_one_the_range_cuts_re_encoded_and_a_message_closes_at_about_a_mebibyte()
+    public async Task Float_samples_come_back_as_the_heads_xor_chunks_that_overlap_the_range_and_a_message_closes_at_about_a_mebibyte()
     {
         await using var server = await IngesterGrpcServer.StartAsync();
         using var client = Client(server);
@@ -83,12 +83,12 @@ public sealed class IngesterGrpcTests
         push.Series.Add(series);
         Assert.Equal(300, (await client.PushAsync(push, Timeout, default)).SamplesAccepted);
 
-        // The whole range: the head's chunks as they are (it plans them to fill the rest of its block range evenly, so
-        // not 120 each); a range that starts and ends inside chunks: those two re-encoded from their samples in range.
+        // The head's chunks as they are (it plans them to fill the rest of its block range evenly, so not 120 each), also
+        // when the range starts and ends inside them: the querier reads only the samples in range.
         var (_, streamed) = await ReadAsync(client, Query("ws", "long"));
         var whole = streamed.Single().Chunks;
         Assert.Equal([(int)XorChunk.Encoding], whole.Select(c => c.Encoding).Distinct());
-        Assert.True(whole.Count > 1, $"{whole.Count} chunks");
+        Assert.True(whole.Count > 2, $"{whole.Count} chunks");
         Assert.Equal(300, whole.Sum(c => c.Data[0] << 8 | c.Data[1]));
         Assert.Equal(series.Samples.Select(x => (x.TimestampMs, x.Value)), Decode(whole)); // NaN's bits included: XOR keeps them
 
@@ -96,10 +96,7 @@ public sealed class IngesterGrpcTests
         var cut = Query("ws", "long");
         (cut.StartMs, cut.EndMs) = (start + 10_000, start + (firstEnd + 9) * 1000L);
         var (_, cutStreamed) = await ReadAsync(client, cut);
-        var part = cutStreamed.Single().Chunks;
-        Assert.Equal(series.Samples.Skip(10).Take(firstEnd).Select(x => (x.TimestampMs, x.Value)), Decode(part));
-        Assert.Equal([firstEnd - 10, 10], part.Select(c => c.Data[0] << 8 | c.Data[1]));
-        Assert.NotEqual(whole[0].Data, part[0].Data);
+        Assert.Equal(whole.Take(2).Select(c => c.Data), cutStreamed.Single().Chunks.Select(c => c.Data));
 
         // 8 KiB of labels a series: a message reaches 1 MiB at 128 series, well before the 256 a message at most holds.
         Assert.Equal(300, (await client.PushAsync(Push("ws", 300, start, "padded", new string('p', 8192)), Timeout, default)).SamplesAccepted);

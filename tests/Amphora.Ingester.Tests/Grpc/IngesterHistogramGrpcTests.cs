@@ -115,13 +115,17 @@ public sealed class IngesterHistogramGrpcTests
             Assert.True(hint == h.CounterResetHint, $"sample {i}: hint {h.CounterResetHint}, expected {hint}");
         }
 
-        // A window streams only what falls inside it.
+        // A window streams the chunks that overlap it, whole (the querier reads only the samples inside).
         var window = IngesterGrpcTests.Query("ws", "rpc_seconds");
         window.StartMs = start + 10_500;
         window.EndMs = start + 20_000;
         var part = new List<StreamSeries>();
         await foreach (var batch in client.QueryStreamAsync(window, Timeout, default)) part.AddRange(batch.Series);
-        Assert.Equal(Enumerable.Range(11, 10).Select(i => start + i * 1000), Decode(Assert.Single(part)).Select(x => x.T));
+        var inWindow = Assert.Single(part);
+        Assert.All(inWindow.Chunks, x => Assert.True(x.MaxTimeMs >= window.StartMs && x.MinTimeMs <= window.EndMs, $"[{x.MinTimeMs}, {x.MaxTimeMs}]"));
+        Assert.Equal(rpc.Chunks.Where(x => x.MaxTimeMs >= window.StartMs && x.MinTimeMs <= window.EndMs).Select(x => x.Data), inWindow.Chunks.Select(x => x.Data));
+        Assert.Equal(Enumerable.Range(11, 10).Select(i => start + i * 1000),
+            Decode(inWindow).Select(x => x.T).Where(t => t >= window.StartMs && t <= window.EndMs));
     }
 
     private static void AssertSame(Amphora.Model.Histogram expected, Amphora.Model.Histogram actual)

@@ -50,6 +50,20 @@ public sealed class StreamedSeriesTests
     }
 
     [Fact]
+    public void Chunks_sent_whole_are_read_only_inside_the_requested_range_alone_and_merged()
+    {
+        var labels = Labels.FromStrings("__name__", "rpc_seconds");
+        var one = StreamedSeries.From(Replica(Chunk(1, 2, 3), Chunk(4, 5)), "a", 2000, 4000);
+        Assert.Equal([2000L, 3000, 4000], Read(one.Iterator()).Select(s => s.T));
+        var seek = one.Iterator();
+        Assert.Equal(Amphora.Storage.ValueType.None, seek.Seek(4001));
+        Assert.Equal(Amphora.Storage.ValueType.None, seek.Next());
+
+        var merged = StreamedSeries.Merge(labels, [one, StreamedSeries.From(Replica(Chunk(1, 3), Chunk(4, 5, 6)), "b", 2000, 4000)]);
+        Assert.Equal([2000L, 3000, 4000], Read(merged.Iterator()).Select(s => s.T));
+    }
+
+    [Fact]
     public void Replicas_with_identical_chunks_are_read_once_and_one_that_differs_is_merged_sample_by_sample()
     {
         var labels = Labels.FromStrings("__name__", "rpc_seconds");
