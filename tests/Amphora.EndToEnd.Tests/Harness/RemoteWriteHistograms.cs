@@ -20,46 +20,52 @@ public sealed partial class WriteRequestBuilder
             WriteBytes(label, 2, Encoding.UTF8.GetBytes(value));
             WriteBytes(ts, 1, label.ToArray());
         }
-        foreach (var (t, h, f) in samples)
-        {
-            var m = new MemoryStream();
-            if (h is not null)
-            {
-                WriteTag(m, 1, 0);
-                WriteVarint(m, h.Count);
-            }
-            else
-            {
-                WriteDouble(m, 2, f!.Count);
-            }
-            WriteDouble(m, 3, h?.Sum ?? f!.Sum);
-            WriteTag(m, 4, 0);
-            WriteVarint(m, ZigZag(h?.Schema ?? f!.Schema));
-            WriteDouble(m, 5, h?.ZeroThreshold ?? f!.ZeroThreshold);
-            if (h is not null)
-            {
-                WriteTag(m, 6, 0);
-                WriteVarint(m, h.ZeroCount);
-            }
-            else
-            {
-                WriteDouble(m, 7, f!.ZeroCount);
-            }
-            WriteSpans(m, 8, h?.NegativeSpans ?? f!.NegativeSpans);
-            if (h is not null) WritePacked(m, 9, h.NegativeBuckets.Select(ZigZag));
-            else WritePackedDoubles(m, 10, f!.NegativeCounts);
-            WriteSpans(m, 11, h?.PositiveSpans ?? f!.PositiveSpans);
-            if (h is not null) WritePacked(m, 12, h.PositiveBuckets.Select(ZigZag));
-            else WritePackedDoubles(m, 13, f!.PositiveCounts);
-            WriteTag(m, 14, 0);
-            WriteVarint(m, (ulong)(h?.CounterResetHint ?? f!.Hint));
-            WriteTag(m, 15, 0);
-            WriteVarint(m, (ulong)t);
-            if (h is { CustomValues.Length: > 0 }) WritePackedDoubles(m, 16, h.CustomValues);
-            WriteBytes(ts, 4, m.ToArray());
-        }
+        foreach (var (t, h, f) in samples) WriteBytes(ts, 4, HistogramMessage(t, h, f));
         WriteBytes(_out, 1, ts.ToArray());
         return this;
+    }
+
+    /// <summary>
+    /// One <c>prometheus.Histogram</c> message; remote write 2.0's <c>io.prometheus.write.v2.Histogram</c> has the same fields
+    /// under the same numbers.
+    /// </summary>
+    public static byte[] HistogramMessage(long t, Amphora.Model.Histogram? h, FloatHistogramWire? f)
+    {
+        var m = new MemoryStream();
+        if (h is not null)
+        {
+            WriteTag(m, 1, 0);
+            WriteVarint(m, h.Count);
+        }
+        else
+        {
+            WriteDouble(m, 2, f!.Count);
+        }
+        WriteDouble(m, 3, h?.Sum ?? f!.Sum);
+        WriteTag(m, 4, 0);
+        WriteVarint(m, ZigZag(h?.Schema ?? f!.Schema));
+        WriteDouble(m, 5, h?.ZeroThreshold ?? f!.ZeroThreshold);
+        if (h is not null)
+        {
+            WriteTag(m, 6, 0);
+            WriteVarint(m, h.ZeroCount);
+        }
+        else
+        {
+            WriteDouble(m, 7, f!.ZeroCount);
+        }
+        WriteSpans(m, 8, h?.NegativeSpans ?? f!.NegativeSpans);
+        if (h is not null) WritePacked(m, 9, h.NegativeBuckets.Select(ZigZag));
+        else WritePackedDoubles(m, 10, f!.NegativeCounts);
+        WriteSpans(m, 11, h?.PositiveSpans ?? f!.PositiveSpans);
+        if (h is not null) WritePacked(m, 12, h.PositiveBuckets.Select(ZigZag));
+        else WritePackedDoubles(m, 13, f!.PositiveCounts);
+        WriteTag(m, 14, 0);
+        WriteVarint(m, (ulong)(h?.CounterResetHint ?? f!.Hint));
+        WriteTag(m, 15, 0);
+        WriteVarint(m, (ulong)t);
+        if (h is { CustomValues.Length: > 0 }) WritePackedDoubles(m, 16, h.CustomValues);
+        return m.ToArray();
     }
 
     /// <summary>A float histogram as remote write carries it (absolute bucket counts).</summary>

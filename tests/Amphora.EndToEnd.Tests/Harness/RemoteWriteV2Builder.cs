@@ -6,7 +6,8 @@ namespace Amphora.EndToEnd.Tests.Harness;
 
 /// <summary>
 /// Builds a remote write 2.0 <c>io.prometheus.write.v2.Request</c> by hand from the specification's field numbers (Request:
-/// symbols 4, timeseries 5; TimeSeries: labels_refs 1 packed, samples 2, exemplars 4, metadata 5, created_timestamp 6; Sample:
+/// symbols 4, timeseries 5; TimeSeries: labels_refs 1 packed, samples 2, histograms 3, exemplars 4, metadata 5,
+/// created_timestamp 6; Histogram: the fields and numbers of 1.0's (<see cref="WriteRequestBuilder.HistogramMessage"/>); Sample:
 /// value 1, timestamp 2; Exemplar: labels_refs 1, value 2, timestamp 3; Metadata: type 1, help_ref 3, unit_ref 4), independent
 /// of the product's generated types. Strings are interned into the symbols table, which starts with "".
 /// </summary>
@@ -26,7 +27,8 @@ public sealed class RemoteWriteV2Builder
 
     /// <summary>Adds a series: labels sorted by name, its samples, and optionally metadata (type as in the spec's enum) and an exemplar.</summary>
     public RemoteWriteV2Builder Series((string Name, string Value)[] labels, (long T, double V)[] samples, int type = 0, string help = "",
-        string unit = "", (string TraceId, double V, long T)? exemplar = null, long createdTimestamp = 0)
+        string unit = "", (string TraceId, double V, long T)? exemplar = null, long createdTimestamp = 0,
+        (long T, Amphora.Model.Histogram? H, FloatHistogramWire? F)[]? histograms = null)
     {
         var ts = new MemoryStream();
         var refs = new MemoryStream();
@@ -37,6 +39,7 @@ public sealed class RemoteWriteV2Builder
         }
         WriteBytes(ts, 1, refs.ToArray());
         foreach (var (t, v) in samples) WriteBytes(ts, 2, SampleBytes(v, t));
+        foreach (var (t, h, f) in histograms ?? []) WriteBytes(ts, 3, HistogramMessage(t, h, f));
         if (exemplar is { } e)
         {
             var ex = new MemoryStream();

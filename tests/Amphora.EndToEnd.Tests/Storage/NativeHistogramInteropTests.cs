@@ -44,7 +44,7 @@ public sealed class NativeHistogramInteropTests(ITestOutputHelper output)
         };
     }
 
-    private static FloatHistogramWire Float(int i) => new(0, 0.001, 0.5 * i, 1.5 * i + 4.25, Math.Sin(i), [new HistogramSpan(0, 3)],
+    internal static FloatHistogramWire Float(int i) => new(0, 0.001, 0.5 * i, 1.5 * i + 4.25, Math.Sin(i), [new HistogramSpan(0, 3)],
         [0.25 * i, 1.5 * i - 0.5 * i, 4.25 - 0.25 * i + 0.5 * i], [], []);
 
     [Fact]
