@@ -45,10 +45,10 @@ public static class StableHashing
     }
 
     /// <summary>
-    /// XXH3 (64-bit) of each name and value's UTF-16 code units in turn, each seeded with the hash so far and its position, so
-    /// that a boundary moved ({a="bc"} against {ab="c"}) or a value moved to a name changes the result. A sampled CPU profile of
-    /// `--target=all` under remote write put 8 % of the server's time in FNV-1a here, computed once per received series for
-    /// its head lookup.
+    /// XXH3 (64-bit) of each name and value's UTF-16 code units in turn, a name seeded with the hash so far and a value with
+    /// its complement, so that a boundary moved ({a="bc"} against {ab="c"}) or a value moved to a name changes the result. A
+    /// sampled CPU profile of `--target=all` under remote write put 10.8 % of the server's managed CPU in FNV-1a here,
+    /// computed once per received series for its head lookup.
     /// </summary>
     public static ulong XxHash3(Labels labels)
     {
