@@ -99,47 +99,12 @@ internal sealed class StreamedSeries : ISeries
             1 => new ChunkSequenceIterator(runs[0]),
             _ => new MergeSampleIterator(runs.ConvertAll(r => (ISampleIterator)new ChunkSequenceIterator(r)).ToArray()),
         };
-        return minT == long.MinValue && maxT == long.MaxValue ? it : new InRange(it, minT, maxT);
+        return minT == long.MinValue && maxT == long.MaxValue ? it : new Amphora.Storage.RangeSampleIterator(it, minT, maxT);
     }
 
     private sealed class Merged(Labels labels, List<List<ChunkData>> runs, long minT, long maxT) : ISeries
     {
         public Labels Labels { get; } = labels;
         public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine(runs, minT, maxT);
-    }
-
-    /// <summary>The samples of <paramref name="inner"/> in [minT, maxT]: the first Next seeks to minT, and a sample past maxT
-    /// ends the iteration.</summary>
-    private sealed class InRange(ISampleIterator inner, long minT, long maxT) : ISampleIterator
-    {
-        private bool _started, _ended;
-
-        public Amphora.Storage.ValueType Next()
-        {
-            if (_ended) return Amphora.Storage.ValueType.None;
-            if (!_started) return Seek(minT);
-            return Bound(inner.Next());
-        }
-
-        public Amphora.Storage.ValueType Seek(long t)
-        {
-            if (_ended) return Amphora.Storage.ValueType.None;
-            _started = true;
-            return Bound(inner.Seek(Math.Max(t, minT)));
-        }
-
-        private Amphora.Storage.ValueType Bound(Amphora.Storage.ValueType state)
-        {
-            if (state != Amphora.Storage.ValueType.None && inner.AtT() <= maxT) return state;
-            _ended = true;
-            return Amphora.Storage.ValueType.None;
-        }
-
-        public (long T, double V) At() => inner.At();
-        public long AtT() => inner.AtT();
-        public long AtST() => inner.AtST();
-        public Amphora.Model.Histogram AtHistogram() => inner.AtHistogram();
-        public (long T, Amphora.Model.FloatHistogram H) AtFloatHistogram(Amphora.Model.FloatHistogram? into = null) => inner.AtFloatHistogram(into);
-        public Exception? Err => inner.Err;
     }
 }

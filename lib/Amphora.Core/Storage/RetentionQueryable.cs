@@ -48,32 +48,6 @@ public sealed class RetentionWorkspaceQueryable(IWorkspaceQueryable inner, Func<
     private sealed class ClampedSeries(ISeries inner, long oldest) : ISeries
     {
         public Labels Labels => inner.Labels;
-        public ISampleIterator Iterator(ISampleIterator? reuse = null) => new ClampedIterator(inner.Iterator(), oldest);
-    }
-
-    /// <summary>Starts at the first sample at or after the oldest retained time.</summary>
-    private sealed class ClampedIterator(ISampleIterator inner, long oldest) : ISampleIterator
-    {
-        private bool _started;
-
-        public ValueType Next()
-        {
-            if (_started) return inner.Next();
-            _started = true;
-            return inner.Seek(oldest);
-        }
-
-        public ValueType Seek(long t)
-        {
-            _started = true;
-            return inner.Seek(Math.Max(t, oldest));
-        }
-
-        public (long T, double V) At() => inner.At();
-        public (long T, FloatHistogram H) AtFloatHistogram(FloatHistogram? into = null) => inner.AtFloatHistogram(into);
-        public Histogram AtHistogram() => inner.AtHistogram();
-        public long AtT() => inner.AtT();
-        public long AtST() => inner.AtST();
-        public Exception? Err => inner.Err;
+        public ISampleIterator Iterator(ISampleIterator? reuse = null) => new RangeSampleIterator(inner.Iterator(), oldest);
     }
 }
