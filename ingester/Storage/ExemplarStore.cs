@@ -53,19 +53,29 @@ public sealed class ExemplarStore(int capacity)
         get { lock (_lock) return _index.Count; }
     }
 
+    /// <summary>What <see cref="Add"/> would answer now, without adding (a commit logs only exemplars that would be added).</summary>
+    public ExemplarAddResult Check(Labels series, Exemplar exemplar)
+    {
+        if (ExemplarLimits.Check(exemplar.Labels) is not null) return ExemplarAddResult.LabelsTooLong;
+        lock (_lock) return CheckLocked(series, exemplar);
+    }
+
+    private ExemplarAddResult CheckLocked(Labels series, Exemplar exemplar)
+    {
+        if (!_index.TryGetValue(series, out var existing)) return ExemplarAddResult.Added;
+        var newest = _ring[existing.Newest].Exemplar;
+        if (newest.T == exemplar.T && BitConverter.DoubleToInt64Bits(newest.Value) == BitConverter.DoubleToInt64Bits(exemplar.Value) &&
+            newest.Labels == exemplar.Labels)
+            return ExemplarAddResult.Duplicate;
+        return exemplar.T <= newest.T ? ExemplarAddResult.OutOfOrder : ExemplarAddResult.Added;
+    }
+
     public ExemplarAddResult Add(Labels series, Exemplar exemplar)
     {
         if (ExemplarLimits.Check(exemplar.Labels) is not null) return ExemplarAddResult.LabelsTooLong;
         lock (_lock)
         {
-            if (_index.TryGetValue(series, out var existing))
-            {
-                var newest = _ring[existing.Newest].Exemplar;
-                if (newest.T == exemplar.T && BitConverter.DoubleToInt64Bits(newest.Value) == BitConverter.DoubleToInt64Bits(exemplar.Value) &&
-                    newest.Labels == exemplar.Labels)
-                    return ExemplarAddResult.Duplicate;
-                if (exemplar.T <= newest.T) return ExemplarAddResult.OutOfOrder;
-            }
+            if (CheckLocked(series, exemplar) is var refused and not ExemplarAddResult.Added) return refused;
             int slot = _next;
             if (slot < _ring.Count) Evict(slot);
             var entry = new Entry { Exemplar = exemplar, Series = series, Next = -1 };

@@ -219,6 +219,7 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
             last = storage.AppendWal(kind, EncodeRun(start, end, kind));
             start = end;
         }
+        if (EncodeExemplars() is { } exemplars) last = storage.AppendWal(WalRecordType.Exemplars, exemplars);
         foreach (var m in _metadata) last = storage.AppendWal(WalRecordType.Metadata, WalRecords.EncodeMetadata(workspace, m));
         await storage.CommitWalAsync(last);
 
@@ -261,6 +262,18 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         var floats = new WalSample[end - start];
         for (int i = start; i < end; i++) floats[i - start] = new WalSample(_samples[i].Series.Series!.Ref, _samples[i].T, _samples[i].V);
         return WalRecords.EncodeSamples(workspace, floats);
+    }
+
+    /// <summary>The exemplars of series this request writes samples to that the store would keep (<see cref="CommitAsync"/> adds
+    /// them once the samples are applied), or null when there are none.</summary>
+    private byte[]? EncodeExemplars()
+    {
+        if (_exemplars is null) return null;
+        List<WalExemplar>? logged = null;
+        foreach (var (series, exemplar) in _exemplars)
+            if (_series.TryGetValue(series, out var pending) && pending.HasSamples && storage.WouldKeepExemplar(workspace, series, exemplar))
+                (logged ??= new()).Add(new WalExemplar(pending.Series!.Ref, exemplar));
+        return logged is null ? null : WalRecords.EncodeExemplars(workspace, logged.ToArray());
     }
 
     private byte[] EncodeStartTimestamps()

@@ -266,7 +266,7 @@ public sealed partial class TsdbStorage
 
     /// <summary>
     /// Rewrites the closed WAL segments as a checkpoint holding only what a replay still needs: series the heads hold, their
-    /// samples not yet in a block, and each metric family's latest metadata (workspace deletions resolved).
+    /// samples not yet in a block and exemplars as recent, and each metric family's latest metadata (workspace deletions resolved).
     /// </summary>
     internal void Checkpoint()
     {
@@ -318,6 +318,15 @@ public sealed partial class TsdbStorage
                     long minValid = head.MinValidTime;
                     var keep = entries.Where(x => x.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
                     return keep.Length == 0 ? null : keep.Length == entries.Length ? payload.ToArray() : WalRecords.EncodeStartTimestamps(workspace, keep);
+                }
+                case WalRecordType.Exemplars:
+                {
+                    // As for samples: those of kept series not older than the head (the store may hold older ones until a restart).
+                    var (workspace, logged) = WalRecords.DecodeExemplars(payload);
+                    if (!_heads.TryGetValue(workspace, out var head)) return null;
+                    long minValid = head.MinValidTime;
+                    var keep = logged.Where(x => x.Exemplar.T >= minValid && keptRefs.Contains(x.Ref)).ToArray();
+                    return keep.Length == 0 ? null : keep.Length == logged.Length ? payload.ToArray() : WalRecords.EncodeExemplars(workspace, keep);
                 }
                 case WalRecordType.Metadata:
                 {

@@ -71,7 +71,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         await storage.OpenLocalBlocksAsync();
         var stopwatch = Stopwatch.StartNew();
         int segments = WalSegments.List(walDir).Count;
-        long series = 0, samples = 0, invalid = 0;
+        long series = 0, samples = 0, exemplars = 0, invalid = 0;
         // A WAL written before workspace ids were checked at the gRPC entry may name one that is a path; its records are dropped.
         bool Invalid(string workspace) => WorkspaceIds.Validate(workspace) is not null && ++invalid > 0;
         // Start timestamps logged before their samples, until those are applied (empty unless samples came with them).
@@ -146,6 +146,15 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                     foreach (var e in entries) pendingST[(e.Ref, e.T)] = e.ST;
                     break;
                 }
+                case WalRecordType.Exemplars:
+                {
+                    var (workspace, logged) = WalRecords.DecodeExemplars(payload);
+                    if (Invalid(workspace) || !storage._heads.TryGetValue(workspace, out var head)) break;
+                    foreach (var e in logged)
+                        if (head.Find(e.Ref) is { } s) storage.RestoreExemplar(workspace, s.Labels, e.Exemplar);
+                    exemplars += logged.Length;
+                    break;
+                }
                 case WalRecordType.Metadata:
                 {
                     var (workspace, m) = WalRecords.DecodeMetadata(payload);
@@ -158,6 +167,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
                     string workspace = WalRecords.DecodeWorkspace(payload);
                     storage._heads.TryRemove(workspace, out _);
                     storage._metadata.TryRemove(workspace, out _);
+                    storage.DropExemplars(workspace);
                     break;
                 }
             }
@@ -171,7 +181,7 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         if (replay.Repaired) LogRepaired(logger, walDir);
         int removed = 0;
         foreach (var head in storage._heads.Values) removed += head.CollectGarbage().Count;
-        LogReplayed(logger, replay.Segments, segments, series, samples, removed, stopwatch.Elapsed.TotalSeconds);
+        LogReplayed(logger, replay.Segments, segments, series, samples, exemplars, removed, stopwatch.Elapsed.TotalSeconds);
         // References are never reused: series forgotten above (or with a deleted workspace) may still be named in old segments.
         storage._nextRef = Math.Max(storage._nextRef, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 16);
         storage._wal = new GroupCommitWal(new WalWriter(walDir, options.WalSegmentSize), options.Fsync);
@@ -288,8 +298,8 @@ public sealed partial class TsdbStorage : IWorkspaceAppendable, IWorkspaceQuerya
         public IQuerier Querier(long minT, long maxT) => new Head(TimeSpan.FromHours(2).Ticks / TimeSpan.TicksPerMillisecond).Querier(minT, maxT);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples ({Removed} series without data forgotten) in {Seconds:F2} s")]
-    private static partial void LogReplayed(ILogger logger, int done, int total, long series, long samples, int removed, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "WAL replayed: {Done}/{Total} segments, {Series} series, {Samples} samples, {Exemplars} exemplars ({Removed} series without data forgotten) in {Seconds:F2} s")]
+    private static partial void LogReplayed(ILogger logger, int done, int total, long series, long samples, long exemplars, int removed, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Head GC of workspace {Workspace}: {Removed} series without samples removed, {Active} active")]
     private static partial void LogGarbageCollected(ILogger logger, string workspace, int removed, int active);

@@ -16,6 +16,8 @@ public enum WalRecordType : byte
     FloatHistogramSamples = 6,
     /// <summary>Start timestamps of samples logged after it (an Amphora record; docs/format/wal.md).</summary>
     StartTimestamps = 7,
+    /// <summary>Exemplars of series whose samples the same commit logged (an Amphora record; docs/format/wal.md).</summary>
+    Exemplars = 8,
 }
 
 /// <summary>

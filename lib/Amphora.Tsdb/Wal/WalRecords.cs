@@ -8,6 +8,8 @@ public readonly record struct WalSeries(string Workspace, ulong Ref, Labels Labe
 public readonly record struct WalSample(ulong Ref, long T, double V);
 /// <summary>The start timestamp <paramref name="ST"/> of the sample of series <paramref name="Ref"/> at <paramref name="T"/>.</summary>
 public readonly record struct WalStartTimestamp(ulong Ref, long T, long ST);
+/// <summary>An exemplar of series <paramref name="Ref"/>.</summary>
+public readonly record struct WalExemplar(ulong Ref, Exemplar Exemplar);
 
 /// <summary>Payload codecs for Series and Samples records (layouts in docs/format/wal.md).</summary>
 public static class WalRecords
@@ -87,6 +89,55 @@ public static class WalRecords
         for (int i = 0; i < n; i++, pos += 24)
             result[i] = new WalStartTimestamp(BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(pos)),
                 BinaryPrimitives.ReadInt64LittleEndian(p.Slice(pos + 8)), BinaryPrimitives.ReadInt64LittleEndian(p.Slice(pos + 16)));
+        return (ws, result);
+    }
+
+    /// <summary>Exemplars: workspace, count, then per exemplar its series ref, time, value and label count, then its labels
+    /// (name and value strings).</summary>
+    public static byte[] EncodeExemplars(string workspace, ReadOnlySpan<WalExemplar> exemplars)
+    {
+        int size = StringSize(workspace) + 4;
+        foreach (var e in exemplars)
+        {
+            size += 8 + 8 + 8 + 4;
+            foreach (var l in e.Exemplar.Labels.AsSpan()) size += StringSize(l.Name) + StringSize(l.Value);
+        }
+        var buf = new byte[size];
+        int pos = WriteString(buf, 0, workspace);
+        BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(pos), exemplars.Length); pos += 4;
+        foreach (var e in exemplars)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(buf.AsSpan(pos), e.Ref);
+            BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(pos + 8), e.Exemplar.T);
+            BinaryPrimitives.WriteDoubleLittleEndian(buf.AsSpan(pos + 16), e.Exemplar.Value);
+            BinaryPrimitives.WriteInt32LittleEndian(buf.AsSpan(pos + 24), e.Exemplar.Labels.Count);
+            pos += 28;
+            foreach (var l in e.Exemplar.Labels.AsSpan()) { pos = WriteString(buf, pos, l.Name); pos = WriteString(buf, pos, l.Value); }
+        }
+        return buf;
+    }
+
+    /// <summary>Decodes <see cref="EncodeExemplars"/>; a count or length past the payload's end is
+    /// <see cref="InvalidDataException"/> (the record's checksum matched, so that is a writer's bug, not a torn write).</summary>
+    public static (string Workspace, WalExemplar[] Exemplars) DecodeExemplars(ReadOnlySpan<byte> p)
+    {
+        int pos = 0;
+        var ws = ReadString(p, ref pos);
+        int n = BinaryPrimitives.ReadInt32LittleEndian(p.Slice(pos)); pos += 4;
+        if (n < 0 || (long)n * 28 > p.Length - pos) throw new InvalidDataException($"an exemplar WAL record claims {n} exemplars past its end");
+        var result = new WalExemplar[n];
+        for (int i = 0; i < n; i++)
+        {
+            ulong r = BinaryPrimitives.ReadUInt64LittleEndian(p.Slice(pos));
+            long t = BinaryPrimitives.ReadInt64LittleEndian(p.Slice(pos + 8));
+            double v = BinaryPrimitives.ReadDoubleLittleEndian(p.Slice(pos + 16));
+            int labelCount = BinaryPrimitives.ReadInt32LittleEndian(p.Slice(pos + 24));
+            pos += 28;
+            if (labelCount < 0 || (long)labelCount * 8 > p.Length - pos) throw new InvalidDataException($"an exemplar WAL record claims {labelCount} labels past its end");
+            var labels = new Label[labelCount];
+            for (int k = 0; k < labelCount; k++) labels[k] = new Label(ReadString(p, ref pos), ReadString(p, ref pos));
+            result[i] = new WalExemplar(r, new Exemplar(Labels.FromSorted(labels), v, t));
+        }
         return (ws, result);
     }
 

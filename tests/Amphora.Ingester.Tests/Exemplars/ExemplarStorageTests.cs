@@ -46,4 +46,85 @@ public sealed class ExemplarStorageTests : IDisposable
         await storage.DropAsync("ws-a");
         Assert.Empty(await storage.SelectExemplarsAsync("ws-a", 0, long.MaxValue, Latency));
     }
+
+    private Task<TsdbStorage> OpenAsync(int maxExemplars = 100_000) => TsdbStorage.OpenAsync(_dir,
+        new TsdbOptions { Fsync = FsyncPolicy.Always, CutInterval = TimeSpan.Zero, MaxExemplarsPerWorkspace = maxExemplars }, NullLogger.Instance);
+
+    private static Labels Series(int i) => Labels.FromStrings("__name__", "latency_bucket", "job", "api", "le", i.ToString());
+
+    /// <summary>One commit per round: a sample and an exemplar for each of <paramref name="series"/> series, at t0 + round s.</summary>
+    private static async Task WriteAsync(TsdbStorage storage, string workspace, long t0, int from, int to, int series)
+    {
+        for (int round = from; round < to; round++)
+        {
+            var appender = storage.Appender(workspace);
+            long t = t0 + round * 1000L;
+            for (int i = 0; i < series; i++)
+            {
+                ulong r = 0;
+                Assert.Equal(Amphora.Storage.AppendStatus.Ok, appender.Append(ref r, Series(i), t, round));
+                appender.AppendExemplar(Series(i), new Exemplar(Labels.FromStrings("trace_id", $"{round:x4}{i:x4}"), round + i / 10.0, t));
+            }
+            await appender.CommitAsync();
+        }
+    }
+
+    private static async Task<List<(string Le, long T, string Trace, double Value)>> ReadAsync(TsdbStorage storage, string workspace) =>
+        (await storage.SelectExemplarsAsync(workspace, long.MinValue, long.MaxValue, Latency))
+            .SelectMany(s => s.Exemplars.Select(e => (s.SeriesLabels.Get("le"), e.T, e.Labels.Get("trace_id"), e.Value)))
+            .OrderBy(x => x.Item1, StringComparer.Ordinal).ThenBy(x => x.T).ToList();
+
+    [Fact]
+    public async Task Exemplars_survive_an_unclean_restart_through_the_wal_and_a_checkpoint_and_a_deleted_workspace_stays_deleted()
+    {
+        long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
+        var storage = await OpenAsync();
+        await WriteAsync(storage, "ws-a", t0, 0, 10, series: 5);
+        await WriteAsync(storage, "ws-gone", t0, 0, 3, series: 2);
+        storage.Checkpoint();
+        await WriteAsync(storage, "ws-a", t0, 10, 14, series: 5);
+        // A resent exemplar (a sender's retry) and an older one are logged no more than they are kept.
+        var retry = storage.Appender("ws-a");
+        ulong r = 0;
+        Assert.Equal(Amphora.Storage.AppendStatus.Ok, retry.Append(ref r, Series(0), t0 + 14_000, 99));
+        retry.AppendExemplar(Series(0), new Exemplar(Labels.FromStrings("trace_id", "000d0000"), 13, t0 + 13_000));
+        retry.AppendExemplar(Series(0), new Exemplar(Labels.FromStrings("trace_id", "older"), 1, t0 + 1_000));
+        await retry.CommitAsync();
+        await storage.DropAsync("ws-gone");
+        var expected = await ReadAsync(storage, "ws-a");
+        Assert.Equal(14 * 5, expected.Count);
+        int logged = 0;
+        WalReader.Replay(Path.Combine(_dir, "wal"), (type, payload) =>
+        {
+            if (type == WalRecordType.Exemplars && WalRecords.DecodeExemplars(payload) is ("ws-a", var entries)) logged += entries.Length;
+        });
+        Assert.Equal(14 * 5, logged);
+        var unclean = storage; // never disposed, as after SIGKILL: only what the WAL holds comes back
+
+        using var reopened = await OpenAsync();
+        Assert.Equal(expected, await ReadAsync(reopened, "ws-a"));
+        Assert.Empty(await ReadAsync(reopened, "ws-gone"));
+        // The replayed store goes on refusing the resend, as the one before the restart did.
+        var again = reopened.Appender("ws-a");
+        Assert.Equal(Amphora.Storage.AppendStatus.Ok, again.Append(ref r, Series(1), t0 + 14_000, 99));
+        again.AppendExemplar(Series(1), new Exemplar(Labels.FromStrings("trace_id", "000d0001"), 13.1, t0 + 13_000));
+        await again.CommitAsync();
+        Assert.Equal(expected, await ReadAsync(reopened, "ws-a"));
+        GC.KeepAlive(unclean);
+    }
+
+    [Fact]
+    public async Task A_restart_with_a_smaller_exemplar_limit_keeps_the_newest_and_with_exemplars_off_keeps_none()
+    {
+        long t0 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
+        var storage = await OpenAsync();
+        await WriteAsync(storage, "ws", t0, 0, 6, series: 2);
+        var all = await ReadAsync(storage, "ws");
+        storage.Dispose();
+
+        using (var smaller = await OpenAsync(maxExemplars: 4))
+            Assert.Equal(all.Where(x => x.T >= t0 + 4_000), await ReadAsync(smaller, "ws"));
+        using (var off = await OpenAsync(maxExemplars: 0))
+            Assert.Empty(await ReadAsync(off, "ws"));
+    }
 }
