@@ -204,7 +204,10 @@ public sealed partial class DistributorService : ServiceBase
             }
             var (histograms, floatHistograms) = ts.Histograms.Count == 0 ? ([], [])
                 : ValidHistograms(ts, labels, validator, nowMs, ref firstInvalid, discarded, ref rejectedHistograms);
-            if (ts.Samples.Count == 0 && histograms.Length == 0 && floatHistograms.Length == 0) continue;
+            // A series may carry exemplars alone: Prometheus sends a series' exemplars in a TimeSeries of their own, without
+            // its samples, so those go on to the ingesters (which keep them for a series the head has).
+            var seriesExemplars = ValidExemplars(ts, validator.Options.Utf8Names);
+            if (ts.Samples.Count == 0 && histograms.Length == 0 && floatHistograms.Length == 0 && seriesExemplars.Length == 0) continue;
             var t = new long[ts.Samples.Count];
             var v = new double[ts.Samples.Count];
             long[]? st = null;
@@ -221,7 +224,7 @@ public sealed partial class DistributorService : ServiceBase
                 if (sample.StartTimestamp != 0) (st ??= new long[t.Length])[n] = sample.StartTimestamp;
                 v[n++] = sample.Value;
             }
-            if (n == 0 && histograms.Length == 0 && floatHistograms.Length == 0) continue;
+            if (n == 0 && histograms.Length == 0 && floatHistograms.Length == 0 && seriesExemplars.Length == 0) continue;
             if (n < t.Length)
             {
                 Array.Resize(ref t, n);
@@ -230,7 +233,7 @@ public sealed partial class DistributorService : ServiceBase
             }
             valid.Add(new ValidSeries(labels, t, v)
             {
-                Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = ValidExemplars(ts, validator.Options.Utf8Names),
+                Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = seriesExemplars,
                 StartTimestamps = st,
             });
         }

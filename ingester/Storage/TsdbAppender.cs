@@ -181,16 +181,31 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
     {
         try
         {
-            if (_samples.Count > 0 || _metadata.Count > 0) await CommitPendingAsync();
-            // After the samples are durable and applied: only series this request wrote samples to get exemplars.
+            if (_exemplars is not null) PinExemplarSeries();
+            if (_samples.Count > 0 || _metadata.Count > 0 || _exemplars is not null) await CommitPendingAsync();
+            // After the samples are durable and applied: exemplars go to series the head has (created by this request or
+            // before it).
             if (_exemplars is not null)
                 foreach (var (series, exemplar) in _exemplars)
-                    if (_series.TryGetValue(series, out var pending) && pending.HasSamples) storage.AddExemplar(workspace, series, exemplar);
+                    if (_series.TryGetValue(series, out var pending) && pending.Series is not null) storage.AddExemplar(workspace, series, exemplar);
         }
         finally
         {
             Finish();
         }
+    }
+
+    /// <summary>
+    /// Finds and pins the series of exemplars that came without samples of their series in this request: Prometheus sends a
+    /// series' exemplars in a TimeSeries of their own, in the same request as its samples or a later one. An exemplar of a
+    /// series that neither the head nor this request's samples create is dropped, as in Prometheus; an exemplar never
+    /// creates a series or counts against the series limits.
+    /// </summary>
+    private void PinExemplarSeries()
+    {
+        foreach (var (series, _) in _exemplars!)
+            if (!_series.ContainsKey(series) && Head.FindPinned(series) is { } found)
+                _series[series] = new PendingSeries(series, found, admitted: false);
     }
 
     private async Task CommitPendingAsync()
@@ -264,14 +279,14 @@ internal sealed class TsdbAppender(TsdbStorage storage, string workspace) : IApp
         return WalRecords.EncodeSamples(workspace, floats);
     }
 
-    /// <summary>The exemplars of series this request writes samples to that the store would keep (<see cref="CommitAsync"/> adds
-    /// them once the samples are applied), or null when there are none.</summary>
+    /// <summary>The exemplars of series the head has once this commit created its new ones that the store would keep
+    /// (<see cref="CommitAsync"/> adds them once the samples are applied), or null when there are none.</summary>
     private byte[]? EncodeExemplars()
     {
         if (_exemplars is null) return null;
         List<WalExemplar>? logged = null;
         foreach (var (series, exemplar) in _exemplars)
-            if (_series.TryGetValue(series, out var pending) && pending.HasSamples && storage.WouldKeepExemplar(workspace, series, exemplar))
+            if (_series.TryGetValue(series, out var pending) && pending.Series is not null && storage.WouldKeepExemplar(workspace, series, exemplar))
                 (logged ??= new()).Add(new WalExemplar(pending.Series!.Ref, exemplar));
         return logged is null ? null : WalRecords.EncodeExemplars(workspace, logged.ToArray());
     }

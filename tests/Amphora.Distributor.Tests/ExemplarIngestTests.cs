@@ -49,4 +49,40 @@ public sealed class ExemplarIngestTests
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", exemplar.Labels.Get("trace_id"));
         Assert.Equal("00f067aa0ba902b7", exemplar.Labels.Get("span_id"));
     }
+
+    /// <summary>Prometheus's remote write sends a series' exemplars in a TimeSeries of their own, without samples: they go on
+    /// to the ingesters, and a series with neither samples nor valid exemplars does not.</summary>
+    [Fact]
+    public async Task A_series_of_exemplars_without_samples_goes_on_to_the_ingesters()
+    {
+        var push = new RecordingPush();
+        var distributor = Distributors.Create(push);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var samples = new TimeSeries();
+        samples.Labels.Add(L("__name__", "http_requests_total"));
+        samples.Samples.Add(new Sample { Value = 3, Timestamp = now });
+        var exemplarsOnly = new TimeSeries();
+        exemplarsOnly.Labels.Add(L("__name__", "http_requests_total"));
+        var exemplar = new Exemplar { Value = 1, Timestamp = now - 10 };
+        exemplar.Labels.Add(L("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"));
+        exemplarsOnly.Exemplars.Add(exemplar);
+        var invalidOnly = new TimeSeries();
+        invalidOnly.Labels.Add(L("__name__", "other_total"));
+        var invalid = new Exemplar { Value = 1, Timestamp = now };
+        invalid.Labels.Add(L("0trace", "x"));
+        invalidOnly.Exemplars.Add(invalid);
+        var request = new WriteRequest();
+        request.Timeseries.Add(samples);
+        request.Timeseries.Add(exemplarsOnly);
+        request.Timeseries.Add(invalidOnly);
+
+        var result = await distributor.PushAsync("ws-a", request, CancellationToken.None);
+        Assert.Equal(204, result.StatusCode);
+        Assert.Equal(2, push.Series.Count);
+        Assert.Single(push.Series[0].Timestamps);
+        Assert.Empty(push.Series[0].Exemplars);
+        Assert.Empty(push.Series[1].Timestamps);
+        Assert.Equal("http_requests_total", push.Series[1].Labels.Get("__name__"));
+        Assert.Equal(now - 10, Assert.Single(push.Series[1].Exemplars).T);
+    }
 }

@@ -61,9 +61,10 @@ public interface IAppender
     void UpdateMetadata(MetricMetadata metadata);
 
     /// <summary>
-    /// Adds an exemplar of a series this request appends samples to; kept at the commit, after the samples. As in Prometheus,
-    /// an exemplar never fails a write: a duplicate, an out-of-order one or one of a series without samples here is dropped
-    /// and counted. Appenders that keep no exemplars ignore it.
+    /// Adds an exemplar of a series that exists or that this request's samples create (Prometheus sends a series' exemplars
+    /// in a TimeSeries of their own, without its samples); kept at the commit, after the samples. As in Prometheus, an
+    /// exemplar never fails a write and never creates a series: a duplicate, an out-of-order one or one of an unknown series
+    /// is dropped and counted. Appenders that keep no exemplars ignore it.
     /// </summary>
     void AppendExemplar(Labels series, Exemplar exemplar) { }
 

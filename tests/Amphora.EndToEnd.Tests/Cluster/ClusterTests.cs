@@ -25,8 +25,11 @@ public sealed class ClusterTests : IAsyncLifetime
         {
             string labels = $"__name__=\"cluster_requests_total\",instance=\"i{s % 6}\",job=\"j{s % 3}\",path=\"/p{s}\"";
             var sample = (Start + minute * 60_000L + 17, minute * 10.0 + s);
-            // Every tenth series carries an exemplar: replicated with it, stored by each of its ingesters, served once.
-            if (s % 10 == 0) request.SeriesWithExemplar(labels, sample, $"trace_id=\"t{minute:00}{s:00}\"", s + 0.5, Start + minute * 60_000L + 11);
+            // Every tenth series carries an exemplar: replicated with it, stored by each of its ingesters, served once. Half of
+            // them come in a TimeSeries of their own without samples, as Prometheus sends them.
+            string exemplar = $"trace_id=\"t{minute:00}{s:00}\"";
+            if (s % 20 == 0) request.SeriesWithExemplar(labels, sample, exemplar, s + 0.5, Start + minute * 60_000L + 11);
+            else if (s % 20 == 10) request.Series(labels, sample).ExemplarOnly(labels, exemplar, s + 0.5, Start + minute * 60_000L + 11);
             else request.Series(labels, sample);
         }
         request.Metadata(1, "cluster_requests_total", "Requests served.");
@@ -98,6 +101,7 @@ public sealed class ClusterTests : IAsyncLifetime
         var exemplars = await cluster.GetAsync("query_exemplars", window);
         Assert.True(exemplars.Status == HttpStatusCode.OK, exemplars.Body);
         Assert.Contains("\"trace_id\":\"t0000\"", exemplars.Body);
+        Assert.Contains("\"trace_id\":\"t0010\"", exemplars.Body);
         Assert.Equal((await reference.GetAsync("query_exemplars", window)).Body, exemplars.Body);
     }
 }

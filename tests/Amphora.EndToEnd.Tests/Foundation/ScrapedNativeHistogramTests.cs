@@ -35,17 +35,8 @@ public sealed class ScrapedNativeHistogramTests : IAsyncLifetime
             new NativeHistogramExporter.Series("/a", 0, new Dictionary<int, ulong> { [1] = 2, [2] = 1, [3] = 1 }, 13.5),
             new NativeHistogramExporter.Series("/b", 2, new Dictionary<int, ulong> { [3] = 1, [4] = 2, [5] = 1 }, 7.25));
         await _amphora.WaitReadyAsync();
-        _prometheus = PrometheusProcess.Start($$"""
-            global:
-              scrape_interval: 1s
-            scrape_configs:
-              - job_name: exporter
-                static_configs: [{ targets: ['127.0.0.1:{{_exporter.Port}}'] }]
-            remote_write:
-              - url: http://127.0.0.1:{{_amphora.Port}}/workspaces/e2e/api/v1/remote_write
-                send_native_histograms: true
-                queue_config: { batch_send_deadline: 200ms, min_backoff: 50ms, max_backoff: 1s }
-            """, null, "--enable-feature=native-histograms");
+        _prometheus = PrometheusProcess.ScrapingInto(_amphora, "e2e", _exporter.Port, "exporter", "send_native_histograms: true",
+            "--enable-feature=native-histograms");
         await _prometheus.WaitReadyAsync();
     }
 

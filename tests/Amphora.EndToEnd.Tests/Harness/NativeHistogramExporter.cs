@@ -10,69 +10,45 @@ namespace Amphora.EndToEnd.Tests.Harness;
 /// observations to each series, so the counts grow steadily and their bucket proportions stay fixed. A scrape that does not
 /// ask for the protobuf format gets 406 and is counted in <see cref="RefusedScrapes"/>.
 /// </summary>
-public sealed class NativeHistogramExporter : IDisposable
+public sealed class NativeHistogramExporter : LoopbackExporter
 {
     public const string ContentType = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
     /// <summary>One series: its labels, its schema, and what one step adds: a count per positive bucket index, and a sum.</summary>
     public sealed record Series(string Path, int Schema, IReadOnlyDictionary<int, ulong> StepBuckets, double StepSum);
 
-    private readonly HttpListener _listener = new();
     private readonly IReadOnlyList<Series> _series;
-    private readonly Task _serving;
     private readonly object _lock = new();
     private int _steps;
 
-    public int Port { get; }
     public int Scrapes { get { lock (_lock) return _steps; } }
     public int RefusedScrapes { get; private set; }
     public string? LastRefusedAccept { get; private set; }
 
-    private NativeHistogramExporter(int port, IReadOnlyList<Series> series)
+    private NativeHistogramExporter(IReadOnlyList<Series> series)
     {
-        Port = port;
         _series = series;
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
+        Listen();
     }
 
-    public static NativeHistogramExporter Start(params Series[] series) => new(FreePort.Next(), series);
+    public static NativeHistogramExporter Start(params Series[] series) => new(series);
 
-    private async Task ServeAsync()
+    protected override async Task Scrape(HttpListenerRequest request, HttpListenerResponse response)
     {
-        while (_listener.IsListening)
+        string accept = request.Headers["Accept"] ?? "";
+        if (!accept.Contains("application/vnd.google.protobuf", StringComparison.Ordinal) ||
+            !accept.Contains("proto=io.prometheus.client.MetricFamily", StringComparison.Ordinal))
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            using var response = context.Response;
-            string accept = context.Request.Headers["Accept"] ?? "";
-            if (context.Request.Url?.AbsolutePath != "/metrics")
-            {
-                response.StatusCode = 404;
-                continue;
-            }
-            if (!accept.Contains("application/vnd.google.protobuf", StringComparison.Ordinal) ||
-                !accept.Contains("proto=io.prometheus.client.MetricFamily", StringComparison.Ordinal))
-            {
-                RefusedScrapes++;
-                LastRefusedAccept = accept;
-                response.StatusCode = 406;
-                continue;
-            }
-            byte[] body;
-            lock (_lock) body = Encode(++_steps);
-            response.ContentType = ContentType;
-            response.ContentLength64 = body.Length;
-            await response.OutputStream.WriteAsync(body);
+            RefusedScrapes++;
+            LastRefusedAccept = accept;
+            response.StatusCode = 406;
+            return;
         }
+        byte[] body;
+        lock (_lock) body = Encode(++_steps);
+        response.ContentType = ContentType;
+        response.ContentLength64 = body.Length;
+        await response.OutputStream.WriteAsync(body);
     }
 
     /// <summary>The metric family <c>request_seconds</c> after <paramref name="steps"/> steps, length-delimited.</summary>
@@ -159,16 +135,5 @@ public sealed class NativeHistogramExporter : IDisposable
         mw.WriteBytes(ByteString.CopyFrom(h.ToArray()));
         mw.Flush();
         return ByteString.CopyFrom(m.ToArray());
-    }
-
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            _serving.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException) { }
     }
 }

@@ -17,6 +17,24 @@ public sealed class PrometheusProcess : ChildProcess
     public static PrometheusProcess Start(string configYaml, int? port = null, params string[] extraArgs) =>
         StartOn(null, configYaml, port, extraArgs);
 
+    /// <summary>Starts Prometheus scraping the exporter on <paramref name="targetPort"/> every second (job
+    /// <paramref name="job"/>) and remote-writing what it scrapes to <paramref name="workspace"/> of <paramref name="amphora"/>
+    /// at once; <paramref name="remoteWriteOption"/> is one more key of the remote_write entry, such as
+    /// <c>send_exemplars: true</c>.</summary>
+    public static PrometheusProcess ScrapingInto(AmphoraProcess amphora, string workspace, int targetPort, string job, string remoteWriteOption,
+        params string[] extraArgs) =>
+        Start($$"""
+            global:
+              scrape_interval: 1s
+            scrape_configs:
+              - job_name: {{job}}
+                static_configs: [{ targets: ['127.0.0.1:{{targetPort}}'] }]
+            remote_write:
+              - url: http://127.0.0.1:{{amphora.Port}}/workspaces/{{workspace}}/api/v1/remote_write
+                {{remoteWriteOption}}
+                queue_config: { batch_send_deadline: 200ms, min_backoff: 50ms, max_backoff: 1s }
+            """, null, extraArgs);
+
     /// <summary>Starts Prometheus on an existing TSDB directory (blocks a test wrote), which the process does not delete.</summary>
     public static PrometheusProcess StartOnData(string dataDir, string configYaml, params string[] extraArgs) =>
         StartOn(dataDir, configYaml, null, extraArgs);

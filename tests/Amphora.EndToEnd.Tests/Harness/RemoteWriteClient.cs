@@ -59,6 +59,10 @@ public sealed partial class WriteRequestBuilder
     public WriteRequestBuilder SeriesWithExemplar(string labels, (long T, double V) sample, string exemplarLabels, double exemplarValue, long exemplarT) =>
         Series(Utf8Pairs(labels), [sample], [], [(exemplarLabels, exemplarValue, exemplarT)]);
 
+    /// <summary>A TimeSeries of exemplars without samples, as Prometheus's remote write sends a series' exemplars.</summary>
+    public WriteRequestBuilder ExemplarOnly(string labels, string exemplarLabels, double exemplarValue, long exemplarT) =>
+        Series(Utf8Pairs(labels), [], [], [(exemplarLabels, exemplarValue, exemplarT)]);
+
     private static IEnumerable<(byte[] Name, byte[] Value)> Utf8Pairs(string labels) =>
         ParseLabels(labels).Select(l => (Encoding.UTF8.GetBytes(l.Name), Encoding.UTF8.GetBytes(l.Value)));
 

@@ -47,6 +47,40 @@ public sealed class ExemplarStorageTests : IDisposable
         Assert.Empty(await storage.SelectExemplarsAsync("ws-a", 0, long.MaxValue, Latency));
     }
 
+    /// <summary>
+    /// Prometheus's remote write sends a series' exemplars in a TimeSeries of their own, without samples, in the same request
+    /// as the samples or a later one (found with Prometheus 2.42 as the sender: no exemplar was stored).
+    /// </summary>
+    [Fact]
+    public async Task Exemplars_without_samples_are_kept_for_a_series_the_head_has_and_dropped_for_an_unknown_one()
+    {
+        long t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 10_000;
+        var storage = await OpenAsync();
+        var first = storage.Appender("ws-a");
+        ulong r = 0;
+        // The exemplar comes first in the request, the series' samples (which create it) after.
+        first.AppendExemplar(Series(0), new Exemplar(Labels.FromStrings("trace_id", "same-request"), 0.5, t));
+        Assert.Equal(Amphora.Storage.AppendStatus.Ok, first.Append(ref r, Series(0), t, 1));
+        await first.CommitAsync();
+
+        // A later request of exemplars only: one for the series the head has, one for a series that does not exist.
+        var later = storage.Appender("ws-a");
+        later.AppendExemplar(Series(0), new Exemplar(Labels.FromStrings("trace_id", "later-request"), 0.6, t + 1000));
+        later.AppendExemplar(Series(7), new Exemplar(Labels.FromStrings("trace_id", "unknown-series"), 9, t + 1000));
+        await later.CommitAsync();
+
+        var expected = new List<(string, long, string, double)> { ("0", t, "same-request", 0.5), ("0", t + 1000, "later-request", 0.6) };
+        Assert.Equal(expected, await ReadAsync(storage, "ws-a"));
+        Assert.Equal(1, storage.HeadFor("ws-a").SeriesCount); // the exemplar created no series
+        Assert.Null(storage.HeadFor("ws-a").Find(Series(7)));
+        var unclean = storage; // never disposed: both come back from the WAL
+
+        using var reopened = await OpenAsync();
+        Assert.Equal(expected, await ReadAsync(reopened, "ws-a"));
+        Assert.Equal(1, reopened.HeadFor("ws-a").SeriesCount);
+        GC.KeepAlive(unclean);
+    }
+
     private Task<TsdbStorage> OpenAsync(int maxExemplars = 100_000) => TsdbStorage.OpenAsync(_dir,
         new TsdbOptions { Fsync = FsyncPolicy.Always, CutInterval = TimeSpan.Zero, MaxExemplarsPerWorkspace = maxExemplars }, NullLogger.Instance);
 
