@@ -40,6 +40,6 @@ public sealed partial class DistributorService
             foreach (var (reason, count) in translation.RejectedByReason) Discard(workspace, reason, count);
             LogRejected(workspace, translation.FirstRejection ?? "");
         }
-        return await PushDurablyAsync(workspace, translation.Request, ct);
+        return await PushDurablyAsync(PushAsync(workspace, translation.Request, ct));
     }
 }

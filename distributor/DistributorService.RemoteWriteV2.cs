@@ -17,6 +17,6 @@ public sealed partial class DistributorService
             LogRejected(workspace, refusal!.Message ?? "");
             return (refusal, default);
         }
-        return (await PushDurablyAsync(workspace, request!, ct), counts);
+        return (await PushDurablyAsync(PushAsync(workspace, request!, ct)), counts);
     }
 }

@@ -108,23 +108,35 @@ public sealed partial class DistributorService : ServiceBase
     /// <summary>
     /// Decodes a remote-write 1.0 body (snappy-compressed protobuf) and pushes it: the path of the HTTP endpoint after its
     /// header checks. Refusals of the whole request (corrupt, over a size or shape limit) come back as 400 or 413 and store nothing.
+    /// The body is read in place (<see cref="WriteRequestReader"/>), and a series whose label fields were seen before takes its
+    /// validated labels from <see cref="SeriesLabelsCache"/>; what the reader declines goes through the generated parser, so
+    /// every answer stays what that path gives.
     /// </summary>
     public async Task<PushResult> PushBodyAsync(string workspace, ReadOnlyMemory<byte> snappyBody, CancellationToken ct)
     {
-        if (!RemoteWriteDecoder.TryDecode(snappyBody.Span, OptionsFor(workspace), out var request, out _, out var refusal))
+        var options = OptionsFor(workspace);
+        PushResult? refusal;
+        if (RemoteWriteDecoder.TryDecompressAndScan(snappyBody.Span, options, out var decoded, out var shape, out refusal))
         {
-            LogRejected(workspace, refusal!.Message ?? "");
-            return refusal;
+            if (WriteRequestReader.TryRead(decoded, shape, out var raw))
+            {
+                Intake intake;
+                using (raw) intake = Validate(workspace, options, raw!);
+                return await PushDurablyAsync(PushValidatedAsync(workspace, intake, raw!.Metadata, ct));
+            }
+            if (RemoteWriteDecoder.TryParse(decoded, out var request, out refusal))
+                return await PushDurablyAsync(PushAsync(workspace, request!, ct));
         }
-        return await PushDurablyAsync(workspace, request!, ct);
+        LogRejected(workspace, refusal!.Message ?? "");
+        return refusal;
     }
 
-    /// <summary><see cref="PushAsync"/>, with a write that did not reach a quorum of ingesters answered 503.</summary>
-    private async Task<PushResult> PushDurablyAsync(string workspace, WriteRequest request, CancellationToken ct)
+    /// <summary>A push, with a write that did not reach a quorum of ingesters answered 503.</summary>
+    private static async Task<PushResult> PushDurablyAsync(Task<PushResult> push)
     {
         try
         {
-            return await PushAsync(workspace, request, ct);
+            return await push;
         }
         catch (QuorumNotReachedException e)
         {
@@ -138,11 +150,11 @@ public sealed partial class DistributorService : ServiceBase
     /// others are dropped and counted (<c>amphora_distributor_discarded_exemplars</c>): as in Prometheus, an exemplar never
     /// fails a write.
     /// </summary>
-    private static Exemplar[] ValidExemplars(Prompb.TimeSeries ts, bool utf8Names)
+    private static Exemplar[] ValidExemplars(IReadOnlyList<Prompb.Exemplar> exemplars, bool utf8Names)
     {
-        if (ts.Exemplars.Count == 0) return [];
-        var kept = new List<Exemplar>(ts.Exemplars.Count);
-        foreach (var e in ts.Exemplars)
+        if (exemplars.Count == 0) return [];
+        var kept = new List<Exemplar>(exemplars.Count);
+        foreach (var e in exemplars)
         {
             var labels = new List<Amphora.Model.Label>(e.Labels.Count);
             bool ok = true;
@@ -181,62 +193,155 @@ public sealed partial class DistributorService : ServiceBase
     /// <summary>The clock samples' timestamps are checked against (validation.create-grace-period).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    public async Task<PushResult> PushAsync(string workspace, WriteRequest request, CancellationToken ct)
+    public async Task<PushResult> PushAsync(string workspace, WriteRequest request, CancellationToken ct) =>
+        await PushValidatedAsync(workspace, Validate(OptionsFor(workspace), request), request.Metadata, ct);
+
+    private SeriesValidator ValidatorFor(DistributorOptions options) =>
+        ReferenceEquals(options, Options) ? _validator : new SeriesValidator(options.Validation);
+
+    /// <summary>Validates each series of a decoded request, in order.</summary>
+    private Intake Validate(DistributorOptions options, WriteRequest request)
     {
-        var options = OptionsFor(workspace);
-        var validator = ReferenceEquals(options, Options) ? _validator : new SeriesValidator(options.Validation);
-        var valid = new List<ValidSeries>(request.Timeseries.Count);
-        ValidationError? firstInvalid = null;
-        var discarded = new Dictionary<string, long>(StringComparer.Ordinal);
-        long received = 0, rejectedHistograms = 0;
-        long nowMs = Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var intake = new Intake(ValidatorFor(options), request.Timeseries.Count, Clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var ts in request.Timeseries)
         {
-            received += ts.Samples.Count + ts.Histograms.Count;
+            intake.Received += ts.Samples.Count + ts.Histograms.Count;
             // Only the first refusal is described (it is the answer); the others are counted by reason, so a request of many
             // invalid series costs a counter increment each, not a message each.
-            if (!validator.TryValidate(ts, out var labels, out var error, describe: firstInvalid is null))
+            if (!intake.Validator.TryValidate(ts, out var labels, out var error, describe: intake.FirstInvalid is null))
             {
-                rejectedHistograms += ts.Histograms.Count;
-                firstInvalid ??= error;
-                discarded[error!.Id] = discarded.GetValueOrDefault(error.Id) + ts.Samples.Count + ts.Histograms.Count;
+                intake.Refuse(error!, ts.Samples.Count, ts.Histograms.Count);
                 continue;
             }
-            var (histograms, floatHistograms) = ts.Histograms.Count == 0 ? ([], [])
-                : ValidHistograms(ts, labels, validator, nowMs, ref firstInvalid, discarded, ref rejectedHistograms);
-            // A series may carry exemplars alone: Prometheus sends a series' exemplars in a TimeSeries of their own, without
-            // its samples, so those go on to the ingesters (which keep them for a series the head has).
-            var seriesExemplars = ValidExemplars(ts, validator.Options.Utf8Names);
-            if (ts.Samples.Count == 0 && histograms.Length == 0 && floatHistograms.Length == 0 && seriesExemplars.Length == 0) continue;
-            var t = new long[ts.Samples.Count];
-            var v = new double[ts.Samples.Count];
-            long[]? st = null;
-            int n = 0;
-            foreach (var sample in ts.Samples)
+            int n = ts.Samples.Count;
+            var t = System.Buffers.ArrayPool<long>.Shared.Rent(n);
+            var v = System.Buffers.ArrayPool<double>.Shared.Rent(n);
+            var st = System.Buffers.ArrayPool<long>.Shared.Rent(n);
+            bool anyStart = false;
+            for (int i = 0; i < n; i++)
             {
-                if (validator.CheckTimestamp(labels, sample.Timestamp, nowMs) is { } refused)
+                var sample = ts.Samples[i];
+                t[i] = sample.Timestamp;
+                v[i] = sample.Value;
+                anyStart |= (st[i] = sample.StartTimestamp) != 0;
+            }
+            Accept(intake, labels, t.AsSpan(0, n), v.AsSpan(0, n), anyStart ? st.AsSpan(0, n) : default, ts.Histograms, ts.Exemplars);
+            System.Buffers.ArrayPool<long>.Shared.Return(t);
+            System.Buffers.ArrayPool<double>.Shared.Return(v);
+            System.Buffers.ArrayPool<long>.Shared.Return(st);
+        }
+        return intake;
+    }
+
+    /// <summary>Validates each series of a request read in place, taking the labels of known series from the cache.</summary>
+    private Intake Validate(string workspace, DistributorOptions options, RawWriteRequest request)
+    {
+        var intake = new Intake(ValidatorFor(options), request.Series.Length, Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var cache = SeriesLabelsCache.Shared;
+        int context = cache.Context(workspace, intake.Validator.Options);
+        long hits = 0, misses = 0;
+        RawLabel[] raw = [];
+        foreach (ref readonly var ts in request.Series)
+        {
+            intake.Received += ts.SampleCount + ts.HistogramCount;
+            var key = request.LabelBytesOf(ts);
+            bool cacheable = ts.LabelBytesLength >= 0;
+            if (cacheable && cache.TryGet(context, key, out var labels)) hits++;
+            else
+            {
+                misses++;
+                if (raw.Length < ts.LabelCount) raw = new RawLabel[Math.Max(ts.LabelCount, 16)];
+                if (!intake.Validator.TryValidate(request.LabelsOf(ts, raw), out labels, out var error, describe: intake.FirstInvalid is null))
                 {
-                    firstInvalid ??= refused;
-                    discarded[refused.Id] = discarded.GetValueOrDefault(refused.Id) + 1;
+                    intake.Refuse(error!, ts.SampleCount, ts.HistogramCount);
                     continue;
                 }
-                t[n] = sample.Timestamp;
-                if (sample.StartTimestamp != 0) (st ??= new long[t.Length])[n] = sample.StartTimestamp;
-                v[n++] = sample.Value;
+                // Only label sets that passed validation, under the key space of the settings that passed them.
+                if (cacheable) cache.Add(context, key, labels);
             }
-            if (n == 0 && histograms.Length == 0 && floatHistograms.Length == 0 && seriesExemplars.Length == 0) continue;
-            if (n < t.Length)
-            {
-                Array.Resize(ref t, n);
-                Array.Resize(ref v, n);
-                if (st is not null) Array.Resize(ref st, n);
-            }
-            valid.Add(new ValidSeries(labels, t, v)
-            {
-                Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = seriesExemplars,
-                StartTimestamps = st,
-            });
+            Accept(intake, labels, request.TimestampsOf(ts), request.ValuesOf(ts), request.StartTimestampsOf(ts), request.HistogramsOf(ts),
+                request.ExemplarsOf(ts));
         }
+        SeriesLabelsCache.CountLookups(hits, misses);
+        return intake;
+    }
+
+    /// <summary>What the validation of one request collected: the valid series, the first refusal, refusals by reason.</summary>
+    private sealed class Intake(SeriesValidator validator, int series, long nowMs)
+    {
+        public SeriesValidator Validator { get; } = validator;
+        public long NowMs { get; } = nowMs;
+        public List<ValidSeries> Valid { get; } = new(series);
+        public Dictionary<string, long> Discarded { get; } = new(StringComparer.Ordinal);
+        public ValidationError? FirstInvalid;
+        public long Received, RejectedHistograms;
+
+        /// <summary>A series refused whole: its samples and histograms are counted under the reason.</summary>
+        public void Refuse(ValidationError error, int samples, int histograms)
+        {
+            RejectedHistograms += histograms;
+            FirstInvalid ??= error;
+            Discarded[error.Id] = Discarded.GetValueOrDefault(error.Id) + samples + histograms;
+        }
+
+        public void RefuseOne(ValidationError error)
+        {
+            FirstInvalid ??= error;
+            Discarded[error.Id] = Discarded.GetValueOrDefault(error.Id) + 1;
+        }
+    }
+
+    /// <summary>
+    /// Keeps what can be kept of a series whose labels are valid: its samples not too far in the future (copied from
+    /// <paramref name="t"/>, <paramref name="v"/> and <paramref name="st"/>, the last empty when no sample has a start
+    /// timestamp), its valid histograms and exemplars.
+    /// </summary>
+    private void Accept(Intake intake, Labels labels, ReadOnlySpan<long> t, ReadOnlySpan<double> v, ReadOnlySpan<long> st,
+        IReadOnlyList<Prompb.Histogram> histogramSamples, IReadOnlyList<Prompb.Exemplar> exemplars)
+    {
+        var (histograms, floatHistograms) = histogramSamples.Count == 0 ? ([], []) : ValidHistograms(histogramSamples, labels, intake);
+        // A series may carry exemplars alone: Prometheus sends a series' exemplars in a TimeSeries of their own, without
+        // its samples, so those go on to the ingesters (which keep them for a series the head has).
+        var seriesExemplars = ValidExemplars(exemplars, intake.Validator.Options.Utf8Names);
+        if (t.Length == 0 && histograms.Length == 0 && floatHistograms.Length == 0 && seriesExemplars.Length == 0) return;
+        var kept = new long[t.Length];
+        var values = new double[t.Length];
+        long[]? starts = null;
+        int n = 0;
+        for (int i = 0; i < t.Length; i++)
+        {
+            if (intake.Validator.CheckTimestamp(labels, t[i], intake.NowMs) is { } refused)
+            {
+                intake.RefuseOne(refused);
+                continue;
+            }
+            kept[n] = t[i];
+            values[n] = v[i];
+            if (!st.IsEmpty && st[i] != 0) (starts ??= new long[t.Length])[n] = st[i];
+            n++;
+        }
+        if (n == 0 && histograms.Length == 0 && floatHistograms.Length == 0 && seriesExemplars.Length == 0) return;
+        if (n < t.Length)
+        {
+            Array.Resize(ref kept, n);
+            Array.Resize(ref values, n);
+            if (starts is not null) Array.Resize(ref starts, n);
+        }
+        intake.Valid.Add(new ValidSeries(labels, kept, values)
+        {
+            Histograms = histograms, FloatHistograms = floatHistograms, Exemplars = seriesExemplars,
+            StartTimestamps = starts,
+        });
+    }
+
+    /// <summary>Counts what validation refused, applies the rate limit, and pushes the valid series and the metadata.</summary>
+    private async Task<PushResult> PushValidatedAsync(string workspace, Intake intake, IReadOnlyList<Prompb.MetricMetadata> requestMetadata,
+        CancellationToken ct)
+    {
+        var valid = intake.Valid;
+        var discarded = intake.Discarded;
+        var firstInvalid = intake.FirstInvalid;
+        long received = intake.Received, rejectedHistograms = intake.RejectedHistograms;
         foreach (var (reason, count) in discarded) Discard(workspace, reason, count);
         ReceivedSamples.Add(received, new KeyValuePair<string, object?>("workspace", workspace));
         if (IngestionRate?.Admit(workspace, received) is { } refusal)
@@ -245,8 +350,8 @@ public sealed partial class DistributorService : ServiceBase
             return new PushResult(refusal.HttpStatus, $"{refusal.ErrorId}: {refusal.Message}", refusal.RetryAfter);
         }
 
-        var metadata = new List<MetricMetadata>(request.Metadata.Count);
-        foreach (var m in request.Metadata)
+        var metadata = new List<MetricMetadata>(requestMetadata.Count);
+        foreach (var m in requestMetadata)
         {
             if (m.MetricFamilyName.Length == 0) continue;
             metadata.Add(new MetricMetadata(m.MetricFamilyName, TypeName(m.Type), m.Help, m.Unit));
@@ -283,12 +388,12 @@ public sealed partial class DistributorService : ServiceBase
     /// The series' native histograms that can be stored, in the order sent; each refused one is counted under its reason and the
     /// first described (what is wrong, when, which series). Limits count a histogram as one sample, as Prometheus's sample_limit.
     /// </summary>
-    private ((long T, Histogram H)[], (long T, FloatHistogram H)[]) ValidHistograms(Prompb.TimeSeries ts, Labels labels, SeriesValidator validator, long nowMs,
-        ref ValidationError? firstInvalid, Dictionary<string, long> discarded, ref long rejectedHistograms)
+    private ((long T, Histogram H)[], (long T, FloatHistogram H)[]) ValidHistograms(IReadOnlyList<Prompb.Histogram> samples, Labels labels,
+        Intake intake)
     {
-        var result = new List<(long, Histogram)>(ts.Histograms.Count);
+        var result = new List<(long, Histogram)>(samples.Count);
         var floats = new List<(long, FloatHistogram)>();
-        foreach (var p in ts.Histograms)
+        foreach (var p in samples)
         {
             ValidationError? refused;
             if (!_push.StoresHistograms)
@@ -308,16 +413,15 @@ public sealed partial class DistributorService : ServiceBase
                     refused = new ValidationError(id!, $"{id}: the native histogram at {SeriesValidator.FormatTime(p.Timestamp)} cannot be " +
                         $"stored: {problem}. series: '{SeriesValidator.Describe(labels)}'");
                 }
-                else if ((refused = validator.CheckTimestamp(labels, p.Timestamp, nowMs)) is null)
+                else if ((refused = intake.Validator.CheckTimestamp(labels, p.Timestamp, intake.NowMs)) is null)
                 {
                     if (value is FloatHistogram f) floats.Add((p.Timestamp, f));
                     else result.Add((p.Timestamp, (Histogram)value));
                     continue;
                 }
             }
-            firstInvalid ??= refused;
-            discarded[refused.Id] = discarded.GetValueOrDefault(refused.Id) + 1;
-            rejectedHistograms++;
+            intake.RefuseOne(refused);
+            intake.RejectedHistograms++;
         }
         return (result.ToArray(), floats.ToArray());
     }

@@ -41,12 +41,27 @@ public sealed class SeriesValidator(ValidationOptions options)
     /// the error id alone, so counting many refused series costs no text.</param>
     public bool TryValidate(TimeSeries series, out Labels labels, out ValidationError? error, bool describe = true)
     {
+        var raw = System.Buffers.ArrayPool<RawLabel>.Shared.Rent(series.Labels.Count);
+        try
+        {
+            for (int i = 0; i < series.Labels.Count; i++) raw[i] = new RawLabel(series.Labels[i].Name.Memory, series.Labels[i].Value.Memory);
+            return TryValidate(raw.AsSpan(0, series.Labels.Count), out labels, out error, describe);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<RawLabel>.Shared.Return(raw, clearArray: true);
+        }
+    }
+
+    /// <summary>Validates a series' labels as received (<see cref="WriteRequestReader"/>); see the overload above.</summary>
+    public bool TryValidate(ReadOnlySpan<RawLabel> series, out Labels labels, out ValidationError? error, bool describe = true)
+    {
         labels = Labels.Empty;
-        var names = new string[series.Labels.Count];
-        var values = new string[series.Labels.Count];
+        var names = new string[series.Length];
+        var values = new string[series.Length];
         for (int i = 0; i < names.Length; i++)
         {
-            var l = series.Labels[i];
+            var l = series[i];
             if (!Utf8StringCache.Shared.TryGet(l.Name.Span, out names[i]))
             {
                 if (!TryDecode(l.Name.Span, out names[i]))
@@ -98,7 +113,7 @@ public sealed class SeriesValidator(ValidationOptions options)
         {
             string name = names[i], value = values[i];
             // The received bytes are valid UTF-8 (decoded strictly above), so their count is the UTF-8 length of the text.
-            int nameBytes = series.Labels[i].Name.Length, valueBytes = series.Labels[i].Value.Length;
+            int nameBytes = series[i].Name.Length, valueBytes = series[i].Value.Length;
             if (nameBytes > options.MaxLabelNameLength)
             {
                 error = Error(describe, series, "err-amphora-label-name-too-long",
@@ -184,15 +199,15 @@ public sealed class SeriesValidator(ValidationOptions options)
         }
     }
 
-    private static ValidationError Error(bool describe, TimeSeries series, string id, string what) =>
+    private static ValidationError Error(bool describe, ReadOnlySpan<RawLabel> series, string id, string what) =>
         describe ? new(id, $"{id}: {what}. series: '{Describe(series)}'") : new(id, id);
 
     /// <summary>The series as received, <c>name{a="b", ...}</c>, with invalid UTF-8 replaced and long text cut.</summary>
-    public static string Describe(TimeSeries series)
+    public static string Describe(ReadOnlySpan<RawLabel> series)
     {
         string name = "";
         var sb = new StringBuilder();
-        foreach (var l in series.Labels)
+        foreach (var l in series)
         {
             string n = Encoding.UTF8.GetString(l.Name.Span), v = Encoding.UTF8.GetString(l.Value.Span);
             if (n == LabelNames.MetricName && name.Length == 0) { name = v; continue; }
