@@ -51,10 +51,15 @@ queries=(
 cpu_seconds() { local s=0 p; for p in "$@"; do s=$(awk -v t="$ticks" -v s="$s" '{ print s + ($14 + $15) / t }' "/proc/$p/stat"); done; echo "$s"; }
 
 
-start() { # NAME PORT ARGS...: an amphora process on the last core; its pid is appended to pids
+# The environment the Helm chart gives the querier (charts/amphora/values.yaml, querier.env: its GC settings), so the querier
+# runs here as it runs in a cluster; the other components have none there.
+querier_env=$(sed -n '/^querier:/,/^[a-z]/p' charts/amphora/values.yaml | sed -n '/^  env:/,/^  [a-z]/p' |
+  awk -F': ' '/^    [A-Za-z_]/ { gsub(/[" ]/, "", $1); gsub(/[" ]/, "", $2); print $1 "=" $2 }')
+
+start() { # NAME PORT ARGS...: an amphora process on the last core (with the environment in $component_env); its pid is appended to pids
   local name=$1 port=$2; shift 2
   mkdir -p "$work/$name"
-  taskset -c "$last_core" dotnet "$amphora_dll" --auth=none --listen=127.0.0.1:"$port" --data-dir="$work/$name" \
+  env ${component_env:-} taskset -c "$last_core" dotnet "$amphora_dll" --auth=none --listen=127.0.0.1:"$port" --data-dir="$work/$name" \
     --limits.overrides-file="$work/overrides.yml" --log.level=warn "$@" > "$work/$name.log" 2>&1 &
   pids+=($!)
   wait_ready "http://127.0.0.1:$port/ready" "$!"
@@ -93,7 +98,7 @@ run_one() { # SETUP RUN
     for i in 0 1 2; do start "ingester-$i-$run" $(( 19101 + i )) --target=ingester --ingester.name=ingester-$i --grpc.listen=127.0.0.1:$(( 19191 + i )); done
     start "distributor-$run" 19109 --target=distributor --ring.members=$members --ring.poll-interval=500ms
     writers=("${pids[@]}")
-    start "querier-$run" 19110 --target=querier --ring.members=$members --ring.poll-interval=500ms
+    component_env=$querier_env start "querier-$run" 19110 --target=querier --ring.members=$members --ring.poll-interval=500ms
     url="http://127.0.0.1:19109/api/v1/push" qport=19110
   fi
   cpu0=$(cpu_seconds "${writers[@]}")
@@ -114,7 +119,7 @@ $(percentile "$work/q.$setup.$run" 0.5) $(percentile "$work/q.$setup.$run" 0.99)
   echo "$setup run $run: $(tail -n 1 "$work/results") ($samples samples)" >&2
 }
 
-echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg); querier environment: ${querier_env:-none}" >&2
 for run in $(seq 1 "$runs"); do
   if [ $(( run % 2 )) -eq 1 ]; then order="all cluster"; else order="cluster all"; fi
   for setup in $order; do run_one "$setup" "$run"; done

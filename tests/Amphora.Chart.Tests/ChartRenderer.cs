@@ -109,6 +109,18 @@ public sealed class RenderedObject(YamlMappingNode node)
         }
     }
 
+    /// <summary>The environment variables with a plain value of the pod template's single container, by name.</summary>
+    public Dictionary<string, string> Env()
+    {
+        var env = new Dictionary<string, string>();
+        if (Path("spec", "template", "spec", "containers") is not YamlSequenceNode { Children: [YamlMappingNode c] }) return env;
+        if (!c.Children.TryGetValue(new YamlScalarNode("env"), out var e) || e is not YamlSequenceNode list) return env;
+        foreach (var v in list.Children.OfType<YamlMappingNode>())
+            if (v.Children.TryGetValue(new YamlScalarNode("value"), out var value) && value is YamlScalarNode plain)
+                env[Scalar(v, "name")] = plain.Value ?? "";
+        return env;
+    }
+
     public int Replicas => Path("spec", "replicas") is YamlScalarNode s ? int.Parse(s.Value!, System.Globalization.CultureInfo.InvariantCulture) : 1;
 
     /// <summary>The object serialised back to YAML, for the API server.</summary>

@@ -60,6 +60,38 @@ public sealed class ChartRenderingTests
         Assert.DoesNotContain(r.Objects, o => o.Kind == "PersistentVolumeClaim");
     }
 
+    [SkippableFact]
+    public async Task The_querier_gets_its_own_GC_setting_and_each_component_the_environment_its_values_give()
+    {
+        var r = await ChartRenderer.RenderAsync();
+        Assert.True(r.ExitCode == 0, r.Errors);
+        Workload(r, "amphora-querier", out var querier);
+        Assert.Equal("0x3D0900", querier["DOTNET_GCLOHThreshold"]);
+        // The other components keep the server's runtime configuration (the ingesters' compacting GC among it).
+        foreach (var w in r.Objects.Where(o => o.Kind is "Deployment" or "StatefulSet" && o.Name != "amphora-querier"))
+            Assert.DoesNotContain(w.Env().Keys, k => k.StartsWith("DOTNET_", StringComparison.Ordinal));
+
+        string dir = Directory.CreateTempSubdirectory("amphora-chart-env-").FullName;
+        try
+        {
+            string values = Path.Combine(dir, "env-values.yaml");
+            await File.WriteAllTextAsync(values, "querier:\n  env:\n    DOTNET_GCLOHThreshold: \"0x200000\"\ningester:\n  env:\n    DOTNET_gcConcurrent: \"1\"\n");
+            r = await ChartRenderer.RenderAsync([values]);
+            Assert.True(r.ExitCode == 0, r.Errors);
+            Workload(r, "amphora-querier", out querier);
+            Assert.Equal("0x200000", querier["DOTNET_GCLOHThreshold"]);
+            Workload(r, "amphora-ingester", out var ingester);
+            Assert.Equal("1", ingester["DOTNET_gcConcurrent"]);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    private static void Workload(ChartRenderer.Rendering r, string name, out Dictionary<string, string> env) =>
+        env = r.Objects.Single(o => o.Kind is "Deployment" or "StatefulSet" && o.Name == name).Env();
+
     public static TheoryData<string, string> ForbiddenValues => new()
     {
         { "ingester.replicas=0", "ingester.replicas" },

@@ -150,6 +150,10 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
       name: {{ .root.Values.storage.s3.existingSecret }}
       key: {{ .root.Values.storage.s3.secretAccessKeyKey }}
 {{- end }}
+{{- range $name, $value := (index .root.Values .component).env }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "amphora.volumeMounts" -}}
