@@ -86,7 +86,7 @@ public sealed partial class Head
             foreach (var (name, value) in touched)
             {
                 if (!_postings.TryGetValue(name, out var values) || !values.TryGetValue(value, out var list)) continue;
-                list.RemoveAll(gone.Contains);
+                list.RemoveSeries(gone);
                 if (list.Count > 0) continue;
                 values.Remove(value);
                 if (values.Count == 0) _postings.Remove(name);

@@ -11,8 +11,10 @@ public sealed partial class Head
         public ValueTask<ISeriesSet> SelectAsync(bool sorted, SelectHints? hints, IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
         {
             long from = Math.Max(minT, hints?.Start ?? minT), to = Math.Min(maxT, hints?.End ?? maxT);
-            var list = new List<ISeries>();
-            foreach (var s in head.Select(matchers, ct))
+            // In label order when sorted: the head's series already are, so the list needs no sort of its own.
+            var selected = head.Select(matchers, sorted, ct);
+            var list = new List<ISeries>(selected.Count);
+            foreach (var s in selected)
             {
                 List<ChunkData> chunks;
                 (long, double)[] ooo;
@@ -24,7 +26,6 @@ public sealed partial class Head
                 if (chunks.Count == 0 && ooo.Length == 0) continue;
                 list.Add(new HeadSeries(s.Labels, chunks, ooo));
             }
-            if (sorted) list.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
             return ValueTask.FromResult<ISeriesSet>(new ListSeriesSet(list));
         }
 

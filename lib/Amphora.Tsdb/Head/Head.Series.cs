@@ -122,7 +122,7 @@ public sealed partial class Head
             {
                 if (!_postings.TryGetValue(l.Name, out var values)) _postings[l.Name] = values = new LabelPostings(l.Name);
                 if (!values.TryGetValue(l.Value, out var list)) values[l.Value] = list = new Postings(l.Value);
-                list.Add(series);
+                list.AddSeries(series);
             }
         }
         finally
@@ -131,10 +131,37 @@ public sealed partial class Head
         }
     }
 
-    /// <summary>The series of one label pair; it also holds the one copy of the value that the head's series share.</summary>
+    /// <summary>
+    /// The series of one label pair; it also holds the one copy of the value that the head's series share. Changed only under
+    /// the postings write lock, through <see cref="AddSeries"/> and <see cref="RemoveSeries"/>, which drop the copy sorted by
+    /// labels that sorted selects keep (<see cref="SortedByLabels"/>): a select of a metric whose series have not changed since
+    /// the last one reads them in label order without sorting them again, and a removed series is never kept alive by it.
+    /// </summary>
     private sealed class Postings(string value) : List<MemSeries>
     {
         public readonly string Value = value;
+        /// <summary>Counts the changes; a sorted copy is kept only if no change came between reading the list and keeping it.</summary>
+        public int Version { get; private set; }
+        /// <summary>The series sorted by labels as of <see cref="Version"/>, or null; never changed once set (readers share it).</summary>
+        public MemSeries[]? SortedByLabels;
+
+        public void AddSeries(MemSeries series)
+        {
+            Add(series);
+            Changed();
+        }
+
+        public void RemoveSeries(HashSet<MemSeries> gone)
+        {
+            RemoveAll(gone.Contains);
+            Changed();
+        }
+
+        private void Changed()
+        {
+            Version++;
+            SortedByLabels = null;
+        }
     }
 
     /// <summary>The postings of one label name by value; it also holds the one copy of the name that the head's series share.</summary>
@@ -191,9 +218,17 @@ public sealed partial class Head
 
     /// <summary>Series matching every matcher: candidates from the smallest postings list of an equality matcher, then filtered.
     /// The matching loop observes <paramref name="ct"/> (a regex over many series is slow).</summary>
-    public List<MemSeries> Select(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default)
+    public List<MemSeries> Select(IReadOnlyList<LabelMatcher> matchers, CancellationToken ct = default) => Select(matchers, false, ct);
+
+    /// <summary>As <see cref="Select(IReadOnlyList{LabelMatcher}, CancellationToken)"/>; with <paramref name="sorted"/> the
+    /// series are in label order. The candidates of a postings list are sorted once and kept sorted until the list changes
+    /// (see <see cref="Postings"/>), outside the postings lock.</summary>
+    public List<MemSeries> Select(IReadOnlyList<LabelMatcher> matchers, bool sorted, CancellationToken ct = default)
     {
-        IEnumerable<MemSeries> candidates;
+        MemSeries[] candidates;
+        Postings? from = null;
+        int version = 0;
+        bool inOrder = false;
         _postingsLock.EnterReadLock();
         try
         {
@@ -204,13 +239,39 @@ public sealed partial class Head
                 List<MemSeries> list = _postings.TryGetValue(m.Name, out var values) && values.TryGetValue(m.Value, out var l) ? l : [];
                 if (best is null || list.Count < best.Count) best = list;
             }
-            candidates = best is not null ? best.ToArray() : _byRef.Values.Distinct().ToArray();
+            if (sorted && best is Postings { SortedByLabels: { } cached })
+            {
+                candidates = cached;
+                inOrder = true;
+            }
+            else
+            {
+                candidates = best is not null ? best.ToArray() : _byRef.Values.Distinct().ToArray();
+                if (best is Postings p) (from, version) = (p, p.Version);
+            }
         }
         finally
         {
             _postingsLock.ExitReadLock();
         }
-        var result = new List<MemSeries>();
+        if (sorted && !inOrder && from is not null)
+        {
+            // Sorted outside the lock (appenders creating series need it), then kept unless the list changed meanwhile.
+            Array.Sort(candidates, static (a, b) => a.Labels.CompareTo(b.Labels));
+            inOrder = true;
+            _postingsLock.EnterReadLock();
+            try
+            {
+                if (from.Version == version) from.SortedByLabels = candidates;
+            }
+            finally
+            {
+                _postingsLock.ExitReadLock();
+            }
+        }
+        // Sized for every candidate: one allocation, not a list grown by doubling (over 10,000 series each step is an array on
+        // the large-object heap, and those start full collections of the head's whole heap).
+        var result = new List<MemSeries>(candidates.Length);
         int n = 0;
         foreach (var s in candidates)
         {
@@ -220,6 +281,7 @@ public sealed partial class Head
                 if (!m.Matches(s.Labels.Get(m.Name))) { all = false; break; }
             if (all) result.Add(s);
         }
+        if (sorted && !inOrder) result.Sort(static (a, b) => a.Labels.CompareTo(b.Labels));
         return result;
     }
 }
