@@ -28,7 +28,7 @@ internal sealed class StreamedSeries : ISeries
 
     public Labels Labels { get; }
 
-    /// <summary>The series of a QueryStream message, its chunks copied out of the message, read only in [minT, maxT] (the
+    /// <summary>The series of a QueryStream message, its chunks taken out of the message (see <see cref="Bytes"/>), read only in [minT, maxT] (the
     /// request's range: an ingester sends its stored chunks whole, samples outside the range included); throws
     /// <see cref="InvalidStreamedChunkException"/> for a chunk that cannot be read.</summary>
     public static StreamedSeries From(StreamSeries s, string ingester, long minT = long.MinValue, long maxT = long.MaxValue)
@@ -41,7 +41,7 @@ internal sealed class StreamedSeries : ISeries
                 (chunks.Count > 0 && c.MinTimeMs <= chunks[^1].MaxT))
                 throw new InvalidStreamedChunkException($"ingester {ingester} sent series {labels} a chunk that cannot be read: encoding {c.Encoding}, " +
                     $"{c.Data.Length} bytes, [{c.MinTimeMs}, {c.MaxTimeMs}] ms (chunks must be of encoding 1, 2 or 3, in time order, not overlapping)");
-            var data = c.Data.ToByteArray();
+            var data = Bytes(c.Data);
             int count = data[0] << 8 | data[1];
             if (c.StartTimestamps.Count != 0 && c.StartTimestamps.Count != count)
                 throw new InvalidStreamedChunkException($"ingester {ingester} sent series {labels} a chunk of {count} samples with " +
@@ -50,6 +50,14 @@ internal sealed class StreamedSeries : ISeries
         }
         return new StreamedSeries(labels, chunks, minT, maxT);
     }
+
+    /// <summary>A chunk's bytes without copying them: a parsed message's bytes field owns an array of exactly its bytes that
+    /// nothing writes to afterwards (and a stored chunk an in-process ingester wrapped is never changed in place), so the series
+    /// keeps that array once the message is released. Bytes that are part of a larger array are copied.</summary>
+    private static byte[] Bytes(Google.Protobuf.ByteString data) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data.Memory, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
+            ? whole.Array
+            : data.ToByteArray();
 
     public ISampleIterator Iterator(ISampleIterator? reuse = null) => Combine([_chunks], _minT, _maxT);
 
