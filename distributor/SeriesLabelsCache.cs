@@ -173,6 +173,11 @@ public sealed class SeriesLabelsCache
             return key;
         }
 
-        private static int Hash(int context, ReadOnlySpan<byte> bytes) => (int)XxHash3.HashToUInt64(bytes, context);
+        /// <summary>Seeded with a secret of the process as well as the key space: the received bytes are a sender's choice, and
+        /// the cache is shared by every workspace, so one sender must not be able to pick label sets that all land in one
+        /// bucket and slow every other workspace's lookups.</summary>
+        private static int Hash(int context, ReadOnlySpan<byte> bytes) => (int)XxHash3.HashToUInt64(bytes, Secret ^ context);
+
+        private static readonly long Secret = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
     }
 }
