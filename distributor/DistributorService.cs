@@ -115,16 +115,15 @@ public sealed partial class DistributorService : ServiceBase
     public async Task<PushResult> PushBodyAsync(string workspace, ReadOnlyMemory<byte> snappyBody, CancellationToken ct)
     {
         var options = OptionsFor(workspace);
-        PushResult? refusal;
-        if (RemoteWriteDecoder.TryDecompressAndScan(snappyBody.Span, options, out var decoded, out var shape, out refusal))
+        if (RemoteWriteDecoder.TryDecompress(snappyBody.Span, options, out var decoded, out var refusal))
         {
-            if (WriteRequestReader.TryRead(decoded, shape, out var raw))
+            if (WriteRequestReader.TryRead(decoded, options.RequestShape, out var raw))
             {
                 Intake intake;
                 using (raw) intake = Validate(workspace, options, raw!);
                 return await PushDurablyAsync(PushValidatedAsync(workspace, intake, raw!.Metadata, ct));
             }
-            if (RemoteWriteDecoder.TryParse(decoded, out var request, out refusal))
+            if (RemoteWriteDecoder.TryScanAndParse(decoded, options, out var request, out refusal))
                 return await PushDurablyAsync(PushAsync(workspace, request!, ct));
         }
         LogRejected(workspace, refusal!.Message ?? "");

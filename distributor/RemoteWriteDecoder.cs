@@ -24,24 +24,30 @@ public static class RemoteWriteDecoder
         out PushResult? refusal)
     {
         request = null;
-        return TryDecompressAndScan(compressed, options, out var decoded, out shape, out refusal) && TryParse(decoded, out request, out refusal);
-    }
-
-    /// <summary>The steps before the message is decoded: snappy (size limit first), then the framing scan against the shape limits.</summary>
-    public static bool TryDecompressAndScan(ReadOnlySpan<byte> compressed, DistributorOptions options, out byte[] decoded, out RequestShape shape,
-        out PushResult? refusal)
-    {
         shape = default;
-        if (!TryDecompress(compressed, options, out decoded, out refusal)) return false;
+        if (!TryDecompress(compressed, options, out var decoded, out refusal)) return false;
         if (!WriteRequestScan.TryScan(decoded, options.RequestShape, out shape, out var shapeError))
         {
             refusal = new PushResult(400, shapeError!.Message);
             return false;
         }
-        return true;
+        return TryParse(decoded, out request, out refusal);
     }
 
-    /// <summary>Decodes a scanned body with the generated parser (what answers the input <see cref="WriteRequestReader"/> declines).</summary>
+    /// <summary>The framing scan against the shape limits, then the generated parser (what answers the bodies
+    /// <see cref="WriteRequestReader"/> declines).</summary>
+    public static bool TryScanAndParse(byte[] decoded, DistributorOptions options, out WriteRequest? request, out PushResult? refusal)
+    {
+        request = null;
+        if (!WriteRequestScan.TryScan(decoded, options.RequestShape, out _, out var shapeError))
+        {
+            refusal = new PushResult(400, shapeError!.Message);
+            return false;
+        }
+        return TryParse(decoded, out request, out refusal);
+    }
+
+    /// <summary>Decodes a scanned body with the generated parser.</summary>
     public static bool TryParse(byte[] decoded, out WriteRequest? request, out PushResult? refusal)
     {
         request = null;

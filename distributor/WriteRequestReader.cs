@@ -33,26 +33,21 @@ public struct RawSeries
 /// </summary>
 public sealed class RawWriteRequest : IDisposable
 {
-    // Filled by the reader.
+    // Filled by the reader; the labels and samples grow (from the pool) as it goes.
     internal RawSeries[] SeriesSlots;
-    internal LabelRange[] LabelSlots;
-    internal long[] T, St;
-    internal double[] V;
-    private readonly int _seriesCount;
+    internal LabelRange[] LabelSlots = Rent<LabelRange>(256);
+    internal long[] T = Rent<long>(256), St = Rent<long>(256);
+    internal double[] V = Rent<double>(256);
+    internal int SeriesCount;
 
-    internal RawWriteRequest(byte[] body, RawSeries[] series, int seriesCount, LabelRange[] labels, long[] t, double[] v, long[] st)
+    internal RawWriteRequest(byte[] body, int series)
     {
         Body = body;
-        SeriesSlots = series;
-        _seriesCount = seriesCount;
-        LabelSlots = labels;
-        T = t;
-        V = v;
-        St = st;
+        SeriesSlots = Rent<RawSeries>(series);
     }
 
     public byte[] Body { get; }
-    public ReadOnlySpan<RawSeries> Series => SeriesSlots.AsSpan(0, _seriesCount);
+    public ReadOnlySpan<RawSeries> Series => SeriesSlots.AsSpan(0, SeriesCount);
     public List<Prompb.Exemplar> Exemplars { get; } = [];
     public List<Prompb.Histogram> Histograms { get; } = [];
     public List<Prompb.MetricMetadata> Metadata { get; } = [];
@@ -96,9 +91,20 @@ public sealed class RawWriteRequest : IDisposable
         V = [];
     }
 
+    private static T[] Rent<T>(int length) => System.Buffers.ArrayPool<T>.Shared.Rent(length);
+
     private static void Return<T>(T[] array)
     {
         if (array.Length > 0) System.Buffers.ArrayPool<T>.Shared.Return(array);
+    }
+
+    /// <summary>Replaces <paramref name="array"/> with one twice as long from the pool, keeping its first <paramref name="used"/> items.</summary>
+    internal static void Grow<T>(ref T[] array, int used)
+    {
+        var bigger = Rent<T>(Math.Max(256, array.Length * 2));
+        array.AsSpan(0, used).CopyTo(bigger);
+        Return(array);
+        array = bigger;
     }
 }
 
@@ -109,8 +115,8 @@ public sealed class RawWriteRequest : IDisposable
 /// last value of a repeated scalar wins, unknown fields and known numbers under another wire type are skipped. It declines
 /// (false) anything unusual — groups, over-long varints, truncated or out-of-range lengths, a malformed exemplar, histogram
 /// or metadata entry — and the caller then decodes the body with the generated parser, which answers such input as it always
-/// did (the same error, or the same accepted request). Expects a body that <see cref="WriteRequestScan"/> accepted, whose
-/// <see cref="RequestShape"/> sizes the arrays. Pure, thread-safe.
+/// did (the same error, or the same accepted request). It does the framing scan's work too (<see cref="TryRead"/>), so a body
+/// it reads is walked once. Pure, thread-safe.
 /// </summary>
 public static class WriteRequestReader
 {
@@ -119,20 +125,41 @@ public static class WriteRequestReader
     private static readonly MessageParser<Prompb.Histogram> HistogramParser = Prompb.Histogram.Parser.WithDiscardUnknownFields(true);
     private static readonly MessageParser<Prompb.MetricMetadata> MetadataParser = Prompb.MetricMetadata.Parser.WithDiscardUnknownFields(true);
 
-    public static bool TryRead(byte[] body, in RequestShape shape, out RawWriteRequest? request)
+    /// <summary>
+    /// Reads <paramref name="body"/>; false when it declines the body, which then goes through <see cref="WriteRequestScan"/> and
+    /// the generated parser. It declines at least everything the scan refuses (framing the scan calls malformed, a request over
+    /// <paramref name="limits"/>) and stops at the first entry over a limit; the series are counted first, on the request's
+    /// own framing, so what it holds is bounded by the limits, as the scan's work is.
+    /// </summary>
+    public static bool TryRead(byte[] body, RequestShapeLimits limits, out RawWriteRequest? request)
     {
-        // Sized by the scan's counts (a request of 2,000 series would put them on the large-object heap otherwise).
-        var read = new RawWriteRequest(body, System.Buffers.ArrayPool<RawSeries>.Shared.Rent(shape.Series), shape.Series,
-            System.Buffers.ArrayPool<LabelRange>.Shared.Rent((int)shape.Labels), System.Buffers.ArrayPool<long>.Shared.Rent((int)shape.Samples),
-            System.Buffers.ArrayPool<double>.Shared.Rent((int)shape.Samples), System.Buffers.ArrayPool<long>.Shared.Rent((int)shape.Samples));
-        request = read;
-        if (TryRead(body, shape, read)) return true;
-        read.Dispose();
         request = null;
+        if (!TryCountSeries(body, limits.MaxSeriesPerRequest, out int series)) return false;
+        var read = new RawWriteRequest(body, series);
+        if (TryRead(body, limits, read))
+        {
+            request = read;
+            return true;
+        }
+        read.Dispose();
         return false;
     }
 
-    private static bool TryRead(byte[] body, in RequestShape shape, RawWriteRequest request)
+    /// <summary>The number of series (field 1) in the request's own framing, when it is well formed and within <paramref name="limit"/>.</summary>
+    private static bool TryCountSeries(byte[] body, int limit, out int series)
+    {
+        series = 0;
+        int pos = 0;
+        while (pos < body.Length)
+        {
+            if (!TryReadTag(body, ref pos, body.Length, out uint tag)) return false;
+            if (tag == (1 << 3 | WireLen) && ++series > limit) return false;
+            if (!TrySkip(body, ref pos, body.Length, tag)) return false;
+        }
+        return true;
+    }
+
+    private static bool TryRead(byte[] body, RequestShapeLimits limits, RawWriteRequest request)
     {
         int s = 0, l = 0, samples = 0, pos = 0;
         while (pos < body.Length)
@@ -140,8 +167,10 @@ public static class WriteRequestReader
             if (!TryReadTag(body, ref pos, body.Length, out uint tag)) return false;
             if (tag == (1 << 3 | WireLen))
             {
-                if (!TryReadLength(body, ref pos, body.Length, out int length) || s >= shape.Series) return false;
+                if (!TryReadLength(body, ref pos, body.Length, out int length) || s >= request.SeriesSlots.Length) return false;
                 if (!TryReadSeries(body, pos, length, request, ref l, ref samples, out request.SeriesSlots[s++])) return false;
+                if (l > limits.MaxLabelsPerRequest ||
+                    (long)samples + request.Exemplars.Count + request.Histograms.Count > limits.MaxSamplesPerRequest) return false;
                 pos += length;
             }
             else if (tag == (3 << 3 | WireLen))
@@ -151,9 +180,11 @@ public static class WriteRequestReader
                 request.Metadata.Add(m!);
                 pos += length;
             }
-            else if (!TrySkip(body, ref pos, body.Length, tag)) return false;
+            // The scan refuses these two fields under another wire type (the generated parser would skip them).
+            else if (tag >> 3 is 1 or 3 || !TrySkip(body, ref pos, body.Length, tag)) return false;
         }
-        return s == shape.Series && l == shape.Labels && samples == shape.Samples;
+        request.SeriesCount = s;
+        return true;
     }
 
     private static bool TryReadSeries(byte[] body, int start, int length, RawWriteRequest request, ref int l, ref int samples,
@@ -167,25 +198,32 @@ public static class WriteRequestReader
         series.FirstHistogram = request.Histograms.Count;
         int end = start + length, pos = start, labelRunEnd = -1;
         bool labelsSplit = false;
-        var labels = request.LabelSlots;
         while (pos < end)
         {
             int fieldStart = pos;
             if (!TryReadTag(body, ref pos, end, out uint tag)) return false;
-            if ((tag & 7) == WireLen && tag >> 3 is >= 1 and <= 4)
+            if (tag >> 3 is >= 1 and <= 4)
             {
+                // The scan refuses the four fields under another wire type (the generated parser would skip them).
+                if ((tag & 7) != WireLen) return false;
                 if (!TryReadLength(body, ref pos, end, out int size)) return false;
                 switch (tag >> 3)
                 {
                     case 1:
-                        if (l >= labels.Length || !TryReadLabel(body, pos, size, out labels[l++])) return false;
+                        if (l == request.LabelSlots.Length) RawWriteRequest.Grow(ref request.LabelSlots, l);
+                        if (!TryReadLabel(body, pos, size, out request.LabelSlots[l++])) return false;
                         if (series.LabelBytesStart < 0) series.LabelBytesStart = fieldStart;
                         else if (labelRunEnd != fieldStart) labelsSplit = true;
                         labelRunEnd = pos + size;
                         break;
                     case 2:
-                        if (samples >= request.T.Length ||
-                            !TryReadSample(body, pos, size, out request.T[samples], out request.V[samples], out request.St[samples])) return false;
+                        if (samples == request.T.Length)
+                        {
+                            RawWriteRequest.Grow(ref request.T, samples);
+                            RawWriteRequest.Grow(ref request.V, samples);
+                            RawWriteRequest.Grow(ref request.St, samples);
+                        }
+                        if (!TryReadSample(body, pos, size, out request.T[samples], out request.V[samples], out request.St[samples])) return false;
                         series.AnyStartTimestamp |= request.St[samples++] != 0;
                         break;
                     case 3:
