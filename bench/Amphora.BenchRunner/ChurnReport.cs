@@ -70,14 +70,14 @@ public static class ChurnReport
     public static string Merge(string? existing, string section)
     {
         if (string.IsNullOrEmpty(existing)) return "# Benchmarks\n\n" + section;
-        int at = existing.IndexOf(Heading, StringComparison.Ordinal);
+        int at = Docs.HeadingAt(existing, Heading);
         if (at >= 0)
         {
             int end = existing.IndexOf(EndMarker, at, StringComparison.Ordinal);
             string after = end < 0 ? "" : existing[(end + EndMarker.Length)..].TrimStart('\n');
             return existing[..at] + section + (after.Length > 0 ? "\n" + after : "");
         }
-        int before = existing.IndexOf(Docs.SectionHeading, StringComparison.Ordinal);
+        int before = Docs.HeadingAt(existing, Docs.SectionHeading);
         return before < 0 ? existing.TrimEnd() + "\n\n" + section : existing[..before] + section + "\n" + existing[before..];
     }
 

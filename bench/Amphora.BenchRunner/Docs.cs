@@ -18,8 +18,20 @@ public static class Docs
     public static string Merge(string? existing, string section)
     {
         if (string.IsNullOrEmpty(existing)) return "# Benchmarks\n\n" + section;
-        int at = existing.IndexOf(SectionHeading, StringComparison.Ordinal);
+        int at = HeadingAt(existing, SectionHeading);
         return (at < 0 ? existing.TrimEnd() + "\n\n" : existing[..at]) + section;
+    }
+
+    /// <summary>Where the line that is exactly <paramref name="heading"/> starts, or -1: a deeper heading whose text ends the
+    /// same (<c>### Side by side with Prometheus (…)</c> under another section) is not it.</summary>
+    public static int HeadingAt(string text, string heading)
+    {
+        for (int at = text.IndexOf(heading, StringComparison.Ordinal); at >= 0; at = text.IndexOf(heading, at + 1, StringComparison.Ordinal))
+        {
+            int end = at + heading.Length;
+            if ((at == 0 || text[at - 1] == '\n') && (end == text.Length || text[end] is '\n' or '\r')) return at;
+        }
+        return -1;
     }
 
     public static string Render(string table, string machine, string settings, string amphoraVersion, string prometheusVersion) => $"""
