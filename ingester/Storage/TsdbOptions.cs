@@ -24,6 +24,8 @@ public sealed record TsdbOptions
     public TimeSpan LocalBlockRetention { get; init; } = TimeSpan.FromHours(1);
     /// <summary>Most exemplars kept in memory per workspace, the oldest overwritten first (Prometheus's exemplars-limit); 0 keeps none.</summary>
     public int MaxExemplarsPerWorkspace { get; init; } = 100_000;
+    /// <summary>Compact the managed heap after a round of block cuts (<see cref="HeapCompaction"/>).</summary>
+    public bool CompactHeapAfterCut { get; init; } = true;
     /// <summary>This ingester's name, recorded in each block's meta.json.</summary>
     public string? IngesterName { get; init; }
 }

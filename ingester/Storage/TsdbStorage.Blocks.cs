@@ -139,6 +139,14 @@ public sealed partial class TsdbStorage
     /// </summary>
     public async Task<int> CutBlocksAsync(CancellationToken ct = default)
     {
+        int cut = await CutCycleAsync(ct);
+        // Outside every lock: the cut freed a range of chunks and the removed series.
+        if (cut > 0 && Options.CompactHeapAfterCut) HeapCompaction.AfterCut();
+        return cut;
+    }
+
+    private async Task<int> CutCycleAsync(CancellationToken ct)
+    {
         await _cycleLock.WaitAsync(ct);
         try
         {

@@ -141,4 +141,21 @@ public sealed class HeadGcTests : IDisposable
             Assert.Null(storage.HeadFor("ws").Find(removedRef));
         }
     }
+
+    [Fact]
+    public async Task ACutRoundCompactsTheHeapAtMostOncePerInterval()
+    {
+        using var storage = await OpenAsync();
+        await WriteAsync(storage, Start, Start + 2 * Range, "a");
+        long before = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.True(await storage.CutBlocksAsync() > 0);
+        // This round compacted, or another storage of the test process did within the interval (one compaction serves all).
+        long last = Assert.NotNull(HeapCompaction.LastStarted);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(last, before) < HeapCompaction.MinInterval);
+        Assert.False(HeapCompaction.AfterCut());
+        Assert.True(HeapCompaction.Due(long.MinValue, before));
+        long interval = (long)(HeapCompaction.MinInterval.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        Assert.False(HeapCompaction.Due(before, before + interval - 1));
+        Assert.True(HeapCompaction.Due(before, before + interval));
+    }
 }
