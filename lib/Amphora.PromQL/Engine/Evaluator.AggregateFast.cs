@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Amphora.Model;
 using Amphora.PromQL.Parser;
 
@@ -7,7 +8,7 @@ internal sealed partial class Evaluator
 {
     /// <summary>
     /// sum, avg, count, min, max, group, stddev and stdvar: each input series' group is computed once, then every step
-    /// folds the present samples into per-group accumulators; no per-step dictionaries or label sets.
+    /// folds the present samples into per-group accumulators (a tile of steps at a time); no per-step dictionaries or label sets.
     /// </summary>
     private SeriesResult AggregateByGroups(AggregateExpr a, SeriesResult input)
     {
@@ -27,58 +28,90 @@ internal sealed partial class Evaluator
             }
             groupOf[i] = g;
         }
-        var state = new GroupState[keys.Count];
+        int groups = keys.Count;
+        // Steps are folded a tile at a time: for each series in input order, its points of the tile's steps (next to each
+        // other in memory) into the tile's per-group accumulators. Step by step over every series touched one cache line
+        // (and mostly one page) of each series' points per step, which over thousands of series cost more than the sums.
+        // Every (group, step) still receives its samples in input order, so the results are the same to the bit. With
+        // histograms the tile is one step, so that their notes come in the order they always did.
+        int tile = HasHistograms(series) ? 1 : Math.Clamp(TileGroupSteps / Math.Max(1, groups), 1, MaxTileSteps);
+        var state = new GroupState[groups * tile];
         // sum and avg of histograms, per group; a group that also saw floats has no result.
-        var histograms = a.Op is TokenKind.Sum or TokenKind.Avg ? new HistogramGroup?[keys.Count] : null;
+        var histograms = a.Op is TokenKind.Sum or TokenKind.Avg ? new HistogramGroup?[groups * tile] : null;
         bool ignoresHistograms = a.Op is TokenKind.Min or TokenKind.Max or TokenKind.Stddev or TokenKind.Stdvar;
-        var stamp = new int[keys.Count];
+        var stamp = new int[groups * tile];
         Array.Fill(stamp, -1);
-        var touched = new List<int>();
+        var touched = new List<int>[tile];
+        for (int k = 0; k < tile; k++) touched[k] = new List<int>();
         var pos = new int[series.Count];
         var output = new SeriesAccumulator();
-        for (int step = 0; step < StepCount; step++)
+        for (int first = 0; first < StepCount; first += tile)
         {
             _ct.ThrowIfCancellationRequested();
-            long ts = StepTime(step);
-            touched.Clear();
+            int width = Math.Min(tile, StepCount - first);
+            long lastTs = StepTime(first + width - 1);
+            for (int k = 0; k < width; k++) touched[k].Clear();
             for (int i = 0; i < series.Count; i++)
             {
-                var points = series[i].Points;
+                if ((i & 4095) == 4095) _ct.ThrowIfCancellationRequested();
+                var points = CollectionsMarshal.AsSpan(series[i].Points);
                 int p = pos[i];
-                while (p < points.Count && points[p].T < ts) p++;
-                pos[i] = p;
-                if (p >= points.Count || points[p].T != ts) continue;
-                var h = points[p].H;
-                if (h is not null && ignoresHistograms)
-                {
-                    _notes.Info(Annotations.HistogramIgnoredInAggregation(Tokens.Text(a.Op)));
-                    continue;
-                }
                 int g = groupOf[i];
-                if (stamp[g] != step)
+                for (int k = 0; k < width && p < points.Length && points[p].T <= lastTs; k++)
                 {
-                    stamp[g] = step;
-                    state[g] = default;
-                    if (histograms is not null) histograms[g] = null;
-                    touched.Add(g);
+                    long ts = StepTime(first + k);
+                    while (p < points.Length && points[p].T < ts) p++;
+                    if (p >= points.Length || points[p].T != ts) continue;
+                    var h = points[p].H;
+                    if (h is not null && ignoresHistograms)
+                    {
+                        _notes.Info(Annotations.HistogramIgnoredInAggregation(Tokens.Text(a.Op)));
+                        continue;
+                    }
+                    int slot = g * tile + k;
+                    if (stamp[slot] != first + k)
+                    {
+                        stamp[slot] = first + k;
+                        state[slot] = default;
+                        if (histograms is not null) histograms[slot] = null;
+                        touched[k].Add(g);
+                    }
+                    if (h is null) state[slot].Add(points[p].F);
+                    else if (histograms is not null)
+                        (histograms[slot] ??= new HistogramGroup()).Add(h, a.Op == TokenKind.Avg, series[i].Metric.Get(LabelNames.MetricName), _notes);
+                    else state[slot].Add(0); // count and group only count it
                 }
-                if (h is null) state[g].Add(points[p].F);
-                else if (histograms is not null)
-                    (histograms[g] ??= new HistogramGroup()).Add(h, a.Op == TokenKind.Avg, series[i].Metric.Get(LabelNames.MetricName), _notes);
-                else state[g].Add(0); // count and group only count it
+                pos[i] = p;
             }
-            foreach (int g in touched)
+            for (int k = 0; k < width; k++)
             {
-                if (histograms?[g] is { } hg)
+                long ts = StepTime(first + k);
+                foreach (int g in touched[k])
                 {
-                    if (state[g].HasValues) _notes.Warn(Annotations.MixedFloatsHistogramsInAggregation());
-                    else if (hg.Result(_notes, a.Op == TokenKind.Avg) is { } sum) output.Add(keys[g], ts, 0, sum);
-                    continue;
+                    int slot = g * tile + k;
+                    if (histograms?[slot] is { } hg)
+                    {
+                        if (state[slot].HasValues) _notes.Warn(Annotations.MixedFloatsHistogramsInAggregation());
+                        else if (hg.Result(_notes, a.Op == TokenKind.Avg) is { } sum) output.Add(keys[g], ts, 0, sum);
+                        continue;
+                    }
+                    output.Add(keys[g], ts, state[slot].Result(a.Op));
                 }
-                output.Add(keys[g], ts, state[g].Result(a.Op));
             }
         }
         return output.Result();
+    }
+
+    /// <summary>Group × step accumulators of one tile: about 400 KB, well inside a core's L2 cache.</summary>
+    private const int TileGroupSteps = 4096;
+    private const int MaxTileSteps = 64;
+
+    private static bool HasHistograms(List<Series> series)
+    {
+        foreach (var s in series)
+            foreach (ref readonly var p in CollectionsMarshal.AsSpan(s.Points))
+                if (p.H is not null) return true;
+        return false;
     }
 
     /// <summary>

@@ -245,7 +245,9 @@ internal sealed partial class Evaluator
                 for (int i = 0; i < n; i++) histogramsBefore[i + 1] = histogramsBefore[i] + (b.H[i] is null ? 0 : 1);
             }
             var t = b.T;
-            var points = new List<FPoint>();
+            // At most one point per step whose window can reach the samples: sized once instead of grown by doubling (the
+            // copies were a tenth of a range query's time over thousands of series).
+            var points = new List<FPoint>(PointCapacity(t[0], t[n - 1], range + _lookback, at));
             int lo = 0, hi = 0;
             bool overlap = false;
             for (int i = 0; i < StepCount; i++)
@@ -294,6 +296,10 @@ internal sealed partial class Evaluator
         }
         return output.Result();
     }
+
+    /// <summary>How many steps a range function's windows of <paramref name="reach"/> can find samples of [first, last] in.</summary>
+    private int PointCapacity(long first, long last, long reach, long? at) =>
+        at is not null || _interval <= 0 ? StepCount : (int)Math.Min(StepCount, (last - first + reach) / _interval + 2);
 
     /// <summary>rate, increase, irate and resets over a window of floats that have start timestamps (see <see cref="StartTimestamps"/>).</summary>
     private static double? FloatsWithStartTimestamps(string name, ReadOnlySpan<long> t, ReadOnlySpan<double> v, ReadOnlySpan<long> st,
