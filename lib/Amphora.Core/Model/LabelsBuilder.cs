@@ -11,6 +11,7 @@ public sealed class LabelsBuilder
     public LabelsBuilder Reset(Labels from)
     {
         _labels.Clear();
+        _labels.EnsureCapacity(from.Count + 1); // room for one Set without growing
         foreach (var l in from.AsSpan()) _labels.Add(l);
         return this;
     }
