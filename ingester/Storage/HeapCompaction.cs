@@ -9,7 +9,7 @@ namespace Amphora.Ingester.Storage;
 /// series the head's GC removed: in a heap of long-lived series that leaves holes in gen 2 and the large-object heap
 /// that a sweeping collection never gives back (RSS grew with churn, docs/benchmarks.md "Head under churn"). One blocking,
 /// compacting collection right after the cut returns them. Compacting at every collection instead
-/// (<c>System.GC.ConserveMemory</c>) cost 40 % more CPU on samples of known series and 20-80 % more per new series, because
+/// (<c>System.GC.ConserveMemory</c>) cost about 55 % more CPU on samples of known series and 45 % more per new series, because
 /// a head that grows is collected in full again and again. Process-wide and at most once per <see cref="MinInterval"/>, so
 /// several storages in one process (or many workspaces cut in one round) cause one compaction.
 /// </summary>
